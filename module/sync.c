@@ -1,0 +1,469 @@
+/* sync.c -- keeps an RCU table in step with the LMDB store, from a thread of its own. */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "sync.h"
+
+#define MAX_CORRUPT_LOGS	5	/* per load, then a summary */
+
+struct sync_src {
+	/* Set at creation, then read-only. */
+	char *path;
+	unsigned poll_ms;
+	pthread_t thread;
+
+	/* Guarded by the registry lock. */
+	unsigned refs;
+	struct sync_src *next;
+
+	/* 'lock' guards clients, stop, nt (replacement) and the condvar. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	sync_client_t *clients;
+	bool stop;
+	az_notify_t *nt;
+
+	/* RCU pointer: written by the sync thread, read by query threads. */
+	table_t *table;
+
+	/* Sync thread only. */
+	az_store_t *store;
+	dev_t dev;
+	ino_t ino;
+	int last_err;		/* condition last logged, to log once */
+	bool notify_warned;
+	bool need_full;
+	uint64_t applied_local;
+	sync_stats_t st;
+	unsigned corrupt_logged;
+
+	/* Atomic: read by tests and sync_applied(). */
+	uint64_t applied;
+};
+
+/* Process-wide registry of sources, one per path. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static sync_src_t *registry;
+
+static void slog(sync_src_t *src, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void slog(sync_src_t *src, int prio, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&src->lock);
+	if (src->clients != NULL && src->clients->log != NULL) {
+		src->clients->log(src->clients, prio, msg);
+	}
+	pthread_mutex_unlock(&src->lock);
+}
+
+static void publish_stats(sync_src_t *src)
+{
+	table_t *t = src->table;	/* the writer's own pointer */
+	src->st.applied = src->applied_local;
+	src->st.names = t != NULL ? table_names(t) : 0;
+	src->st.tokens = t != NULL ? table_values(t) : 0;
+	pthread_mutex_lock(&src->lock);
+	for (sync_client_t *c = src->clients; c != NULL; c = c->next) {
+		if (c->stats != NULL) {
+			c->stats(c, &src->st);
+		}
+	}
+	pthread_mutex_unlock(&src->lock);
+}
+
+/* Log a store condition once, until it changes. */
+static void report(sync_src_t *src, int err, const char *what)
+{
+	if (err == src->last_err) {
+		return;
+	}
+	src->last_err = err;
+	if (err == AZ_EOK) {
+		slog(src, LOG_NOTICE, "database '%s' %s", src->path, what);
+	} else if (err == AZ_EIO || err == AZ_EPERM || err == AZ_ENOENT) {
+		slog(src, LOG_WARNING, "database '%s' %s (%s, %s)", src->path, what,
+		     az_strerror(err), strerror(errno));
+	} else {
+		slog(src, LOG_WARNING, "database '%s' %s (%s)", src->path, what,
+		     az_strerror(err));
+	}
+}
+
+static void close_store(sync_src_t *src)
+{
+	pthread_mutex_lock(&src->lock);
+	az_notify_t *nt = src->nt;
+	src->nt = NULL;
+	pthread_mutex_unlock(&src->lock);
+	az_notify_close(nt);		/* frees our slot: writers stop waiting */
+	az_store_close(src->store);
+	src->store = NULL;
+}
+
+static void open_store(sync_src_t *src)
+{
+	int ret = az_store_open(&src->store, src->path, AZ_OPEN_RDONLY);
+	if (ret != AZ_EOK) {
+		src->store = NULL;
+		report(src, ret, "cannot be opened, will retry; answering from what was loaded before, if anything");
+		return;
+	}
+	az_store_file_id(src->store, &src->dev, &src->ino);
+	src->need_full = true;
+	report(src, AZ_EOK, "opened");
+}
+
+/* Has the file at path been removed or replaced since we opened it? */
+static bool store_moved(sync_src_t *src)
+{
+	struct stat st;
+	if (stat(src->path, &st) != 0) {
+		return true;
+	}
+	return st.st_dev != src->dev || st.st_ino != src->ino;
+}
+
+static void notify_open(sync_src_t *src)
+{
+	az_notify_t *nt = NULL;
+	int ret = az_notify_open(&nt, src->path, false);
+	if (ret == AZ_EOK) {
+		ret = az_notify_claim(nt);
+	}
+	if (ret != AZ_EOK) {
+		az_notify_close(nt);
+		if (!src->notify_warned) {
+			src->notify_warned = true;
+			slog(src, LOG_WARNING, "sync file '%s-sync' unusable (%s), "
+			     "writes are picked up every %u ms instead of at once",
+			     src->path, az_strerror(ret), src->poll_ms);
+		}
+		return;
+	}
+	src->notify_warned = false;
+	pthread_mutex_lock(&src->lock);
+	src->nt = nt;
+	pthread_mutex_unlock(&src->lock);
+}
+
+static int load_one(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
+{
+	sync_src_t *src = ((void **)ctx)[0];
+	table_t *t = ((void **)ctx)[1];
+	if (name == NULL || rec == NULL) {
+		src->st.corrupt++;
+		if (src->corrupt_logged++ < MAX_CORRUPT_LOGS) {
+			char text[AZ_NAME_TXTLEN] = "(bad key)";
+			if (name != NULL) {
+				az_name_to_text(name, text, sizeof(text));
+			}
+			slog(src, LOG_WARNING, "skipping corrupt record '%s'", text);
+		}
+		return 0;
+	}
+	return table_set(t, name, rec, (int64_t)time(NULL));
+}
+
+static int full_load(sync_src_t *src, az_reader_t *rd)
+{
+	table_t *t = table_new(az_reader_count(rd));
+	if (t == NULL) {
+		return AZ_ENOMEM;
+	}
+	void *ctx[2] = { src, t };
+	src->corrupt_logged = 0;
+	int ret = az_reader_foreach(rd, NULL, load_one, ctx);
+	if (src->corrupt_logged > MAX_CORRUPT_LOGS) {
+		slog(src, LOG_WARNING, "skipped %u more corrupt records",
+		     src->corrupt_logged - MAX_CORRUPT_LOGS);
+	}
+	if (ret != AZ_EOK) {
+		table_free(t);	/* never published */
+		return ret;
+	}
+	/* Publish the new table; readers move over to it as they come. */
+	table_t *old = rcu_xchg_pointer(&src->table, t);
+	if (old != NULL) {
+		/* After the grace period no reader holds the old table. */
+		synchronize_rcu();
+		table_free(old);
+	}
+	src->st.full_loads++;
+	return AZ_EOK;
+}
+
+static int apply_one(const uint8_t *name, void *ctx)
+{
+	sync_src_t *src = ((void **)ctx)[0];
+	az_reader_t *rd = ((void **)ctx)[1];
+	az_rec_iter_t it;
+	int ret = az_reader_get(rd, name, &it);
+	if (ret == AZ_ECORRUPT) {
+		char text[AZ_NAME_TXTLEN];
+		az_name_to_text(name, text, sizeof(text));
+		slog(src, LOG_WARNING, "skipping corrupt record '%s'", text);
+		src->st.corrupt++;
+	}
+	if (ret != AZ_EOK && ret != AZ_ENOENT && ret != AZ_ECORRUPT) {
+		return ret;
+	}
+	return table_set(src->table, name, ret == AZ_EOK ? &it : NULL,
+	                 (int64_t)time(NULL));
+}
+
+static void do_sync(sync_src_t *src)
+{
+	az_reader_t *rd = NULL;
+	int ret = az_reader_begin(src->store, &rd);
+	if (ret != AZ_EOK) {
+		report(src, ret, "cannot be read");
+		return;
+	}
+	uint64_t id = az_reader_txnid(rd);
+	if (id == src->applied_local && !src->need_full && src->table != NULL) {
+		az_reader_end(rd);
+		return;
+	}
+	ret = AZ_ENOENT;
+	if (!src->need_full && src->table != NULL) {
+		void *ctx[2] = { src, rd };
+		ret = az_reader_changes(rd, src->applied_local, apply_one, ctx);
+	}
+	if (ret != AZ_EOK) {
+		/* The log cannot say what changed (or an update failed). */
+		ret = full_load(src, rd);
+	}
+	az_reader_end(rd);
+	if (ret != AZ_EOK) {
+		src->need_full = true;
+		report(src, ret, "could not be loaded, will retry");
+		return;
+	}
+	src->need_full = false;
+	src->applied_local = id;
+	src->st.syncs++;
+	__atomic_store_n(&src->applied, id, __ATOMIC_RELEASE);
+	/* Acknowledge only now: every change up to id is published above,
+	 * so a writer that sees this ack may let its client query. */
+	pthread_mutex_lock(&src->lock);
+	az_notify_ack(src->nt, id);
+	pthread_mutex_unlock(&src->lock);
+	report(src, AZ_EOK, "loaded");
+	publish_stats(src);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *sync_main(void *arg)
+{
+	sync_src_t *src = arg;
+	rcu_register_thread();
+	int64_t next_check = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&src->lock);
+		az_notify_t *nt = src->nt;
+		pthread_mutex_unlock(&src->lock);
+		/* Read the bell before 'stop' and before looking at the store:
+		 * a ring after this point makes the sleep below return at once,
+		 * and sync_detach() sets 'stop' before it rings. */
+		uint32_t seen = az_notify_bell(nt);
+		if (__atomic_load_n(&src->stop, __ATOMIC_SEQ_CST)) {
+			break;
+		}
+
+		int64_t now_ms = mono_ms();
+		if (now_ms >= next_check) {
+			/* Slow path, once per poll interval: file checks. */
+			next_check = now_ms + src->poll_ms;
+			if (src->store != NULL && store_moved(src)) {
+				close_store(src);
+				report(src, AZ_ENOENT, "was removed or replaced; serving the last loaded state until it is back");
+			}
+			if (src->store == NULL) {
+				open_store(src);
+			}
+			if (src->store != NULL && nt == NULL) {
+				notify_open(src);
+				pthread_mutex_lock(&src->lock);
+				nt = src->nt;
+				pthread_mutex_unlock(&src->lock);
+				seen = az_notify_bell(nt);
+			}
+		}
+		if (src->store != NULL && (src->need_full ||
+		    az_store_last_txnid(src->store) != src->applied_local)) {
+			do_sync(src);
+		}
+
+		/* Expire values on time, so ENTs and counters follow. */
+		int64_t wall = (int64_t)time(NULL);
+		if (src->table != NULL && table_next_expiry(src->table) <= wall) {
+			if (table_expire(src->table, wall) > 0) {
+				publish_stats(src);
+			}
+		}
+		if (src->table != NULL) {
+			table_reclaim(src->table);
+		}
+
+		int64_t sleep_ms = next_check - mono_ms();
+		if (src->table != NULL && table_next_expiry(src->table) != INT64_MAX) {
+			int64_t until = (table_next_expiry(src->table) - (int64_t)time(NULL)) * 1000;
+			if (until < sleep_ms) {
+				sleep_ms = until;
+			}
+		}
+		if (sleep_ms < 1) {
+			sleep_ms = 1;
+		}
+		if (nt != NULL) {
+			az_notify_sleep(nt, seen, (int)sleep_ms);
+		} else {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += sleep_ms / 1000;
+			ts.tv_nsec += (sleep_ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_mutex_lock(&src->lock);
+			if (!src->stop) {
+				pthread_cond_timedwait(&src->cond, &src->lock, &ts);
+			}
+			pthread_mutex_unlock(&src->lock);
+		}
+	}
+
+	/* Unpublish and free everything while still registered with RCU. */
+	table_t *t = rcu_xchg_pointer(&src->table, NULL);
+	if (t != NULL) {
+		synchronize_rcu();
+		table_free(t);
+	}
+	close_store(src);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void src_free(sync_src_t *src)
+{
+	pthread_mutex_destroy(&src->lock);
+	pthread_cond_destroy(&src->cond);
+	free(src->path);
+	free(src);
+}
+
+int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
+                sync_src_t **out)
+{
+	if (path == NULL || c == NULL || out == NULL) {
+		return AZ_EINVAL;
+	}
+	int ret = AZ_EOK;
+	pthread_mutex_lock(&registry_lock);
+	sync_src_t *src = registry;
+	while (src != NULL && strcmp(src->path, path) != 0) {
+		src = src->next;
+	}
+	if (src == NULL) {
+		src = calloc(1, sizeof(*src));
+		if (src == NULL || (src->path = strdup(path)) == NULL) {
+			free(src);
+			ret = AZ_ENOMEM;
+			goto out;
+		}
+		src->poll_ms = poll_ms > 0 ? poll_ms : 1000;
+		src->last_err = 1;	/* nothing reported yet */
+		pthread_mutex_init(&src->lock, NULL);
+		pthread_cond_init(&src->cond, NULL);
+		c->next = NULL;
+		src->clients = c;
+		if (pthread_create(&src->thread, NULL, sync_main, src) != 0) {
+			src_free(src);
+			ret = AZ_ENOMEM;
+			goto out;
+		}
+		src->refs = 1;
+		src->next = registry;
+		registry = src;
+	} else {
+		pthread_mutex_lock(&src->lock);
+		c->next = src->clients;
+		src->clients = c;
+		pthread_mutex_unlock(&src->lock);
+		src->refs++;
+	}
+	*out = src;
+out:
+	pthread_mutex_unlock(&registry_lock);
+	return ret;
+}
+
+void sync_detach(sync_src_t *src, sync_client_t *c)
+{
+	if (src == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&registry_lock);
+	pthread_mutex_lock(&src->lock);
+	for (sync_client_t **p = &src->clients; *p != NULL; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&src->lock);
+	bool last = --src->refs == 0;
+	if (last) {
+		for (sync_src_t **p = &registry; *p != NULL; p = &(*p)->next) {
+			if (*p == src) {
+				*p = src->next;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (!last) {
+		return;
+	}
+
+	/* Stop the thread: the ring wakes a futex sleep, the signal a
+	 * condvar sleep; 'stop' is read after the bell (see sync_main). */
+	pthread_mutex_lock(&src->lock);
+	__atomic_store_n(&src->stop, true, __ATOMIC_SEQ_CST);
+	az_notify_ring(src->nt);
+	pthread_cond_signal(&src->cond);
+	pthread_mutex_unlock(&src->lock);
+	pthread_join(src->thread, NULL);
+	src_free(src);
+}
+
+table_t *sync_table(sync_src_t *src)
+{
+	return rcu_dereference(src->table);
+}
+
+uint64_t sync_applied(sync_src_t *src)
+{
+	return __atomic_load_n(&src->applied, __ATOMIC_ACQUIRE);
+}

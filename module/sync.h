@@ -1,0 +1,58 @@
+/* sync.h -- keeps an RCU table in step with the LMDB store, from a thread of its own. */
+
+#pragma once
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "table.h"
+
+/*
+ * One source per database path per process, shared by every module
+ * instance that names that path (two instances coexist during a knotd
+ * reload; several zones may share a store).  The source owns the LMDB
+ * environment -- LMDB forbids opening one file twice in a process -- the
+ * table, and the thread that keeps the table in sync.
+ */
+typedef struct sync_src sync_src_t;
+
+typedef struct {
+	uint64_t applied;	/* newest transaction id served */
+	uint64_t syncs;		/* sync events (incremental or full) */
+	uint64_t full_loads;	/* of which full loads */
+	uint64_t names;		/* names with live values */
+	uint64_t tokens;	/* live values */
+	uint64_t corrupt;	/* records skipped as corrupt (total seen) */
+} sync_stats_t;
+
+/*
+ * A user of a source (a module instance).  Callbacks run on the sync
+ * thread with the source's client lock held: they must not call back into
+ * sync_*.  The first attached client receives the log lines.
+ */
+typedef struct sync_client {
+	void (*log)(struct sync_client *c, int priority, const char *msg);
+	void (*stats)(struct sync_client *c, const sync_stats_t *st);
+	struct sync_client *next;	/* owned by sync.c */
+} sync_client_t;
+
+/*!
+ * Attach c to the source for path, creating it (and starting its thread)
+ * if this is the first user.  poll_ms is the fallback check interval (a
+ * ring of the doorbell wakes the thread at once anyway).
+ */
+int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
+                sync_src_t **out);
+
+/*!
+ * Detach c.  The last detach stops the thread, waits for it, and frees
+ * the table and the store: nothing is left running or pending.
+ * Must not be called from inside an RCU read-side section.
+ */
+void sync_detach(sync_src_t *src, sync_client_t *c);
+
+/*! The table to answer from, or NULL.  Call under rcu_read_lock(). */
+table_t *sync_table(sync_src_t *src);
+
+/*! Newest transaction id applied to the table (for tests). */
+uint64_t sync_applied(sync_src_t *src);

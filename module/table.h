@@ -1,0 +1,91 @@
+/* table.h -- RCU hash of TXT answers, fed from the LMDB store. */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <urcu.h>
+#include <urcu/rculfhash.h>
+
+#include "store.h"
+
+/*
+ * The values of one name as the query path sees them.  Immutable once
+ * published: the writer swaps in a new block and retires the old one.
+ * data holds count entries of { i64 expiry (native, unaligned), u8 len,
+ * len octets }, so "len octets" preceded by "len" is a TXT rdata as is.
+ */
+typedef struct {
+	uint16_t count;
+	uint16_t size;		/* octets used in data */
+	uint8_t data[];
+} tvals_t;
+
+#define TVAL_EXPIRE(p)	({ int64_t e_; memcpy(&e_, (p), sizeof(e_)); e_; })
+#define TVAL_RDATA(p)	((p) + sizeof(int64_t))		/* u8 len, text */
+#define TVAL_NEXT(p)	((p) + sizeof(int64_t) + 1 + (p)[sizeof(int64_t)])
+
+/*
+ * One owner name.  Readers see 'vals' through rcu_dereference() and 'ent'
+ * through CMM_LOAD_SHARED(); everything else is fixed at creation.
+ */
+typedef struct tnode {
+	struct cds_lfht_node lf;
+	tvals_t *vals;		/* RCU pointer; NULL: no values (only an ENT) */
+	uint32_t ent;		/* names below this one that have values */
+	uint32_t heap;		/* index in the expiry heap (writer only) */
+	int64_t min_expire;	/* earliest expiry in vals (writer only) */
+	uint8_t name_len;
+	uint8_t name[];
+} tnode_t;
+
+typedef struct table table_t;
+
+/*** Writer side: the sync thread only (one writer per table). ***/
+
+/*! New empty table sized for about 'hint' names. */
+table_t *table_new(size_t hint);
+
+/*!
+ * Free a table.  Precondition: no reader can reach it any more (it was
+ * unpublished and a grace period has passed, or it was never published).
+ * Called from a registered RCU thread outside any read-side section.
+ */
+void table_free(table_t *t);
+
+/*!
+ * Replace the values of name with the live ones of rec (rec == NULL or no
+ * live value: remove them).  Keeps the empty non-terminal counts of the
+ * ancestors.  Old blocks are retired, not freed: see table_reclaim().
+ * \return AZ_EOK or AZ_ENOMEM (the table is unchanged then).
+ */
+int table_set(table_t *t, const uint8_t *name, az_rec_iter_t *rec, int64_t now);
+
+/*! Drop every value that expired by now. \return number of values dropped. */
+size_t table_expire(table_t *t, int64_t now);
+
+/*! The earliest expiry of any value in the table, INT64_MAX if none. */
+int64_t table_next_expiry(const table_t *t);
+
+/*! Number of live values (the "tokens" counter). */
+size_t table_values(const table_t *t);
+
+/*! Number of nodes with values. */
+size_t table_names(const table_t *t);
+
+/*!
+ * Free what table_set() and table_expire() retired.  Waits for a grace
+ * period first: must run on a registered thread outside a read section.
+ */
+void table_reclaim(table_t *t);
+
+/*** Reader side: call under rcu_read_lock(), copy out before unlocking. ***/
+
+/*! The node of a lower-case wire name, or NULL. */
+const tnode_t *table_lookup(table_t *t, const uint8_t *name, size_t name_len);
+
+/*! Hash of a lower-case wire name (exposed for tests). */
+uint64_t table_hash(const uint8_t *name, size_t len);

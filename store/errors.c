@@ -1,0 +1,23 @@
+/* errors.c -- messages for the store's AZ_E* error codes. */
+
+#include "store.h"
+
+const char *az_strerror(int code)
+{
+	switch (code) {
+	case AZ_EOK:      return "success";
+	case AZ_EINVAL:   return "invalid input";
+	case AZ_ENOENT:   return "not found";
+	case AZ_ENOMEM:   return "out of memory";
+	case AZ_EIO:      return "input/output error";
+	case AZ_ECORRUPT: return "corrupt record";
+	case AZ_ESCHEMA:  return "unsupported schema version (written by a newer acmezone?)";
+	case AZ_EFULL:    return "database full (map size or disk)";
+	case AZ_ELMDB:    return "LMDB error";
+	case AZ_EPERM:    return "permission denied or untrusted file";
+	case AZ_ENOTINIT: return "not an acmezone database (run 'acmezone init')";
+	case AZ_ETOOMANY: return "too many values at one name";
+	case AZ_EBUSY:    return "busy (reader table full or no answer in time)";
+	default:          return "unknown error";
+	}
+}

@@ -1,0 +1,291 @@
+/* notify.c -- the "-sync" file: a doorbell for readers and their acknowledgements. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+/*
+ * Layout: one 4 KiB file of 64-byte lines.  Line 0 is the header with the
+ * doorbell; lines 1..NSLOTS are reader slots.  A reader owns a slot by
+ * holding an open-file-description (OFD) write lock on its line: the kernel
+ * drops the lock when the reader dies, so a writer can tell live slots from
+ * stale ones without trusting pids.  All shared words are accessed with
+ * atomics; the 32-bit ones double as futex words.
+ */
+
+#define SYNC_MAGIC	0x415a5359u	/* "AZSY" */
+#define SYNC_VERSION	1
+#define LINE		64
+#define NSLOTS		63
+#define SYNC_SIZE	(LINE * (NSLOTS + 1))
+
+struct sync_hdr {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t bell;		/* futex: bumped by writers after a commit */
+};
+
+struct sync_slot {
+	uint32_t seq;		/* futex: bumped after each acknowledgement */
+	uint32_t pad;
+	uint64_t applied;	/* newest txn id the reader serves */
+	uint64_t pid;		/* informational, for messages */
+};
+
+struct az_notify {
+	int fd;
+	uint8_t *map;
+	int slot;		/* claimed slot index, -1 if none */
+};
+
+static struct sync_hdr *hdr(az_notify_t *nt)
+{
+	return (struct sync_hdr *)nt->map;
+}
+
+static struct sync_slot *slot_at(az_notify_t *nt, int i)
+{
+	return (struct sync_slot *)(nt->map + LINE * (i + 1));
+}
+
+static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	/* Not FUTEX_PRIVATE: waiters and wakers are different processes. */
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+static void ms_to_ts(int ms, struct timespec *ts)
+{
+	ts->tv_sec = ms / 1000;
+	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
+{
+	if (out == NULL || dbpath == NULL) {
+		return AZ_EINVAL;
+	}
+	size_t n = strlen(dbpath) + sizeof("-sync");
+	char *path = malloc(n);
+	az_notify_t *nt = calloc(1, sizeof(*nt));
+	int ret = AZ_ENOMEM;
+	if (path == NULL || nt == NULL) {
+		goto fail;
+	}
+	snprintf(path, n, "%s-sync", dbpath);
+	nt->fd = -1;
+	nt->slot = -1;
+
+	if (create) {
+		(void)unlink(path);	/* a leftover of a removed store */
+		nt->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0660);
+		if (nt->fd >= 0 && (fchmod(nt->fd, 0660) != 0 ||
+		                    ftruncate(nt->fd, SYNC_SIZE) != 0)) {
+			ret = AZ_EIO;
+			goto fail;
+		}
+	} else {
+		nt->fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	if (nt->fd < 0) {
+		ret = (errno == ENOENT) ? AZ_ENOENT :
+		      (errno == EACCES || errno == EPERM) ? AZ_EPERM : AZ_EIO;
+		goto fail;
+	}
+	struct stat st;
+	if (fstat(nt->fd, &st) != 0 || st.st_size < SYNC_SIZE) {
+		ret = AZ_ECORRUPT;
+		goto fail;
+	}
+	nt->map = mmap(NULL, SYNC_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, nt->fd, 0);
+	if (nt->map == MAP_FAILED) {
+		nt->map = NULL;
+		ret = AZ_EIO;
+		goto fail;
+	}
+	if (create) {
+		__atomic_store_n(&hdr(nt)->version, SYNC_VERSION, __ATOMIC_RELAXED);
+		__atomic_store_n(&hdr(nt)->magic, SYNC_MAGIC, __ATOMIC_RELEASE);
+	} else if (__atomic_load_n(&hdr(nt)->magic, __ATOMIC_ACQUIRE) != SYNC_MAGIC) {
+		ret = AZ_ECORRUPT;
+		goto fail;
+	} else if (__atomic_load_n(&hdr(nt)->version, __ATOMIC_RELAXED) != SYNC_VERSION) {
+		ret = AZ_ESCHEMA;
+		goto fail;
+	}
+	free(path);
+	*out = nt;
+	return AZ_EOK;
+fail:
+	{
+		int saved = errno;
+		if (create && nt != NULL && nt->fd >= 0) {
+			unlink(path);
+		}
+		az_notify_close(nt);
+		free(path);
+		errno = saved;
+	}
+	return ret;
+}
+
+void az_notify_close(az_notify_t *nt)
+{
+	if (nt == NULL) {
+		return;
+	}
+	if (nt->map != NULL) {
+		munmap(nt->map, SYNC_SIZE);
+	}
+	if (nt->fd >= 0) {
+		close(nt->fd);	/* drops our OFD lock, freeing the slot */
+	}
+	free(nt);
+}
+
+void az_notify_ring(az_notify_t *nt)
+{
+	if (nt == NULL) {
+		return;
+	}
+	/* The commit is durable in the map before this store: LMDB wrote it. */
+	__atomic_add_fetch(&hdr(nt)->bell, 1, __ATOMIC_SEQ_CST);
+	futex(&hdr(nt)->bell, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+static bool slot_live(az_notify_t *nt, int i)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = LINE * (i + 1),
+		.l_len = LINE,
+	};
+	if (fcntl(nt->fd, F_OFD_GETLK, &fl) != 0) {
+		return false;
+	}
+	return fl.l_type != F_UNLCK;
+}
+
+int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_pid)
+{
+	if (nt == NULL) {
+		return AZ_EINVAL;
+	}
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (int i = 0; i < NSLOTS; i++) {
+		if (i == nt->slot) {
+			continue;	/* our own slot, if we are a reader too */
+		}
+		struct sync_slot *s = slot_at(nt, i);
+		bool checked_live = false;
+		for (;;) {
+			/* Load seq before applied: an ack between the two makes
+			 * the futex wait below return at once (value changed). */
+			uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&s->applied, __ATOMIC_ACQUIRE) >= txnid) {
+				break;
+			}
+			if (!checked_live) {
+				if (!slot_live(nt, i)) {
+					break;	/* nobody serves from this slot */
+				}
+				checked_live = true;
+			}
+			int64_t left = deadline - now_ms();
+			if (left <= 0) {
+				if (late_pid != NULL) {
+					*late_pid = (pid_t)__atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+				}
+				return AZ_EBUSY;
+			}
+			/* Wake up now and then: a reader that died while we
+			 * sleep never acks, and its slot must be let go. */
+			struct timespec ts;
+			ms_to_ts(left < 100 ? (int)left : 100, &ts);
+			futex(&s->seq, FUTEX_WAIT, seq, &ts);
+			if (!slot_live(nt, i)) {
+				break;
+			}
+		}
+	}
+	return AZ_EOK;
+}
+
+int az_notify_claim(az_notify_t *nt)
+{
+	if (nt == NULL) {
+		return AZ_EINVAL;
+	}
+	if (nt->slot >= 0) {
+		return AZ_EOK;
+	}
+	for (int i = 0; i < NSLOTS; i++) {
+		struct flock fl = {
+			.l_type = F_WRLCK,
+			.l_whence = SEEK_SET,
+			.l_start = LINE * (i + 1),
+			.l_len = LINE,
+		};
+		if (fcntl(nt->fd, F_OFD_SETLK, &fl) == 0) {
+			nt->slot = i;
+			struct sync_slot *s = slot_at(nt, i);
+			__atomic_store_n(&s->pid, (uint64_t)getpid(), __ATOMIC_RELAXED);
+			/* A dead holder's stale 'applied' is older than any new
+			 * commit, so no writer can mistake it for our ack. */
+			__atomic_store_n(&s->applied, 0, __ATOMIC_RELEASE);
+			return AZ_EOK;
+		}
+	}
+	return AZ_EBUSY;
+}
+
+void az_notify_ack(az_notify_t *nt, uint64_t txnid)
+{
+	if (nt == NULL || nt->slot < 0) {
+		return;
+	}
+	struct sync_slot *s = slot_at(nt, nt->slot);
+	/* Release: the table updates that serve txnid happen-before this. */
+	__atomic_store_n(&s->applied, txnid, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&s->seq, 1, __ATOMIC_SEQ_CST);
+	futex(&s->seq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+uint32_t az_notify_bell(az_notify_t *nt)
+{
+	return nt == NULL ? 0 : __atomic_load_n(&hdr(nt)->bell, __ATOMIC_SEQ_CST);
+}
+
+void az_notify_sleep(az_notify_t *nt, uint32_t seen, int timeout_ms)
+{
+	if (nt == NULL) {
+		if (timeout_ms > 0) {
+			struct timespec ts;
+			ms_to_ts(timeout_ms, &ts);
+			nanosleep(&ts, NULL);
+		}
+		return;
+	}
+	struct timespec ts;
+	ms_to_ts(timeout_ms, &ts);
+	futex(&hdr(nt)->bell, FUTEX_WAIT, seen, timeout_ms >= 0 ? &ts : NULL);
+}

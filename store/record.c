@@ -1,0 +1,181 @@
+/* record.c -- TXT values, durations and the encoding of one owner's record. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define REC_FORMAT	1
+#define REC_HDR		3	/* u8 format, u16 count */
+#define VAL_HDR		9	/* i64 expiry, u8 length */
+
+static bool is_b64url(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+int az_value_check(const char *value, size_t len, bool raw, const char **why)
+{
+	const char *dummy;
+	if (why == NULL) {
+		why = &dummy;
+	}
+	if (value == NULL || len == 0) {
+		*why = "empty value";
+		return AZ_EINVAL;
+	}
+	if (!raw) {
+		if (len != AZ_ACME_VALUE_LEN) {
+			*why = "not an ACME DNS-01 value (43 characters of base64url; use --raw for other TXT strings)";
+			return AZ_EINVAL;
+		}
+		for (size_t i = 0; i < len; i++) {
+			if (!is_b64url((unsigned char)value[i])) {
+				*why = "not an ACME DNS-01 value (a character outside base64url; use --raw for other TXT strings)";
+				return AZ_EINVAL;
+			}
+		}
+		return AZ_EOK;
+	}
+	if (len > AZ_VALUE_MAXLEN) {
+		*why = "longer than 255 octets";
+		return AZ_EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (c < 0x20 || c > 0x7e) {
+			*why = "has a non-printable or non-ASCII character";
+			return AZ_EINVAL;
+		}
+	}
+	return AZ_EOK;
+}
+
+int az_duration_parse(const char *text, int64_t *seconds)
+{
+	if (text == NULL || seconds == NULL || *text < '0' || *text > '9') {
+		return AZ_EINVAL;
+	}
+	errno = 0;
+	char *end = NULL;
+	unsigned long long n = strtoull(text, &end, 10);
+	if (errno != 0 || end == text) {
+		return AZ_EINVAL;
+	}
+	int64_t mult = 1;
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return AZ_EINVAL;
+		}
+		if (end[1] != '\0') {
+			return AZ_EINVAL;
+		}
+	}
+	const unsigned long long max = 3650ULL * 86400ULL;
+	if (n == 0 || n > max / (unsigned long long)mult) {
+		return AZ_EINVAL;
+	}
+	*seconds = (int64_t)n * mult;
+	return AZ_EOK;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v = (v << 8) | p[i];
+	}
+	return v;
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	if (it == NULL || p == NULL || len < REC_HDR || p[0] != REC_FORMAT) {
+		return AZ_ECORRUPT;
+	}
+	unsigned count = ((unsigned)p[1] << 8) | p[2];
+	if (count > AZ_MAX_VALUES) {
+		return AZ_ECORRUPT;
+	}
+
+	/* Bytes read back from the map cross a trust boundary: walk it all. */
+	const uint8_t *pos = p + REC_HDR, *end = p + len;
+	for (unsigned i = 0; i < count; i++) {
+		if ((size_t)(end - pos) < VAL_HDR) {
+			return AZ_ECORRUPT;
+		}
+		uint8_t vlen = pos[8];
+		pos += VAL_HDR;
+		if (vlen == 0 || (size_t)(end - pos) < vlen) {
+			return AZ_ECORRUPT;
+		}
+		for (unsigned k = 0; k < vlen; k++) {
+			if (pos[k] < 0x20 || pos[k] > 0x7e) {
+				return AZ_ECORRUPT;
+			}
+		}
+		pos += vlen;
+	}
+	if (pos != end) {
+		return AZ_ECORRUPT;
+	}
+
+	it->pos = p + REC_HDR;
+	it->end = end;
+	it->left = count;
+	return AZ_EOK;
+}
+
+unsigned az_rec_iter_count(const az_rec_iter_t *it)
+{
+	return it->left;
+}
+
+bool az_rec_iter_next(az_rec_iter_t *it, az_val_t *val)
+{
+	if (it->left == 0) {
+		return false;
+	}
+	val->expire = (int64_t)get_u64(it->pos);
+	val->len = it->pos[8];
+	val->data = it->pos + VAL_HDR;
+	it->pos += VAL_HDR + val->len;
+	it->left--;
+	return true;
+}
+
+size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned count)
+{
+	if (count > AZ_MAX_VALUES || size < REC_HDR) {
+		return 0;
+	}
+	buf[0] = REC_FORMAT;
+	buf[1] = (uint8_t)(count >> 8);
+	buf[2] = (uint8_t)count;
+	size_t pos = REC_HDR;
+	for (unsigned i = 0; i < count; i++) {
+		if (size - pos < VAL_HDR + (size_t)vals[i].len) {
+			return 0;
+		}
+		put_u64(buf + pos, (uint64_t)vals[i].expire);
+		buf[pos + 8] = vals[i].len;
+		memcpy(buf + pos + VAL_HDR, vals[i].data, vals[i].len);
+		pos += VAL_HDR + vals[i].len;
+	}
+	return pos;
+}

@@ -1,0 +1,863 @@
+/* store.c -- opening, writing and reading the acmezone LMDB file. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define MAPSIZE		((size_t)4 << 30)	/* sparse: costs nothing unused */
+#define LOG_KEEP	4096	/* transactions kept in the change log */
+#define LOG_MAX_NAMES	16384	/* above this a transaction says "reload all" */
+
+#define LOG_NAMES	0
+#define LOG_FULL	1
+
+#define KEY_SCHEMA	"schema"
+#define KEY_FLOOR	"log-floor"
+
+struct az_store {
+	MDB_env *env;
+	MDB_dbi meta, tok, log;
+	char *path;
+	bool rdonly;
+	dev_t dev;
+	ino_t ino;
+};
+
+struct az_txn {
+	az_store_t *st;
+	MDB_txn *txn;
+	uint8_t *rec;		/* AZ_REC_MAXLEN scratch for encoding */
+	az_val_t *vals;		/* AZ_MAX_VALUES + 1 scratch */
+	uint8_t *log;		/* changed names, concatenated wire forms */
+	size_t log_len, log_cap, log_names;
+	bool log_full;
+	bool changed;
+};
+
+struct az_reader {
+	az_store_t *st;
+	MDB_txn *txn;
+};
+
+/* Map an LMDB or errno code to AZ_E*, once, here. errno is left set. */
+static int map_err(int ret)
+{
+	switch (ret) {
+	case MDB_SUCCESS:	return AZ_EOK;
+	case MDB_NOTFOUND:	return AZ_ENOENT;
+	case MDB_MAP_FULL:	return AZ_EFULL;
+	case MDB_READERS_FULL:	return AZ_EBUSY;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH: return AZ_ECORRUPT;
+	case ENOMEM:		errno = ret; return AZ_ENOMEM;
+	case ENOSPC:		errno = ret; return AZ_EFULL;
+	case EACCES:
+	case EPERM:
+	case EROFS:		errno = ret; return AZ_EPERM;
+	case ENOENT:		errno = ret; return AZ_ENOENT;
+	default:
+		if (ret > 0) {
+			errno = ret;
+			return AZ_EIO;
+		}
+		return AZ_ELMDB;
+	}
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v = (v << 8) | p[i];
+	}
+	return v;
+}
+
+static char *suffixed(const char *path, const char *suffix)
+{
+	size_t n = strlen(path) + strlen(suffix) + 1;
+	char *s = malloc(n);
+	if (s != NULL) {
+		snprintf(s, n, "%s%s", path, suffix);
+	}
+	return s;
+}
+
+/* Create one file exclusively with an exact mode and group. */
+static int create_file(const char *path, mode_t mode, gid_t gid)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		return AZ_EIO;
+	}
+	int ret = AZ_EOK;
+	if (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0) {
+		ret = AZ_EPERM;
+	} else if (fchmod(fd, mode) != 0) {	/* whatever the umask */
+		ret = AZ_EIO;
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+/*
+ * A writer must not follow a symlink planted by someone else, nor write a
+ * file that others can also write: it would be trusting their content.
+ */
+static int check_trust(const char *path)
+{
+	struct stat st;
+	uid_t me = geteuid();
+	if (lstat(path, &st) != 0) {
+		return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (st.st_uid != 0 && st.st_uid != me) {
+			errno = EPERM;
+			return AZ_EPERM;
+		}
+		if (stat(path, &st) != 0) {
+			return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
+		}
+	}
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return AZ_EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return AZ_EIO;
+	}
+	if ((st.st_mode & S_IWOTH) || (st.st_uid != 0 && st.st_uid != me)) {
+		errno = EPERM;
+		return AZ_EPERM;
+	}
+	return AZ_EOK;
+}
+
+static int open_dbis(az_store_t *st, bool create)
+{
+	MDB_txn *txn = NULL;
+	int ret = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &txn);
+	if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	unsigned flags = create ? MDB_CREATE : 0;
+	ret = mdb_dbi_open(txn, "meta", flags, &st->meta);
+	if (ret == MDB_NOTFOUND) {
+		ret = AZ_ENOTINIT;
+		goto fail;
+	} else if (ret != MDB_SUCCESS) {
+		ret = map_err(ret);
+		goto fail;
+	}
+	if ((ret = mdb_dbi_open(txn, "tok", flags, &st->tok)) != MDB_SUCCESS ||
+	    (ret = mdb_dbi_open(txn, "log", flags, &st->log)) != MDB_SUCCESS) {
+		ret = (ret == MDB_NOTFOUND) ? AZ_ENOTINIT : map_err(ret);
+		goto fail;
+	}
+
+	MDB_val key = { strlen(KEY_SCHEMA), KEY_SCHEMA }, val;
+	if (create) {
+		uint8_t v[4] = { 0, 0, 0, AZ_SCHEMA_VERSION };
+		uint8_t floor[8] = { 0 };
+		MDB_val sv = { sizeof(v), v };
+		MDB_val fk = { strlen(KEY_FLOOR), KEY_FLOOR }, fv = { sizeof(floor), floor };
+		if ((ret = mdb_put(txn, st->meta, &key, &sv, 0)) != MDB_SUCCESS ||
+		    (ret = mdb_put(txn, st->meta, &fk, &fv, 0)) != MDB_SUCCESS) {
+			ret = map_err(ret);
+			goto fail;
+		}
+	} else {
+		ret = mdb_get(txn, st->meta, &key, &val);
+		if (ret == MDB_NOTFOUND) {
+			ret = AZ_ENOTINIT;
+			goto fail;
+		} else if (ret != MDB_SUCCESS) {
+			ret = map_err(ret);
+			goto fail;
+		}
+		const uint8_t *v = val.mv_data;
+		if (val.mv_size != 4 || v[0] || v[1] || v[2] ||
+		    v[3] != AZ_SCHEMA_VERSION) {
+			ret = AZ_ESCHEMA;
+			goto fail;
+		}
+	}
+
+	/* Committing (not aborting) keeps the dbi handles for later txns. */
+	ret = mdb_txn_commit(txn);
+	return map_err(ret);
+fail:
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+static int store_open(az_store_t **out, const char *path, unsigned flags, bool create)
+{
+	az_store_t *st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		return AZ_ENOMEM;
+	}
+	st->rdonly = flags & AZ_OPEN_RDONLY;
+	st->path = strdup(path);
+	int ret = AZ_ENOMEM;
+	if (st->path == NULL) {
+		goto fail;
+	}
+
+	if (!st->rdonly && !create && (ret = check_trust(path)) != AZ_EOK) {
+		goto fail;
+	}
+	struct stat sb;
+	if (stat(path, &sb) != 0) {
+		ret = (errno == ENOENT) ? AZ_ENOENT : AZ_EIO;
+		goto fail;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		errno = EISDIR;
+		ret = AZ_EIO;
+		goto fail;
+	}
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+
+	if ((ret = mdb_env_create(&st->env)) != MDB_SUCCESS ||
+	    (ret = mdb_env_set_maxdbs(st->env, 4)) != MDB_SUCCESS ||
+	    (!st->rdonly && (ret = mdb_env_set_mapsize(st->env, MAPSIZE)) != MDB_SUCCESS)) {
+		ret = map_err(ret);
+		goto fail;
+	}
+	unsigned mflags = MDB_NOSUBDIR | MDB_NOTLS | (st->rdonly ? MDB_RDONLY : 0);
+	ret = mdb_env_open(st->env, path, mflags, 0640);
+	if (ret != MDB_SUCCESS) {
+		ret = (ret == MDB_INVALID) ? AZ_ENOTINIT : map_err(ret);
+		goto fail;
+	}
+	if ((ret = open_dbis(st, create)) != AZ_EOK) {
+		goto fail;
+	}
+	*out = st;
+	return AZ_EOK;
+fail:
+	{
+		int saved = errno;
+		az_store_close(st);
+		errno = saved;
+	}
+	return ret;
+}
+
+int az_store_open(az_store_t **out, const char *path, unsigned flags)
+{
+	if (out == NULL || path == NULL) {
+		return AZ_EINVAL;
+	}
+	return store_open(out, path, flags, false);
+}
+
+int az_store_create(const char *path, gid_t gid)
+{
+	if (path == NULL) {
+		return AZ_EINVAL;
+	}
+	char *lock = suffixed(path, "-lock");
+	az_store_t *st = NULL;
+	az_notify_t *nt = NULL;
+	bool made_data = false, made_lock = false, made_sync = false;
+	int ret = AZ_ENOMEM;
+	if (lock == NULL) {
+		goto out;
+	}
+	if ((ret = create_file(path, 0640, gid)) != AZ_EOK) {
+		goto out;
+	}
+	made_data = true;
+	/* Readers (knotd) need write access to LMDB's lock file. */
+	if ((ret = create_file(lock, 0660, gid)) != AZ_EOK) {
+		goto out;
+	}
+	made_lock = true;
+	if ((ret = az_notify_open(&nt, path, true)) != AZ_EOK) {
+		goto out;
+	}
+	made_sync = true;
+	if (gid != (gid_t)-1) {
+		char *sync = suffixed(path, "-sync");
+		ret = (sync != NULL && chown(sync, (uid_t)-1, gid) == 0) ? AZ_EOK : AZ_EPERM;
+		free(sync);
+		if (ret != AZ_EOK) {
+			goto out;
+		}
+	}
+	ret = store_open(&st, path, 0, true);
+out:
+	if (ret != AZ_EOK) {
+		int saved = errno;
+		if (made_data) {
+			unlink(path);
+		}
+		if (made_lock) {
+			unlink(lock);
+		}
+		if (made_sync) {
+			char *sync = suffixed(path, "-sync");
+			if (sync != NULL) {
+				unlink(sync);
+			}
+			free(sync);
+		}
+		errno = saved;
+	}
+	az_notify_close(nt);
+	az_store_close(st);
+	free(lock);
+	return ret;
+}
+
+void az_store_close(az_store_t *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	if (st->env != NULL) {
+		mdb_env_close(st->env);
+	}
+	free(st->path);
+	free(st);
+}
+
+const char *az_store_path(const az_store_t *st)
+{
+	return st->path;
+}
+
+uint64_t az_store_last_txnid(az_store_t *st)
+{
+	MDB_envinfo info;
+	if (mdb_env_info(st->env, &info) != MDB_SUCCESS) {
+		return 0;
+	}
+	return (uint64_t)info.me_last_txnid;
+}
+
+void az_store_file_id(const az_store_t *st, dev_t *dev, ino_t *ino)
+{
+	*dev = st->dev;
+	*ino = st->ino;
+}
+
+/*** Writing. ***/
+
+int az_txn_begin(az_store_t *st, az_txn_t **out)
+{
+	if (st == NULL || out == NULL || st->rdonly) {
+		return AZ_EINVAL;
+	}
+	az_txn_t *t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return AZ_ENOMEM;
+	}
+	t->st = st;
+	t->rec = malloc(AZ_REC_MAXLEN);
+	t->vals = malloc((AZ_MAX_VALUES + 1) * sizeof(*t->vals));
+	int ret = AZ_ENOMEM;
+	if (t->rec == NULL || t->vals == NULL) {
+		goto fail;
+	}
+	ret = mdb_txn_begin(st->env, NULL, 0, &t->txn);
+	if (ret == MDB_MAP_RESIZED) {
+		/* Another writer grew the map: adopt its size and retry. */
+		mdb_env_set_mapsize(st->env, 0);
+		ret = mdb_txn_begin(st->env, NULL, 0, &t->txn);
+	}
+	if (ret != MDB_SUCCESS) {
+		ret = map_err(ret);
+		goto fail;
+	}
+	*out = t;
+	return AZ_EOK;
+fail:
+	az_txn_abort(t);
+	return ret;
+}
+
+void az_txn_abort(az_txn_t *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	if (t->txn != NULL) {
+		mdb_txn_abort(t->txn);
+	}
+	free(t->rec);
+	free(t->vals);
+	free(t->log);
+	free(t);
+}
+
+/* Remember that name changed in this transaction (for the change log). */
+static int note_change(az_txn_t *t, const uint8_t *name)
+{
+	t->changed = true;
+	if (t->log_full) {
+		return AZ_EOK;
+	}
+	if (t->log_names >= LOG_MAX_NAMES) {
+		/* Bounded memory: past this, readers reload everything. */
+		t->log_full = true;
+		free(t->log);
+		t->log = NULL;
+		t->log_len = t->log_cap = 0;
+		return AZ_EOK;
+	}
+	size_t n = az_name_wire_len(name, AZ_NAME_MAXLEN);
+	if (t->log_len + n > t->log_cap) {
+		size_t cap = t->log_cap ? t->log_cap * 2 : 1024;
+		while (cap < t->log_len + n) {
+			cap *= 2;
+		}
+		uint8_t *p = realloc(t->log, cap);
+		if (p == NULL) {
+			return AZ_ENOMEM;
+		}
+		t->log = p;
+		t->log_cap = cap;
+	}
+	memcpy(t->log + t->log_len, name, n);
+	t->log_len += n;
+	t->log_names++;
+	return AZ_EOK;
+}
+
+/* Write vals[0..count) at key, or delete the key when count is 0. */
+static int put_record(az_txn_t *t, MDB_val *key, unsigned count)
+{
+	int ret;
+	if (count == 0) {
+		ret = mdb_del(t->txn, t->st->tok, key, NULL);
+		if (ret == MDB_NOTFOUND) {
+			ret = MDB_SUCCESS;
+		}
+	} else {
+		size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN, t->vals, count);
+		if (len == 0) {
+			return AZ_ETOOMANY;
+		}
+		MDB_val data = { len, t->rec };
+		ret = mdb_put(t->txn, t->st->tok, key, &data, 0);
+	}
+	return map_err(ret);
+}
+
+static int name_key(const uint8_t *name, MDB_val *key)
+{
+	size_t n = az_name_wire_len(name, AZ_NAME_MAXLEN);
+	if (n == 0) {
+		return AZ_EINVAL;
+	}
+	key->mv_size = n;
+	key->mv_data = (void *)name;
+	return AZ_EOK;
+}
+
+int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
+               size_t len, int64_t expire, int64_t now)
+{
+	MDB_val key, data;
+	if (t == NULL || value == NULL || len == 0 || len > AZ_VALUE_MAXLEN ||
+	    name_key(name, &key) != AZ_EOK) {
+		return AZ_EINVAL;
+	}
+
+	unsigned count = 0;
+	bool found = false;
+	int ret = mdb_get(t->txn, t->st->tok, &key, &data);
+	if (ret == MDB_SUCCESS) {
+		az_rec_iter_t it;
+		if (az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK) {
+			return AZ_ECORRUPT;
+		}
+		az_val_t v;
+		while (az_rec_iter_next(&it, &v)) {
+			bool same = v.len == len && memcmp(v.data, value, len) == 0;
+			if (same) {
+				v.expire = expire;	/* refresh, never duplicate */
+				found = true;
+			} else if (v.expire <= now) {
+				continue;		/* drop expired in passing */
+			}
+			t->vals[count++] = v;
+		}
+	} else if (ret != MDB_NOTFOUND) {
+		return map_err(ret);
+	}
+	if (!found) {
+		if (count >= AZ_MAX_VALUES) {
+			return AZ_ETOOMANY;
+		}
+		t->vals[count++] = (az_val_t){ .expire = expire, .len = (uint8_t)len, .data = value };
+	}
+	if ((ret = put_record(t, &key, count)) != AZ_EOK) {
+		return ret;
+	}
+	return note_change(t, name);
+}
+
+int az_txn_del(az_txn_t *t, const uint8_t *name, const uint8_t *value,
+               size_t len, unsigned *removed)
+{
+	MDB_val key, data;
+	unsigned dummy;
+	if (removed == NULL) {
+		removed = &dummy;
+	}
+	*removed = 0;
+	if (t == NULL || name_key(name, &key) != AZ_EOK) {
+		return AZ_EINVAL;
+	}
+	int ret = mdb_get(t->txn, t->st->tok, &key, &data);
+	if (ret == MDB_NOTFOUND) {
+		return AZ_EOK;
+	} else if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+
+	az_rec_iter_t it;
+	bool corrupt = az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK;
+	unsigned count = 0;
+	if (value == NULL || corrupt) {
+		if (value != NULL) {
+			return AZ_ECORRUPT;	/* only "del NAME" can clear it */
+		}
+		*removed = corrupt ? 1 : az_rec_iter_count(&it);
+	} else {
+		az_val_t v;
+		while (az_rec_iter_next(&it, &v)) {
+			if (v.len == len && memcmp(v.data, value, len) == 0) {
+				(*removed)++;
+			} else {
+				t->vals[count++] = v;
+			}
+		}
+		if (*removed == 0) {
+			return AZ_EOK;
+		}
+	}
+	if ((ret = put_record(t, &key, count)) != AZ_EOK) {
+		return ret;
+	}
+	return note_change(t, name);
+}
+
+int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
+{
+	size_t dummy;
+	if (removed == NULL) {
+		removed = &dummy;
+	}
+	*removed = 0;
+	if (t == NULL) {
+		return AZ_EINVAL;
+	}
+	MDB_cursor *cur = NULL;
+	int ret = mdb_cursor_open(t->txn, t->st->tok, &cur);
+	if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	MDB_val key, data;
+	MDB_cursor_op op = MDB_FIRST;
+	uint8_t name[AZ_NAME_MAXLEN];
+	while ((ret = mdb_cursor_get(cur, &key, &data, op)) == MDB_SUCCESS) {
+		op = MDB_NEXT;
+		az_rec_iter_t it;
+		if (key.mv_size > AZ_NAME_MAXLEN ||
+		    az_name_wire_len(key.mv_data, key.mv_size) != key.mv_size ||
+		    az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK) {
+			continue;	/* corrupt: left for "del NAME" */
+		}
+		unsigned count = 0, dropped = 0;
+		az_val_t v;
+		while (az_rec_iter_next(&it, &v)) {
+			if (v.expire <= now) {
+				dropped++;
+			} else {
+				t->vals[count++] = v;
+			}
+		}
+		if (dropped == 0) {
+			continue;
+		}
+		*removed += dropped;
+		memcpy(name, key.mv_data, key.mv_size);
+		if (count == 0) {
+			ret = mdb_cursor_del(cur, 0);
+		} else {
+			size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN, t->vals, count);
+			MDB_val nd = { len, t->rec };
+			ret = mdb_cursor_put(cur, &key, &nd, MDB_CURRENT);
+		}
+		if (ret != MDB_SUCCESS) {
+			break;
+		}
+		/* After a delete LMDB's MDB_NEXT yields the item that followed. */
+		if ((ret = note_change(t, name)) != AZ_EOK) {
+			mdb_cursor_close(cur);
+			return ret;
+		}
+	}
+	mdb_cursor_close(cur);
+	return (ret == MDB_NOTFOUND || ret == MDB_SUCCESS) ? AZ_EOK : map_err(ret);
+}
+
+/* Append this transaction's entry to the change log and trim old ones. */
+static int write_log(az_txn_t *t, uint64_t id)
+{
+	uint8_t kbuf[8];
+	put_be64(kbuf, id);
+	MDB_val key = { sizeof(kbuf), kbuf }, data;
+	data.mv_size = 1 + (t->log_full ? 0 : t->log_len);
+	int ret = mdb_put(t->txn, t->st->log, &key, &data, MDB_RESERVE);
+	if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	uint8_t *p = data.mv_data;
+	p[0] = t->log_full ? LOG_FULL : LOG_NAMES;
+	if (!t->log_full && t->log_len > 0) {
+		memcpy(p + 1, t->log, t->log_len);
+	}
+
+	if (id <= LOG_KEEP) {
+		return AZ_EOK;
+	}
+	uint64_t floor = 0;
+	MDB_cursor *cur = NULL;
+	if ((ret = mdb_cursor_open(t->txn, t->st->log, &cur)) != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	while ((ret = mdb_cursor_get(cur, &key, &data, MDB_FIRST)) == MDB_SUCCESS) {
+		if (key.mv_size != 8) {
+			ret = mdb_cursor_del(cur, 0);	/* junk: drop it */
+		} else if (get_be64(key.mv_data) <= id - LOG_KEEP) {
+			floor = get_be64(key.mv_data);
+			ret = mdb_cursor_del(cur, 0);
+		} else {
+			break;
+		}
+		if (ret != MDB_SUCCESS) {
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (ret != MDB_SUCCESS && ret != MDB_NOTFOUND) {
+		return map_err(ret);
+	}
+	if (floor > 0) {
+		uint8_t fbuf[8];
+		put_be64(fbuf, floor);
+		MDB_val fk = { strlen(KEY_FLOOR), KEY_FLOOR }, fv = { sizeof(fbuf), fbuf };
+		ret = mdb_put(t->txn, t->st->meta, &fk, &fv, 0);
+		if (ret != MDB_SUCCESS) {
+			return map_err(ret);
+		}
+	}
+	return AZ_EOK;
+}
+
+int az_txn_commit(az_txn_t *t, uint64_t *txnid)
+{
+	if (t == NULL) {
+		return AZ_EINVAL;
+	}
+	int ret = AZ_EOK;
+	uint64_t id;
+	if (!t->changed) {
+		/* LMDB would not commit an empty txn: nothing new to see. */
+		id = az_store_last_txnid(t->st);
+		goto out;
+	}
+	id = (uint64_t)mdb_txn_id(t->txn);
+	if ((ret = write_log(t, id)) != AZ_EOK) {
+		goto out;
+	}
+	ret = map_err(mdb_txn_commit(t->txn));
+	t->txn = NULL;		/* committed or freed by LMDB either way */
+out:
+	if (ret == AZ_EOK && txnid != NULL) {
+		*txnid = id;
+	}
+	az_txn_abort(t);
+	return ret;
+}
+
+/*** Reading. ***/
+
+int az_reader_begin(az_store_t *st, az_reader_t **out)
+{
+	if (st == NULL || out == NULL) {
+		return AZ_EINVAL;
+	}
+	az_reader_t *rd = calloc(1, sizeof(*rd));
+	if (rd == NULL) {
+		return AZ_ENOMEM;
+	}
+	rd->st = st;
+	int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
+	if (ret == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(st->env, 0);
+		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
+	} else if (ret == MDB_READERS_FULL) {
+		/* Slots of dead processes are freed by a reader check. */
+		int dead = 0;
+		mdb_reader_check(st->env, &dead);
+		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
+	}
+	if (ret != MDB_SUCCESS) {
+		free(rd);
+		return map_err(ret);
+	}
+	*out = rd;
+	return AZ_EOK;
+}
+
+void az_reader_end(az_reader_t *rd)
+{
+	if (rd == NULL) {
+		return;
+	}
+	mdb_txn_abort(rd->txn);
+	free(rd);
+}
+
+uint64_t az_reader_txnid(const az_reader_t *rd)
+{
+	return (uint64_t)mdb_txn_id(rd->txn);
+}
+
+int az_reader_get(az_reader_t *rd, const uint8_t *name, az_rec_iter_t *it)
+{
+	MDB_val key, data;
+	if (rd == NULL || it == NULL || name_key(name, &key) != AZ_EOK) {
+		return AZ_EINVAL;
+	}
+	int ret = mdb_get(rd->txn, rd->st->tok, &key, &data);
+	if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	return az_rec_iter_init(it, data.mv_data, data.mv_size);
+}
+
+int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
+                      az_foreach_cb cb, void *ctx)
+{
+	if (rd == NULL || cb == NULL) {
+		return AZ_EINVAL;
+	}
+	MDB_cursor *cur = NULL;
+	int ret = mdb_cursor_open(rd->txn, rd->st->tok, &cur);
+	if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	MDB_val key, data;
+	MDB_cursor_op op = MDB_FIRST;
+	if (after != NULL && name_key(after, &key) == AZ_EOK) {
+		op = MDB_SET_RANGE;
+	}
+	while ((ret = mdb_cursor_get(cur, &key, &data, op)) == MDB_SUCCESS) {
+		if (op == MDB_SET_RANGE && after != NULL &&
+		    key.mv_size == az_name_wire_len(after, AZ_NAME_MAXLEN) &&
+		    memcmp(key.mv_data, after, key.mv_size) == 0) {
+			op = MDB_NEXT;
+			continue;
+		}
+		op = MDB_NEXT;
+		const uint8_t *name = key.mv_data;
+		if (key.mv_size > AZ_NAME_MAXLEN ||
+		    az_name_wire_len(name, key.mv_size) != key.mv_size) {
+			name = NULL;
+		}
+		az_rec_iter_t it;
+		bool ok = az_rec_iter_init(&it, data.mv_data, data.mv_size) == AZ_EOK;
+		if ((ret = cb(name, ok ? &it : NULL, ctx)) != 0) {
+			mdb_cursor_close(cur);
+			return ret;
+		}
+	}
+	mdb_cursor_close(cur);
+	return ret == MDB_NOTFOUND ? AZ_EOK : map_err(ret);
+}
+
+int az_reader_changes(az_reader_t *rd, uint64_t since, az_change_cb cb, void *ctx)
+{
+	if (rd == NULL || cb == NULL) {
+		return AZ_EINVAL;
+	}
+	MDB_val key = { strlen(KEY_FLOOR), KEY_FLOOR }, data;
+	int ret = mdb_get(rd->txn, rd->st->meta, &key, &data);
+	if (ret != MDB_SUCCESS || data.mv_size != 8 || get_be64(data.mv_data) > since) {
+		return AZ_ENOENT;	/* trimmed past 'since': reload all */
+	}
+
+	MDB_cursor *cur = NULL;
+	if ((ret = mdb_cursor_open(rd->txn, rd->st->log, &cur)) != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	uint8_t kbuf[8];
+	put_be64(kbuf, since + 1);
+	key.mv_size = sizeof(kbuf);
+	key.mv_data = kbuf;
+	MDB_cursor_op op = MDB_SET_RANGE;
+	while ((ret = mdb_cursor_get(cur, &key, &data, op)) == MDB_SUCCESS) {
+		op = MDB_NEXT;
+		const uint8_t *p = data.mv_data;
+		if (key.mv_size != 8 || data.mv_size < 1 || p[0] != LOG_NAMES) {
+			ret = AZ_ENOENT;	/* too much changed, or junk */
+			goto out;
+		}
+		size_t pos = 1;
+		while (pos < data.mv_size) {
+			size_t n = az_name_wire_len(p + pos, data.mv_size - pos);
+			if (n == 0) {
+				ret = AZ_ENOENT;
+				goto out;
+			}
+			if ((ret = cb(p + pos, ctx)) != 0) {
+				goto out;
+			}
+			pos += n;
+		}
+	}
+	ret = (ret == MDB_NOTFOUND) ? AZ_EOK : map_err(ret);
+out:
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+size_t az_reader_count(az_reader_t *rd)
+{
+	MDB_stat ms;
+	if (rd == NULL || mdb_stat(rd->txn, rd->st->tok, &ms) != MDB_SUCCESS) {
+		return 0;
+	}
+	return ms.ms_entries;
+}
