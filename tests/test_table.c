@@ -1,0 +1,250 @@
+/* test_table.c -- unit and concurrency tests of the RCU table (run under TSan too). */
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "table.h"
+#include "tap.h"
+
+static int64_t now;
+
+static void wire(const char *text, uint8_t *w, size_t *len)
+{
+	if (az_name_parse(text, w, len, NULL) != AZ_EOK) {
+		abort();
+	}
+}
+
+/* Set name to the given values (NULL-terminated), all with one expiry. */
+static int set(table_t *t, const char *name, int64_t expire, const char **values)
+{
+	uint8_t w[AZ_NAME_MAXLEN], buf[4096];
+	size_t len;
+	az_val_t vals[16];
+	unsigned n = 0;
+	wire(name, w, &len);
+	for (; values != NULL && values[n] != NULL; n++) {
+		vals[n] = (az_val_t){ expire, (uint8_t)strlen(values[n]), (const uint8_t *)values[n] };
+	}
+	if (n == 0) {
+		return table_set(t, w, NULL, now);
+	}
+	size_t rlen = az_rec_encode(buf, sizeof(buf), vals, n);
+	az_rec_iter_t it;
+	if (az_rec_iter_init(&it, buf, rlen) != AZ_EOK) {
+		abort();
+	}
+	return table_set(t, w, &it, now);
+}
+
+/* What a query would see: -1 absent, else the number of live values;
+ * *ent gets the ENT count. */
+static int look(table_t *t, const char *name, uint32_t *ent, char *first)
+{
+	uint8_t w[AZ_NAME_MAXLEN];
+	size_t len;
+	wire(name, w, &len);
+	int ret = -1;
+	rcu_read_lock();
+	const tnode_t *n = table_lookup(t, w, len);
+	if (n != NULL) {
+		const tvals_t *v = rcu_dereference(n->vals);
+		*ent = CMM_LOAD_SHARED(n->ent);
+		ret = 0;
+		const uint8_t *p = v ? v->data : NULL;
+		for (unsigned i = 0; v != NULL && i < v->count; i++, p = TVAL_NEXT(p)) {
+			if (TVAL_EXPIRE(p) > now) {
+				if (ret == 0 && first != NULL) {
+					const uint8_t *rd = TVAL_RDATA(p);
+					memcpy(first, rd + 1, rd[0]);
+					first[rd[0]] = '\0';
+				}
+				ret++;
+			}
+		}
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+static void test_basic(void)
+{
+	table_t *t = table_new(0);
+	uint32_t ent = 0;
+	char first[256];
+	const char *one[] = { "v1", NULL }, *two[] = { "v1", "v2", NULL };
+
+	tap_is(look(t, "a.zone.test", &ent, NULL), -1, "empty table: absent");
+	tap_is(set(t, "a.zone.test", now + 60, one), AZ_EOK, "set one value");
+	tap_is(look(t, "a.zone.test", &ent, first), 1, "one live value");
+	tap_str(first, "v1", "... the right one");
+	tap_is(table_values(t), 1, "values counter");
+	tap_is(set(t, "a.zone.test", now + 60, two), AZ_EOK, "replace with two values");
+	tap_is(look(t, "a.zone.test", &ent, NULL), 2, "two live values");
+	tap_is(table_values(t), 2, "values counter follows");
+	tap_is(table_names(t), 1, "one name");
+	tap_is(look(t, "zone.test", &ent, NULL), 0, "parent exists as an ENT node");
+	tap_is(ent, 1, "... counting one name below");
+
+	set(t, "_acme-challenge.deep.zone.test", now + 60, one);
+	tap_is(look(t, "deep.zone.test", &ent, NULL), 0, "deeper name makes its parent an ENT");
+	tap_is(ent, 1, "... with one name below");
+	look(t, "zone.test", &ent, NULL);
+	tap_is(ent, 2, "zone.test now counts two names below");
+	set(t, "_acme-challenge.deep.zone.test", 0, NULL);
+	tap_is(look(t, "deep.zone.test", &ent, NULL), -1, "removing the only child removes the ENT");
+	tap_is(look(t, "_acme-challenge.deep.zone.test", &ent, NULL), -1, "... and the name");
+	look(t, "zone.test", &ent, NULL);
+	tap_is(ent, 1, "zone.test back to one name below");
+
+	/* A name that is both an ENT and has values. */
+	set(t, "zone.test", now + 60, one);
+	tap_ok(look(t, "zone.test", &ent, NULL) == 1 && ent == 1, "a name can have values and children");
+	set(t, "zone.test", 0, NULL);
+	tap_ok(look(t, "zone.test", &ent, NULL) == 0 && ent == 1, "dropping its values keeps the ENT");
+	set(t, "a.zone.test", 0, NULL);
+	tap_is(look(t, "zone.test", &ent, NULL), -1, "dropping the child removes the ENT too");
+	tap_ok(table_values(t) == 0 && table_names(t) == 0, "counters back to zero");
+
+	/* Only live values are loaded. */
+	const char *mixed[] = { "x", NULL };
+	set(t, "old.zone.test", now - 1, mixed);
+	tap_is(look(t, "old.zone.test", &ent, NULL), -1, "a record with only expired values is not loaded");
+
+	/* Expiry sweep. */
+	set(t, "e1.zone.test", now + 5, one);
+	set(t, "e2.zone.test", now + 10, one);
+	set(t, "e3.zone.test", now + 100, one);
+	tap_is(table_next_expiry(t), now + 5, "next expiry is the earliest");
+	tap_is(table_expire(t, now + 10), 2, "sweep at now+10 drops two values");
+	tap_ok(look(t, "e1.zone.test", &ent, NULL) == -1 && look(t, "e2.zone.test", &ent, NULL) == -1,
+	       "swept names are gone");
+	tap_is(look(t, "e3.zone.test", &ent, NULL), 1, "the later one stays");
+	tap_is(table_next_expiry(t), now + 100, "next expiry moves on");
+	table_reclaim(t);
+	table_free(t);
+	table_free(NULL);
+}
+
+static void test_many(void)
+{
+	table_t *t = table_new(0);
+	char name[64];
+	const char *one[] = { "value", NULL };
+	int ok = 1;
+	for (int i = 0; i < 100000; i++) {
+		snprintf(name, sizeof(name), "n%d.zone.test", i);
+		ok &= set(t, name, now + 60 + (i % 1000), one) == AZ_EOK;
+		if (i % 10000 == 0) {
+			table_reclaim(t);
+		}
+	}
+	tap_ok(ok, "100000 names set while the table grows");
+	int found = 0;
+	uint32_t ent;
+	for (int i = 0; i < 100000; i++) {
+		snprintf(name, sizeof(name), "n%d.zone.test", i);
+		found += look(t, name, &ent, NULL) == 1;
+	}
+	tap_is(found, 100000, "every one found after the resizes");
+	tap_is(table_names(t), 100000, "names counter");
+	look(t, "zone.test", &ent, NULL);
+	tap_is(ent, 100000, "the zone ENT counts them all");
+	tap_is(table_expire(t, now + 60 + 499), 50000, "sweep drops exactly the expired half");
+	tap_is(table_names(t), 50000, "half the names left");
+	table_reclaim(t);
+	table_free(t);
+}
+
+/*
+ * Readers look names up while the writer flips every name between two
+ * generations of values.  A reader must always see a whole block of one
+ * generation: both values tagged with the same generation.
+ */
+#define NAMES		64
+#define FLIPS		300
+#define READERS		2
+
+static table_t *shared;
+static int stop_readers;
+static long torn, seen;
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	rcu_register_thread();
+	char name[64];
+	uint8_t w[AZ_NAME_MAXLEN];
+	size_t len;
+	long my_torn = 0, my_seen = 0;
+	unsigned seed = 1;
+	while (!__atomic_load_n(&stop_readers, __ATOMIC_ACQUIRE)) {
+		snprintf(name, sizeof(name), "c%u.zone.test", rand_r(&seed) % NAMES);
+		wire(name, w, &len);
+		rcu_read_lock();
+		const tnode_t *n = table_lookup(shared, w, len);
+		const tvals_t *v = n ? rcu_dereference(n->vals) : NULL;
+		if (v != NULL) {
+			const uint8_t *p = v->data;
+			char gen0 = TVAL_RDATA(p)[1];
+			for (unsigned i = 0; i < v->count; i++, p = TVAL_NEXT(p)) {
+				if (TVAL_RDATA(p)[1] != gen0) {
+					my_torn++;
+				}
+			}
+			my_torn += v->count != 2;
+			my_seen++;
+		}
+		rcu_read_unlock();
+	}
+	__atomic_add_fetch(&torn, my_torn, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&seen, my_seen, __ATOMIC_RELAXED);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void test_concurrent(void)
+{
+	shared = table_new(0);
+	pthread_t th[READERS];
+	for (int i = 0; i < READERS; i++) {
+		pthread_create(&th[i], NULL, reader, NULL);
+	}
+	const char *ga[] = { "A1", "A2", NULL }, *gb[] = { "B1", "B2", NULL };
+	char name[64];
+	int ok = 1;
+	for (int f = 0; f < FLIPS; f++) {
+		for (int i = 0; i < NAMES; i++) {
+			snprintf(name, sizeof(name), "c%d.zone.test", i);
+			/* Every 7th flip removes a name, to exercise node frees. */
+			if (f % 7 == 3 && i % 2 == 0) {
+				ok &= set(shared, name, 0, NULL) == AZ_EOK;
+			} else {
+				ok &= set(shared, name, now + 60, (f % 2) ? gb : ga) == AZ_EOK;
+			}
+		}
+		table_reclaim(shared);
+	}
+	__atomic_store_n(&stop_readers, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < READERS; i++) {
+		pthread_join(th[i], NULL);
+	}
+	tap_ok(ok, "%d flips of %d names under %d readers", FLIPS, NAMES, READERS);
+	tap_ok(seen > 0, "readers saw values (%ld lookups with values)", seen);
+	tap_is(torn, 0, "no reader ever saw a torn or mixed RRset");
+	table_free(shared);
+}
+
+int main(void)
+{
+	now = (int64_t)time(NULL);
+	rcu_register_thread();
+	test_basic();
+	test_many();
+	test_concurrent();
+	rcu_unregister_thread();
+	return tap_done();
+}
