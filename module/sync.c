@@ -255,6 +255,9 @@ static void do_sync(sync_src_t *src)
 	src->need_full = false;
 	src->applied_local = id;
 	src->st.syncs++;
+	/* Sweep now too, so the counters below describe exactly this state. */
+	table_expire(src->table, (int64_t)time(NULL));
+	publish_stats(src);
 	__atomic_store_n(&src->applied, id, __ATOMIC_RELEASE);
 	/* Acknowledge only now: every change up to id is published above,
 	 * so a writer that sees this ack may let its client query. */
@@ -262,7 +265,6 @@ static void do_sync(sync_src_t *src)
 	az_notify_ack(src->nt, id);
 	pthread_mutex_unlock(&src->lock);
 	report(src, AZ_EOK, "loaded");
-	publish_stats(src);
 }
 
 static int64_t mono_ms(void)

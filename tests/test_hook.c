@@ -1,0 +1,424 @@
+/* test_hook.c -- stands in for knotd: loads the real acmezone.so and calls its answer hook with libknot packets. */
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <knot/module.h>
+#include <urcu.h>
+
+#include "store.h"
+#include "tap.h"
+
+/*** The knotd side of the module API, just enough of it. ***/
+
+/* Exported so that the dlopened module resolves against us, as against knotd. */
+#define EXPORT __attribute__((visibility("default")))
+
+#define MAX_CTRS 16
+
+struct knotd_mod {
+	void *ctx;
+	knotd_mod_in_hook_f hook;
+	const char *db;
+	int64_t ttl;
+	const char *ctr_names[MAX_CTRS];
+	uint64_t ctrs[MAX_CTRS];
+	unsigned nctrs;
+};
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char logbuf[16384];
+
+EXPORT void *knotd_mod_ctx(knotd_mod_t *mod) { return mod->ctx; }
+EXPORT void knotd_mod_ctx_set(knotd_mod_t *mod, void *ctx) { mod->ctx = ctx; }
+
+EXPORT const knot_dname_t *knotd_mod_zone(knotd_mod_t *mod)
+{
+	(void)mod;
+	return (const knot_dname_t *)"\x09""acme-test""\x00";
+}
+
+EXPORT void knotd_mod_vlog(knotd_mod_t *mod, int priority, const char *fmt, va_list args)
+{
+	(void)mod;
+	(void)priority;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	pthread_mutex_lock(&log_lock);
+	if (strlen(logbuf) + strlen(msg) + 2 < sizeof(logbuf)) {
+		strcat(logbuf, msg);
+		strcat(logbuf, "\n");
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+EXPORT void knotd_mod_log(knotd_mod_t *mod, int priority, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	knotd_mod_vlog(mod, priority, fmt, ap);
+	va_end(ap);
+}
+
+EXPORT int knotd_mod_stats_add(knotd_mod_t *mod, const char *name, uint32_t idx_count,
+                        knotd_mod_idx_to_str_f idx_to_str)
+{
+	(void)idx_to_str;
+	if (idx_count != 1 || mod->nctrs >= MAX_CTRS) {
+		return KNOT_EINVAL;
+	}
+	mod->ctr_names[mod->nctrs++] = name;
+	return KNOT_EOK;
+}
+
+EXPORT void knotd_mod_stats_incr(knotd_mod_t *mod, unsigned thr, uint32_t ctr, uint32_t idx, uint64_t val)
+{
+	(void)thr;
+	(void)idx;
+	__atomic_add_fetch(&mod->ctrs[ctr], val, __ATOMIC_RELAXED);
+}
+
+EXPORT void knotd_mod_stats_store(knotd_mod_t *mod, unsigned thr, uint32_t ctr, uint32_t idx, uint64_t val)
+{
+	(void)thr;
+	(void)idx;
+	__atomic_store_n(&mod->ctrs[ctr], val, __ATOMIC_RELAXED);
+}
+
+EXPORT knotd_conf_t knotd_conf_mod(knotd_mod_t *mod, const yp_name_t *item)
+{
+	knotd_conf_t out;
+	memset(&out, 0, sizeof(out));
+	if (memcmp(item, "\x08""database", 9) == 0) {
+		out.single.string = mod->db;
+		out.count = 1;
+	} else if (memcmp(item, "\x03""ttl", 4) == 0) {
+		out.single.integer = mod->ttl;
+		out.count = 1;
+	}
+	return out;
+}
+
+EXPORT knotd_conf_t knotd_conf_check_item(knotd_conf_check_args_t *args, const yp_name_t *item)
+{
+	(void)args;
+	(void)item;
+	knotd_conf_t out;
+	memset(&out, 0, sizeof(out));
+	return out;
+}
+
+EXPORT int knotd_mod_in_hook(knotd_mod_t *mod, knotd_stage_t stage, knotd_mod_in_hook_f hook)
+{
+	if (stage != KNOTD_STAGE_ANSWER) {
+		return KNOT_EINVAL;
+	}
+	mod->hook = hook;
+	return KNOT_EOK;
+}
+
+/*** Helpers. ***/
+
+static const char *V1 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK-_0123";
+static const char *V2 = "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONM-_9";
+static char dir[] = "/tmp/az-test-hook-XXXXXX";
+static char db[256];
+static struct knotd_mod mod;
+
+static uint64_t ctr(const char *name)
+{
+	for (unsigned i = 0; i < mod.nctrs; i++) {
+		if (strcmp(mod.ctr_names[i], name) == 0) {
+			return __atomic_load_n(&mod.ctrs[i], __ATOMIC_RELAXED);
+		}
+	}
+	return (uint64_t)-1;
+}
+
+static bool logged(const char *needle)
+{
+	pthread_mutex_lock(&log_lock);
+	bool found = strstr(logbuf, needle) != NULL;
+	pthread_mutex_unlock(&log_lock);
+	return found;
+}
+
+/* Write values at name like the CLI does: commit, ring, wait for the ack. */
+static int store_add(const char *name, const char *value, int64_t expire, bool raw_del)
+{
+	az_store_t *st;
+	az_txn_t *t;
+	uint8_t w[AZ_NAME_MAXLEN];
+	size_t len;
+	int64_t now = (int64_t)time(NULL);
+	az_name_parse(name, w, &len, NULL);
+	int ret = az_store_open(&st, db, 0);
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	az_txn_begin(st, &t);
+	if (raw_del) {
+		az_txn_del(t, w, NULL, 0, NULL);
+	} else {
+		az_txn_add(t, w, (const uint8_t *)value, strlen(value), expire, now);
+	}
+	uint64_t id;
+	ret = az_txn_commit(t, &id);
+	az_store_close(st);
+	az_notify_t *nt;
+	if (ret == AZ_EOK && (ret = az_notify_open(&nt, db, false)) == AZ_EOK) {
+		az_notify_ring(nt);
+		ret = az_notify_wait(nt, id, 5000, NULL);
+		az_notify_close(nt);
+	}
+	return ret;
+}
+
+typedef struct {
+	knotd_in_state_t state;
+	knot_pkt_t *resp;
+	knotd_qdata_t qdata;
+	knot_pkt_t *query;
+	knot_dname_t lname[KNOT_DNAME_MAXLEN];
+} answer_t;
+
+/* Build a query as knotd receives it and run the hook on it. */
+static void ask(answer_t *a, const char *qname_text, uint16_t qtype, uint16_t max_size,
+                knotd_in_state_t in_state)
+{
+	static knotd_qdata_params_t params = { .thread_id = 0 };
+	uint8_t qname[KNOT_DNAME_MAXLEN];
+	memset(a, 0, sizeof(*a));
+	knot_dname_from_str(qname, qname_text, sizeof(qname));
+
+	/* Query: written to wire and parsed back, as knotd would. */
+	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_pkt_put_question(q, qname, KNOT_CLASS_IN, qtype);
+	a->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	memcpy(a->query->wire, q->wire, q->size);
+	a->query->size = q->size;
+	knot_pkt_free(q);
+	knot_pkt_parse(a->query, 0);
+
+	a->resp = knot_pkt_new(NULL, max_size, NULL);
+	knot_pkt_init_response(a->resp, a->query);
+
+	/* qdata->name is the lower-cased QNAME. */
+	knot_dname_copy_lower(a->lname, knot_pkt_qname(a->query));
+	a->qdata.query = a->query;
+	a->qdata.type = KNOTD_QUERY_TYPE_NORMAL;
+	a->qdata.name = a->lname;
+	a->qdata.rcode = KNOT_RCODE_NXDOMAIN;
+	a->qdata.params = &params;
+
+	rcu_read_lock();	/* knotd calls every hook inside its read section */
+	a->state = mod.hook(in_state, a->resp, &a->qdata, &mod);
+	rcu_read_unlock();
+}
+
+static void done(answer_t *a)
+{
+	knot_pkt_free(a->resp);
+	knot_pkt_free(a->query);
+}
+
+static unsigned answer_rdatas(answer_t *a, uint32_t *ttl, uint16_t *type)
+{
+	const knot_pktsection_t *an = knot_pkt_section(a->resp, KNOT_ANSWER);
+	if (an->count != 1) {
+		return 0;
+	}
+	const knot_rrset_t *rr = knot_pkt_rr(an, 0);
+	*ttl = rr->ttl;
+	*type = rr->type;
+	return rr->rrs.count;
+}
+
+/* Does the TXT RRset in the answer hold this string? */
+static bool answer_has(answer_t *a, const char *value)
+{
+	const knot_pktsection_t *an = knot_pkt_section(a->resp, KNOT_ANSWER);
+	if (an->count != 1) {
+		return false;
+	}
+	const knot_rrset_t *rr = knot_pkt_rr(an, 0);
+	knot_rdata_t *rd = rr->rrs.rdata;
+	for (uint16_t i = 0; i < rr->rrs.count; i++) {
+		if (rd->data[0] == strlen(value) && memcmp(rd->data + 1, value, rd->data[0]) == 0) {
+			return true;
+		}
+		rd = knot_rdataset_next(rd);
+	}
+	return false;
+}
+
+static int threads(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		n += e->d_name[0] != '.';
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	return n;
+}
+
+int main(void)
+{
+	const char *top = getenv("top_builddir");
+	char so[512];
+	snprintf(so, sizeof(so), "%s/.libs/acmezone.so", top ? top : ".");
+	if (mkdtemp(dir) == NULL) {
+		return 1;
+	}
+	snprintf(db, sizeof(db), "%s/acmezone.mdb", dir);
+	rcu_register_thread();
+
+	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	if (!tap_ok(h != NULL, "dlopen %s", so)) {
+		tap_diag("%s", dlerror());
+		return tap_done();
+	}
+	const knotd_mod_api_t *api = dlsym(h, "knotd_mod_api");
+	tap_ok(api != NULL && api->version == KNOTD_MOD_ABI_VERSION &&
+	       strcmp(api->name, "mod-acmezone") == 0, "exports knotd_mod_api for ABI %d", KNOTD_MOD_ABI_VERSION);
+	tap_ok(api->config != NULL && api->load != NULL && api->unload != NULL, "schema, load and unload present");
+
+	int before = threads();
+	mod.db = db;
+	mod.ttl = 7;
+	tap_is(api->load(&mod), KNOT_EOK, "load() succeeds with the database missing");
+	tap_ok(mod.hook != NULL, "an answer hook is registered");
+	bool said = false;
+	for (int i = 0; i < 400 && !said; i++) {
+		said = logged("cannot be opened");
+		usleep(5000);
+	}
+	tap_ok(said, "the missing database is logged");
+
+	answer_t a;
+	ask(&a, "x.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+	tap_is(a.state, KNOTD_IN_STATE_MISS, "no database: a miss, Knot answers NXDOMAIN");
+	done(&a);
+
+	/* The database appears. */
+	tap_is(az_store_create(db, (gid_t)-1), AZ_EOK, "the database is created");
+	int64_t now = (int64_t)time(NULL);
+	store_add("_acme-challenge.deep.acme-test", V1, now + 3600, false);
+	bool up = false;
+	for (int i = 0; i < 400 && !up; i++) {
+		ask(&a, "_acme-challenge.deep.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+		up = a.state == KNOTD_IN_STATE_HIT;
+		done(&a);
+		if (!up) {
+			usleep(5000);
+		}
+	}
+	tap_ok(up, "the module picks the database up when it appears");
+
+	tap_is(store_add("a.acme-test", V1, now + 3600, false), AZ_EOK, "write acknowledged by the module");
+	store_add("a.acme-test", V2, now + 3600, false);
+
+	uint32_t ttl = 0;
+	uint16_t type = 0;
+	ask(&a, "A.aCmE-TeSt.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+	tap_is(a.state, KNOTD_IN_STATE_HIT, "TXT at a name with values: HIT");
+	tap_is(answer_rdatas(&a, &ttl, &type), 2, "both values in one RRset");
+	tap_ok(answer_has(&a, V1) && answer_has(&a, V2), "the RRset holds exactly the values written");
+	tap_is(ttl, 7, "TTL is the configured ttl");
+	tap_is(type, KNOT_RRTYPE_TXT, "type TXT");
+	/* The answer's owner must be a pointer to the question name. */
+	size_t qend = KNOT_WIRE_HEADER_SIZE + knot_dname_size(knot_pkt_qname(a.query)) + 4;
+	tap_ok(a.resp->size > qend + 2 && a.resp->wire[qend] == 0xc0 &&
+	       a.resp->wire[qend + 1] == KNOT_WIRE_HEADER_SIZE,
+	       "answer owner is compressed to the question: the 0x20 case is echoed");
+	tap_ok(memcmp(a.resp->wire + KNOT_WIRE_HEADER_SIZE, "\x01""A""\x09""aCmE-TeSt", 12) == 0,
+	       "the question keeps the client's case");
+	done(&a);
+
+	ask(&a, "a.acme-test.", KNOT_RRTYPE_ANY, 512, KNOTD_IN_STATE_MISS);
+	tap_ok(a.state == KNOTD_IN_STATE_HIT && answer_rdatas(&a, &ttl, &type) == 2,
+	       "ANY is answered with the TXT RRset");
+	done(&a);
+
+	ask(&a, "a.acme-test.", KNOT_RRTYPE_A, 512, KNOTD_IN_STATE_MISS);
+	tap_ok(a.state == KNOTD_IN_STATE_NODATA && a.qdata.rcode == KNOT_RCODE_NOERROR,
+	       "another type at the name: NODATA, rcode NOERROR (Knot adds the SOA)");
+	tap_is(knot_pkt_section(a.resp, KNOT_ANSWER)->count, 0, "... and an empty answer section");
+	done(&a);
+
+	ask(&a, "nope.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+	tap_ok(a.state == KNOTD_IN_STATE_MISS && a.qdata.rcode == KNOT_RCODE_NXDOMAIN,
+	       "unknown name: state left as MISS (NXDOMAIN)");
+	done(&a);
+
+	ask(&a, "deep.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+	tap_ok(a.state == KNOTD_IN_STATE_NODATA && a.qdata.rcode == KNOT_RCODE_NOERROR,
+	       "empty non-terminal above a deeper name: NODATA, not NXDOMAIN");
+	done(&a);
+
+	ask(&a, "a.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_HIT);
+	tap_ok(a.state == KNOTD_IN_STATE_HIT && knot_pkt_section(a.resp, KNOT_ANSWER)->count == 0,
+	       "a name the zone itself answered is left alone");
+	done(&a);
+
+	/* Too big for the packet: TC. */
+	char big[201];
+	memset(big, 'x', 200);
+	big[200] = '\0';
+	for (int i = 0; i < 5; i++) {
+		big[0] = (char)('a' + i);
+		store_add("big.acme-test", big, now + 3600, false);
+	}
+	ask(&a, "big.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+	tap_is(a.state, KNOTD_IN_STATE_TRUNC, "an RRset larger than the packet: TRUNC (TC over UDP)");
+	done(&a);
+	ask(&a, "big.acme-test.", KNOT_RRTYPE_TXT, 65535, KNOTD_IN_STATE_MISS);
+	tap_ok(a.state == KNOTD_IN_STATE_HIT && answer_rdatas(&a, &ttl, &type) == 5,
+	       "the same in a large (TCP) packet: all 5 values");
+	done(&a);
+
+	/* Expiry is checked on every query. */
+	now = (int64_t)time(NULL);
+	store_add("soon.acme-test", V1, now + 1, false);
+	ask(&a, "soon.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+	tap_is(a.state, KNOTD_IN_STATE_HIT, "a value about to expire is served");
+	done(&a);
+	while ((int64_t)time(NULL) <= now + 1) {
+		usleep(20000);	/* waiting for the wall clock itself */
+	}
+	ask(&a, "soon.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+	tap_is(a.state, KNOTD_IN_STATE_MISS, "once expired it is never served");
+	done(&a);
+
+	store_add("a.acme-test", NULL, 0, true);
+	ask(&a, "a.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
+	tap_is(a.state, KNOTD_IN_STATE_MISS, "deleted name: miss right after the write returns");
+	done(&a);
+
+	tap_ok(ctr("answers") >= 5, "answers counter (%llu)", (unsigned long long)ctr("answers"));
+	tap_ok(ctr("nodata") == 2, "nodata counter (%llu)", (unsigned long long)ctr("nodata"));
+	tap_ok(ctr("misses") >= 4, "misses counter (%llu)", (unsigned long long)ctr("misses"));
+	tap_ok(ctr("syncs") >= 5, "syncs counter (%llu)", (unsigned long long)ctr("syncs"));
+	tap_is(ctr("tokens"), 6, "tokens gauge: deep + 5 big (soon expired, a deleted)");
+
+	api->unload(&mod);
+	tap_is(threads(), before, "unload() leaves no thread behind");
+	dlclose(h);
+	rcu_unregister_thread();
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0) {
+		tap_diag("could not remove %s", dir);
+	}
+	return tap_done();
+}
