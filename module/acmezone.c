@@ -83,7 +83,8 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	uint16_t qtype = knot_pkt_qtype(qdata->query);
 	int64_t now = (int64_t)time(NULL);		/* vDSO: no system call */
 	bool want_txt = qtype == KNOT_RRTYPE_TXT || qtype == KNOT_RRTYPE_ANY;
-	knot_rrset_t *rr = NULL;
+	knot_rrset_t rr;	/* copied into the packet by knot_pkt_put() */
+	knot_rrset_init_empty(&rr);
 	knotd_in_state_t next = state;
 	int ret = KNOT_EOK;
 
@@ -93,11 +94,11 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	 * Nothing read under it escapes: the values are copied into the
 	 * packet's memory pool before the unlock.
 	 */
-	rcu_read_lock();
+	az_read_lock();
 	table_t *t = sync_table(ctx->src);
 	const tnode_t *n = (t != NULL) ? table_lookup(t, qname, knot_dname_size(qname)) : NULL;
 	if (n != NULL) {
-		const tvals_t *v = rcu_dereference(n->vals);
+		const tvals_t *v = table_vals(n);
 		unsigned live = 0;
 		const uint8_t *p = (v != NULL) ? v->data : NULL;
 		for (unsigned i = 0; v != NULL && i < v->count; i++, p = TVAL_NEXT(p)) {
@@ -110,51 +111,53 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 			if (!want_txt) {
 				break;
 			}
-			if (rr == NULL) {
-				rr = knot_rrset_new(qname, KNOT_RRTYPE_TXT, KNOT_CLASS_IN,
-				                    ctx->ttl, &pkt->mm);
-				if (rr == NULL) {
+			if (rr.owner == NULL) {
+				knot_dname_t *owner = knot_dname_copy(qname, &pkt->mm);
+				if (owner == NULL) {
 					ret = KNOT_ENOMEM;
 					break;
 				}
+				knot_rrset_init(&rr, owner, KNOT_RRTYPE_TXT,
+				                KNOT_CLASS_IN, ctx->ttl);
 			}
+			/* Copies the rdata into the packet's pool. */
 			const uint8_t *rd = TVAL_RDATA(p);
-			ret = knot_rrset_add_rdata(rr, rd, 1 + rd[0], &pkt->mm);
+			ret = knot_rrset_add_rdata(&rr, rd, 1 + rd[0], &pkt->mm);
 			if (ret != KNOT_EOK) {
 				break;
 			}
 		}
 		if (live > 0 && want_txt) {
 			next = KNOTD_IN_STATE_HIT;
-		} else if (live > 0 || CMM_LOAD_SHARED(n->ent) > 0) {
+		} else if (live > 0 || table_ent(n) > 0) {
 			next = KNOTD_IN_STATE_NODATA;	/* or an empty non-terminal */
 		}
 	}
-	rcu_read_unlock();
+	az_read_unlock();
 
 	if (ret != KNOT_EOK) {
-		knot_rrset_free(rr, &pkt->mm);
+		knot_rrset_clear(&rr, &pkt->mm);
 		return KNOTD_IN_STATE_ERROR;
 	}
 	switch (next) {
 	case KNOTD_IN_STATE_HIT:
 		/* The owner is written as a pointer to the question: the
 		 * client's 0x20 case comes back as it was asked. */
-		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, rr, KNOT_PF_FREE);
+		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, &rr, KNOT_PF_FREE);
 		if (ret != KNOT_EOK) {
-			knot_rrset_free(rr, &pkt->mm);
+			knot_rrset_clear(&rr, &pkt->mm);
 			return (ret == KNOT_ESPACE) ? KNOTD_IN_STATE_TRUNC :
 			                              KNOTD_IN_STATE_ERROR;
 		}
 		knotd_mod_stats_incr(mod, tid, CTR_ANSWERS, 0, 1);
 		return KNOTD_IN_STATE_HIT;
 	case KNOTD_IN_STATE_NODATA:
-		knot_rrset_free(rr, &pkt->mm);
+		knot_rrset_clear(&rr, &pkt->mm);
 		qdata->rcode = KNOT_RCODE_NOERROR;	/* Knot adds the SOA */
 		knotd_mod_stats_incr(mod, tid, CTR_NODATA, 0, 1);
 		return KNOTD_IN_STATE_NODATA;
 	default:
-		knot_rrset_free(rr, &pkt->mm);
+		knot_rrset_clear(&rr, &pkt->mm);
 		knotd_mod_stats_incr(mod, tid, CTR_MISSES, 0, 1);
 		return state;		/* Knot answers NXDOMAIN with the SOA */
 	}

@@ -24,10 +24,11 @@ struct sync_src {
 	unsigned refs;
 	struct sync_src *next;
 
-	/* 'lock' guards clients, stop, nt (replacement) and the condvar. */
+	/* 'lock' guards clients, pub, stop, nt (replacement) and the condvar. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	sync_client_t *clients;
+	sync_stats_t pub;	/* last published, for clients that attach later */
 	bool stop;
 	az_notify_t *nt;
 
@@ -76,6 +77,7 @@ static void publish_stats(sync_src_t *src)
 	src->st.names = t != NULL ? table_names(t) : 0;
 	src->st.tokens = t != NULL ? table_values(t) : 0;
 	pthread_mutex_lock(&src->lock);
+	src->pub = src->st;
 	for (sync_client_t *c = src->clients; c != NULL; c = c->next) {
 		if (c->stats != NULL) {
 			c->stats(c, &src->st);
@@ -195,10 +197,11 @@ static int full_load(sync_src_t *src, az_reader_t *rd)
 		return ret;
 	}
 	/* Publish the new table; readers move over to it as they come. */
+	az_publish(t);
 	table_t *old = rcu_xchg_pointer(&src->table, t);
 	if (old != NULL) {
 		/* After the grace period no reader holds the old table. */
-		synchronize_rcu();
+		az_synchronize();
 		table_free(old);
 	}
 	src->st.full_loads++;
@@ -297,7 +300,8 @@ static void *sync_main(void *arg)
 			/* Slow path, once per poll interval: file checks. */
 			next_check = now_ms + src->poll_ms;
 			if (src->store != NULL && store_moved(src)) {
-				close_store(src);
+				close_store(src);	/* frees nt */
+				nt = NULL;
 				report(src, AZ_ENOENT, "was removed or replaced; serving the last loaded state until it is back");
 			}
 			if (src->store == NULL) {
@@ -359,7 +363,7 @@ static void *sync_main(void *arg)
 	/* Unpublish and free everything while still registered with RCU. */
 	table_t *t = rcu_xchg_pointer(&src->table, NULL);
 	if (t != NULL) {
-		synchronize_rcu();
+		az_synchronize();
 		table_free(t);
 	}
 	close_store(src);
@@ -412,6 +416,11 @@ int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
 		pthread_mutex_lock(&src->lock);
 		c->next = src->clients;
 		src->clients = c;
+		/* A new instance (knotc reload) starts with the current
+		 * counters, not zeros until the next write. */
+		if (c->stats != NULL) {
+			c->stats(c, &src->pub);
+		}
 		pthread_mutex_unlock(&src->lock);
 		src->refs++;
 	}
@@ -462,7 +471,11 @@ void sync_detach(sync_src_t *src, sync_client_t *c)
 
 table_t *sync_table(sync_src_t *src)
 {
-	return rcu_dereference(src->table);
+	table_t *t = rcu_dereference(src->table);
+	if (t != NULL) {
+		az_consume(t);
+	}
+	return t;
 }
 
 uint64_t sync_applied(sync_src_t *src)

@@ -26,9 +26,10 @@ typedef struct {
 } sync_stats_t;
 
 /*
- * A user of a source (a module instance).  Callbacks run on the sync
- * thread with the source's client lock held: they must not call back into
- * sync_*.  The first attached client receives the log lines.
+ * A user of a source (a module instance).  Callbacks run with the
+ * source's client lock held, on the sync thread (or, for the first stats
+ * of a client joining a running source, in sync_attach()): they must not
+ * call back into sync_*.  The newest attached client receives log lines.
  */
 typedef struct sync_client {
 	void (*log)(struct sync_client *c, int priority, const char *msg);

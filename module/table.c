@@ -5,6 +5,10 @@
 
 #include "table.h"
 
+#ifdef AZ_TSAN
+char az_rcu_grace;
+#endif
+
 #define MAX_ANCESTORS	127	/* a 255-octet name has at most 127 labels */
 #define MIN_BUCKETS	64
 
@@ -54,6 +58,7 @@ static int match(struct cds_lfht_node *lf, const void *arg)
 {
 	const struct key *k = arg;
 	const tnode_t *n = caa_container_of(lf, tnode_t, lf);
+	az_consume(n);
 	return n->name_len == k->len && memcmp(n->name, k->name, k->len) == 0;
 }
 
@@ -188,6 +193,7 @@ static void node_add(table_t *t, tnode_t *n)
 {
 	/* cds_lfht_add() publishes the node with a release barrier: its
 	 * fields, initialised above, are visible to any reader finding it. */
+	az_publish(n);
 	cds_lfht_add(t->ht, table_hash(n->name, n->name_len), &n->lf);
 	t->nodes++;
 }
@@ -226,7 +232,7 @@ static void ancestors_adjust(table_t *t, const uint8_t *name, int delta,
 			node_add(t, a);
 		}
 		if (a != NULL) {
-			CMM_STORE_SHARED(a->ent, a->ent + (uint32_t)delta);
+			__atomic_store_n(&a->ent, a->ent + (uint32_t)delta, __ATOMIC_RELAXED);
 			if (a->ent == 0 && a->vals == NULL) {
 				node_del(t, a);
 			}
@@ -397,6 +403,9 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 
 	tvals_t *old = node->vals;
 	/* Publish: readers see either the old block or the whole new one. */
+	if (newv != NULL) {
+		az_publish(newv);
+	}
 	rcu_assign_pointer(node->vals, newv);
 	if (old != NULL) {
 		t->values -= old->count;
@@ -440,9 +449,9 @@ int table_set(table_t *t, const uint8_t *name, az_rec_iter_t *rec, int64_t now)
 		return ret;
 	}
 	/* lfht add/del/lookup want a read-side section even for the writer. */
-	rcu_read_lock();
+	az_read_lock();
 	ret = apply(t, name, len, writer_lookup(t, name, len), newv, min_expire);
-	rcu_read_unlock();
+	az_read_unlock();
 	table_grow(t);
 	return ret;
 }
@@ -450,7 +459,7 @@ int table_set(table_t *t, const uint8_t *name, az_rec_iter_t *rec, int64_t now)
 size_t table_expire(table_t *t, int64_t now)
 {
 	size_t dropped = 0;
-	rcu_read_lock();
+	az_read_lock();
 	while (t->heap_len > 0 && t->heap[0]->min_expire <= now) {
 		tnode_t *n = t->heap[0];
 		tvals_t *newv;
@@ -462,7 +471,7 @@ size_t table_expire(table_t *t, int64_t now)
 		}
 		dropped += before - (newv != NULL ? newv->count : 0);
 	}
-	rcu_read_unlock();
+	az_read_unlock();
 	return dropped;
 }
 
@@ -488,7 +497,7 @@ void table_reclaim(table_t *t)
 	}
 	/* After this grace period no reader can still hold a pointer it
 	 * loaded before the blocks were unpublished. */
-	synchronize_rcu();
+	az_synchronize();
 	for (size_t i = 0; i < t->nretired; i++) {
 		free(t->retired[i]);
 	}
@@ -510,14 +519,14 @@ void table_free(table_t *t)
 	size_t n = 0;
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *lf;
-	rcu_read_lock();
+	az_read_lock();
 	cds_lfht_for_each(t->ht, &it, lf) {
 		tnode_t *node = caa_container_of(lf, tnode_t, lf);
 		if (cds_lfht_del(t->ht, lf) == 0 && all != NULL && n <= t->nodes) {
 			all[n++] = node;
 		}
 	}
-	rcu_read_unlock();
+	az_read_unlock();
 	/* Precondition: unreachable by readers, so no grace period needed. */
 	cds_lfht_destroy(t->ht, NULL);
 	for (size_t i = 0; i < n; i++) {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <urcu.h>
+#include "rcu.h"		/* before rculfhash.h: it maps the flavour */
 #include <urcu/rculfhash.h>
 
 #include "store.h"
@@ -29,13 +29,13 @@ typedef struct {
 #define TVAL_NEXT(p)	((p) + sizeof(int64_t) + 1 + (p)[sizeof(int64_t)])
 
 /*
- * One owner name.  Readers see 'vals' through rcu_dereference() and 'ent'
- * through CMM_LOAD_SHARED(); everything else is fixed at creation.
+ * One owner name.  Readers see 'vals' through table_vals() and 'ent'
+ * through table_ent(); everything else is fixed at creation.
  */
 typedef struct tnode {
 	struct cds_lfht_node lf;
 	tvals_t *vals;		/* RCU pointer; NULL: no values (only an ENT) */
-	uint32_t ent;		/* names below this one that have values */
+	uint32_t ent;		/* names below this one with values (atomic) */
 	uint32_t heap;		/* index in the expiry heap (writer only) */
 	int64_t min_expire;	/* earliest expiry in vals (writer only) */
 	uint8_t name_len;
@@ -86,6 +86,24 @@ void table_reclaim(table_t *t);
 
 /*! The node of a lower-case wire name, or NULL. */
 const tnode_t *table_lookup(table_t *t, const uint8_t *name, size_t name_len);
+
+/*! The values of n (NULL: none, an ENT only).  Under rcu_read_lock(). */
+static inline const tvals_t *table_vals(const tnode_t *n)
+{
+	const tvals_t *v = rcu_dereference(n->vals);
+	if (v != NULL) {
+		az_consume(v);
+	}
+	return v;
+}
+
+/*! How many names below n have values (> 0: n is an empty non-terminal). */
+static inline uint32_t table_ent(const tnode_t *n)
+{
+	/* A plain counter: a reader racing an update sees the old or the
+	 * new count, either of which was true a moment ago. */
+	return __atomic_load_n(&n->ent, __ATOMIC_RELAXED);
+}
 
 /*! Hash of a lower-case wire name (exposed for tests). */
 uint64_t table_hash(const uint8_t *name, size_t len);

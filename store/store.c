@@ -293,7 +293,9 @@ int az_store_create(const char *path, gid_t gid)
 		goto out;
 	}
 	made_data = true;
-	/* Readers (knotd) need write access to LMDB's lock file. */
+	/* Readers (knotd) need write access to LMDB's lock file.  With no
+	 * data file, a lock file left behind belongs to nobody. */
+	(void)unlink(lock);
 	if ((ret = create_file(lock, 0660, gid)) != AZ_EOK) {
 		goto out;
 	}
@@ -485,8 +487,9 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
                size_t len, int64_t expire, int64_t now)
 {
 	MDB_val key, data;
-	if (t == NULL || value == NULL || len == 0 || len > AZ_VALUE_MAXLEN ||
-	    name_key(name, &key) != AZ_EOK) {
+	/* What readers would refuse as corrupt never gets written. */
+	if (t == NULL || value == NULL || name_key(name, &key) != AZ_EOK ||
+	    az_value_check((const char *)value, len, true, NULL) != AZ_EOK) {
 		return AZ_EINVAL;
 	}
 

@@ -210,8 +210,9 @@ int az_reader_get(az_reader_t *rd, const uint8_t *name, az_rec_iter_t *it);
 
 /*!
  * Call cb for every name (in key order), starting after 'after' if not
- * NULL.  A record that does not decode is passed with rec == NULL, so the
- * caller can log it and go on.  A non-zero return from cb stops the walk
+ * NULL.  A record that does not decode is passed with rec == NULL, and a
+ * key that is not a valid wire name with name == NULL, so the caller can
+ * log it and go on.  A non-zero return from cb stops the walk
  * and is returned.
  */
 typedef int (*az_foreach_cb)(const uint8_t *name, az_rec_iter_t *rec, void *ctx);

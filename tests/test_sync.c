@@ -1,6 +1,8 @@
 /* test_sync.c -- the sync thread against a real store: read-your-writes, incremental and full loads, files coming and going. */
 
 #include <dirent.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -68,10 +70,10 @@ static int served(sync_src_t *src, const char *text)
 	az_name_parse(text, w, &len, NULL);
 	int64_t now = (int64_t)time(NULL);
 	int ret = -1;
-	rcu_read_lock();
+	az_read_lock();
 	table_t *t = sync_table(src);
 	const tnode_t *n = t ? table_lookup(t, w, len) : NULL;
-	const tvals_t *v = n ? rcu_dereference(n->vals) : NULL;
+	const tvals_t *v = n ? table_vals(n) : NULL;
 	if (v != NULL) {
 		ret = 0;
 		const uint8_t *p = v->data;
@@ -79,12 +81,12 @@ static int served(sync_src_t *src, const char *text)
 			ret += TVAL_EXPIRE(p) > now;
 		}
 	}
-	rcu_read_unlock();
+	az_read_unlock();
 	return ret;
 }
 
 /* One CLI-like write: a transaction, a ring, a wait for the ack. */
-static int write_op(const char *path, const char *name, bool del, int count, uint64_t *id_out)
+static int write_op_here(const char *path, const char *name, bool del, int count, uint64_t *id_out)
 {
 	az_store_t *st;
 	int ret = az_store_open(&st, path, 0);
@@ -127,6 +129,96 @@ static int write_op(const char *path, const char *name, bool del, int count, uin
 	ret = az_notify_wait(nt, id, 5000, NULL);
 	az_notify_close(nt);
 	return ret;
+}
+
+/*
+ * Writers run in a child process, as the CLI does: LMDB must not have the
+ * same file open twice in one process (closing one environment drops the
+ * locks of the other), and the sync thread keeps it open in this one.
+ */
+static int in_child(int (*fn)(void *), void *arg)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0) {
+		return AZ_EIO;
+	}
+	if (pid == 0) {
+		_exit(fn(arg) == AZ_EOK ? 0 : 1);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		return AZ_EIO;
+	}
+	return WEXITSTATUS(status) == 0 ? AZ_EOK : AZ_EIO;
+}
+
+struct wargs {
+	const char *path, *name;
+	bool del;
+	int count;
+	uint64_t id;
+};
+
+static int write_child(void *arg)
+{
+	struct wargs *w = arg;
+	return write_op_here(w->path, w->name, w->del, w->count, &w->id);
+}
+
+static int write_op(const char *path, const char *name, bool del, int count, uint64_t *id_out)
+{
+	/* Shared with the child, which reports the id it committed. */
+	struct wargs *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
+	                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (w == MAP_FAILED) {
+		return AZ_ENOMEM;
+	}
+	*w = (struct wargs){ path, name, del, count, 0 };
+	int ret = in_child(write_child, w);
+	if (id_out != NULL) {
+		*id_out = w->id;
+	}
+	munmap(w, sizeof(*w));
+	return ret;
+}
+
+static int create_child(void *arg)
+{
+	return az_store_create(arg, (gid_t)-1);
+}
+
+/* Put a record that does not decode, and log it like a real write. */
+static int write_corrupt(void *arg)
+{
+	const char *path = arg;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi tok, log;
+	mdb_env_create(&env);
+	mdb_env_set_maxdbs(env, 4);
+	mdb_env_open(env, path, MDB_NOSUBDIR, 0640);
+	mdb_txn_begin(env, NULL, 0, &txn);
+	mdb_dbi_open(txn, "tok", 0, &tok);
+	mdb_dbi_open(txn, "log", 0, &log);
+	uint8_t w[AZ_NAME_MAXLEN];
+	size_t wl;
+	az_name_parse("bad.acme.test", w, &wl, NULL);
+	uint8_t junk[] = { 1, 0, 1, 0, 0, 0, 0, 0x7f, 0, 0, 0, 50, 'x' };
+	MDB_val k = { wl, w }, d = { sizeof(junk), junk };
+	mdb_put(txn, tok, &k, &d, 0);
+	uint64_t tid = mdb_txn_id(txn);
+	uint8_t kb[8], lv[1 + AZ_NAME_MAXLEN];
+	for (int i = 7, x = 0; i >= 0; i--, x++) {
+		kb[i] = (uint8_t)(tid >> (8 * x));
+	}
+	lv[0] = 0;
+	memcpy(lv + 1, w, wl);
+	MDB_val lk = { 8, kb }, ld = { 1 + wl, lv };
+	mdb_put(txn, log, &lk, &ld, 0);
+	mdb_txn_commit(txn);
+	mdb_env_close(env);
+	return AZ_EOK;
 }
 
 static bool wait_applied(sync_src_t *src, uint64_t id)
@@ -182,8 +274,12 @@ static void test_ryw(void)
 	write_op(db, "bulk.acme.test", false, 20000, &id);
 	tap_is(served(src, "n19999.bulk.acme.test"), 1, "a 20000-name batch is served after its ack");
 	sync_stats_t s0 = stats(&rc);
-	write_op(db, "one-more.acme.test", false, 1, &id);
+	int wret = write_op(db, "one-more.acme.test", false, 1, &id);
 	sync_stats_t s1 = stats(&rc);
+	tap_diag("write %d id %llu applied %llu syncs %llu -> %llu tokens %llu -> %llu", wret,
+	         (unsigned long long)id, (unsigned long long)sync_applied(src),
+	         (unsigned long long)s0.syncs, (unsigned long long)s1.syncs,
+	         (unsigned long long)s0.tokens, (unsigned long long)s1.tokens);
 	tap_ok(s1.full_loads == s0.full_loads && s1.syncs == s0.syncs + 1,
 	       "one new token at 20000 is applied incrementally (full loads %llu -> %llu)",
 	       (unsigned long long)s0.full_loads, (unsigned long long)s1.full_loads);
@@ -191,32 +287,7 @@ static void test_ryw(void)
 	tap_is(served(src, "one-more.acme.test"), 1, "and is served");
 
 	/* A corrupt record is skipped with a log line; the rest is served. */
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi tok, log;
-	mdb_env_create(&env);
-	mdb_env_set_maxdbs(env, 4);
-	mdb_env_open(env, db, MDB_NOSUBDIR, 0640);
-	mdb_txn_begin(env, NULL, 0, &txn);
-	mdb_dbi_open(txn, "tok", 0, &tok);
-	mdb_dbi_open(txn, "log", 0, &log);
-	uint8_t w[AZ_NAME_MAXLEN];
-	size_t wl;
-	az_name_parse("bad.acme.test", w, &wl, NULL);
-	uint8_t junk[] = { 1, 0, 1, 0, 0, 0, 0, 0x7f, 0, 0, 0, 50, 'x' };
-	MDB_val k = { wl, w }, d = { sizeof(junk), junk };
-	mdb_put(txn, tok, &k, &d, 0);
-	uint64_t tid = mdb_txn_id(txn);
-	uint8_t kb[8], lv[1 + AZ_NAME_MAXLEN];
-	for (int i = 7, x = 0; i >= 0; i--, x++) {
-		kb[i] = (uint8_t)(tid >> (8 * x));
-	}
-	lv[0] = 0;
-	memcpy(lv + 1, w, wl);
-	MDB_val lk = { 8, kb }, ld = { 1 + wl, lv };
-	mdb_put(txn, log, &lk, &ld, 0);
-	mdb_txn_commit(txn);
-	mdb_env_close(env);
+	tap_is(in_child(write_corrupt, db), AZ_EOK, "a corrupt record is written behind the store's back");
 	write_op(db, "after-bad.acme.test", false, 1, &id);
 	tap_ok(logged(&rc, "skipping corrupt record 'bad.acme.test.'"), "corrupt record logged by name");
 	tap_is(served(src, "bad.acme.test"), -1, "corrupt record not served");
@@ -229,7 +300,7 @@ static void test_ryw(void)
 	unlink(db);
 	unlink(lock);
 	unlink(syncf);
-	az_store_create(db, (gid_t)-1);
+	in_child(create_child, db);
 	write_op(db, "new-file.acme.test", false, 1, &id);
 	/* The old slot went with the old sync file: wait on the state. */
 	bool picked = false;
@@ -241,7 +312,12 @@ static void test_ryw(void)
 	tap_is(served(src, "first.acme.test"), -1, "... and the old content is gone");
 
 	sync_detach(src, &rc.c);
+#ifdef AZ_TSAN
+	(void)before;
+	tap_ok(1, "detach leaves no thread behind # SKIP TSan runs threads of its own");
+#else
 	tap_is(threads(), before, "detach leaves no thread behind");
+#endif
 }
 
 static void test_late_db(void)
@@ -257,7 +333,7 @@ static void test_late_db(void)
 		usleep(5000);
 	}
 	tap_ok(said, "missing database logged");
-	az_store_create(late, (gid_t)-1);
+	in_child(create_child, late);
 	uint64_t id;
 	write_op(late, "late.acme.test", false, 1, &id);
 	tap_ok(wait_applied(src, id), "the database is picked up when it appears");

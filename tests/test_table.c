@@ -48,11 +48,11 @@ static int look(table_t *t, const char *name, uint32_t *ent, char *first)
 	size_t len;
 	wire(name, w, &len);
 	int ret = -1;
-	rcu_read_lock();
+	az_read_lock();
 	const tnode_t *n = table_lookup(t, w, len);
 	if (n != NULL) {
-		const tvals_t *v = rcu_dereference(n->vals);
-		*ent = CMM_LOAD_SHARED(n->ent);
+		const tvals_t *v = table_vals(n);
+		*ent = table_ent(n);
 		ret = 0;
 		const uint8_t *p = v ? v->data : NULL;
 		for (unsigned i = 0; v != NULL && i < v->count; i++, p = TVAL_NEXT(p)) {
@@ -66,7 +66,7 @@ static int look(table_t *t, const char *name, uint32_t *ent, char *first)
 			}
 		}
 	}
-	rcu_read_unlock();
+	az_read_unlock();
 	return ret;
 }
 
@@ -184,9 +184,9 @@ static void *reader(void *arg)
 	while (!__atomic_load_n(&stop_readers, __ATOMIC_ACQUIRE)) {
 		snprintf(name, sizeof(name), "c%u.zone.test", rand_r(&seed) % NAMES);
 		wire(name, w, &len);
-		rcu_read_lock();
+		az_read_lock();
 		const tnode_t *n = table_lookup(shared, w, len);
-		const tvals_t *v = n ? rcu_dereference(n->vals) : NULL;
+		const tvals_t *v = n ? table_vals(n) : NULL;
 		if (v != NULL) {
 			const uint8_t *p = v->data;
 			char gen0 = TVAL_RDATA(p)[1];
@@ -198,7 +198,7 @@ static void *reader(void *arg)
 			my_torn += v->count != 2;
 			my_seen++;
 		}
-		rcu_read_unlock();
+		az_read_unlock();
 	}
 	__atomic_add_fetch(&torn, my_torn, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&seen, my_seen, __ATOMIC_RELAXED);

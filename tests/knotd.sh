@@ -1,0 +1,372 @@
+#!/bin/bash
+# knotd.sh -- mod-acmezone inside a real knotd on loopback: answers, denial, expiry, TC, reloads.
+
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/knotd-lib.sh"
+
+knotd_require
+dir=$(mktemp -d "${TMPDIR:-/tmp}/azknotd.XXXXXX") || bail "mktemp failed"
+trap knotd_cleanup EXIT
+knotd_setup "$dir"
+
+Z=$KD_ZONE				# acme.example.test.
+A="_acme-challenge.$Z"			# the usual token name
+TTL=10					# the ttl item knotd_setup writes
+
+# tok SEED: a deterministic 43-character ACME-style value.
+tok() {
+	printf '%s' "$1" | sha256sum | cut -c1-43
+}
+
+# head_of OUTPUT: the first (summary) line of dnsload query output.
+head_of() {
+	printf '%s\n' "$1" | head -n 1
+}
+
+# txt_of OUTPUT: the answer TXT values, sorted, one a line.
+txt_of() {
+	printf '%s\n' "$1" | awk '$3 == "TXT" { sub(/^[^ ]+ [^ ]+ [^ ]+ /, ""); print }' |
+		LC_ALL=C sort
+}
+
+# sorted ARGS: the arguments, sorted, one a line.
+sorted() {
+	printf '%s\n' "$@" | LC_ALL=C sort
+}
+
+# is_nx NAME: NXDOMAIN with no answer.  (No pipes in these two: the
+# read-your-writes loop calls them hundreds of times.)
+is_nx() {
+	local out
+	out=$(dq "$1" TXT 2>/dev/null) || return 1
+	[[ $out == "rcode=NXDOMAIN aa=1 tc=0 ancount=0 "* ]]
+}
+
+# has_value NAME VALUE: VALUE is among NAME's TXT answers.
+has_value() {
+	local out
+	out=$(dq "$1" TXT 2>/dev/null) || return 1
+	[[ $out$'\n' == *" TXT $2"$'\n'* ]]
+}
+
+# ttls_are NAME TTL: every TXT answer at NAME has this TTL (and there is one).
+ttls_are() {
+	local got
+	got=$(dq "$1" TXT 2>/dev/null | awk '$3 == "TXT" { print $2 }' | sort -u)
+	[ "$got" = "$2" ]
+}
+
+# zstat COUNTER: one mod-acmezone counter of our zone ('knotc zone-stats':
+# 'knotc stats' lists only server-wide and global-module counters).
+zstat() {
+	kd_ctl zone-stats "$Z" "mod-acmezone.$1" 2>/dev/null |
+		sed -n "s/^\[$Z\] mod-acmezone\.$1 = \([0-9]*\)$/\1/p"
+}
+
+# tokens_counted: the module's gauges describe a store it has read.
+tokens_counted() {
+	[ "$(zstat tokens)" -gt 0 ] 2>/dev/null && [ "$(zstat syncs)" -gt 0 ] 2>/dev/null
+}
+
+# mix_case NAME: NAME with the case of its letters alternating.
+mix_case() {
+	local in=$1 out='' c i up=1
+	for ((i = 0; i < ${#in}; i++)); do
+		c=${in:i:1}
+		case $c in
+		[a-zA-Z])
+			if [ "$up" = 1 ]; then c=${c^}; up=0; else c=${c,}; up=1; fi
+			;;
+		esac
+		out+=$c
+	done
+	printf '%s\n' "$out"
+}
+
+# field OUTPUT KEY: the value of KEY=... in a dnsload summary line.
+field() {
+	printf '%s\n' "$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+########################################################################
+diag "knotd $("$KNOTD" -V 2>&1 | head -n 1) on 127.0.0.1@$KD_PORT (IPv6: $KD_IPV6), zone $Z"
+
+# --- A store that does not exist yet when knotd starts.
+[ ! -e "$KD_DB" ]
+ok $? "the store does not exist before knotd starts"
+knotd_start
+
+out=$(dq "$Z" SOA)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=1 ' \
+	"the zone answers SOA while the store is missing"
+is "$(printf '%s\n' "$out" | awk 'NR == 2 { print $3 }')" SOA "the answer is the SOA"
+
+poll_until 5 grep -qiE "mod-acmezone.*$KD_DB.*(not found|no such file|does not exist|missing)" "$KD_LOG"
+ok $? "the log says the store is missing"
+grep -F 'mod-acmezone' "$KD_LOG" | head -n 3 | while IFS= read -r line; do diag "log: $line"; done
+
+out=$(az init)
+ok $? "acmezone init"
+diag "$out"
+T1=$(tok one)
+az add "$A" "$T1"
+ok $? "acmezone add"
+poll_until 10 has_value "$A" "$T1"
+ok $? "a token added after the store appeared is answered"
+
+# --- One token.
+out=$(dq "$A" TXT)
+is "$(head_of "$out")" "rcode=NOERROR aa=1 tc=0 ancount=1 nscount=0" "TXT: NOERROR, AA, one answer"
+is "$(printf '%s\n' "$out" | sed -n 2p)" "$A $TTL TXT $T1" "TXT: owner, TTL (the configured ttl), type and value"
+
+out=$(q "$A" TXT +short)
+is "$out" "\"$T1\"" "kdig sees the token too"
+
+# --- Several values at one name form one RRset.
+T2=$(tok two)
+T3=$(tok three)
+az add "$A" "$T2" && az add "$A" "$T3"
+ok $? "two more values at the same name"
+out=$(dq "$A" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "three answers"
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "exactly the three values"
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1, $2, $3 }' | sort -u)" "$A $TTL TXT" \
+	"one RRset: same owner, TTL and type"
+
+# --- The owner echoes the case of the question (0x20).
+MIXED=$(mix_case "$A")		# _AcMe-ChAlLeNgE.AcMe...
+out=$(dq "$MIXED" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "mixed-case QNAME is answered"
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1 }' | sort -u)" "$MIXED" \
+	"answer owner has exactly the case of the QNAME"
+out=$(dq --tcp "$MIXED" TXT)
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1 }' | sort -u)" "$MIXED" \
+	"same over TCP"
+
+# --- ANY.
+out=$(dq "$A" ANY)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "ANY: NOERROR, AA, three answers"
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "ANY: the three TXT values"
+out=$(dq --tcp "$A" ANY)
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "ANY over TCP: the three TXT values"
+
+# --- Another type at a name with values: NODATA.
+out=$(dq "$A" A)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1$' "A at a token name: NOERROR, no answer"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z [0-9]+ SOA " "A at a token name: SOA in authority"
+out=$(dq "$A" AAAA)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1$' "AAAA at a token name: NODATA"
+
+# --- Unknown name: NXDOMAIN with the SOA.
+out=$(dq "_acme-challenge.nothing.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 tc=0 ancount=0 nscount=1$' "unknown name: NXDOMAIN"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z 5 SOA " "unknown name: SOA (TTL 5) in authority"
+out=$(dq "nothing.$Z" A)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "unknown name, type A: NXDOMAIN"
+
+# --- Two labels deep: the parent is an empty non-terminal.
+F="_acme-challenge.foo.$Z"
+TF=$(tok foo)
+az add "$F" "$TF"
+ok $? "add a token two labels below the apex"
+out=$(dq "$F" TXT)
+is "$(printf '%s\n' "$out" | sed -n 2p)" "$F $TTL TXT $TF" "the deep name is answered"
+out=$(dq "foo.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1$' \
+	"its parent foo is an empty non-terminal: NOERROR/NODATA, not NXDOMAIN"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z [0-9]+ SOA " "ENT: SOA in authority"
+out=$(dq "foo.$Z" A)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=0 ' "ENT, type A: NODATA"
+out=$(dq "bar.foo.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "a sibling below the ENT is still NXDOMAIN"
+
+# --- Deleting.
+az del "$A" "$T2"
+ok $? "del one value"
+out=$(dq "$A" TXT)
+is "$(txt_of "$out")" "$(sorted "$T1" "$T3")" "the other values remain"
+az del "$A"
+ok $? "del the name"
+is_nx "$A"
+ok $? "a deleted name is NXDOMAIN at once"
+out=$(dq "foo.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR ' "the ENT is not affected by another name's deletion"
+
+# --- Expiry.
+E="_acme-challenge.exp.$Z"
+TE=$(tok exp)
+t0=$(kd_now_ms)		# before the add: the CLI may wait for knotd
+az add "$E" "$TE" --expire 2s
+ok $? "add with --expire 2s"
+has_value "$E" "$TE"
+ok $? "the expiring token is answered at first"
+poll_until 10 is_nx "$E"
+ok $? "after its expiry time it becomes NXDOMAIN (no write needed)"
+t1=$(kd_now_ms)
+elapsed=$((t1 - t0))
+[ "$elapsed" -ge 900 ]
+ok $? "and not before about its expiry time (${elapsed} ms after add)"
+
+# --- Names in the store outside the zone are not served.
+O="_acme-challenge.x.other.test."
+TO=$(tok other)
+if az add "$O" "$TO" 2>"$KD_DIR/other.err"; then
+	out=$(dq "$O" TXT)
+	like "$(head_of "$out")" '^rcode=(REFUSED|NXDOMAIN) .*ancount=0 ' \
+		"a stored name outside the zone is not answered"
+	printf '%s\n' "$out" | grep -q " TXT "
+	ok $((! $?)) "and no TXT ever comes back for it"
+else
+	diag "the CLI refuses names outside a zone: $(cat "$KD_DIR/other.err")"
+	ok 0 "a name outside the zone cannot even be stored"
+fi
+
+# --- Too big for UDP: TC, then everything over TCP.
+B="_acme-challenge.big.$Z"
+big_vals=()
+fails=0
+for i in $(seq 1 40); do
+	v=$(printf 'v%02d-%0196d' "$i" 0)
+	big_vals+=("$v")
+	az add "$B" "$v" --raw || fails=$((fails + 1))
+done
+is "$fails" 0 "40 raw values of 200 octets added"
+out=$(dq --no-edns "$B" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=1 ' "UDP without EDNS: TC=1"
+out=$(dq "$B" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=1 ' "UDP with EDNS 1232: TC=1"
+out=$(dq --tcp "$B" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=40 ' "TCP: all 40 answers"
+is "$(txt_of "$out")" "$(sorted "${big_vals[@]}")" "TCP: exactly the 40 values"
+out=$(q "$B" TXT +short 2>/dev/null)
+is "$(printf '%s\n' "$out" | grep -c .)" 40 "kdig retries over TCP and gets 40 values"
+
+# --- Read your writes: every add/del is visible to the very next query.
+R="_acme-challenge.ryw.$Z"
+fails=0
+t0=$(kd_now_ms)
+first_fail=
+for i in $(seq 1 300); do
+	printf -v v 'ryw%040d' "$i"	# 43 characters, like a token
+	if ! az add "$R" "$v"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: add failed"}
+		continue
+	fi
+	if ! has_value "$R" "$v"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: value missing after add"}
+	fi
+	if ! az del "$R"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: del failed"}
+	fi
+	if ! is_nx "$R"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: not NXDOMAIN after del"}
+	fi
+done
+is "$fails" 0 "300 rounds of add+query and del+query: no stale answer"
+diag "300 rounds took $(( $(kd_now_ms) - t0 )) ms"
+[ -n "$first_fail" ] && diag "first failure: $first_fail"
+
+# --- knotc reload while under load.
+az add "$A" "$T1" && az add "$A" "$T3"
+ok $? "values for the load test"
+exp="$KD_DIR/expect"
+{
+	echo "# what the store holds now"
+	echo "$A $T1 $T3"
+	echo "$F $TF"
+	echo "$B ${big_vals[*]}"
+	echo "$R -"
+	echo "$E -"
+	echo "nx.$Z -"
+	echo "_acme-challenge.nx.$Z -"
+} >"$exp"
+"$KD_DNSLOAD" load -s 127.0.0.1 -p "$KD_PORT" -f "$exp" --duration-ms 4000 \
+	--case-random --tcp-share 5 --ttl "$TTL" >"$KD_DIR/load.out" 2>&1 &
+load_pid=$!
+reload_fail=0
+for i in 1 2 3 4 5; do
+	sleep 0.5
+	kd_ctl reload >/dev/null || reload_fail=$((reload_fail + 1))
+done
+wait "$load_pid"
+load_rc=$?
+load_out=$(cat "$KD_DIR/load.out")
+diag "load: $(head_of "$load_out")"
+is "$reload_fail" 0 "five 'knotc reload' accepted"
+is "$load_rc" 0 "dnsload load exit status"
+is "$(field "$load_out" wrong)" 0 "no wrong answer across five reloads"
+if [ "$(field "$load_out" wrong)" != 0 ]; then
+	printf '%s\n' "$load_out" | sed 1d | while IFS= read -r line; do diag "$line"; done
+fi
+sent=$(field "$load_out" sent)
+answered=$(field "$load_out" answered)
+timeouts=$(field "$load_out" timeouts)
+[ "${answered:-0}" -gt 1000 ]
+ok $? "the load was real (answered=${answered:-?})"
+[ $(( ${timeouts:-1} * 100 )) -le "${sent:-0}" ]
+ok $? "timeouts under 1% (timeouts=${timeouts:-?} of ${sent:-?})"
+[ "$(field "$load_out" truncated)" -gt 0 ] 2>/dev/null
+ok $? "the big name went through TC and TCP during the load"
+kd_alive
+ok $? "knotd is still running"
+kd_soa_answered
+ok $? "and still answers"
+n=$(grep -ciE 'reload|reloading' "$KD_LOG")
+[ "$n" -ge 5 ]
+ok $? "the log shows the reloads ($n lines)"
+
+# No write since the reloads: the new instance's gauges must still show
+# the store it serves.
+poll_until 3 tokens_counted
+ok $? "after the reloads, mod-acmezone.tokens and .syncs are not 0 (tokens=$(zstat tokens) syncs=$(zstat syncs))"
+
+# The instance that the reloads left in place still reads its writes.
+fails=0
+t0=$(kd_now_ms)
+for i in $(seq 1 20); do
+	printf -v v 'rld%040d' "$i"
+	az add "$R" "$v" && has_value "$R" "$v" || fails=$((fails + 1))
+	az del "$R" && is_nx "$R" || fails=$((fails + 1))
+done
+is "$fails" 0 "after the reloads: 20 rounds of add/del are visible at once"
+diag "20 rounds took $(( $(kd_now_ms) - t0 )) ms"
+
+# --- IPv6 loopback.
+if [ "$KD_IPV6" = yes ]; then
+	out=$("$KD_DNSLOAD" query -s ::1 -p "$KD_PORT" "$A" TXT)
+	is "$(txt_of "$out")" "$(sorted "$T1" "$T3")" "answered over ::1"
+fi
+
+# --- Statistics.
+stats=$(kd_ctl zone-stats "$Z" mod-acmezone 2>&1)
+printf '%s\n' "$stats" | while IFS= read -r line; do diag "zone-stats: $line"; done
+for c in answers nodata misses; do
+	like "$stats" "^\\[$Z\\] mod-acmezone\\.$c = [0-9]+" "zone-stats shows mod-acmezone.$c"
+done
+a0=$(zstat answers) n0=$(zstat nodata) m0=$(zstat misses)
+dq "$A" TXT >/dev/null		# an answer
+dq "$A" A >/dev/null		# NODATA at a token name
+dq "nothing.$Z" TXT >/dev/null	# not in the store
+a1=$(zstat answers) n1=$(zstat nodata) m1=$(zstat misses)
+is "$(( ${a1:-0} - ${a0:-0} ))" 1 "one TXT answer counts one in mod-acmezone.answers"
+is "$(( ${n1:-0} - ${n0:-0} ))" 1 "one NODATA counts one in mod-acmezone.nodata"
+is "$(( ${m1:-0} - ${m0:-0} ))" 1 "one unknown name counts one in mod-acmezone.misses"
+
+# --- The ttl item: changed by a reload, and its default.
+KD_TTL=7 knotd_write_conf
+kd_ctl reload >/dev/null
+ok $? "reload with ttl: 7"
+poll_until 5 ttls_are "$A" 7
+ok $? "TXT answers now carry TTL 7"
+KD_TTL='' knotd_write_conf
+kd_ctl reload >/dev/null
+ok $? "reload without a ttl item"
+poll_until 5 ttls_are "$A" 10
+ok $? "TXT answers carry the default TTL 10"
+
+# --- Orderly stop.
+knotd_stop
+ok $? "knotc stop: knotd exits with status 0"
+grep -E 'error|critical' "$KD_LOG" | while IFS= read -r line; do diag "log: $line"; done
+
+done_testing
