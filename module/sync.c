@@ -13,6 +13,7 @@
 #include "sync.h"
 
 #define MAX_CORRUPT_LOGS	5	/* per load, then a summary */
+#define MISSING_POLL_MS		100	/* while the store is missing */
 
 struct sync_src {
 	/* Set at creation, then read-only. */
@@ -306,6 +307,11 @@ static void *sync_main(void *arg)
 			}
 			if (src->store == NULL) {
 				open_store(src);
+			}
+			if (src->store == NULL && src->poll_ms > MISSING_POLL_MS) {
+				/* Only a stat() and an open(): look often, so a
+				 * store created after start is served soon. */
+				next_check = now_ms + MISSING_POLL_MS;
 			}
 			if (src->store != NULL && nt == NULL) {
 				notify_open(src);

@@ -1,0 +1,44 @@
+#!/bin/sh
+# check.sh -- install, build and run the whole test suite; ends with "N passed, N failed".
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+./scripts/deps.sh || exit 1
+./scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+log=$(mktemp)
+make -j"$(nproc)" check >"$log" 2>&1
+rc=$?
+grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):' "$log" | grep -vE '^(PASS|SKIP):' | head -50
+sed -n '/^=*$/,$p' "$log" | grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR|XFAIL|XPASS):' || true
+n() { sed -n "s/^# $1: *\([0-9]*\).*/\1/p" "$log" | head -1; }
+pass=$(( $(n PASS || echo 0) + $(n XFAIL || echo 0) ))
+fail=$(( $(n FAIL || echo 0) + $(n ERROR || echo 0) + $(n XPASS || echo 0) ))
+skip=$(n SKIP)
+[ -z "$skip" ] && skip=0
+if [ $rc -ne 0 ] && [ $fail -eq 0 ]; then
+	tail -30 "$log"
+	fail=1	# make check failed outside the tests (build, harness)
+fi
+for f in tests/*.log; do
+	[ "$f" = tests/test-suite.log ] && continue
+	if grep -q '^not ok' "$f" 2>/dev/null; then
+		echo "--- $f"
+		grep -B2 -A8 '^not ok' "$f" | head -60
+	fi
+done
+
+# make distcheck: the tarball builds, installs (off knotd's own module
+# directory) and passes the suite from a clean tree.
+if [ "${ACMEZONE_DISTCHECK:-1}" = 1 ]; then
+	if make distcheck >"$log" 2>&1; then
+		pass=$((pass + 1))
+		echo "PASS: make distcheck"
+	else
+		fail=$((fail + 1))
+		echo "FAIL: make distcheck"
+		tail -40 "$log"
+	fi
+fi
+rm -f "$log"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]

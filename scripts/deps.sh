@@ -1,0 +1,23 @@
+#!/bin/sh
+# deps.sh -- install what building and testing acmezone needs on Debian 12 (run as root).
+set -e
+pkgs="build-essential autoconf automake libtool pkg-config
+      libknot-dev liburcu-dev liblmdb-dev
+      knot knot-dnsutils python3"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# The Debian package starts a knotd on port 53 with its own config; our
+# tests and demo run their own instances and never touch that one.
