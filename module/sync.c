@@ -41,6 +41,7 @@ struct sync_src {
 	dev_t dev;
 	ino_t ino;
 	int last_err;		/* condition last logged, to log once */
+	const char *last_what;
 	bool notify_warned;
 	bool need_full;
 	uint64_t applied_local;
@@ -87,18 +88,22 @@ static void publish_stats(sync_src_t *src)
 	pthread_mutex_unlock(&src->lock);
 }
 
-/* Log a store condition once, until it changes. */
-static void report(sync_src_t *src, int err, const char *what)
+/*
+ * Log a store condition once, until it changes (another code or another
+ * message).  eno is the errno behind err, 0 if none applies.
+ */
+static void report(sync_src_t *src, int err, int eno, const char *what)
 {
-	if (err == src->last_err) {
+	if (err == src->last_err && what == src->last_what) {
 		return;
 	}
 	src->last_err = err;
+	src->last_what = what;
 	if (err == AZ_EOK) {
 		slog(src, LOG_NOTICE, "database '%s' %s", src->path, what);
-	} else if (err == AZ_EIO || err == AZ_EPERM || err == AZ_ENOENT) {
+	} else if (eno != 0) {
 		slog(src, LOG_WARNING, "database '%s' %s (%s, %s)", src->path, what,
-		     az_strerror(err), strerror(errno));
+		     az_strerror(err), strerror(eno));
 	} else {
 		slog(src, LOG_WARNING, "database '%s' %s (%s)", src->path, what,
 		     az_strerror(err));
@@ -121,12 +126,12 @@ static void open_store(sync_src_t *src)
 	int ret = az_store_open(&src->store, src->path, AZ_OPEN_RDONLY);
 	if (ret != AZ_EOK) {
 		src->store = NULL;
-		report(src, ret, "cannot be opened, will retry; answering from what was loaded before, if anything");
+		report(src, ret, errno, "cannot be opened, will retry; answering from what was loaded before, if anything");
 		return;
 	}
 	az_store_file_id(src->store, &src->dev, &src->ino);
 	src->need_full = true;
-	report(src, AZ_EOK, "opened");
+	report(src, AZ_EOK, 0, "opened");
 }
 
 /* Has the file at path been removed or replaced since we opened it? */
@@ -216,10 +221,12 @@ static int apply_one(const uint8_t *name, void *ctx)
 	az_rec_iter_t it;
 	int ret = az_reader_get(rd, name, &it);
 	if (ret == AZ_ECORRUPT) {
-		char text[AZ_NAME_TXTLEN];
-		az_name_to_text(name, text, sizeof(text));
-		slog(src, LOG_WARNING, "skipping corrupt record '%s'", text);
 		src->st.corrupt++;
+		if (src->corrupt_logged++ < MAX_CORRUPT_LOGS) {
+			char text[AZ_NAME_TXTLEN];
+			az_name_to_text(name, text, sizeof(text));
+			slog(src, LOG_WARNING, "skipping corrupt record '%s'", text);
+		}
 	}
 	if (ret != AZ_EOK && ret != AZ_ENOENT && ret != AZ_ECORRUPT) {
 		return ret;
@@ -233,7 +240,7 @@ static void do_sync(sync_src_t *src)
 	az_reader_t *rd = NULL;
 	int ret = az_reader_begin(src->store, &rd);
 	if (ret != AZ_EOK) {
-		report(src, ret, "cannot be read");
+		report(src, ret, ret == AZ_EIO ? errno : 0, "cannot be read");
 		return;
 	}
 	uint64_t id = az_reader_txnid(rd);
@@ -244,7 +251,12 @@ static void do_sync(sync_src_t *src)
 	ret = AZ_ENOENT;
 	if (!src->need_full && src->table != NULL) {
 		void *ctx[2] = { src, rd };
+		src->corrupt_logged = 0;
 		ret = az_reader_changes(rd, src->applied_local, apply_one, ctx);
+		if (src->corrupt_logged > MAX_CORRUPT_LOGS) {
+			slog(src, LOG_WARNING, "skipped %u more corrupt records",
+			     src->corrupt_logged - MAX_CORRUPT_LOGS);
+		}
 	}
 	if (ret != AZ_EOK) {
 		/* The log cannot say what changed (or an update failed). */
@@ -253,7 +265,7 @@ static void do_sync(sync_src_t *src)
 	az_reader_end(rd);
 	if (ret != AZ_EOK) {
 		src->need_full = true;
-		report(src, ret, "could not be loaded, will retry");
+		report(src, ret, ret == AZ_EIO ? errno : 0, "could not be loaded, will retry");
 		return;
 	}
 	src->need_full = false;
@@ -268,7 +280,7 @@ static void do_sync(sync_src_t *src)
 	pthread_mutex_lock(&src->lock);
 	az_notify_ack(src->nt, id);
 	pthread_mutex_unlock(&src->lock);
-	report(src, AZ_EOK, "loaded");
+	report(src, AZ_EOK, 0, "loaded");
 }
 
 static int64_t mono_ms(void)
@@ -303,7 +315,7 @@ static void *sync_main(void *arg)
 			if (src->store != NULL && store_moved(src)) {
 				close_store(src);	/* frees nt */
 				nt = NULL;
-				report(src, AZ_ENOENT, "was removed or replaced; serving the last loaded state until it is back");
+				report(src, AZ_ENOENT, 0, "was removed or replaced; serving the last loaded state until it is back");
 			}
 			if (src->store == NULL) {
 				open_store(src);
@@ -318,7 +330,11 @@ static void *sync_main(void *arg)
 				pthread_mutex_lock(&src->lock);
 				nt = src->nt;
 				pthread_mutex_unlock(&src->lock);
+				/* A new bell: re-read it, then 'stop' again. */
 				seen = az_notify_bell(nt);
+				if (__atomic_load_n(&src->stop, __ATOMIC_SEQ_CST)) {
+					break;
+				}
 			}
 		}
 		if (src->store != NULL && (src->need_full ||
@@ -351,7 +367,7 @@ static void *sync_main(void *arg)
 			az_notify_sleep(nt, seen, (int)sleep_ms);
 		} else {
 			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
+			clock_gettime(CLOCK_MONOTONIC, &ts);	/* cond's clock */
 			ts.tv_sec += sleep_ms / 1000;
 			ts.tv_nsec += (sleep_ms % 1000) * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
@@ -385,29 +401,66 @@ static void src_free(sync_src_t *src)
 	free(src);
 }
 
+/*
+ * One spelling per file, so that "/a//b.mdb" or a symlinked directory do
+ * not open the same LMDB file twice in this process (LMDB forbids it): the
+ * directory resolved, the file name as given (the file may not exist yet).
+ */
+static char *canonical_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL || slash == path) {
+		return strdup(path);
+	}
+	char *dir = strndup(path, (size_t)(slash - path));
+	char *real = dir != NULL ? realpath(dir, NULL) : NULL;
+	char *out = NULL;
+	if (real != NULL) {
+		size_t n = strlen(real) + strlen(slash) + 1;
+		out = malloc(n);
+		if (out != NULL) {
+			snprintf(out, n, "%s%s", real, slash);
+		}
+	} else {
+		out = strdup(path);
+	}
+	free(real);
+	free(dir);
+	return out;
+}
+
 int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
                 sync_src_t **out)
 {
 	if (path == NULL || c == NULL || out == NULL) {
 		return AZ_EINVAL;
 	}
+	char *key = canonical_path(path);
+	if (key == NULL) {
+		return AZ_ENOMEM;
+	}
 	int ret = AZ_EOK;
 	pthread_mutex_lock(&registry_lock);
 	sync_src_t *src = registry;
-	while (src != NULL && strcmp(src->path, path) != 0) {
+	while (src != NULL && strcmp(src->path, key) != 0) {
 		src = src->next;
 	}
 	if (src == NULL) {
 		src = calloc(1, sizeof(*src));
-		if (src == NULL || (src->path = strdup(path)) == NULL) {
-			free(src);
+		if (src == NULL) {
 			ret = AZ_ENOMEM;
 			goto out;
 		}
+		src->path = key;
+		key = NULL;
 		src->poll_ms = poll_ms > 0 ? poll_ms : 1000;
 		src->last_err = 1;	/* nothing reported yet */
+		pthread_condattr_t ca;
 		pthread_mutex_init(&src->lock, NULL);
-		pthread_cond_init(&src->cond, NULL);
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* no wall-clock steps */
+		pthread_cond_init(&src->cond, &ca);
+		pthread_condattr_destroy(&ca);
 		c->next = NULL;
 		src->clients = c;
 		if (pthread_create(&src->thread, NULL, sync_main, src) != 0) {
@@ -433,6 +486,7 @@ int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
 	*out = src;
 out:
 	pthread_mutex_unlock(&registry_lock);
+	free(key);
 	return ret;
 }
 

@@ -293,7 +293,7 @@ static int vals_from_rec(az_rec_iter_t *rec, int64_t now, tvals_t **out,
 		return AZ_ENOMEM;
 	}
 	tv->count = (uint16_t)count;
-	tv->size = (uint16_t)size;
+	tv->size = (uint32_t)size;
 	uint8_t *p = tv->data;
 	it = *rec;
 	while (az_rec_iter_next(&it, &v)) {
@@ -335,7 +335,7 @@ static int vals_live(const tvals_t *old, int64_t now, tvals_t **out,
 		return AZ_ENOMEM;
 	}
 	tv->count = (uint16_t)count;
-	tv->size = (uint16_t)size;
+	tv->size = (uint32_t)size;
 	uint8_t *q = tv->data;
 	p = old->data;
 	for (unsigned i = 0; i < old->count; i++, p = TVAL_NEXT(p)) {
@@ -515,6 +515,9 @@ void table_free(table_t *t)
 		return;
 	}
 	table_reclaim(t);
+	/* Nodes are freed after the walk: lfht may still step over removed
+	 * nodes while it unlinks others.  Without memory for the list they
+	 * leak rather than risk a use after free. */
 	tnode_t **all = malloc((t->nodes + 1) * sizeof(*all));
 	size_t n = 0;
 	struct cds_lfht_iter it;

@@ -19,8 +19,8 @@
  * len octets }, so "len octets" preceded by "len" is a TXT rdata as is.
  */
 typedef struct {
-	uint16_t count;
-	uint16_t size;		/* octets used in data */
+	uint16_t count;		/* at most AZ_MAX_VALUES */
+	uint32_t size;		/* octets used in data */
 	uint8_t data[];
 } tvals_t;
 
