@@ -36,7 +36,14 @@ if [ "${ACMEZONE_DISTCHECK:-1}" = 1 ]; then
 	else
 		fail=$((fail + 1))
 		echo "FAIL: make distcheck"
-		tail -40 "$log"
+		grep -E '^(FAIL|ERROR):' "$log" | head -20
+		# A failed distcheck leaves its tree behind: show why tests failed.
+		for f in acmezone-*/_build/sub/tests/*.log; do
+			[ -f "$f" ] && grep -q '^not ok' "$f" || continue
+			echo "--- $f"
+			grep -B2 -A12 '^not ok' "$f" | head -60
+		done
+		tail -20 "$log"
 	fi
 fi
 rm -f "$log"

@@ -423,11 +423,15 @@ int main(void)
 
 	/* Expiry is checked on every query. */
 	now = (int64_t)time(NULL);
-	store_add("soon.acme-test", V1, now + 1, false);
+	store_add("soon.acme-test", V1, now + 3, false);
 	ask(&a, "soon.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
-	tap_is(a.state, KNOTD_IN_STATE_HIT, "a value about to expire is served");
+	if ((int64_t)time(NULL) < now + 3) {
+		tap_is(a.state, KNOTD_IN_STATE_HIT, "a value about to expire is served");
+	} else {
+		tap_ok(1, "a value about to expire is served # SKIP the write took over 3 s here");
+	}
 	done(&a);
-	while ((int64_t)time(NULL) <= now + 1) {
+	while ((int64_t)time(NULL) <= now + 3) {
 		usleep(20000);	/* waiting for the wall clock itself */
 	}
 	ask(&a, "soon.acme-test.", KNOT_RRTYPE_TXT, 512, KNOTD_IN_STATE_MISS);
