@@ -1,6 +1,5 @@
 /* test_hook.c -- stands in for knotd: loads the real acmezone.so and calls its answer hook with libknot packets. */
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/wait.h>
 
 #include <knot/module.h>
 #include <urcu.h>
 
 #include "store.h"
 #include "tap.h"
+#include "testlib.h"
 
 /*** The knotd side of the module API, just enough of it. ***/
 
@@ -182,36 +181,28 @@ static int store_add_here(const char *name, const char *value, int64_t expire, b
 	return ret;
 }
 
-/*
- * Writes run in a child process, as the CLI does: LMDB must not have one
- * file open twice in a process, and the module keeps it open in this one.
- */
-static int store_add(const char *name, const char *value, int64_t expire, bool del)
+struct add_args {
+	const char *name, *value;
+	int64_t expire;
+	bool del;
+};
+
+static int add_child(void *arg)
 {
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		_exit(store_add_here(name, value, expire, del) == AZ_EOK ? 0 : 1);
-	}
-	int status;
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-		return AZ_EIO;
-	}
-	return WEXITSTATUS(status) == 0 ? AZ_EOK : AZ_EIO;
+	struct add_args *a = arg;
+	return store_add_here(a->name, a->value, a->expire, a->del);
 }
 
-static int store_create(void)
+/* Writes run in a child process, as the CLI does (see testlib.h). */
+static int store_add(const char *name, const char *value, int64_t expire, bool del)
 {
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		_exit(az_store_create(db, (gid_t)-1) == AZ_EOK ? 0 : 1);
-	}
-	int status;
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-		return AZ_EIO;
-	}
-	return WEXITSTATUS(status) == 0 ? AZ_EOK : AZ_EIO;
+	struct add_args a = { name, value, expire, del };
+	return test_in_child(add_child, &a) == 0 ? AZ_EOK : AZ_EIO;
+}
+
+static int create_child(void *arg)
+{
+	return az_store_create(arg, (gid_t)-1);
 }
 
 typedef struct {
@@ -292,20 +283,6 @@ static bool answer_has(answer_t *a, const char *value)
 	return false;
 }
 
-static int threads(void)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		n += e->d_name[0] != '.';
-	}
-	if (d != NULL) {
-		closedir(d);
-	}
-	return n;
-}
-
 int main(void)
 {
 	const char *top = getenv("top_builddir");
@@ -327,7 +304,7 @@ int main(void)
 	       strcmp(api->name, "mod-acmezone") == 0, "exports knotd_mod_api for ABI %d", KNOTD_MOD_ABI_VERSION);
 	tap_ok(api->config != NULL && api->load != NULL && api->unload != NULL, "schema, load and unload present");
 
-	int before = threads();
+	int before = test_threads();
 	mod.db = db;
 	mod.ttl = 7;
 	tap_is(api->load(&mod), KNOT_EOK, "load() succeeds with the database missing");
@@ -345,7 +322,7 @@ int main(void)
 	done(&a);
 
 	/* The database appears. */
-	tap_is(store_create(), AZ_EOK, "the database is created (by another process)");
+	tap_is(test_in_child(create_child, db), 0, "the database is created (by another process)");
 	int64_t now = (int64_t)time(NULL);
 	store_add("_acme-challenge.deep.acme-test", V1, now + 3600, false);
 	bool up = false;
@@ -450,13 +427,9 @@ int main(void)
 	tap_is(ctr("tokens"), 6, "tokens gauge: deep + 5 big (soon expired, a deleted)");
 
 	api->unload(&mod);
-	tap_is(threads(), before, "unload() leaves no thread behind");
+	tap_is(test_threads(), before, "unload() leaves no thread behind");
 	dlclose(h);
 	rcu_unregister_thread();
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0) {
-		tap_diag("could not remove %s", dir);
-	}
+	test_rmtree(dir);
 	return tap_done();
 }

@@ -12,6 +12,7 @@
 
 #include "store.h"
 #include "tap.h"
+#include "testlib.h"
 
 static char dir[] = "/tmp/az-test-store-XXXXXX";
 static char db[256];
@@ -422,10 +423,6 @@ int main(void)
 	test_records();
 	test_store();
 	test_notify();
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0) {
-		tap_diag("could not remove %s", dir);
-	}
+	test_rmtree(dir);
 	return tap_done();
 }

@@ -1,8 +1,6 @@
 /* test_sync.c -- the sync thread against a real store: read-your-writes, incremental and full loads, files coming and going. */
 
-#include <dirent.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +11,7 @@
 
 #include "sync.h"
 #include "tap.h"
+#include "testlib.h"
 
 static const char *V1 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK-_0123";
 static char dir[] = "/tmp/az-test-sync-XXXXXX";
@@ -131,28 +130,7 @@ static int write_op_here(const char *path, const char *name, bool del, int count
 	return ret;
 }
 
-/*
- * Writers run in a child process, as the CLI does: LMDB must not have the
- * same file open twice in one process (closing one environment drops the
- * locks of the other), and the sync thread keeps it open in this one.
- */
-static int in_child(int (*fn)(void *), void *arg)
-{
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0) {
-		return AZ_EIO;
-	}
-	if (pid == 0) {
-		_exit(fn(arg) == AZ_EOK ? 0 : 1);
-	}
-	int status;
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-		return AZ_EIO;
-	}
-	return WEXITSTATUS(status) == 0 ? AZ_EOK : AZ_EIO;
-}
-
+/* Writers run in a child process, as the CLI does (see testlib.h). */
 struct wargs {
 	const char *path, *name;
 	bool del;
@@ -175,7 +153,7 @@ static int write_op(const char *path, const char *name, bool del, int count, uin
 		return AZ_ENOMEM;
 	}
 	*w = (struct wargs){ path, name, del, count, 0 };
-	int ret = in_child(write_child, w);
+	int ret = test_in_child(write_child, w);
 	if (id_out != NULL) {
 		*id_out = w->id;
 	}
@@ -230,26 +208,12 @@ static bool wait_applied(sync_src_t *src, uint64_t id)
 	return sync_applied(src) >= id;
 }
 
-static int threads(void)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		n += e->d_name[0] != '.';
-	}
-	if (d != NULL) {
-		closedir(d);
-	}
-	return n;
-}
-
 static void test_ryw(void)
 {
 	rec_client_t rc = { .c = { rec_log, rec_stats, NULL }, .lock = PTHREAD_MUTEX_INITIALIZER };
 	sync_src_t *src = NULL;
 	az_store_create(db, (gid_t)-1);
-	int before = threads();
+	int before = test_threads();
 	tap_is(sync_attach(db, 1000, &rc.c, &src), AZ_EOK, "attach to a store");
 	uint64_t id;
 	/* The first load claims a slot; until then a writer may not wait. */
@@ -287,7 +251,7 @@ static void test_ryw(void)
 	tap_is(served(src, "one-more.acme.test"), 1, "and is served");
 
 	/* A corrupt record is skipped with a log line; the rest is served. */
-	tap_is(in_child(write_corrupt, db), AZ_EOK, "a corrupt record is written behind the store's back");
+	tap_is(test_in_child(write_corrupt, db), 0, "a corrupt record is written behind the store's back");
 	write_op(db, "after-bad.acme.test", false, 1, &id);
 	tap_ok(logged(&rc, "skipping corrupt record 'bad.acme.test.'"), "corrupt record logged by name");
 	tap_is(served(src, "bad.acme.test"), -1, "corrupt record not served");
@@ -300,7 +264,7 @@ static void test_ryw(void)
 	unlink(db);
 	unlink(lock);
 	unlink(syncf);
-	in_child(create_child, db);
+	test_in_child(create_child, db);
 	write_op(db, "new-file.acme.test", false, 1, &id);
 	/* The old slot went with the old sync file: wait on the state. */
 	bool picked = false;
@@ -316,7 +280,7 @@ static void test_ryw(void)
 	(void)before;
 	tap_ok(1, "detach leaves no thread behind # SKIP TSan runs threads of its own");
 #else
-	tap_is(threads(), before, "detach leaves no thread behind");
+	tap_is(test_threads(), before, "detach leaves no thread behind");
 #endif
 }
 
@@ -333,7 +297,7 @@ static void test_late_db(void)
 		usleep(5000);
 	}
 	tap_ok(said, "missing database logged");
-	in_child(create_child, late);
+	test_in_child(create_child, late);
 	uint64_t id;
 	write_op(late, "late.acme.test", false, 1, &id);
 	tap_ok(wait_applied(src, id), "the database is picked up when it appears");
@@ -363,10 +327,6 @@ int main(void)
 	test_ryw();
 	test_late_db();
 	rcu_unregister_thread();
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0) {
-		tap_diag("could not remove %s", dir);
-	}
+	test_rmtree(dir);
 	return tap_done();
 }
