@@ -127,9 +127,10 @@ named_setup() {
 	[ "$ND_CPORT" != "$ND_PORT" ] || ND_CPORT=$("$top_builddir/tests/freeport")
 	nd_have_ipv6 && ND_IPV6=yes
 
-	local secret
+	local secret old_umask
 	secret=$(head -c 32 /dev/urandom | base64) || bail "no random secret"
-	umask 077
+	old_umask=$(umask)
+	umask 077		# the rndc key is a secret, even a test one
 	cat >"$ND_DIR/rndc.key" <<-EOF
 	key "rndc-key" { algorithm hmac-sha256; secret "$secret"; };
 	EOF
@@ -137,7 +138,7 @@ named_setup() {
 	include "$ND_DIR/rndc.key";
 	options { default-key "rndc-key"; default-server 127.0.0.1; default-port $ND_CPORT; };
 	EOF
-	umask 022
+	umask "$old_umask"
 	named_write_conf
 }
 
