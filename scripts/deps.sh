@@ -3,7 +3,7 @@
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
-      knot knot-dnsutils python3"
+      knot knot-dnsutils bind9 bind9-dnsutils python3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -19,5 +19,6 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-# The Debian package starts a knotd on port 53 with its own config; our
-# tests and demo run their own instances and never touch that one.
+# The Debian packages start a knotd and a named on port 53 with their own
+# configs; our tests, benchmarks and demo run their own instances on free
+# ports and never touch those.

@@ -18,6 +18,7 @@ const char *az_strerror(int code)
 	case AZ_ENOTINIT: return "not an acmezone database (run 'acmezone init')";
 	case AZ_ETOOMANY: return "too many values at one name";
 	case AZ_EBUSY:    return "busy (reader table full or no answer in time)";
+	case AZ_ERESIZED: return "map resized by a writer (reopen needed)";
 	default:          return "unknown error";
 	}
 }

@@ -27,6 +27,7 @@ struct az_store {
 	MDB_dbi meta, tok, log;
 	char *path;
 	bool rdonly;
+	bool threads;		/* AZ_OPEN_THREADS: never remap in passing */
 	dev_t dev;
 	ino_t ino;
 };
@@ -220,6 +221,7 @@ static int store_open(az_store_t **out, const char *path, unsigned flags, bool c
 		return AZ_ENOMEM;
 	}
 	st->rdonly = flags & AZ_OPEN_RDONLY;
+	st->threads = flags & AZ_OPEN_THREADS;
 	st->path = strdup(path);
 	int ret = AZ_ENOMEM;
 	if (st->path == NULL) {
@@ -367,6 +369,16 @@ void az_store_file_id(const az_store_t *st, dev_t *dev, ino_t *ino)
 {
 	*dev = st->dev;
 	*ino = st->ino;
+}
+
+int az_store_remap(az_store_t *st)
+{
+	if (st == NULL) {
+		return AZ_EINVAL;
+	}
+	/* Size 0: take the size recorded in the file.  Safe only with no
+	 * snapshot open in this process: the caller guarantees it. */
+	return map_err(mdb_env_set_mapsize(st->env, 0));
 }
 
 /*** Writing. ***/
@@ -726,7 +738,11 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 	}
 	rd->st = st;
 	int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
-	if (ret == MDB_MAP_RESIZED) {
+	if (ret == MDB_MAP_RESIZED && st->threads) {
+		/* Other threads may be reading the current mapping. */
+		free(rd);
+		return AZ_ERESIZED;
+	} else if (ret == MDB_MAP_RESIZED) {
 		mdb_env_set_mapsize(st->env, 0);
 		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
 	} else if (ret == MDB_READERS_FULL) {

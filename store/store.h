@@ -56,6 +56,7 @@ enum {
 	AZ_ENOTINIT  = -10,	/* file exists but was never initialised */
 	AZ_ETOOMANY  = -11,	/* more than AZ_MAX_VALUES at one name */
 	AZ_EBUSY     = -12,	/* LMDB reader table full / stale */
+	AZ_ERESIZED  = -13,	/* a writer grew the map: az_store_remap() */
 };
 
 /*! One-line description of an AZ_E* code (static string). */
@@ -130,7 +131,8 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 typedef struct az_store az_store_t;
 
 enum {
-	AZ_OPEN_RDONLY = 1 << 0,	/* readers (knotd, named, list) */
+	AZ_OPEN_RDONLY  = 1 << 0,	/* readers (knotd, named, list) */
+	AZ_OPEN_THREADS = 1 << 1,	/* readers on several threads at once */
 };
 
 /*!
@@ -161,6 +163,14 @@ uint64_t az_store_last_txnid(az_store_t *store);
 
 /*! Device and inode of the data file as opened. */
 void az_store_file_id(const az_store_t *store, dev_t *dev, ino_t *ino);
+
+/*!
+ * Adopt the map size a writer grew the file to, after az_reader_begin()
+ * returned AZ_ERESIZED.  Precondition: no read snapshot of this handle is
+ * open in any thread (LMDB remaps the file under them otherwise); callers
+ * that share a handle between threads hold their exclusive lock.
+ */
+int az_store_remap(az_store_t *store);
 
 /*** Writing: one LMDB write transaction. ***/
 
@@ -195,7 +205,14 @@ void az_txn_abort(az_txn_t *txn);
 
 typedef struct az_reader az_reader_t;
 
-/*! Begin a read snapshot (handles MDB_MAP_RESIZED and stale readers). */
+/*!
+ * Begin a read snapshot (handles stale readers).  A writer that grew the
+ * map makes LMDB refuse new snapshots until the reader adopts the new
+ * size: a handle opened without AZ_OPEN_THREADS does so in passing; one
+ * opened with it may have snapshots open on other threads, so it returns
+ * AZ_ERESIZED instead and leaves az_store_remap() to the caller.  With
+ * AZ_OPEN_THREADS, any number of threads may call this at once.
+ */
 int az_reader_begin(az_store_t *store, az_reader_t **out);
 void az_reader_end(az_reader_t *rd);
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# sanitizers.sh -- rebuild the unit and hook tests with ASan+UBSan, the table and sync tests with TSan, and run them.
+# sanitizers.sh -- rebuild the unit, hook and DLZ tests with ASan+UBSan, the table, sync and DLZ tests with TSan, and run them.
 
 . "$top_srcdir/tests/tap.sh"
 
@@ -63,18 +63,35 @@ build .libs/acmezone.so "$asan -fPIC -shared -fvisibility=hidden $knot_c" \
 	"$src/module/acmezone.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb $knot_l
 build hook-asan "$asan -rdynamic $knot_c" "$src/tests/test_hook.c" $store $knot_l $urcu $lmdb -ldl -lpthread
 
+# The DLZ harness loads an ASan build of the BIND driver from $out/.libs and
+# writes through the real CLI (in child processes), linked in next to it.
+dlz_src="$src/bind/dlz_acmezone.c $src/bind/shared.c $src/bind/ent.c"
+build .libs/dlz_acmezone.so "$asan -fPIC -shared -fvisibility=hidden -pthread -I$src/bind" \
+	$dlz_src $store $lmdb
+build dlz-asan "$asan -pthread -I$src/bind" "$src/tests/test_dlz.c" $lmdb -ldl -lpthread
+ln -sf "$top_builddir/acmezone" "$out/acmezone"
+
 san_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
 run store-asan "store unit tests clean under ASan+UBSan" $san_env
 run table-asan "table unit tests clean under ASan+UBSan" $san_env
 run sync-asan "sync tests clean under ASan+UBSan" $san_env
 run hook-asan "hook tests clean under ASan+UBSan" $san_env top_builddir="$out"
+run dlz-asan "DLZ driver tests (instances, reloads, replaced files) clean under ASan+UBSan" \
+	$san_env top_builddir="$out"
 
 if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe" - 2>/dev/null; then
 	tsan="-fsanitize=thread"
 	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
 	build sync-tsan "$tsan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	mkdir -p "$out/tsan/.libs"
+	build tsan/.libs/dlz_acmezone.so "$tsan -fPIC -shared -fvisibility=hidden -pthread -I$src/bind" \
+		$dlz_src $store $lmdb
+	build dlz-tsan "$tsan -pthread -I$src/bind" "$src/tests/test_dlz.c" $lmdb -ldl -lpthread
+	ln -sf "$top_builddir/acmezone" "$out/tsan/acmezone"
 	run table-tsan "table tests (readers racing the writer) clean under TSan" TSAN_OPTIONS=halt_on_error=1
 	run sync-tsan "sync thread tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
+	run dlz-tsan "DLZ lookups on 4 threads racing writes, replacements and a remap clean under TSan" \
+		TSAN_OPTIONS=halt_on_error=1 top_builddir="$out/tsan"
 else
 	ok 0 "TSan # SKIP $CC cannot build with -fsanitize=thread"
 fi

@@ -382,6 +382,95 @@ static void test_store(void)
 	tap_is(az_store_open(&st, ww, 0), AZ_EPERM, "writer refuses a world-writable store");
 }
 
+/*
+ * Commit size octets of padding into meta with a raw writer whose map is
+ * mapsize; with create, first lay out an empty schema-1 store as
+ * az_store_create() would, but recording that (small) map size: LMDB only
+ * ever grows the recorded size, and the store's writers ask for 4 GiB.
+ */
+static int raw_grow(const char *path, size_t mapsize, size_t size, bool create)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, dbi;
+	int ret = mdb_env_create(&env);
+	if (ret != MDB_SUCCESS) {
+		return ret;
+	}
+	if ((ret = mdb_env_set_maxdbs(env, 4)) != MDB_SUCCESS ||
+	    (ret = mdb_env_set_mapsize(env, mapsize)) != MDB_SUCCESS ||
+	    (ret = mdb_env_open(env, path, MDB_NOSUBDIR, 0640)) != MDB_SUCCESS ||
+	    (ret = mdb_txn_begin(env, NULL, 0, &txn)) != MDB_SUCCESS) {
+		mdb_env_close(env);
+		return ret;
+	}
+	unsigned flags = create ? MDB_CREATE : 0;
+	ret = mdb_dbi_open(txn, "meta", flags, &meta);
+	if (ret == MDB_SUCCESS && create) {
+		uint8_t v1[4] = { 0, 0, 0, AZ_SCHEMA_VERSION }, floor[8] = { 0 };
+		MDB_val k = { 6, "schema" }, d = { 4, v1 };
+		MDB_val fk = { 9, "log-floor" }, fd = { 8, floor };
+		if ((ret = mdb_dbi_open(txn, "tok", MDB_CREATE, &dbi)) == MDB_SUCCESS &&
+		    (ret = mdb_dbi_open(txn, "log", MDB_CREATE, &dbi)) == MDB_SUCCESS &&
+		    (ret = mdb_put(txn, meta, &k, &d, 0)) == MDB_SUCCESS) {
+			ret = mdb_put(txn, meta, &fk, &fd, 0);
+		}
+	}
+	static char pad[4000];
+	for (size_t i = 0; ret == MDB_SUCCESS && i * sizeof(pad) < size; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "pad-%zu", i);
+		MDB_val k = { strlen(key), key }, d = { sizeof(pad), pad };
+		ret = mdb_put(txn, meta, &k, &d, 0);
+	}
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_txn_commit(txn);
+	} else {
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return ret;
+}
+
+/* A shared (AZ_OPEN_THREADS) handle never remaps by itself. */
+static void test_remap(void)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/remap.mdb", dir);
+	int64_t now = (int64_t)time(NULL);
+	az_store_t *w = NULL, *ro = NULL;
+	az_reader_t *rd = NULL;
+
+	tap_is(raw_grow(path, (size_t)1 << 20, 0, true), MDB_SUCCESS,
+	       "remap: a store whose file records a 1 MiB map");
+	tap_is(az_store_open(&ro, path, AZ_OPEN_RDONLY | AZ_OPEN_THREADS), AZ_EOK,
+	       "remap: shared read-only handle opens");
+	tap_is(az_reader_begin(ro, &rd), AZ_EOK, "remap: a snapshot before the growth");
+	az_reader_end(rd);
+	rd = NULL;
+
+	/* Another process grows the file past the reader's mapping. */
+	tap_is(raw_grow(path, (size_t)64 << 20, (size_t)4 << 20, false), MDB_SUCCESS,
+	       "remap: a writer with a 64 MiB map commits 4 MiB");
+	tap_is(az_store_open(&w, path, 0), AZ_EOK, "remap: the store writer opens too");
+	tap_is(add(w, "r.acme.test", V1, now + 60, now), AZ_EOK, "remap: and adds a value");
+	az_store_close(w);
+
+	tap_is(az_reader_begin(ro, &rd), AZ_ERESIZED, "remap: the shared handle reports AZ_ERESIZED");
+	tap_ok(rd == NULL, "remap: ... and opens no snapshot");
+	tap_is(az_store_remap(ro), AZ_EOK, "remap: az_store_remap() adopts the new size");
+	tap_is(az_reader_begin(ro, &rd), AZ_EOK, "remap: snapshots work again");
+	if (rd != NULL) {
+		uint8_t wn[AZ_NAME_MAXLEN];
+		az_rec_iter_t it;
+		name("r.acme.test", wn);
+		tap_is(az_reader_get(rd, wn, &it), AZ_EOK, "remap: the value written after the growth is read");
+		az_reader_end(rd);
+	}
+	tap_ok(strcmp(az_strerror(AZ_ERESIZED), "unknown error") != 0, "AZ_ERESIZED has a message");
+	az_store_close(ro);
+}
+
 static void test_notify(void)
 {
 	char n[300];
@@ -422,6 +511,7 @@ int main(void)
 	test_values();
 	test_records();
 	test_store();
+	test_remap();
 	test_notify();
 	test_rmtree(dir);
 	return tap_done();

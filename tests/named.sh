@@ -1,0 +1,450 @@
+#!/bin/bash
+# named.sh -- dlz_acmezone.so inside a real named on loopback: answers, denial, expiry, TC, missing and replaced stores, reloads.
+
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/named-lib.sh"
+
+named_require
+dir=$(mktemp -d "${TMPDIR:-/tmp}/aznamed.XXXXXX") || bail "mktemp failed"
+trap named_cleanup EXIT
+named_setup "$dir"
+
+Z=$ND_ZONE				# acme.example.test.
+A="_acme-challenge.$Z"			# the usual token name
+TTL=10					# the ttl= option named_setup writes
+
+# tok SEED: a deterministic 43-character ACME-style value.
+tok() {
+	printf '%s' "$1" | sha256sum | cut -c1-43
+}
+
+head_of() {
+	printf '%s\n' "$1" | head -n 1
+}
+
+# txt_of OUTPUT: the answer TXT values, sorted, one a line.
+txt_of() {
+	printf '%s\n' "$1" | awk '$3 == "TXT" { sub(/^[^ ]+ [^ ]+ [^ ]+ /, ""); print }' |
+		LC_ALL=C sort
+}
+
+sorted() {
+	printf '%s\n' "$@" | LC_ALL=C sort
+}
+
+# is_nx NAME: NXDOMAIN with no answer.  (No pipes in these: the
+# read-your-writes loop calls them hundreds of times.)
+is_nx() {
+	local out
+	out=$(dq "$1" TXT 2>/dev/null) || return 1
+	[[ $out == "rcode=NXDOMAIN aa=1 tc=0 ancount=0 "* ]]
+}
+
+is_servfail() {
+	local out
+	out=$(dq "$1" TXT 2>/dev/null) || return 1
+	[[ $out == "rcode=SERVFAIL "* ]]
+}
+
+# has_value NAME VALUE: VALUE is among NAME's TXT answers.
+has_value() {
+	local out
+	out=$(dq "$1" TXT 2>/dev/null) || return 1
+	[[ $out$'\n' == *" TXT $2"$'\n'* ]]
+}
+
+# ttls_are NAME TTL: every TXT answer at NAME has this TTL (and there is one).
+ttls_are() {
+	local got
+	got=$(dq "$1" TXT 2>/dev/null | awk '$3 == "TXT" { print $2 }' | sort -u)
+	[ "$got" = "$2" ]
+}
+
+# mix_case NAME: NAME with the case of its letters alternating.
+mix_case() {
+	local in=$1 out='' c i up=1
+	for ((i = 0; i < ${#in}; i++)); do
+		c=${in:i:1}
+		case $c in
+		[a-zA-Z])
+			if [ "$up" = 1 ]; then c=${c^}; up=0; else c=${c,}; up=1; fi
+			;;
+		esac
+		out+=$c
+	done
+	printf '%s\n' "$out"
+}
+
+# field OUTPUT KEY: the value of KEY=... in a dnsload summary line.
+field() {
+	printf '%s\n' "$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# log_has REGEX: named's log matches (extended regex).
+log_has() {
+	grep -qE -- "$1" "$ND_LOG"
+}
+
+########################################################################
+diag "$("$NAMED" -v 2>&1 | head -n 1) on 127.0.0.1#$ND_PORT (IPv6: $ND_IPV6), zone $Z"
+
+# --- A store that does not exist yet when named starts.
+[ ! -e "$ND_DB" ]
+ok $? "the store does not exist before named starts"
+named_start
+
+out=$(dq "$Z" SOA)
+is "$(head_of "$out")" "rcode=NOERROR aa=1 tc=0 ancount=1 nscount=0" \
+	"the zone answers SOA while the store is missing"
+is "$(printf '%s\n' "$out" | sed -n 2p)" \
+	"$Z 5 SOA ns.invalid. hostmaster.invalid. 1 3600 600 1209600 5" \
+	"the SOA is built from the driver's options"
+out=$(dq "$Z" NS)
+is "$(printf '%s\n' "$out" | sed -n 2p)" "$Z 60 NS ns.invalid." "the apex NS (ns-ttl default 60)"
+out=$(dq "$A" TXT)
+like "$(head_of "$out")" '^rcode=SERVFAIL ' \
+	"below the apex: SERVFAIL while there is no store (not a cacheable NXDOMAIN)"
+log_has "acmezone: database '$ND_DB' is missing"
+ok $? "the log says the store is missing"
+grep -F 'acmezone:' "$ND_LOG" | head -n 3 | while IFS= read -r line; do diag "log: $line"; done
+
+out=$(az init --group "$(id -gn)")
+ok $? "acmezone init"
+diag "$out"
+T1=$(tok one)
+az add "$A" "$T1"
+ok $? "acmezone add"
+has_value "$A" "$T1"
+ok $? "a token added after the store appeared is answered at once (no poll)"
+log_has "acmezone: database '$ND_DB' opened"
+ok $? "the log says the store was opened"
+
+# --- One token.
+out=$(dq "$A" TXT)
+is "$(head_of "$out")" "rcode=NOERROR aa=1 tc=0 ancount=1 nscount=0" "TXT: NOERROR, AA, one answer"
+is "$(printf '%s\n' "$out" | sed -n 2p)" "$A $TTL TXT $T1" "TXT: owner, TTL (the ttl option), type and value"
+if command -v "$DIG" >/dev/null 2>&1; then
+	out=$(q "$A" TXT +short)
+	is "$out" "\"$T1\"" "dig sees the token too"
+fi
+
+# --- Several values at one name form one RRset.
+T2=$(tok two)
+T3=$(tok three)
+az add "$A" "$T2" && az add "$A" "$T3"
+ok $? "two more values at the same name"
+out=$(dq "$A" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "three answers"
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "exactly the three values"
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1, $2, $3 }' | sort -u)" "$A $TTL TXT" \
+	"one RRset: same owner, TTL and type"
+
+# --- The owner echoes the case of the question (0x20).
+MIXED=$(mix_case "$A")
+out=$(dq "$MIXED" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "mixed-case QNAME is answered"
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1 }' | sort -u)" "$MIXED" \
+	"answer owner has exactly the case of the QNAME"
+out=$(dq --tcp "$MIXED" TXT)
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1 }' | sort -u)" "$MIXED" \
+	"same over TCP"
+
+# --- ANY.
+out=$(dq "$A" ANY)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "ANY: NOERROR, AA, three answers"
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "ANY: the three TXT values"
+out=$(dq --tcp "$A" ANY)
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "ANY over TCP: the three TXT values"
+
+# --- Another type at a name with values: NODATA.
+out=$(dq "$A" A)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' "A at a token name: NOERROR, no answer"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z 5 SOA " "A at a token name: SOA in authority"
+out=$(dq "$A" AAAA)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' "AAAA at a token name: NODATA"
+
+# --- Unknown name: NXDOMAIN with the SOA.
+out=$(dq "_acme-challenge.nothing.$Z" TXT)
+is "$(head_of "$out")" 'rcode=NXDOMAIN aa=1 tc=0 ancount=0 nscount=1' "unknown name: NXDOMAIN"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z 5 SOA " "unknown name: SOA (TTL 5) in authority"
+out=$(dq "nothing.$Z" A)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "unknown name, type A: NXDOMAIN"
+out=$(dq "*.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "a literal '*' label: NXDOMAIN"
+
+# --- The apex: SOA and NS only, as a zone file with SOA and NS.
+az add "$Z" "$(tok apex)"
+ok $? "a value stored at the apex name itself"
+out=$(dq "$Z" TXT)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' \
+	"TXT at the apex: NODATA (the zone's own data wins, as with knotd)"
+az del "$Z" >/dev/null
+
+# --- Two labels deep: the parent is an empty non-terminal.
+F="_acme-challenge.foo.$Z"
+TF=$(tok foo)
+az add "$F" "$TF"
+ok $? "add a token two labels below the apex"
+out=$(dq "$F" TXT)
+is "$(printf '%s\n' "$out" | sed -n 2p)" "$F $TTL TXT $TF" "the deep name is answered"
+out=$(dq "foo.$Z" TXT)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' \
+	"its parent foo is an empty non-terminal: NOERROR/NODATA, not NXDOMAIN"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z [0-9]+ SOA " "ENT: SOA in authority"
+out=$(dq "FoO.$Z" A)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=0 ' "ENT, type A, mixed case: NODATA"
+out=$(dq "bar.foo.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "a sibling below the ENT is still NXDOMAIN"
+D="_acme-challenge.a.b.c.$Z"
+az add "$D" "$(tok deep)"
+for n in "a.b.c.$Z" "b.c.$Z" "c.$Z"; do
+	out=$(dq "$n" TXT)
+	like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=0 ' "ENT $n: NODATA"
+done
+az del "$D"
+is_nx "c.$Z"
+ok $? "once the deep name is deleted its ancestors are NXDOMAIN at once"
+
+# --- Values that need quoting in master-file text.
+Q="_acme-challenge.quote.$Z"
+QV='a"b\c;d (e) $f'
+az add "$Q" "$QV" --raw
+ok $? "a raw value with quote, backslash, semicolon, parentheses and dollar"
+out=$(dq "$Q" TXT)
+is "$(printf '%s\n' "$out" | sed -n 2p)" "$Q $TTL TXT $QV" "it comes back octet for octet"
+
+# --- Deleting.
+az del "$A" "$T2"
+ok $? "del one value"
+out=$(dq "$A" TXT)
+is "$(txt_of "$out")" "$(sorted "$T1" "$T3")" "the other values remain"
+az del "$A"
+ok $? "del the name"
+is_nx "$A"
+ok $? "a deleted name is NXDOMAIN at once"
+out=$(dq "foo.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR ' "the ENT is not affected by another name's deletion"
+
+# --- Expiry: checked at query time.
+E="_acme-challenge.exp.$Z"
+TE=$(tok exp)
+t0=$(nd_now_ms)
+az add "$E" "$TE" --expire 2s
+ok $? "add with --expire 2s"
+has_value "$E" "$TE"
+ok $? "the expiring token is answered at first"
+poll_until 10 is_nx "$E"
+ok $? "after its expiry time it becomes NXDOMAIN (no write needed)"
+elapsed=$(( $(nd_now_ms) - t0 ))
+[ "$elapsed" -ge 900 ]
+ok $? "and not before about its expiry time (${elapsed} ms after add)"
+X="_acme-challenge.x.entexp.$Z"
+az add "$X" "$(tok entexp)" --expire 2s
+out=$(dq "x.entexp.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR ' "the parent of an expiring name is an ENT"
+poll_until 10 is_nx "x.entexp.$Z"
+ok $? "and NXDOMAIN once everything below it has expired"
+
+# --- Names in the store outside the zone are not served.
+O="_acme-challenge.x.other.test."
+if az add "$O" "$(tok other)" 2>"$ND_DIR/other.err"; then
+	out=$(dq "$O" TXT)
+	like "$(head_of "$out")" '^rcode=(REFUSED|NXDOMAIN|SERVFAIL) .*ancount=0 ' \
+		"a stored name outside the zone is not answered"
+else
+	diag "the CLI refuses names outside a zone: $(cat "$ND_DIR/other.err")"
+	ok 0 "a name outside the zone cannot even be stored"
+fi
+
+# --- Zone transfers are refused.
+if command -v "$DIG" >/dev/null 2>&1; then
+	out=$(q "$Z" AXFR 2>&1)
+	if printf '%s\n' "$out" | grep -qE 'Transfer failed|REFUSED|NOTAUTH'; then
+		ok 0 "AXFR is refused"
+	else
+		ok 1 "AXFR is refused"
+		diag "$out"
+	fi
+fi
+
+# --- Too big for UDP: TC, then everything over TCP.
+B="_acme-challenge.big.$Z"
+big_vals=()
+batch="$ND_DIR/big.batch"
+: >"$batch"
+for i in $(seq 1 40); do
+	v=$(printf 'v%02d-%0196d' "$i" 0)
+	big_vals+=("$v")
+	echo "add $B $v" >>"$batch"
+done
+az apply --raw "$batch" >/dev/null
+ok $? "40 raw values of 200 octets added in one batch"
+out=$(dq --tcp "$B" TXT)
+is "$(head_of "$out")" "rcode=NOERROR aa=1 tc=0 ancount=40 nscount=0" "TCP: all 40 answers"
+is "$(txt_of "$out")" "$(sorted "${big_vals[@]}")" "TCP: exactly the 40 values"
+out=$(dq --no-edns "$B" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=1 ' "UDP without EDNS: TC=1"
+out=$(dq "$B" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=1 ' "UDP with EDNS 1232: TC=1"
+if command -v "$DIG" >/dev/null 2>&1; then
+	out=$(q "$B" TXT +short 2>/dev/null)
+	is "$(printf '%s\n' "$out" | grep -c .)" 40 "dig retries over TCP and gets 40 values"
+fi
+
+# --- Read your writes: every add/del is visible to the very next query.
+R="_acme-challenge.ryw.$Z"
+fails=0
+t0=$(nd_now_ms)
+first_fail=
+for i in $(seq 1 300); do
+	printf -v v 'ryw%040d' "$i"
+	if ! az add "$R" "$v"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: add failed"}
+		continue
+	fi
+	if ! has_value "$R" "$v"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: value missing after add"}
+	fi
+	if ! az del "$R"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: del failed"}
+	fi
+	if ! is_nx "$R"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: not NXDOMAIN after del"}
+	fi
+done
+is "$fails" 0 "300 rounds of add+query and del+query: no stale answer"
+diag "300 rounds took $(( $(nd_now_ms) - t0 )) ms"
+[ -n "$first_fail" ] && diag "first failure: $first_fail"
+
+# --- rndc reload and reconfig while under load.
+az add "$A" "$T1" && az add "$A" "$T3"
+ok $? "values for the load test"
+exp="$ND_DIR/expect"
+{
+	echo "# what the store holds now"
+	echo "$A $T1 $T3"
+	echo "$F $TF"
+	echo "$B ${big_vals[*]}"
+	echo "$R -"
+	echo "$E -"
+	echo "nx.$Z -"
+	echo "_acme-challenge.nx.$Z -"
+} >"$exp"
+"$ND_DNSLOAD" load -s 127.0.0.1 -p "$ND_PORT" -f "$exp" --duration-ms 5000 \
+	--case-random --tcp-share 5 --ttl "$TTL" >"$ND_DIR/load.out" 2>&1 &
+load_pid=$!
+reload_fail=0
+for i in 1 2 3 4 5 6; do
+	sleep 0.6	# pacing the reloads across the load, not a wait
+	if [ $((i % 2)) -eq 1 ]; then
+		nd_rndc reload >/dev/null 2>&1 || reload_fail=$((reload_fail + 1))
+	else
+		nd_rndc reconfig >/dev/null 2>&1 || reload_fail=$((reload_fail + 1))
+	fi
+done
+wait "$load_pid"
+load_rc=$?
+load_out=$(cat "$ND_DIR/load.out")
+diag "load: $(head_of "$load_out")"
+is "$reload_fail" 0 "three 'rndc reload' and three 'rndc reconfig' accepted"
+is "$load_rc" 0 "dnsload load exit status"
+is "$(field "$load_out" wrong)" 0 "no wrong answer across the reloads"
+if [ "$(field "$load_out" wrong)" != 0 ]; then
+	printf '%s\n' "$load_out" | sed 1d | while IFS= read -r line; do diag "$line"; done
+fi
+sent=$(field "$load_out" sent)
+answered=$(field "$load_out" answered)
+timeouts=$(field "$load_out" timeouts)
+[ "${answered:-0}" -gt 1000 ]
+ok $? "the load was real (answered=${answered:-?})"
+[ $(( ${timeouts:-1} * 100 )) -le "${sent:-0}" ]
+ok $? "timeouts under 1% (timeouts=${timeouts:-?} of ${sent:-?})"
+[ "$(field "$load_out" truncated)" -gt 0 ] 2>/dev/null
+ok $? "the big name went through TC and TCP during the load"
+nd_alive
+ok $? "named is still running"
+nd_soa_answered
+ok $? "and still answers"
+n=$(grep -c "acmezone: dlz 'acmezone' serves zone" "$ND_LOG")
+[ "$n" -ge 7 ]
+ok $? "every reload created a driver instance ($n in the log)"
+n=$(grep -c "acmezone: database '$ND_DB' opened" "$ND_LOG")
+is "$n" 1 "and the store was opened once: the instances share it"
+
+fails=0
+for i in $(seq 1 20); do
+	printf -v v 'rld%040d' "$i"
+	az add "$R" "$v" && has_value "$R" "$v" || fails=$((fails + 1))
+	az del "$R" && is_nx "$R" || fails=$((fails + 1))
+done
+is "$fails" 0 "after the reloads: 20 rounds of add/del are visible at once"
+
+# --- A bad option fails the reload; the running instance keeps serving.
+ND_EXTRA="colour=blue" named_write_conf
+nd_rndc reload >/dev/null 2>&1
+ok $((! $?)) "a reload with an unknown driver option is refused"
+log_has "acmezone: dlz 'acmezone': unknown option 'colour=blue'"
+ok $? "the log names the bad option"
+has_value "$A" "$T1"
+ok $? "the zone is still answered from the store"
+named_write_conf
+nd_rndc reload >/dev/null 2>&1
+ok $? "the fixed configuration reloads"
+
+# --- The ttl option: changed by a reload, and its default.
+ND_TTL=7 named_write_conf
+nd_rndc reload >/dev/null
+ok $? "reload with ttl=7"
+poll_until 5 ttls_are "$A" 7
+ok $? "TXT answers now carry TTL 7"
+ND_TTL='' named_write_conf
+nd_rndc reload >/dev/null
+ok $? "reload without a ttl option"
+poll_until 5 ttls_are "$A" 10
+ok $? "TXT answers carry the default TTL 10"
+
+# --- The store file removed, then replaced by another one.
+rm -f "$ND_DB"
+has_value "$A" "$T1"
+ok $? "store file removed: the open store keeps being served (as knotd's module does)"
+rm -f "$ND_DB-lock" "$ND_DB-sync"
+az init --group "$(id -gn)" >/dev/null
+ok $? "a new store at the same path"
+is_nx "$A"
+ok $? "the new (empty) file is served at once: the old token is gone"
+T4=$(tok four)
+az add "$A" "$T4"
+has_value "$A" "$T4"
+ok $? "and a token added to it is answered at once"
+log_has "acmezone: database '$ND_DB' was replaced by another file"
+ok $? "the log says the file was replaced"
+# A restore from a copy: 'mv' of only the data file, lock file kept.
+other="$ND_DIR/other.mdb"
+T5=$(tok five)
+"$ND_CLI" --db "$other" init --group "$(id -gn)" >/dev/null &&
+	"$ND_CLI" --db "$other" add "$A" "$T5"
+ok $? "another store with another token"
+mv -f "$other" "$ND_DB"
+out=$(dq "$A" TXT)
+is "$(txt_of "$out")" "$T5" "moved over the served file: the very next query reads the new file"
+
+# --- A missing store after it was served (file and lock gone, then back).
+rm -f "$ND_DB" "$ND_DB-lock" "$ND_DB-sync"
+az init --group "$(id -gn)" >/dev/null && az add "$A" "$T1"
+has_value "$A" "$T1"
+ok $? "recreated store: answered at once"
+
+# --- IPv6 loopback.
+if [ "$ND_IPV6" = yes ]; then
+	out=$("$ND_DNSLOAD" query -s ::1 -p "$ND_PORT" "$A" TXT)
+	is "$(txt_of "$out")" "$T1" "answered over ::1"
+fi
+
+# --- Orderly stop.
+named_stop
+ok $? "rndc stop: named exits with status 0"
+grep -iE 'acmezone.*(error|cannot)|assert|crash' "$ND_LOG" | while IFS= read -r line; do diag "log: $line"; done
+grep -qiE 'assertion|REQUIRE.*failed|INSIST.*failed' "$ND_LOG"
+ok $((! $?)) "no assertion failure in named's log"
+
+done_testing
