@@ -1,6 +1,7 @@
 /* sync.c -- keeps an RCU table in step with the LMDB store, from a thread of its own. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sync.h"
 
@@ -121,7 +123,17 @@ static void open_store(sync_src_t *src)
 	int ret = az_store_open(&src->store, src->path, AZ_OPEN_RDONLY);
 	if (ret != AZ_EOK) {
 		src->store = NULL;
-		report(src, ret, "cannot be opened, will retry; answering from what was loaded before, if anything");
+		if (ret == AZ_ENOTINIT && src->last_err == AZ_ECORRUPT) {
+			ret = AZ_ECORRUPT;	/* still the truncation reported */
+		}
+		if (ret == AZ_ECORRUPT) {
+			report(src, ret, "is shorter than the data it holds (truncated?); "
+			       "answering from what was loaded before, if anything, until it is whole again");
+		} else if (ret == AZ_ESCHEMA) {
+			report(src, ret, "is refused; answering from what was loaded before, if anything");
+		} else {
+			report(src, ret, "cannot be opened, will retry; answering from what was loaded before, if anything");
+		}
 		return;
 	}
 	az_store_file_id(src->store, &src->dev, &src->ino);
@@ -137,6 +149,59 @@ static bool store_moved(sync_src_t *src)
 		return true;
 	}
 	return st.st_dev != src->dev || st.st_ino != src->ino;
+}
+
+/*
+ * Can this process still open the file?  The open descriptor would go on
+ * reading whatever the mode says, but then a knotd restart would not: we
+ * follow the mode now, so both behave alike (see doc/reliability.md).
+ */
+static bool store_unreadable(sync_src_t *src)
+{
+	return faccessat(AT_FDCWD, src->path, R_OK, AT_EACCESS) != 0 &&
+	       (errno == EACCES || errno == EPERM);
+}
+
+/*
+ * Before every access to the map: is the file still whole?  On a fault,
+ * close the store (the table stays published: the last good state keeps
+ * being answered) and let the slow path reopen it.
+ * \return true if the store is open and fit to read.
+ */
+static bool store_fit(sync_src_t *src)
+{
+	int ret = az_store_check(src->store);
+	if (ret == AZ_EOK) {
+		return true;
+	}
+	close_store(src);
+	if (ret == AZ_ECORRUPT) {
+		report(src, ret, "is shorter than the data it holds (truncated?); "
+		       "answering from what was loaded before until it is whole again");
+	} else if (ret == AZ_ENOENT) {
+		errno = ENOENT;
+		report(src, AZ_ENOENT, "lock file was removed or replaced; reopening");
+	} else {
+		report(src, ret, "cannot be checked, will retry");
+	}
+	return false;
+}
+
+/* The sync file is gone or shrank: stop using its map, fall back to polls. */
+static void drop_notify(sync_src_t *src, int why)
+{
+	pthread_mutex_lock(&src->lock);
+	az_notify_t *nt = src->nt;
+	src->nt = NULL;
+	pthread_mutex_unlock(&src->lock);
+	az_notify_close(nt);
+	if (!src->notify_warned) {
+		src->notify_warned = true;
+		slog(src, LOG_WARNING, "sync file '%s-sync' %s, writes are picked "
+		     "up every %u ms until it is back", src->path,
+		     why == AZ_ECORRUPT ? "was truncated" : "was removed or replaced",
+		     src->poll_ms);
+	}
 }
 
 static void notify_open(sync_src_t *src)
@@ -232,7 +297,21 @@ static void do_sync(sync_src_t *src)
 {
 	az_reader_t *rd = NULL;
 	int ret = az_reader_begin(src->store, &rd);
-	if (ret != AZ_EOK) {
+	if (ret == AZ_ESCHEMA || ret == AZ_ECORRUPT || ret == AZ_ENOENT ||
+	    ret == AZ_ENOTINIT) {
+		/* Upgraded in place by a newer acmezone, truncated, its lock
+		 * file replaced, or not ours any more: let go of the map and
+		 * keep answering from the table; the slow path retries. */
+		close_store(src);
+		if (ret == AZ_ESCHEMA) {
+			report(src, ret, "is refused; answering from what was loaded before");
+		} else if (ret == AZ_ECORRUPT) {
+			report(src, ret, "cannot be read; answering from what was loaded before");
+		} else {
+			report(src, ret, "cannot be read, reopening");
+		}
+		return;
+	} else if (ret != AZ_EOK) {
 		report(src, ret, "cannot be read");
 		return;
 	}
@@ -240,6 +319,11 @@ static void do_sync(sync_src_t *src)
 	if (id == src->applied_local && !src->need_full && src->table != NULL) {
 		az_reader_end(rd);
 		return;
+	}
+	if (id < src->applied_local) {
+		/* Older than what we serve: the file was rewritten in place
+		 * (a backup copied over it).  The log cannot say what changed. */
+		src->need_full = true;
 	}
 	ret = AZ_ENOENT;
 	if (!src->need_full && src->table != NULL) {
@@ -288,6 +372,12 @@ static void *sync_main(void *arg)
 		pthread_mutex_lock(&src->lock);
 		az_notify_t *nt = src->nt;
 		pthread_mutex_unlock(&src->lock);
+		/* Its map faults if the file was truncated: check first. */
+		int nret = az_notify_check(nt, src->path);
+		if (nt != NULL && nret != AZ_EOK) {
+			drop_notify(src, nret);
+			nt = NULL;
+		}
 		/* Read the bell before 'stop' and before looking at the store:
 		 * a ring after this point makes the sleep below return at once,
 		 * and sync_detach() sets 'stop' before it rings. */
@@ -303,7 +393,18 @@ static void *sync_main(void *arg)
 			if (src->store != NULL && store_moved(src)) {
 				close_store(src);	/* frees nt */
 				nt = NULL;
+				errno = ENOENT;
 				report(src, AZ_ENOENT, "was removed or replaced; serving the last loaded state until it is back");
+			}
+			if (src->store != NULL && store_unreadable(src)) {
+				int err = errno;
+				close_store(src);
+				nt = NULL;
+				errno = err;
+				report(src, AZ_EPERM, "is no longer readable; serving the last loaded state until it is");
+			}
+			if (src->store != NULL && !store_fit(src)) {
+				nt = NULL;
 			}
 			if (src->store == NULL) {
 				open_store(src);
@@ -321,9 +422,16 @@ static void *sync_main(void *arg)
 				seen = az_notify_bell(nt);
 			}
 		}
+		/* store_fit() before az_store_last_txnid(): both read the map. */
+		if (src->store != NULL && !store_fit(src)) {
+			nt = NULL;
+		}
 		if (src->store != NULL && (src->need_full ||
 		    az_store_last_txnid(src->store) != src->applied_local)) {
 			do_sync(src);
+		}
+		if (src->store == NULL) {
+			nt = NULL;	/* closed above or in do_sync() */
 		}
 
 		/* Expire values on time, so ENTs and counters follow. */

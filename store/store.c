@@ -13,6 +13,8 @@
 #include "store.h"
 
 #define MAPSIZE		((size_t)4 << 30)	/* sparse: costs nothing unused */
+#define MAPSIZE_MIN	((size_t)64 << 10)	/* ACMEZONE_MAPSIZE bounds */
+#define MAPSIZE_MAX	((size_t)1 << 40)
 #define LOG_KEEP	4096	/* transactions kept in the change log */
 #define LOG_MAX_NAMES	16384	/* above this a transaction says "reload all" */
 
@@ -29,6 +31,14 @@ struct az_store {
 	bool rdonly;
 	dev_t dev;
 	ino_t ino;
+	/* For az_store_check(): what the open files must still look like. */
+	int fd;			/* LMDB's own descriptor of the data file */
+	size_t psize;
+	char *lock_path;
+	dev_t lock_dev;
+	ino_t lock_ino;
+	off_t lock_size;
+	bool lock_broken;	/* shrunk and could not be grown back */
 };
 
 struct az_txn {
@@ -155,6 +165,23 @@ static int check_trust(const char *path)
 	return AZ_EOK;
 }
 
+/* The schema record of a snapshot: ours, or AZ_ESCHEMA / AZ_ENOTINIT. */
+static int check_schema(az_store_t *st, MDB_txn *txn)
+{
+	MDB_val key = { strlen(KEY_SCHEMA), KEY_SCHEMA }, val;
+	int ret = mdb_get(txn, st->meta, &key, &val);
+	if (ret == MDB_NOTFOUND) {
+		return AZ_ENOTINIT;
+	} else if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	const uint8_t *v = val.mv_data;
+	if (val.mv_size != 4 || v[0] || v[1] || v[2] || v[3] != AZ_SCHEMA_VERSION) {
+		return AZ_ESCHEMA;
+	}
+	return AZ_EOK;
+}
+
 static int open_dbis(az_store_t *st, bool create)
 {
 	MDB_txn *txn = NULL;
@@ -177,7 +204,7 @@ static int open_dbis(az_store_t *st, bool create)
 		goto fail;
 	}
 
-	MDB_val key = { strlen(KEY_SCHEMA), KEY_SCHEMA }, val;
+	MDB_val key = { strlen(KEY_SCHEMA), KEY_SCHEMA };
 	if (create) {
 		uint8_t v[4] = { 0, 0, 0, AZ_SCHEMA_VERSION };
 		uint8_t floor[8] = { 0 };
@@ -188,21 +215,8 @@ static int open_dbis(az_store_t *st, bool create)
 			ret = map_err(ret);
 			goto fail;
 		}
-	} else {
-		ret = mdb_get(txn, st->meta, &key, &val);
-		if (ret == MDB_NOTFOUND) {
-			ret = AZ_ENOTINIT;
-			goto fail;
-		} else if (ret != MDB_SUCCESS) {
-			ret = map_err(ret);
-			goto fail;
-		}
-		const uint8_t *v = val.mv_data;
-		if (val.mv_size != 4 || v[0] || v[1] || v[2] ||
-		    v[3] != AZ_SCHEMA_VERSION) {
-			ret = AZ_ESCHEMA;
-			goto fail;
-		}
+	} else if ((ret = check_schema(st, txn)) != AZ_EOK) {
+		goto fail;
 	}
 
 	/* Committing (not aborting) keeps the dbi handles for later txns. */
@@ -211,6 +225,62 @@ static int open_dbis(az_store_t *st, bool create)
 fail:
 	mdb_txn_abort(txn);
 	return ret;
+}
+
+/*
+ * ACMEZONE_MAPSIZE: the map size writers use (bytes, or with a K, M or G
+ * suffix).  For tests of a full map and of readers following a map grown
+ * by a writer; the default suits any real challenge zone.
+ */
+static int env_mapsize(size_t *out)
+{
+	const char *text = getenv(AZ_ENV_MAPSIZE);
+	if (text == NULL || text[0] == '\0') {
+		return AZ_EOK;
+	}
+	char *end = NULL;
+	errno = 0;
+	unsigned long long n = strtoull(text, &end, 10);
+	unsigned shift = 0;
+	switch (*end) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (errno != 0 || end == text || *end != '\0' || text[0] < '0' || text[0] > '9' ||
+	    n > (MAPSIZE_MAX >> shift) || (n << shift) < MAPSIZE_MIN) {
+		errno = EINVAL;
+		return AZ_EINVAL;
+	}
+	*out = (size_t)(n << shift);
+	return AZ_EOK;
+}
+
+/* Remember what az_store_check() compares against, right after the open. */
+static int check_prepare(az_store_t *st)
+{
+	MDB_stat ms;
+	struct stat sb;
+	int ret;
+	if ((ret = mdb_env_get_fd(st->env, &st->fd)) != MDB_SUCCESS ||
+	    (ret = mdb_env_stat(st->env, &ms)) != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	st->psize = ms.ms_psize;
+	st->lock_path = suffixed(st->path, "-lock");
+	if (st->lock_path == NULL) {
+		return AZ_ENOMEM;
+	}
+	/* LMDB sized the lock file when it opened it: any smaller later and
+	 * its reader table is cut off. */
+	if (stat(st->lock_path, &sb) != 0) {
+		return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
+	}
+	st->lock_dev = sb.st_dev;
+	st->lock_ino = sb.st_ino;
+	st->lock_size = sb.st_size;
+	return AZ_EOK;
 }
 
 static int store_open(az_store_t **out, const char *path, unsigned flags, bool create)
@@ -242,16 +312,26 @@ static int store_open(az_store_t **out, const char *path, unsigned flags, bool c
 	st->dev = sb.st_dev;
 	st->ino = sb.st_ino;
 
+	size_t mapsize = MAPSIZE;
+	if (!st->rdonly && (ret = env_mapsize(&mapsize)) != AZ_EOK) {
+		goto fail;
+	}
 	if ((ret = mdb_env_create(&st->env)) != MDB_SUCCESS ||
 	    (ret = mdb_env_set_maxdbs(st->env, 4)) != MDB_SUCCESS ||
-	    (!st->rdonly && (ret = mdb_env_set_mapsize(st->env, MAPSIZE)) != MDB_SUCCESS)) {
+	    (!st->rdonly && (ret = mdb_env_set_mapsize(st->env, mapsize)) != MDB_SUCCESS)) {
 		ret = map_err(ret);
 		goto fail;
 	}
 	unsigned mflags = MDB_NOSUBDIR | MDB_NOTLS | (st->rdonly ? MDB_RDONLY : 0);
 	ret = mdb_env_open(st->env, path, mflags, 0640);
 	if (ret != MDB_SUCCESS) {
-		ret = (ret == MDB_INVALID) ? AZ_ENOTINIT : map_err(ret);
+		/* We stat()ed the file above: ENOENT here means LMDB found it
+		 * empty (truncated, or never initialised). */
+		ret = (ret == MDB_INVALID || ret == ENOENT) ? AZ_ENOTINIT : map_err(ret);
+		goto fail;
+	}
+	/* Before the first read through the map: is the file whole? */
+	if ((ret = check_prepare(st)) != AZ_EOK || (ret = az_store_check(st)) != AZ_EOK) {
 		goto fail;
 	}
 	if ((ret = open_dbis(st, create)) != AZ_EOK) {
@@ -342,9 +422,13 @@ void az_store_close(az_store_t *st)
 	if (st == NULL) {
 		return;
 	}
-	if (st->env != NULL) {
+	if (st->env != NULL && !st->lock_broken) {
 		mdb_env_close(st->env);
 	}
+	/* else: closing would write our reader slot in a lock file cut off
+	 * under its map and fault; leaking one environment is the lesser
+	 * harm (only after that fault, see az_store_check()). */
+	free(st->lock_path);
 	free(st->path);
 	free(st);
 }
@@ -381,9 +465,14 @@ int az_txn_begin(az_store_t *st, az_txn_t **out)
 		return AZ_ENOMEM;
 	}
 	t->st = st;
+	int ret = az_store_check(st);
+	if (ret != AZ_EOK) {
+		free(t);
+		return ret;
+	}
 	t->rec = malloc(AZ_REC_MAXLEN);
 	t->vals = malloc((AZ_MAX_VALUES + 1) * sizeof(*t->vals));
-	int ret = AZ_ENOMEM;
+	ret = AZ_ENOMEM;
 	if (t->rec == NULL || t->vals == NULL) {
 		goto fail;
 	}
@@ -452,6 +541,31 @@ static int note_change(az_txn_t *t, const uint8_t *name)
 	return AZ_EOK;
 }
 
+/*
+ * A record read back from the map: bounded (the sizes come from LMDB's
+ * page headers, and a damaged one must not send us reading past the
+ * file), checked against its key, then validated for walking.
+ */
+static int rec_open(az_rec_iter_t *it, const MDB_val *key, const MDB_val *data)
+{
+	if (key->mv_size == 0 || key->mv_size > AZ_NAME_MAXLEN ||
+	    az_rec_verify(key->mv_data, key->mv_size, data->mv_data,
+	                  data->mv_size) != AZ_EOK) {
+		return AZ_ECORRUPT;
+	}
+	return az_rec_iter_init(it, data->mv_data, data->mv_size);
+}
+
+/* Encode t->vals[0..count) for key into t->rec. \return length, 0: too many. */
+static size_t rec_build(az_txn_t *t, const MDB_val *key, unsigned count)
+{
+	size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN - AZ_REC_SUMLEN, t->vals, count);
+	if (len == 0) {
+		return 0;
+	}
+	return az_rec_seal(t->rec, len, AZ_REC_MAXLEN, key->mv_data, key->mv_size);
+}
+
 /* Write vals[0..count) at key, or delete the key when count is 0. */
 static int put_record(az_txn_t *t, MDB_val *key, unsigned count)
 {
@@ -462,7 +576,7 @@ static int put_record(az_txn_t *t, MDB_val *key, unsigned count)
 			ret = MDB_SUCCESS;
 		}
 	} else {
-		size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN, t->vals, count);
+		size_t len = rec_build(t, key, count);
 		if (len == 0) {
 			return AZ_ETOOMANY;
 		}
@@ -498,7 +612,7 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 	int ret = mdb_get(t->txn, t->st->tok, &key, &data);
 	if (ret == MDB_SUCCESS) {
 		az_rec_iter_t it;
-		if (az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK) {
+		if (rec_open(&it, &key, &data) != AZ_EOK) {
 			return AZ_ECORRUPT;
 		}
 		az_val_t v;
@@ -547,7 +661,7 @@ int az_txn_del(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 	}
 
 	az_rec_iter_t it;
-	bool corrupt = az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK;
+	bool corrupt = rec_open(&it, &key, &data) != AZ_EOK;
 	unsigned count = 0;
 	if (value == NULL || corrupt) {
 		if (value != NULL) {
@@ -596,7 +710,7 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 		az_rec_iter_t it;
 		if (key.mv_size > AZ_NAME_MAXLEN ||
 		    az_name_wire_len(key.mv_data, key.mv_size) != key.mv_size ||
-		    az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK) {
+		    rec_open(&it, &key, &data) != AZ_EOK) {
 			continue;	/* corrupt: left for "del NAME" */
 		}
 		unsigned count = 0, dropped = 0;
@@ -616,7 +730,7 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 		if (count == 0) {
 			ret = mdb_cursor_del(cur, 0);
 		} else {
-			size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN, t->vals, count);
+			size_t len = rec_build(t, &key, count);
 			MDB_val nd = { len, t->rec };
 			ret = mdb_cursor_put(cur, &key, &nd, MDB_CURRENT);
 		}
@@ -725,7 +839,12 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 		return AZ_ENOMEM;
 	}
 	rd->st = st;
-	int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
+	int ret = az_store_check(st);
+	if (ret != AZ_EOK) {
+		free(rd);
+		return ret;
+	}
+	ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
 	if (ret == MDB_MAP_RESIZED) {
 		mdb_env_set_mapsize(st->env, 0);
 		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
@@ -738,6 +857,12 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 	if (ret != MDB_SUCCESS) {
 		free(rd);
 		return map_err(ret);
+	}
+	/* Each snapshot, not only the open: a newer acmezone may have
+	 * upgraded the file in place since. */
+	if ((ret = check_schema(st, rd->txn)) != AZ_EOK) {
+		az_reader_end(rd);
+		return ret;
 	}
 	*out = rd;
 	return AZ_EOK;
@@ -767,7 +892,7 @@ int az_reader_get(az_reader_t *rd, const uint8_t *name, az_rec_iter_t *it)
 	if (ret != MDB_SUCCESS) {
 		return map_err(ret);
 	}
-	return az_rec_iter_init(it, data.mv_data, data.mv_size);
+	return rec_open(it, &key, &data);
 }
 
 int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
@@ -800,7 +925,7 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 			name = NULL;
 		}
 		az_rec_iter_t it;
-		bool ok = az_rec_iter_init(&it, data.mv_data, data.mv_size) == AZ_EOK;
+		bool ok = rec_open(&it, &key, &data) == AZ_EOK;
 		if ((ret = cb(name, ok ? &it : NULL, ctx)) != 0) {
 			mdb_cursor_close(cur);
 			return ret;
@@ -863,4 +988,46 @@ size_t az_reader_count(az_reader_t *rd)
 		return 0;
 	}
 	return ms.ms_entries;
+}
+
+/*** Health of the open files. ***/
+
+int az_store_check(az_store_t *st)
+{
+	struct stat sb;
+	MDB_envinfo info;
+	if (st == NULL || st->env == NULL || st->lock_path == NULL) {
+		return AZ_EINVAL;
+	}
+	/* The lock file first: mdb_env_info() reads its reader count. */
+	if (stat(st->lock_path, &sb) != 0) {
+		return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
+	}
+	if (sb.st_dev != st->lock_dev || sb.st_ino != st->lock_ino) {
+		return AZ_ENOENT;	/* replaced: writers lock another file */
+	}
+	if (sb.st_size < st->lock_size) {
+		/* LMDB's reader table was cut off under its map: ending a read
+		 * txn or closing the env touches our slot there and would
+		 * fault.  Give the file its size back (zeros; LMDB's next
+		 * exclusive opener rebuilds the header) so we can close. */
+		if (truncate(st->lock_path, st->lock_size) != 0) {
+			st->lock_broken = true;
+		}
+		return AZ_ECORRUPT;
+	}
+	if (fstat(st->fd, &sb) != 0) {
+		return AZ_EIO;
+	}
+	/* The two meta pages, then every page the newest of them uses. */
+	if ((uint64_t)sb.st_size < 2 * (uint64_t)st->psize) {
+		return AZ_ECORRUPT;
+	}
+	if (mdb_env_info(st->env, &info) != MDB_SUCCESS) {
+		return AZ_ELMDB;
+	}
+	if (((uint64_t)info.me_last_pgno + 1) * st->psize > (uint64_t)sb.st_size) {
+		return AZ_ECORRUPT;
+	}
+	return AZ_EOK;
 }

@@ -18,8 +18,11 @@
  *
  *   named database "tok": one record per owner name
  *     key   = owner name in lower-case DNS wire format (no compression)
- *     value = u8 format (1), u16 BE count, then count times:
- *             i64 BE expiry (UNIX seconds), u8 length, length octets
+ *     value = u8 format (2), u16 BE count, then count times:
+ *             i64 BE expiry (UNIX seconds), u8 length, length octets;
+ *             then u32 BE CRC-32C of the key followed by everything
+ *             before the checksum.  (Format 1, read but no longer
+ *             written, is the same without the checksum.)
  *
  *   named database "log": what each write transaction changed
  *     key   = u64 BE transaction id
@@ -34,6 +37,7 @@
 #define AZ_SCHEMA_VERSION	1
 #define AZ_DEFAULT_DB		"/var/lib/acmezone/acmezone.mdb"
 #define AZ_ENV_DB		"ACMEZONE_DB"
+#define AZ_ENV_MAPSIZE		"ACMEZONE_MAPSIZE"	/* writers' map size (tests) */
 
 #define AZ_NAME_MAXLEN		255	/* wire form, terminal label included */
 #define AZ_NAME_TXTLEN		1024	/* enough for any name as text + NUL */
@@ -107,9 +111,28 @@ typedef struct {
 /*!
  * Validate a whole record and prepare to walk it.  Validation covers the
  * format byte, the count, every length and every value octet (printable).
+ * The checksum of a format-2 record is not checked here (it covers the
+ * key too): see az_rec_verify().
  * \return AZ_EOK or AZ_ECORRUPT.
  */
 int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len);
+
+/*!
+ * Check a record read back against its key.  Records are written in
+ * format 2: the format-1 layout below, then a CRC-32C (big endian) of
+ * the key and of the record without the checksum, so that a flipped
+ * octet in a key, an expiry or a value is caught rather than served.
+ * Format-1 records (no checksum) pass.
+ * \return AZ_EOK or AZ_ECORRUPT.
+ */
+int az_rec_verify(const uint8_t *key, size_t klen, const void *buf, size_t len);
+
+/*!
+ * Turn a record just made by az_rec_encode() (len octets in buf of size
+ * octets) into format 2 for key.  \return the new length, 0 if no room.
+ */
+size_t az_rec_seal(uint8_t *buf, size_t len, size_t size, const uint8_t *key,
+                   size_t klen);
 
 /*! Number of values in a record prepared with az_rec_iter_init(). */
 unsigned az_rec_iter_count(const az_rec_iter_t *it);
@@ -123,7 +146,8 @@ bool az_rec_iter_next(az_rec_iter_t *it, az_val_t *val);
  */
 size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned count);
 
-#define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * (8 + 1 + AZ_VALUE_MAXLEN))
+#define AZ_REC_SUMLEN	4
+#define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * (8 + 1 + AZ_VALUE_MAXLEN) + AZ_REC_SUMLEN)
 
 /*** Opening the store. ***/
 
@@ -161,6 +185,23 @@ uint64_t az_store_last_txnid(az_store_t *store);
 
 /*! Device and inode of the data file as opened. */
 void az_store_file_id(const az_store_t *store, dev_t *dev, ino_t *ino);
+
+/*!
+ * Are the open files still whole?  LMDB reads the data file through a
+ * shared map: a page past the end of a file truncated under it raises
+ * SIGBUS in the reading thread.  This compares the file's size (fstat)
+ * with what the newest meta page says is in use, and checks that the lock
+ * file at its path is still the one LMDB mapped and not shorter.  Readers
+ * (az_reader_begin) and writers (az_txn_begin, az_store_open) call it
+ * before touching the map; a long-lived reader calls it before
+ * az_store_last_txnid() too.  It narrows the window, it cannot close it:
+ * a truncation after the check still faults.
+ * \return AZ_EOK; AZ_ECORRUPT if the data file is shorter than its data
+ * or the lock file shrank (truncated); AZ_ENOENT if the lock file was
+ * removed or replaced (writers would lock another file: reopen);
+ * AZ_EIO if stat failed.
+ */
+int az_store_check(az_store_t *store);
 
 /*** Writing: one LMDB write transaction. ***/
 
@@ -256,6 +297,15 @@ void az_notify_ring(az_notify_t *nt);
  * one reader that did not answer.
  */
 int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_pid);
+
+/*!
+ * Is the sync file still whole and still the one at "<dbpath>-sync"?  A
+ * truncated file would fault on the next access to its map (SIGBUS); a
+ * replaced one holds other slots, so writers would not wait for us.
+ * \return AZ_EOK, AZ_ECORRUPT (shorter than the map), AZ_ENOENT (removed
+ * or replaced: reopen), AZ_EIO.
+ */
+int az_notify_check(az_notify_t *nt, const char *dbpath);
 
 /*! Reader: claim a slot (one per process).  AZ_EBUSY if all are taken. */
 int az_notify_claim(az_notify_t *nt);
