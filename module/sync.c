@@ -316,6 +316,18 @@ static void do_sync(sync_src_t *src)
 		return;
 	}
 	uint64_t id = az_reader_txnid(rd);
+	if (az_store_last_txnid(src->store) < id) {
+		/* LMDB takes a snapshot's id from the lock file and its root
+		 * from the meta page of that parity: a meta older than the
+		 * lock file's id means the data file was rewritten in place
+		 * with older content (a backup copied over it).  Reopen: the
+		 * first process to open it again rebuilds the lock file. */
+		az_reader_end(rd);
+		close_store(src);
+		report(src, AZ_ECORRUPT, "was rewritten in place with older data; reopening "
+		       "(restore by renaming a file over it, not by copying into it)");
+		return;
+	}
 	if (id == src->applied_local && !src->need_full && src->table != NULL) {
 		az_reader_end(rd);
 		return;

@@ -309,6 +309,12 @@ static int store_open(az_store_t **out, const char *path, unsigned flags, bool c
 		ret = AZ_EIO;
 		goto fail;
 	}
+	if (!create && sb.st_size == 0) {
+		/* LMDB would take an empty file for a new environment and
+		 * write one into it (or fail to, read-only). */
+		ret = AZ_ENOTINIT;
+		goto fail;
+	}
 	st->dev = sb.st_dev;
 	st->ino = sb.st_ino;
 

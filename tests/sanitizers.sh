@@ -56,6 +56,7 @@ asan="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 build store-asan "$asan" "$src/tests/test_store.c" $store $lmdb
 build table-asan "$asan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
 build sync-asan "$asan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+build faults-asan "$asan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 
 # The hook harness loads an ASan build of the module from $out/.libs.
 mkdir -p "$out/.libs"
@@ -67,14 +68,17 @@ san_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stackt
 run store-asan "store unit tests clean under ASan+UBSan" $san_env
 run table-asan "table unit tests clean under ASan+UBSan" $san_env
 run sync-asan "sync tests clean under ASan+UBSan" $san_env
+run faults-asan "fault tests (truncated, upgraded, flipped store) clean under ASan+UBSan" $san_env
 run hook-asan "hook tests clean under ASan+UBSan" $san_env top_builddir="$out"
 
 if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe" - 2>/dev/null; then
 	tsan="-fsanitize=thread"
 	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
 	build sync-tsan "$tsan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	build faults-tsan "$tsan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 	run table-tsan "table tests (readers racing the writer) clean under TSan" TSAN_OPTIONS=halt_on_error=1
 	run sync-tsan "sync thread tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
+	run faults-tsan "fault tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
 else
 	ok 0 "TSan # SKIP $CC cannot build with -fsanitize=thread"
 fi
