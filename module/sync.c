@@ -89,7 +89,18 @@ static void publish_stats(sync_src_t *src)
 	pthread_mutex_unlock(&src->lock);
 }
 
-/* Log a store condition once, until it changes. */
+/* Log a store condition once, until it changes; 'what' says it all. */
+static void report_plain(sync_src_t *src, int err, const char *what)
+{
+	if (err == src->last_err) {
+		return;
+	}
+	src->last_err = err;
+	slog(src, err == AZ_EOK ? LOG_NOTICE : LOG_WARNING, "database '%s' %s",
+	     src->path, what);
+}
+
+/* Log a store condition once, until it changes, with its reason. */
 static void report(sync_src_t *src, int err, const char *what)
 {
 	if (err == src->last_err) {
@@ -127,7 +138,7 @@ static void open_store(sync_src_t *src)
 			ret = AZ_ECORRUPT;	/* still the truncation reported */
 		}
 		if (ret == AZ_ECORRUPT) {
-			report(src, ret, "is shorter than the data it holds (truncated?); "
+			report_plain(src, ret, "is shorter than the data it holds (truncated?); "
 			       "answering from what was loaded before, if anything, until it is whole again");
 		} else if (ret == AZ_ESCHEMA) {
 			report(src, ret, "is refused; answering from what was loaded before, if anything");
@@ -176,11 +187,11 @@ static bool store_fit(sync_src_t *src)
 	}
 	close_store(src);
 	if (ret == AZ_ECORRUPT) {
-		report(src, ret, "is shorter than the data it holds (truncated?); "
+		report_plain(src, ret, "is shorter than the data it holds (truncated?); "
 		       "answering from what was loaded before until it is whole again");
 	} else if (ret == AZ_ENOENT) {
 		errno = ENOENT;
-		report(src, AZ_ENOENT, "lock file was removed or replaced; reopening");
+		report_plain(src, AZ_ENOENT, "lock file was removed, replaced or cut short; reopening");
 	} else {
 		report(src, ret, "cannot be checked, will retry");
 	}
@@ -324,7 +335,7 @@ static void do_sync(sync_src_t *src)
 		 * first process to open it again rebuilds the lock file. */
 		az_reader_end(rd);
 		close_store(src);
-		report(src, AZ_ECORRUPT, "was rewritten in place with older data; reopening "
+		report_plain(src, AZ_ECORRUPT, "was rewritten in place with older data; reopening "
 		       "(restore by renaming a file over it, not by copying into it)");
 		return;
 	}

@@ -1020,7 +1020,7 @@ int az_store_check(az_store_t *st)
 		if (truncate(st->lock_path, st->lock_size) != 0) {
 			st->lock_broken = true;
 		}
-		return AZ_ECORRUPT;
+		return AZ_ENOENT;	/* reopen, as for a replaced one */
 	}
 	if (fstat(st->fd, &sb) != 0) {
 		return AZ_EIO;

@@ -197,9 +197,9 @@ void az_store_file_id(const az_store_t *store, dev_t *dev, ino_t *ino);
  * az_store_last_txnid() too.  It narrows the window, it cannot close it:
  * a truncation after the check still faults.
  * \return AZ_EOK; AZ_ECORRUPT if the data file is shorter than its data
- * or the lock file shrank (truncated); AZ_ENOENT if the lock file was
- * removed or replaced (writers would lock another file: reopen);
- * AZ_EIO if stat failed.
+ * (truncated); AZ_ENOENT if the lock file was removed or replaced
+ * (writers would lock another file) or shrank (it is grown back so that
+ * closing is safe): reopen; AZ_EIO if stat failed.
  */
 int az_store_check(az_store_t *store);
 
