@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -807,6 +808,17 @@ static int write_log(az_txn_t *t, uint64_t id)
 	return AZ_EOK;
 }
 
+/* Is the file system of the store (nearly) out of space? */
+static bool disk_full(az_store_t *st)
+{
+	struct statvfs sv;
+	int saved = errno;
+	bool full = fstatvfs(st->fd, &sv) == 0 &&
+	            (uint64_t)sv.f_bavail * sv.f_frsize < 16 * (uint64_t)st->psize;
+	errno = saved;
+	return full;
+}
+
 int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 {
 	if (t == NULL) {
@@ -825,6 +837,12 @@ int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 	}
 	ret = map_err(mdb_txn_commit(t->txn));
 	t->txn = NULL;		/* committed or freed by LMDB either way */
+	if (ret == AZ_EIO && disk_full(t->st)) {
+		/* LMDB reports a short write as EIO, and a full disk
+		 * writes short before it fails: say what it is. */
+		errno = ENOSPC;
+		ret = AZ_EFULL;
+	}
 out:
 	if (ret == AZ_EOK && txnid != NULL) {
 		*txnid = id;
