@@ -131,19 +131,40 @@ static int create_file(const char *path, mode_t mode, gid_t gid)
 	return ret;
 }
 
-/*
- * A writer must not follow a symlink planted by someone else, nor write a
- * file that others can also write: it would be trusting their content.
- */
-static int check_trust(const char *path)
+/* Owned by root or by us: someone we already trust with the store. */
+static bool owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* A side file (lock, sync) exists and anyone may write it. */
+static bool side_open_to_all(const char *path, const char *suffix)
 {
 	struct stat st;
-	uid_t me = geteuid();
+	char *side = suffixed(path, suffix);
+	bool bad = side != NULL && lstat(side, &st) == 0 &&
+	           (S_ISLNK(st.st_mode) ? !owner_ok(st.st_uid) : (st.st_mode & S_IWOTH) != 0);
+	free(side);
+	return bad;
+}
+
+int az_store_trust(const char *path, const char **why)
+{
+	struct stat st, dst;
+	const char *dummy;
+	if (why == NULL) {
+		why = &dummy;
+	}
+	*why = NULL;
+	if (path == NULL) {
+		return AZ_EINVAL;
+	}
 	if (lstat(path, &st) != 0) {
 		return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		if (st.st_uid != 0 && st.st_uid != me) {
+		if (!owner_ok(st.st_uid)) {
+			*why = "it is a symbolic link owned by another user";
 			errno = EPERM;
 			return AZ_EPERM;
 		}
@@ -156,10 +177,44 @@ static int check_trust(const char *path)
 		return AZ_EIO;
 	}
 	if (!S_ISREG(st.st_mode)) {
+		*why = "it is not a regular file";
 		errno = EINVAL;
 		return AZ_EIO;
 	}
-	if ((st.st_mode & S_IWOTH) || (st.st_uid != 0 && st.st_uid != me)) {
+	if (st.st_mode & S_IWOTH) {
+		*why = "it is writable by any user";
+	} else if (!owner_ok(st.st_uid)) {
+		*why = "it is owned by another user";
+	} else if (side_open_to_all(path, "-lock")) {
+		*why = "its lock file is writable by any user";
+	} else if (side_open_to_all(path, "-sync")) {
+		*why = "its sync file is writable by any user";
+	} else {
+		/* Whoever may replace files in the directory may replace the
+		 * store: not anyone, and not another unprivileged user. */
+		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+		int ret = AZ_EOK;
+		if (dir == NULL) {
+			return AZ_ENOMEM;
+		}
+		if (slash == dir) {
+			slash[1] = '\0';
+		} else if (slash != NULL) {
+			*slash = '\0';
+		}
+		if (stat(slash != NULL ? dir : ".", &dst) != 0) {
+			ret = AZ_EIO;
+		} else if ((dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) {
+			*why = "its directory is writable by any user";
+		} else if (!owner_ok(dst.st_uid)) {
+			*why = "its directory is owned by another user";
+		}
+		free(dir);
+		if (ret != AZ_EOK) {
+			return ret;
+		}
+	}
+	if (*why != NULL) {
 		errno = EPERM;
 		return AZ_EPERM;
 	}
@@ -297,7 +352,7 @@ static int store_open(az_store_t **out, const char *path, unsigned flags, bool c
 		goto fail;
 	}
 
-	if (!st->rdonly && !create && (ret = check_trust(path)) != AZ_EOK) {
+	if (!st->rdonly && !create && (ret = az_store_trust(path, NULL)) != AZ_EOK) {
 		goto fail;
 	}
 	struct stat sb;

@@ -169,10 +169,23 @@ int az_store_create(const char *path, gid_t gid);
 /*!
  * Open an existing store.  Checks the schema record (AZ_ESCHEMA if newer
  * or unknown, AZ_ENOTINIT if absent).  Writers also refuse files they
- * cannot trust (AZ_EPERM: world-writable, or owned by another non-root user).
+ * cannot trust (AZ_EPERM, see az_store_trust()).
  */
 int az_store_open(az_store_t **out, const char *path, unsigned flags);
 void az_store_close(az_store_t *store);
+
+/*!
+ * Would a writer trust the store at path?  Not if the data file is a
+ * symbolic link owned by another user, writable by any user, or owned by
+ * a user other than root and the caller; nor if its lock or sync file is
+ * writable by any user; nor if its directory is writable by any user
+ * (without the sticky bit) or owned by another user than root or the
+ * caller.  *why (optional) gets a static phrase naming the problem
+ * ("it is writable by any user").
+ * \return AZ_EOK, AZ_EPERM (untrusted), AZ_ENOENT, AZ_EIO (errno set:
+ * EISDIR for a directory, EINVAL for another kind of file).
+ */
+int az_store_trust(const char *path, const char **why);
 
 /*! The configured path (not owned by the caller). */
 const char *az_store_path(const az_store_t *store);
