@@ -369,12 +369,17 @@ static void do_sync(sync_src_t *src)
 	/* Sweep now too, so the counters below describe exactly this state. */
 	table_expire(src->table, (int64_t)time(NULL));
 	publish_stats(src);
-	__atomic_store_n(&src->applied, id, __ATOMIC_RELEASE);
 	/* Acknowledge only now: every change up to id is published above,
-	 * so a writer that sees this ack may let its client query. */
+	 * so a writer that sees this ack may let its client query.  The
+	 * sync file is checked again right before its map is written: a
+	 * load can take long enough for it to be cut meanwhile. */
 	pthread_mutex_lock(&src->lock);
-	az_notify_ack(src->nt, id);
+	if (az_notify_check(src->nt, src->path) == AZ_EOK) {
+		az_notify_ack(src->nt, id);
+	}
 	pthread_mutex_unlock(&src->lock);
+	/* After the ack: a test that saw 'applied' knows the ack is done. */
+	__atomic_store_n(&src->applied, id, __ATOMIC_RELEASE);
 	report(src, AZ_EOK, "loaded");
 }
 

@@ -57,6 +57,7 @@ build store-asan "$asan" "$src/tests/test_store.c" $store $lmdb
 build table-asan "$asan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
 build sync-asan "$asan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 build faults-asan "$asan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+build stress-asan "$asan" "$src/tests/test_stress.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 
 # The hook harness loads an ASan build of the module from $out/.libs.
 mkdir -p "$out/.libs"
@@ -69,6 +70,7 @@ run store-asan "store unit tests clean under ASan+UBSan" $san_env
 run table-asan "table unit tests clean under ASan+UBSan" $san_env
 run sync-asan "sync tests clean under ASan+UBSan" $san_env
 run faults-asan "fault tests (truncated, upgraded, flipped store) clean under ASan+UBSan" $san_env
+run stress-asan "table+sync stress clean under ASan+UBSan" $san_env STRESS_MS=2000
 run hook-asan "hook tests clean under ASan+UBSan" $san_env top_builddir="$out"
 
 if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe" - 2>/dev/null; then
@@ -76,9 +78,12 @@ if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe"
 	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
 	build sync-tsan "$tsan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 	build faults-tsan "$tsan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	build stress-tsan "$tsan" "$src/tests/test_stress.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 	run table-tsan "table tests (readers racing the writer) clean under TSan" TSAN_OPTIONS=halt_on_error=1
 	run sync-tsan "sync thread tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
 	run faults-tsan "fault tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
+	run stress-tsan "table+sync under a torture-like load (readers racing writer commits) clean under TSan" \
+		TSAN_OPTIONS=halt_on_error=1 STRESS_MS="${STRESS_MS:-4000}"
 else
 	ok 0 "TSan # SKIP $CC cannot build with -fsanitize=thread"
 fi
