@@ -1,6 +1,7 @@
 /* sync.c -- keeps an RCU table in step with the LMDB store, from a thread of its own. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sync.h"
 
@@ -41,7 +43,6 @@ struct sync_src {
 	dev_t dev;
 	ino_t ino;
 	int last_err;		/* condition last logged, to log once */
-	const char *last_what;
 	bool notify_warned;
 	bool need_full;
 	uint64_t applied_local;
@@ -88,22 +89,29 @@ static void publish_stats(sync_src_t *src)
 	pthread_mutex_unlock(&src->lock);
 }
 
-/*
- * Log a store condition once, until it changes (another code or another
- * message).  eno is the errno behind err, 0 if none applies.
- */
-static void report(sync_src_t *src, int err, int eno, const char *what)
+/* Log a store condition once, until it changes; 'what' says it all. */
+static void report_plain(sync_src_t *src, int err, const char *what)
 {
-	if (err == src->last_err && what == src->last_what) {
+	if (err == src->last_err) {
 		return;
 	}
 	src->last_err = err;
-	src->last_what = what;
+	slog(src, err == AZ_EOK ? LOG_NOTICE : LOG_WARNING, "database '%s' %s",
+	     src->path, what);
+}
+
+/* Log a store condition once, until it changes, with its reason. */
+static void report(sync_src_t *src, int err, const char *what)
+{
+	if (err == src->last_err) {
+		return;
+	}
+	src->last_err = err;
 	if (err == AZ_EOK) {
 		slog(src, LOG_NOTICE, "database '%s' %s", src->path, what);
-	} else if (eno != 0) {
+	} else if (err == AZ_EIO || err == AZ_EPERM || err == AZ_ENOENT) {
 		slog(src, LOG_WARNING, "database '%s' %s (%s, %s)", src->path, what,
-		     az_strerror(err), strerror(eno));
+		     az_strerror(err), strerror(errno));
 	} else {
 		slog(src, LOG_WARNING, "database '%s' %s (%s)", src->path, what,
 		     az_strerror(err));
@@ -126,12 +134,22 @@ static void open_store(sync_src_t *src)
 	int ret = az_store_open(&src->store, src->path, AZ_OPEN_RDONLY);
 	if (ret != AZ_EOK) {
 		src->store = NULL;
-		report(src, ret, errno, "cannot be opened, will retry; answering from what was loaded before, if anything");
+		if (ret == AZ_ENOTINIT && src->last_err == AZ_ECORRUPT) {
+			ret = AZ_ECORRUPT;	/* still the truncation reported */
+		}
+		if (ret == AZ_ECORRUPT) {
+			report_plain(src, ret, "is shorter than the data it holds (truncated?); "
+			       "answering from what was loaded before, if anything, until it is whole again");
+		} else if (ret == AZ_ESCHEMA) {
+			report(src, ret, "is refused; answering from what was loaded before, if anything");
+		} else {
+			report(src, ret, "cannot be opened, will retry; answering from what was loaded before, if anything");
+		}
 		return;
 	}
 	az_store_file_id(src->store, &src->dev, &src->ino);
 	src->need_full = true;
-	report(src, AZ_EOK, 0, "opened");
+	report(src, AZ_EOK, "opened");
 }
 
 /* Has the file at path been removed or replaced since we opened it? */
@@ -142,6 +160,59 @@ static bool store_moved(sync_src_t *src)
 		return true;
 	}
 	return st.st_dev != src->dev || st.st_ino != src->ino;
+}
+
+/*
+ * Can this process still open the file?  The open descriptor would go on
+ * reading whatever the mode says, but then a knotd restart would not: we
+ * follow the mode now, so both behave alike (see doc/reliability.md).
+ */
+static bool store_unreadable(sync_src_t *src)
+{
+	return faccessat(AT_FDCWD, src->path, R_OK, AT_EACCESS) != 0 &&
+	       (errno == EACCES || errno == EPERM);
+}
+
+/*
+ * Before every access to the map: is the file still whole?  On a fault,
+ * close the store (the table stays published: the last good state keeps
+ * being answered) and let the slow path reopen it.
+ * \return true if the store is open and fit to read.
+ */
+static bool store_fit(sync_src_t *src)
+{
+	int ret = az_store_check(src->store);
+	if (ret == AZ_EOK) {
+		return true;
+	}
+	close_store(src);
+	if (ret == AZ_ECORRUPT) {
+		report_plain(src, ret, "is shorter than the data it holds (truncated?); "
+		       "answering from what was loaded before until it is whole again");
+	} else if (ret == AZ_ENOENT) {
+		errno = ENOENT;
+		report_plain(src, AZ_ENOENT, "lock file was removed, replaced or cut short; reopening");
+	} else {
+		report(src, ret, "cannot be checked, will retry");
+	}
+	return false;
+}
+
+/* The sync file is gone or shrank: stop using its map, fall back to polls. */
+static void drop_notify(sync_src_t *src, int why)
+{
+	pthread_mutex_lock(&src->lock);
+	az_notify_t *nt = src->nt;
+	src->nt = NULL;
+	pthread_mutex_unlock(&src->lock);
+	az_notify_close(nt);
+	if (!src->notify_warned) {
+		src->notify_warned = true;
+		slog(src, LOG_WARNING, "sync file '%s-sync' %s, writes are picked "
+		     "up every %u ms until it is back", src->path,
+		     why == AZ_ECORRUPT ? "was truncated" : "was removed or replaced",
+		     src->poll_ms);
+	}
 }
 
 static void notify_open(sync_src_t *src)
@@ -239,14 +310,45 @@ static void do_sync(sync_src_t *src)
 {
 	az_reader_t *rd = NULL;
 	int ret = az_reader_begin(src->store, &rd);
-	if (ret != AZ_EOK) {
-		report(src, ret, ret == AZ_EIO ? errno : 0, "cannot be read");
+	if (ret == AZ_ESCHEMA || ret == AZ_ECORRUPT || ret == AZ_ENOENT ||
+	    ret == AZ_ENOTINIT) {
+		/* Upgraded in place by a newer acmezone, truncated, its lock
+		 * file replaced, or not ours any more: let go of the map and
+		 * keep answering from the table; the slow path retries. */
+		close_store(src);
+		if (ret == AZ_ESCHEMA) {
+			report(src, ret, "is refused; answering from what was loaded before");
+		} else if (ret == AZ_ECORRUPT) {
+			report(src, ret, "cannot be read; answering from what was loaded before");
+		} else {
+			report(src, ret, "cannot be read, reopening");
+		}
+		return;
+	} else if (ret != AZ_EOK) {
+		report(src, ret, "cannot be read");
 		return;
 	}
 	uint64_t id = az_reader_txnid(rd);
+	if (az_store_last_txnid(src->store) < id) {
+		/* LMDB takes a snapshot's id from the lock file and its root
+		 * from the meta page of that parity: a meta older than the
+		 * lock file's id means the data file was rewritten in place
+		 * with older content (a backup copied over it).  Reopen: the
+		 * first process to open it again rebuilds the lock file. */
+		az_reader_end(rd);
+		close_store(src);
+		report_plain(src, AZ_ECORRUPT, "was rewritten in place with older data; reopening "
+		       "(restore by renaming a file over it, not by copying into it)");
+		return;
+	}
 	if (id == src->applied_local && !src->need_full && src->table != NULL) {
 		az_reader_end(rd);
 		return;
+	}
+	if (id < src->applied_local) {
+		/* Older than what we serve: the file was rewritten in place
+		 * (a backup copied over it).  The log cannot say what changed. */
+		src->need_full = true;
 	}
 	ret = AZ_ENOENT;
 	if (!src->need_full && src->table != NULL) {
@@ -265,7 +367,7 @@ static void do_sync(sync_src_t *src)
 	az_reader_end(rd);
 	if (ret != AZ_EOK) {
 		src->need_full = true;
-		report(src, ret, ret == AZ_EIO ? errno : 0, "could not be loaded, will retry");
+		report(src, ret, "could not be loaded, will retry");
 		return;
 	}
 	src->need_full = false;
@@ -274,13 +376,18 @@ static void do_sync(sync_src_t *src)
 	/* Sweep now too, so the counters below describe exactly this state. */
 	table_expire(src->table, (int64_t)time(NULL));
 	publish_stats(src);
-	__atomic_store_n(&src->applied, id, __ATOMIC_RELEASE);
 	/* Acknowledge only now: every change up to id is published above,
-	 * so a writer that sees this ack may let its client query. */
+	 * so a writer that sees this ack may let its client query.  The
+	 * sync file is checked again right before its map is written: a
+	 * load can take long enough for it to be cut meanwhile. */
 	pthread_mutex_lock(&src->lock);
-	az_notify_ack(src->nt, id);
+	if (az_notify_check(src->nt, src->path) == AZ_EOK) {
+		az_notify_ack(src->nt, id);
+	}
 	pthread_mutex_unlock(&src->lock);
-	report(src, AZ_EOK, 0, "loaded");
+	/* After the ack: a test that saw 'applied' knows the ack is done. */
+	__atomic_store_n(&src->applied, id, __ATOMIC_RELEASE);
+	report(src, AZ_EOK, "loaded");
 }
 
 static int64_t mono_ms(void)
@@ -300,6 +407,12 @@ static void *sync_main(void *arg)
 		pthread_mutex_lock(&src->lock);
 		az_notify_t *nt = src->nt;
 		pthread_mutex_unlock(&src->lock);
+		/* Its map faults if the file was truncated: check first. */
+		int nret = az_notify_check(nt, src->path);
+		if (nt != NULL && nret != AZ_EOK) {
+			drop_notify(src, nret);
+			nt = NULL;
+		}
 		/* Read the bell before 'stop' and before looking at the store:
 		 * a ring after this point makes the sleep below return at once,
 		 * and sync_detach() sets 'stop' before it rings. */
@@ -315,7 +428,18 @@ static void *sync_main(void *arg)
 			if (src->store != NULL && store_moved(src)) {
 				close_store(src);	/* frees nt */
 				nt = NULL;
-				report(src, AZ_ENOENT, 0, "was removed or replaced; serving the last loaded state until it is back");
+				errno = ENOENT;
+				report_plain(src, AZ_ENOENT, "was removed or replaced; serving the last loaded state until it is back");
+			}
+			if (src->store != NULL && store_unreadable(src)) {
+				int err = errno;
+				close_store(src);
+				nt = NULL;
+				errno = err;
+				report(src, AZ_EPERM, "is no longer readable; serving the last loaded state until it is");
+			}
+			if (src->store != NULL && !store_fit(src)) {
+				nt = NULL;
 			}
 			if (src->store == NULL) {
 				open_store(src);
@@ -337,9 +461,16 @@ static void *sync_main(void *arg)
 				}
 			}
 		}
+		/* store_fit() before az_store_last_txnid(): both read the map. */
+		if (src->store != NULL && !store_fit(src)) {
+			nt = NULL;
+		}
 		if (src->store != NULL && (src->need_full ||
 		    az_store_last_txnid(src->store) != src->applied_local)) {
 			do_sync(src);
+		}
+		if (src->store == NULL) {
+			nt = NULL;	/* closed above or in do_sync() */
 		}
 
 		/* Expire values on time, so ENTs and counters follow. */

@@ -3,7 +3,8 @@
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
-      knot knot-dnsutils bind9 bind9-dnsutils python3"
+      knot knot-dnsutils bind9 bind9-dnsutils python3
+      clang-14 libclang-rt-14-dev valgrind util-linux"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

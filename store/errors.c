@@ -10,7 +10,7 @@ const char *az_strerror(int code)
 	case AZ_ENOENT:   return "not found";
 	case AZ_ENOMEM:   return "out of memory";
 	case AZ_EIO:      return "input/output error";
-	case AZ_ECORRUPT: return "corrupt record";
+	case AZ_ECORRUPT: return "corrupt data (a record that does not decode, or a truncated file)";
 	case AZ_ESCHEMA:  return "unsupported schema version (written by a newer acmezone?)";
 	case AZ_EFULL:    return "database full (map size or disk)";
 	case AZ_ELMDB:    return "LMDB error";

@@ -111,15 +111,32 @@ int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 		goto fail;
 	}
 	struct stat st;
-	if (fstat(nt->fd, &st) != 0 || st.st_size < SYNC_SIZE) {
-		ret = AZ_ECORRUPT;
+	if (fstat(nt->fd, &st) != 0) {
+		ret = AZ_EIO;
 		goto fail;
+	}
+	if (st.st_size < SYNC_SIZE) {
+		/* Truncated (the file holds nothing durable): give it its size
+		 * back, so that the map below cannot fault; the header is
+		 * written again below if it was lost. */
+		if (ftruncate(nt->fd, SYNC_SIZE) != 0) {
+			ret = AZ_ECORRUPT;
+			goto fail;
+		}
 	}
 	nt->map = mmap(NULL, SYNC_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, nt->fd, 0);
 	if (nt->map == MAP_FAILED) {
 		nt->map = NULL;
 		ret = AZ_EIO;
 		goto fail;
+	}
+	uint32_t zero = 0;
+	if (!create && __atomic_load_n(&hdr(nt)->magic, __ATOMIC_ACQUIRE) == 0) {
+		/* Zeroed (truncated and grown back above): write the header
+		 * again; the compare-and-swap lets one opener do it. */
+		__atomic_store_n(&hdr(nt)->version, SYNC_VERSION, __ATOMIC_RELAXED);
+		__atomic_compare_exchange_n(&hdr(nt)->magic, &zero, SYNC_MAGIC, false,
+		                            __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 	}
 	if (create) {
 		__atomic_store_n(&hdr(nt)->version, SYNC_VERSION, __ATOMIC_RELAXED);
@@ -159,6 +176,31 @@ void az_notify_close(az_notify_t *nt)
 		close(nt->fd);	/* drops our OFD lock, freeing the slot */
 	}
 	free(nt);
+}
+
+int az_notify_check(az_notify_t *nt, const char *dbpath)
+{
+	struct stat fst, pst;
+	char path[PATH_MAX];
+	if (nt == NULL || dbpath == NULL) {
+		return AZ_EINVAL;
+	}
+	if (fstat(nt->fd, &fst) != 0) {
+		return AZ_EIO;
+	}
+	if (fst.st_size < SYNC_SIZE) {
+		return AZ_ECORRUPT;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s-sync", dbpath) >= sizeof(path)) {
+		return AZ_EINVAL;
+	}
+	if (stat(path, &pst) != 0) {
+		return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
+	}
+	if (pst.st_dev != fst.st_dev || pst.st_ino != fst.st_ino) {
+		return AZ_ENOENT;
+	}
+	return AZ_EOK;
 }
 
 void az_notify_ring(az_notify_t *nt)

@@ -6,7 +6,8 @@
 
 #include "store.h"
 
-#define REC_FORMAT	1
+#define REC_FORMAT	1	/* no checksum: written before format 2 */
+#define REC_FORMAT_SUM	2	/* followed by a CRC-32C of key and record */
 #define REC_HDR		3	/* u8 format, u16 count */
 #define VAL_HDR		9	/* i64 expiry, u8 length */
 
@@ -102,10 +103,80 @@ static void put_u64(uint8_t *p, uint64_t v)
 	}
 }
 
+/* CRC-32C (Castagnoli, reflected 0x82f63b78), four bits at a time. */
+static const uint32_t crc32c_nibble[16] = {
+	0x00000000, 0x105ec76f, 0x20bd8ede, 0x30e349b1,
+	0x417b1dbc, 0x5125dad3, 0x61c69362, 0x7198540d,
+	0x82f63b78, 0x92a8fc17, 0xa24bb5a6, 0xb21572c9,
+	0xc38d26c4, 0xd3d3e1ab, 0xe330a81a, 0xf36e6f75,
+};
+
+static uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t len)
+{
+	crc = ~crc;
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		crc = (crc >> 4) ^ crc32c_nibble[crc & 15];
+		crc = (crc >> 4) ^ crc32c_nibble[crc & 15];
+	}
+	return ~crc;
+}
+
+/* The checksum of a format-2 record: over the key, then the record
+ * without its last AZ_REC_SUMLEN octets. */
+static uint32_t rec_sum(const uint8_t *key, size_t klen, const uint8_t *rec, size_t len)
+{
+	uint32_t crc = crc32c(0, key, klen);
+	return crc32c(crc, rec, len - AZ_REC_SUMLEN);
+}
+
+size_t az_rec_seal(uint8_t *buf, size_t len, size_t size, const uint8_t *key,
+                   size_t klen)
+{
+	if (buf == NULL || key == NULL || len < REC_HDR || buf[0] != REC_FORMAT ||
+	    size < len || size - len < AZ_REC_SUMLEN) {
+		return 0;
+	}
+	buf[0] = REC_FORMAT_SUM;
+	len += AZ_REC_SUMLEN;
+	uint32_t crc = rec_sum(key, klen, buf, len);
+	buf[len - 4] = (uint8_t)(crc >> 24);
+	buf[len - 3] = (uint8_t)(crc >> 16);
+	buf[len - 2] = (uint8_t)(crc >> 8);
+	buf[len - 1] = (uint8_t)crc;
+	return len;
+}
+
+int az_rec_verify(const uint8_t *key, size_t klen, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	if (key == NULL || p == NULL || len < REC_HDR || len > AZ_REC_MAXLEN) {
+		return AZ_ECORRUPT;
+	}
+	if (p[0] == REC_FORMAT) {
+		return AZ_EOK;		/* nothing to check it against */
+	}
+	if (p[0] != REC_FORMAT_SUM || len < REC_HDR + AZ_REC_SUMLEN) {
+		return AZ_ECORRUPT;
+	}
+	const uint8_t *s = p + len - AZ_REC_SUMLEN;
+	uint32_t want = ((uint32_t)s[0] << 24) | ((uint32_t)s[1] << 16) |
+	                ((uint32_t)s[2] << 8) | s[3];
+	return rec_sum(key, klen, p, len) == want ? AZ_EOK : AZ_ECORRUPT;
+}
+
 int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
-	if (it == NULL || p == NULL || len < REC_HDR || p[0] != REC_FORMAT) {
+	if (it == NULL || p == NULL || len < REC_HDR || len > AZ_REC_MAXLEN) {
+		return AZ_ECORRUPT;
+	}
+	if (p[0] == REC_FORMAT_SUM) {
+		if (len < REC_HDR + AZ_REC_SUMLEN) {
+			return AZ_ECORRUPT;
+		}
+		len -= AZ_REC_SUMLEN;	/* checked by az_rec_verify() */
+	} else if (p[0] != REC_FORMAT) {
 		return AZ_ECORRUPT;
 	}
 	unsigned count = ((unsigned)p[1] << 8) | p[2];

@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "store.h"
 
 #define MAPSIZE		((size_t)4 << 30)	/* sparse: costs nothing unused */
+#define MAPSIZE_MIN	((size_t)64 << 10)	/* ACMEZONE_MAPSIZE bounds */
+#define MAPSIZE_MAX	((size_t)1 << 40)
 #define LOG_KEEP	4096	/* transactions kept in the change log */
 #define LOG_MAX_NAMES	16384	/* above this a transaction says "reload all" */
 
@@ -30,6 +33,14 @@ struct az_store {
 	bool threads;		/* AZ_OPEN_THREADS: never remap in passing */
 	dev_t dev;
 	ino_t ino;
+	/* For az_store_check(): what the open files must still look like. */
+	int fd;			/* LMDB's own descriptor of the data file */
+	size_t psize;
+	char *lock_path;
+	dev_t lock_dev;
+	ino_t lock_ino;
+	off_t lock_size;
+	bool lock_broken;	/* shrunk and could not be grown back */
 };
 
 struct az_txn {
@@ -121,19 +132,40 @@ static int create_file(const char *path, mode_t mode, gid_t gid)
 	return ret;
 }
 
-/*
- * A writer must not follow a symlink planted by someone else, nor write a
- * file that others can also write: it would be trusting their content.
- */
-static int check_trust(const char *path)
+/* Owned by root or by us: someone we already trust with the store. */
+static bool owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* A side file (lock, sync) exists and anyone may write it. */
+static bool side_open_to_all(const char *path, const char *suffix)
 {
 	struct stat st;
-	uid_t me = geteuid();
+	char *side = suffixed(path, suffix);
+	bool bad = side != NULL && lstat(side, &st) == 0 &&
+	           (S_ISLNK(st.st_mode) ? !owner_ok(st.st_uid) : (st.st_mode & S_IWOTH) != 0);
+	free(side);
+	return bad;
+}
+
+int az_store_trust(const char *path, const char **why)
+{
+	struct stat st, dst;
+	const char *dummy;
+	if (why == NULL) {
+		why = &dummy;
+	}
+	*why = NULL;
+	if (path == NULL) {
+		return AZ_EINVAL;
+	}
 	if (lstat(path, &st) != 0) {
 		return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		if (st.st_uid != 0 && st.st_uid != me) {
+		if (!owner_ok(st.st_uid)) {
+			*why = "it is a symbolic link owned by another user";
 			errno = EPERM;
 			return AZ_EPERM;
 		}
@@ -146,12 +178,63 @@ static int check_trust(const char *path)
 		return AZ_EIO;
 	}
 	if (!S_ISREG(st.st_mode)) {
+		*why = "it is not a regular file";
 		errno = EINVAL;
 		return AZ_EIO;
 	}
-	if ((st.st_mode & S_IWOTH) || (st.st_uid != 0 && st.st_uid != me)) {
+	if (st.st_mode & S_IWOTH) {
+		*why = "it is writable by any user";
+	} else if (!owner_ok(st.st_uid)) {
+		*why = "it is owned by another user";
+	} else if (side_open_to_all(path, "-lock")) {
+		*why = "its lock file is writable by any user";
+	} else if (side_open_to_all(path, "-sync")) {
+		*why = "its sync file is writable by any user";
+	} else {
+		/* Whoever may replace files in the directory may replace the
+		 * store: not anyone, and not another unprivileged user. */
+		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+		int ret = AZ_EOK;
+		if (dir == NULL) {
+			return AZ_ENOMEM;
+		}
+		if (slash == dir) {
+			slash[1] = '\0';
+		} else if (slash != NULL) {
+			*slash = '\0';
+		}
+		if (stat(slash != NULL ? dir : ".", &dst) != 0) {
+			ret = AZ_EIO;
+		} else if ((dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) {
+			*why = "its directory is writable by any user";
+		} else if (!owner_ok(dst.st_uid)) {
+			*why = "its directory is owned by another user";
+		}
+		free(dir);
+		if (ret != AZ_EOK) {
+			return ret;
+		}
+	}
+	if (*why != NULL) {
 		errno = EPERM;
 		return AZ_EPERM;
+	}
+	return AZ_EOK;
+}
+
+/* The schema record of a snapshot: ours, or AZ_ESCHEMA / AZ_ENOTINIT. */
+static int check_schema(az_store_t *st, MDB_txn *txn)
+{
+	MDB_val key = { strlen(KEY_SCHEMA), KEY_SCHEMA }, val;
+	int ret = mdb_get(txn, st->meta, &key, &val);
+	if (ret == MDB_NOTFOUND) {
+		return AZ_ENOTINIT;
+	} else if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	const uint8_t *v = val.mv_data;
+	if (val.mv_size != 4 || v[0] || v[1] || v[2] || v[3] != AZ_SCHEMA_VERSION) {
+		return AZ_ESCHEMA;
 	}
 	return AZ_EOK;
 }
@@ -178,7 +261,7 @@ static int open_dbis(az_store_t *st, bool create)
 		goto fail;
 	}
 
-	MDB_val key = { strlen(KEY_SCHEMA), KEY_SCHEMA }, val;
+	MDB_val key = { strlen(KEY_SCHEMA), KEY_SCHEMA };
 	if (create) {
 		uint8_t v[4] = { 0, 0, 0, AZ_SCHEMA_VERSION };
 		uint8_t floor[8] = { 0 };
@@ -189,21 +272,8 @@ static int open_dbis(az_store_t *st, bool create)
 			ret = map_err(ret);
 			goto fail;
 		}
-	} else {
-		ret = mdb_get(txn, st->meta, &key, &val);
-		if (ret == MDB_NOTFOUND) {
-			ret = AZ_ENOTINIT;
-			goto fail;
-		} else if (ret != MDB_SUCCESS) {
-			ret = map_err(ret);
-			goto fail;
-		}
-		const uint8_t *v = val.mv_data;
-		if (val.mv_size != 4 || v[0] || v[1] || v[2] ||
-		    v[3] != AZ_SCHEMA_VERSION) {
-			ret = AZ_ESCHEMA;
-			goto fail;
-		}
+	} else if ((ret = check_schema(st, txn)) != AZ_EOK) {
+		goto fail;
 	}
 
 	/* Committing (not aborting) keeps the dbi handles for later txns. */
@@ -212,6 +282,62 @@ static int open_dbis(az_store_t *st, bool create)
 fail:
 	mdb_txn_abort(txn);
 	return ret;
+}
+
+/*
+ * ACMEZONE_MAPSIZE: the map size writers use (bytes, or with a K, M or G
+ * suffix).  For tests of a full map and of readers following a map grown
+ * by a writer; the default suits any real challenge zone.
+ */
+static int env_mapsize(size_t *out)
+{
+	const char *text = getenv(AZ_ENV_MAPSIZE);
+	if (text == NULL || text[0] == '\0') {
+		return AZ_EOK;
+	}
+	char *end = NULL;
+	errno = 0;
+	unsigned long long n = strtoull(text, &end, 10);
+	unsigned shift = 0;
+	switch (*end) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (errno != 0 || end == text || *end != '\0' || text[0] < '0' || text[0] > '9' ||
+	    n > (MAPSIZE_MAX >> shift) || (n << shift) < MAPSIZE_MIN) {
+		errno = EINVAL;
+		return AZ_EINVAL;
+	}
+	*out = (size_t)(n << shift);
+	return AZ_EOK;
+}
+
+/* Remember what az_store_check() compares against, right after the open. */
+static int check_prepare(az_store_t *st)
+{
+	MDB_stat ms;
+	struct stat sb;
+	int ret;
+	if ((ret = mdb_env_get_fd(st->env, &st->fd)) != MDB_SUCCESS ||
+	    (ret = mdb_env_stat(st->env, &ms)) != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	st->psize = ms.ms_psize;
+	st->lock_path = suffixed(st->path, "-lock");
+	if (st->lock_path == NULL) {
+		return AZ_ENOMEM;
+	}
+	/* LMDB sized the lock file when it opened it: any smaller later and
+	 * its reader table is cut off. */
+	if (stat(st->lock_path, &sb) != 0) {
+		return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
+	}
+	st->lock_dev = sb.st_dev;
+	st->lock_ino = sb.st_ino;
+	st->lock_size = sb.st_size;
+	return AZ_EOK;
 }
 
 static int store_open(az_store_t **out, const char *path, unsigned flags, bool create)
@@ -228,7 +354,7 @@ static int store_open(az_store_t **out, const char *path, unsigned flags, bool c
 		goto fail;
 	}
 
-	if (!st->rdonly && !create && (ret = check_trust(path)) != AZ_EOK) {
+	if (!st->rdonly && !create && (ret = az_store_trust(path, NULL)) != AZ_EOK) {
 		goto fail;
 	}
 	struct stat sb;
@@ -241,19 +367,35 @@ static int store_open(az_store_t **out, const char *path, unsigned flags, bool c
 		ret = AZ_EIO;
 		goto fail;
 	}
+	if (!create && sb.st_size == 0) {
+		/* LMDB would take an empty file for a new environment and
+		 * write one into it (or fail to, read-only). */
+		ret = AZ_ENOTINIT;
+		goto fail;
+	}
 	st->dev = sb.st_dev;
 	st->ino = sb.st_ino;
 
+	size_t mapsize = MAPSIZE;
+	if (!st->rdonly && (ret = env_mapsize(&mapsize)) != AZ_EOK) {
+		goto fail;
+	}
 	if ((ret = mdb_env_create(&st->env)) != MDB_SUCCESS ||
 	    (ret = mdb_env_set_maxdbs(st->env, 4)) != MDB_SUCCESS ||
-	    (!st->rdonly && (ret = mdb_env_set_mapsize(st->env, MAPSIZE)) != MDB_SUCCESS)) {
+	    (!st->rdonly && (ret = mdb_env_set_mapsize(st->env, mapsize)) != MDB_SUCCESS)) {
 		ret = map_err(ret);
 		goto fail;
 	}
 	unsigned mflags = MDB_NOSUBDIR | MDB_NOTLS | (st->rdonly ? MDB_RDONLY : 0);
 	ret = mdb_env_open(st->env, path, mflags, 0640);
 	if (ret != MDB_SUCCESS) {
-		ret = (ret == MDB_INVALID) ? AZ_ENOTINIT : map_err(ret);
+		/* We stat()ed the file above: ENOENT here means LMDB found it
+		 * empty (truncated, or never initialised). */
+		ret = (ret == MDB_INVALID || ret == ENOENT) ? AZ_ENOTINIT : map_err(ret);
+		goto fail;
+	}
+	/* Before the first read through the map: is the file whole? */
+	if ((ret = check_prepare(st)) != AZ_EOK || (ret = az_store_check(st)) != AZ_EOK) {
 		goto fail;
 	}
 	if ((ret = open_dbis(st, create)) != AZ_EOK) {
@@ -344,9 +486,13 @@ void az_store_close(az_store_t *st)
 	if (st == NULL) {
 		return;
 	}
-	if (st->env != NULL) {
+	if (st->env != NULL && !st->lock_broken) {
 		mdb_env_close(st->env);
 	}
+	/* else: closing would write our reader slot in a lock file cut off
+	 * under its map and fault; leaking one environment is the lesser
+	 * harm (only after that fault, see az_store_check()). */
+	free(st->lock_path);
 	free(st->path);
 	free(st);
 }
@@ -393,9 +539,14 @@ int az_txn_begin(az_store_t *st, az_txn_t **out)
 		return AZ_ENOMEM;
 	}
 	t->st = st;
+	int ret = az_store_check(st);
+	if (ret != AZ_EOK) {
+		free(t);
+		return ret;
+	}
 	t->rec = malloc(AZ_REC_MAXLEN);
 	t->vals = malloc((AZ_MAX_VALUES + 1) * sizeof(*t->vals));
-	int ret = AZ_ENOMEM;
+	ret = AZ_ENOMEM;
 	if (t->rec == NULL || t->vals == NULL) {
 		goto fail;
 	}
@@ -464,6 +615,31 @@ static int note_change(az_txn_t *t, const uint8_t *name)
 	return AZ_EOK;
 }
 
+/*
+ * A record read back from the map: bounded (the sizes come from LMDB's
+ * page headers, and a damaged one must not send us reading past the
+ * file), checked against its key, then validated for walking.
+ */
+static int rec_open(az_rec_iter_t *it, const MDB_val *key, const MDB_val *data)
+{
+	if (key->mv_size == 0 || key->mv_size > AZ_NAME_MAXLEN ||
+	    az_rec_verify(key->mv_data, key->mv_size, data->mv_data,
+	                  data->mv_size) != AZ_EOK) {
+		return AZ_ECORRUPT;
+	}
+	return az_rec_iter_init(it, data->mv_data, data->mv_size);
+}
+
+/* Encode t->vals[0..count) for key into t->rec. \return length, 0: too many. */
+static size_t rec_build(az_txn_t *t, const MDB_val *key, unsigned count)
+{
+	size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN - AZ_REC_SUMLEN, t->vals, count);
+	if (len == 0) {
+		return 0;
+	}
+	return az_rec_seal(t->rec, len, AZ_REC_MAXLEN, key->mv_data, key->mv_size);
+}
+
 /* Write vals[0..count) at key, or delete the key when count is 0. */
 static int put_record(az_txn_t *t, MDB_val *key, unsigned count)
 {
@@ -474,7 +650,7 @@ static int put_record(az_txn_t *t, MDB_val *key, unsigned count)
 			ret = MDB_SUCCESS;
 		}
 	} else {
-		size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN, t->vals, count);
+		size_t len = rec_build(t, key, count);
 		if (len == 0) {
 			return AZ_ETOOMANY;
 		}
@@ -510,7 +686,7 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 	int ret = mdb_get(t->txn, t->st->tok, &key, &data);
 	if (ret == MDB_SUCCESS) {
 		az_rec_iter_t it;
-		if (az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK) {
+		if (rec_open(&it, &key, &data) != AZ_EOK) {
 			return AZ_ECORRUPT;
 		}
 		az_val_t v;
@@ -559,7 +735,7 @@ int az_txn_del(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 	}
 
 	az_rec_iter_t it;
-	bool corrupt = az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK;
+	bool corrupt = rec_open(&it, &key, &data) != AZ_EOK;
 	unsigned count = 0;
 	if (value == NULL || corrupt) {
 		if (value != NULL) {
@@ -608,7 +784,7 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 		az_rec_iter_t it;
 		if (key.mv_size > AZ_NAME_MAXLEN ||
 		    az_name_wire_len(key.mv_data, key.mv_size) != key.mv_size ||
-		    az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK) {
+		    rec_open(&it, &key, &data) != AZ_EOK) {
 			continue;	/* corrupt: left for "del NAME" */
 		}
 		unsigned count = 0, dropped = 0;
@@ -628,7 +804,7 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 		if (count == 0) {
 			ret = mdb_cursor_del(cur, 0);
 		} else {
-			size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN, t->vals, count);
+			size_t len = rec_build(t, &key, count);
 			MDB_val nd = { len, t->rec };
 			ret = mdb_cursor_put(cur, &key, &nd, MDB_CURRENT);
 		}
@@ -699,6 +875,17 @@ static int write_log(az_txn_t *t, uint64_t id)
 	return AZ_EOK;
 }
 
+/* Is the file system of the store (nearly) out of space? */
+static bool disk_full(az_store_t *st)
+{
+	struct statvfs sv;
+	int saved = errno;
+	bool full = fstatvfs(st->fd, &sv) == 0 &&
+	            (uint64_t)sv.f_bavail * sv.f_frsize < 16 * (uint64_t)st->psize;
+	errno = saved;
+	return full;
+}
+
 int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 {
 	if (t == NULL) {
@@ -717,6 +904,12 @@ int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 	}
 	ret = map_err(mdb_txn_commit(t->txn));
 	t->txn = NULL;		/* committed or freed by LMDB either way */
+	if (ret == AZ_EIO && disk_full(t->st)) {
+		/* LMDB reports a short write as EIO, and a full disk
+		 * writes short before it fails: say what it is. */
+		errno = ENOSPC;
+		ret = AZ_EFULL;
+	}
 out:
 	if (ret == AZ_EOK && txnid != NULL) {
 		*txnid = id;
@@ -737,7 +930,12 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 		return AZ_ENOMEM;
 	}
 	rd->st = st;
-	int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
+	int ret = az_store_check(st);
+	if (ret != AZ_EOK) {
+		free(rd);
+		return ret;
+	}
+	ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
 	if (ret == MDB_MAP_RESIZED && st->threads) {
 		/* Other threads may be reading the current mapping. */
 		free(rd);
@@ -754,6 +952,12 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 	if (ret != MDB_SUCCESS) {
 		free(rd);
 		return map_err(ret);
+	}
+	/* Each snapshot, not only the open: a newer acmezone may have
+	 * upgraded the file in place since. */
+	if ((ret = check_schema(st, rd->txn)) != AZ_EOK) {
+		az_reader_end(rd);
+		return ret;
 	}
 	*out = rd;
 	return AZ_EOK;
@@ -783,7 +987,7 @@ int az_reader_get(az_reader_t *rd, const uint8_t *name, az_rec_iter_t *it)
 	if (ret != MDB_SUCCESS) {
 		return map_err(ret);
 	}
-	return az_rec_iter_init(it, data.mv_data, data.mv_size);
+	return rec_open(it, &key, &data);
 }
 
 int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
@@ -816,7 +1020,7 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 			name = NULL;
 		}
 		az_rec_iter_t it;
-		bool ok = az_rec_iter_init(&it, data.mv_data, data.mv_size) == AZ_EOK;
+		bool ok = rec_open(&it, &key, &data) == AZ_EOK;
 		if ((ret = cb(name, ok ? &it : NULL, ctx)) != 0) {
 			mdb_cursor_close(cur);
 			return ret;
@@ -879,4 +1083,46 @@ size_t az_reader_count(az_reader_t *rd)
 		return 0;
 	}
 	return ms.ms_entries;
+}
+
+/*** Health of the open files. ***/
+
+int az_store_check(az_store_t *st)
+{
+	struct stat sb;
+	MDB_envinfo info;
+	if (st == NULL || st->env == NULL || st->lock_path == NULL) {
+		return AZ_EINVAL;
+	}
+	/* The lock file first: mdb_env_info() reads its reader count. */
+	if (stat(st->lock_path, &sb) != 0) {
+		return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
+	}
+	if (sb.st_dev != st->lock_dev || sb.st_ino != st->lock_ino) {
+		return AZ_ENOENT;	/* replaced: writers lock another file */
+	}
+	if (sb.st_size < st->lock_size) {
+		/* LMDB's reader table was cut off under its map: ending a read
+		 * txn or closing the env touches our slot there and would
+		 * fault.  Give the file its size back (zeros; LMDB's next
+		 * exclusive opener rebuilds the header) so we can close. */
+		if (truncate(st->lock_path, st->lock_size) != 0) {
+			st->lock_broken = true;
+		}
+		return AZ_ENOENT;	/* reopen, as for a replaced one */
+	}
+	if (fstat(st->fd, &sb) != 0) {
+		return AZ_EIO;
+	}
+	/* The two meta pages, then every page the newest of them uses. */
+	if ((uint64_t)sb.st_size < 2 * (uint64_t)st->psize) {
+		return AZ_ECORRUPT;
+	}
+	if (mdb_env_info(st->env, &info) != MDB_SUCCESS) {
+		return AZ_ELMDB;
+	}
+	if (((uint64_t)info.me_last_pgno + 1) * st->psize > (uint64_t)sb.st_size) {
+		return AZ_ECORRUPT;
+	}
+	return AZ_EOK;
 }

@@ -18,8 +18,11 @@
  *
  *   named database "tok": one record per owner name
  *     key   = owner name in lower-case DNS wire format (no compression)
- *     value = u8 format (1), u16 BE count, then count times:
- *             i64 BE expiry (UNIX seconds), u8 length, length octets
+ *     value = u8 format (2), u16 BE count, then count times:
+ *             i64 BE expiry (UNIX seconds), u8 length, length octets;
+ *             then u32 BE CRC-32C of the key followed by everything
+ *             before the checksum.  (Format 1, read but no longer
+ *             written, is the same without the checksum.)
  *
  *   named database "log": what each write transaction changed
  *     key   = u64 BE transaction id
@@ -34,6 +37,7 @@
 #define AZ_SCHEMA_VERSION	1
 #define AZ_DEFAULT_DB		"/var/lib/acmezone/acmezone.mdb"
 #define AZ_ENV_DB		"ACMEZONE_DB"
+#define AZ_ENV_MAPSIZE		"ACMEZONE_MAPSIZE"	/* writers' map size (tests) */
 
 #define AZ_NAME_MAXLEN		255	/* wire form, terminal label included */
 #define AZ_NAME_TXTLEN		1024	/* enough for any name as text + NUL */
@@ -108,9 +112,28 @@ typedef struct {
 /*!
  * Validate a whole record and prepare to walk it.  Validation covers the
  * format byte, the count, every length and every value octet (printable).
+ * The checksum of a format-2 record is not checked here (it covers the
+ * key too): see az_rec_verify().
  * \return AZ_EOK or AZ_ECORRUPT.
  */
 int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len);
+
+/*!
+ * Check a record read back against its key.  Records are written in
+ * format 2: the format-1 layout below, then a CRC-32C (big endian) of
+ * the key and of the record without the checksum, so that a flipped
+ * octet in a key, an expiry or a value is caught rather than served.
+ * Format-1 records (no checksum) pass.
+ * \return AZ_EOK or AZ_ECORRUPT.
+ */
+int az_rec_verify(const uint8_t *key, size_t klen, const void *buf, size_t len);
+
+/*!
+ * Turn a record just made by az_rec_encode() (len octets in buf of size
+ * octets) into format 2 for key.  \return the new length, 0 if no room.
+ */
+size_t az_rec_seal(uint8_t *buf, size_t len, size_t size, const uint8_t *key,
+                   size_t klen);
 
 /*! Number of values in a record prepared with az_rec_iter_init(). */
 unsigned az_rec_iter_count(const az_rec_iter_t *it);
@@ -124,7 +147,8 @@ bool az_rec_iter_next(az_rec_iter_t *it, az_val_t *val);
  */
 size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned count);
 
-#define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * (8 + 1 + AZ_VALUE_MAXLEN))
+#define AZ_REC_SUMLEN	4
+#define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * (8 + 1 + AZ_VALUE_MAXLEN) + AZ_REC_SUMLEN)
 
 /*** Opening the store. ***/
 
@@ -147,10 +171,23 @@ int az_store_create(const char *path, gid_t gid);
 /*!
  * Open an existing store.  Checks the schema record (AZ_ESCHEMA if newer
  * or unknown, AZ_ENOTINIT if absent).  Writers also refuse files they
- * cannot trust (AZ_EPERM: world-writable, or owned by another non-root user).
+ * cannot trust (AZ_EPERM, see az_store_trust()).
  */
 int az_store_open(az_store_t **out, const char *path, unsigned flags);
 void az_store_close(az_store_t *store);
+
+/*!
+ * Would a writer trust the store at path?  Not if the data file is a
+ * symbolic link owned by another user, writable by any user, or owned by
+ * a user other than root and the caller; nor if its lock or sync file is
+ * writable by any user; nor if its directory is writable by any user
+ * (without the sticky bit) or owned by another user than root or the
+ * caller.  *why (optional) gets a static phrase naming the problem
+ * ("it is writable by any user").
+ * \return AZ_EOK, AZ_EPERM (untrusted), AZ_ENOENT, AZ_EIO (errno set:
+ * EISDIR for a directory, EINVAL for another kind of file).
+ */
+int az_store_trust(const char *path, const char **why);
 
 /*! The configured path (not owned by the caller). */
 const char *az_store_path(const az_store_t *store);
@@ -171,6 +208,23 @@ void az_store_file_id(const az_store_t *store, dev_t *dev, ino_t *ino);
  * that share a handle between threads hold their exclusive lock.
  */
 int az_store_remap(az_store_t *store);
+
+/*!
+ * Are the open files still whole?  LMDB reads the data file through a
+ * shared map: a page past the end of a file truncated under it raises
+ * SIGBUS in the reading thread.  This compares the file's size (fstat)
+ * with what the newest meta page says is in use, and checks that the lock
+ * file at its path is still the one LMDB mapped and not shorter.  Readers
+ * (az_reader_begin) and writers (az_txn_begin, az_store_open) call it
+ * before touching the map; a long-lived reader calls it before
+ * az_store_last_txnid() too.  It narrows the window, it cannot close it:
+ * a truncation after the check still faults.
+ * \return AZ_EOK; AZ_ECORRUPT if the data file is shorter than its data
+ * (truncated); AZ_ENOENT if the lock file was removed or replaced
+ * (writers would lock another file) or shrank (it is grown back so that
+ * closing is safe): reopen; AZ_EIO if stat failed.
+ */
+int az_store_check(az_store_t *store);
 
 /*** Writing: one LMDB write transaction. ***/
 
@@ -273,6 +327,15 @@ void az_notify_ring(az_notify_t *nt);
  * one reader that did not answer.
  */
 int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_pid);
+
+/*!
+ * Is the sync file still whole and still the one at "<dbpath>-sync"?  A
+ * truncated file would fault on the next access to its map (SIGBUS); a
+ * replaced one holds other slots, so writers would not wait for us.
+ * \return AZ_EOK, AZ_ECORRUPT (shorter than the map), AZ_ENOENT (removed
+ * or replaced: reopen), AZ_EIO.
+ */
+int az_notify_check(az_notify_t *nt, const char *dbpath);
 
 /*! Reader: claim a slot (one per process).  AZ_EBUSY if all are taken. */
 int az_notify_claim(az_notify_t *nt);

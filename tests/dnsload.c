@@ -35,6 +35,8 @@
  *
  *   and the first few wrong replies.  Exit 0 iff wrong=0 (timeouts are not
  *   wrong: the caller decides what it tolerates), 2 on usage errors.
+ *   SIGINT or SIGTERM ends the run early: the replies in flight are
+ *   awaited and the summary printed as if the time were up.
  *
  * Only loopback addresses are accepted: this is a test tool.
  */
@@ -47,6 +49,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -117,6 +120,15 @@ typedef struct {
 	         errors;
 	char shown[DL_WRONG_SHOWN][DL_WHY_MAX];
 } dl_load_t;
+
+/* Set by SIGINT or SIGTERM: 'load' stops sending, drains and reports. */
+static volatile sig_atomic_t dl_interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	dl_interrupted = 1;
+}
 
 static int64_t now_ms(void)
 {
@@ -1012,6 +1024,13 @@ static int cmd_load(int argc, char **argv)
 	int ret = DL_EXIT_USAGE;
 	int64_t start = now_ms();
 	int64_t stop = start + duration;
+	/* No SA_RESTART: the signal also cuts the poll below short. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	dl_slot_t *slots = calloc((size_t)window, sizeof(*slots));
 	int fd = open_socket(&ld.addr, SOCK_DGRAM, start + DL_TIMEOUT_MS);
 	if (slots == NULL || fd < 0) {
@@ -1081,9 +1100,13 @@ static int cmd_load(int argc, char **argv)
 				}
 			}
 			now = now_ms();
-			sending = now < stop && ld.sent < (uint64_t)max_queries;
+			sending = now < stop && ld.sent < (uint64_t)max_queries &&
+			          !dl_interrupted;
 		}
 
+		if (dl_interrupted) {
+			sending = false;	/* SIGINT/SIGTERM: finish, report */
+		}
 		if (!sending && inflight == 0) {
 			break;
 		}

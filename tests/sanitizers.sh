@@ -56,6 +56,8 @@ asan="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 build store-asan "$asan" "$src/tests/test_store.c" $store $lmdb
 build table-asan "$asan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
 build sync-asan "$asan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+build faults-asan "$asan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+build stress-asan "$asan" "$src/tests/test_stress.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 
 # The hook harness loads an ASan build of the module from $out/.libs.
 mkdir -p "$out/.libs"
@@ -75,6 +77,8 @@ san_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stackt
 run store-asan "store unit tests clean under ASan+UBSan" $san_env
 run table-asan "table unit tests clean under ASan+UBSan" $san_env
 run sync-asan "sync tests clean under ASan+UBSan" $san_env
+run faults-asan "fault tests (truncated, upgraded, flipped store) clean under ASan+UBSan" $san_env
+run stress-asan "table+sync stress clean under ASan+UBSan" $san_env STRESS_MS=2000
 run hook-asan "hook tests clean under ASan+UBSan" $san_env top_builddir="$out"
 run dlz-asan "DLZ driver tests (instances, reloads, replaced files) clean under ASan+UBSan" \
 	$san_env top_builddir="$out"
@@ -83,6 +87,8 @@ if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe"
 	tsan="-fsanitize=thread"
 	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
 	build sync-tsan "$tsan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	build faults-tsan "$tsan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	build stress-tsan "$tsan" "$src/tests/test_stress.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 	mkdir -p "$out/tsan/.libs"
 	build tsan/.libs/dlz_acmezone.so "$tsan -fPIC -shared -fvisibility=hidden -pthread -I$src/bind" \
 		$dlz_src $store $lmdb
@@ -90,6 +96,9 @@ if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe"
 	ln -sf "$top_builddir/acmezone" "$out/tsan/acmezone"
 	run table-tsan "table tests (readers racing the writer) clean under TSan" TSAN_OPTIONS=halt_on_error=1
 	run sync-tsan "sync thread tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
+	run faults-tsan "fault tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
+	run stress-tsan "table+sync under a torture-like load (readers racing writer commits) clean under TSan" \
+		TSAN_OPTIONS=halt_on_error=1 STRESS_MS="${STRESS_MS:-4000}"
 	run dlz-tsan "DLZ lookups on 4 threads racing writes, replacements and a remap clean under TSan" \
 		TSAN_OPTIONS=halt_on_error=1 top_builddir="$out/tsan"
 else

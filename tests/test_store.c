@@ -123,7 +123,7 @@ static void test_records(void)
 	tap_is(bad, len, "every truncated record is refused as corrupt");
 	uint8_t copy[128];
 	memcpy(copy, buf, len);
-	copy[0] = 2;
+	copy[0] = 3;
 	tap_is(az_rec_iter_init(&it, copy, len), AZ_ECORRUPT, "unknown format byte refused");
 	memcpy(copy, buf, len);
 	copy[3 + 9] = 0x01;
@@ -136,6 +136,40 @@ static void test_records(void)
 	tap_is(az_rec_iter_init(&it, copy, len), AZ_ECORRUPT, "count larger than the data refused");
 	tap_is(az_rec_iter_init(&it, buf, len + 1), AZ_ECORRUPT, "trailing junk refused");
 	tap_is(az_rec_encode(buf, 10, in, 2), 0, "encode refuses a short buffer");
+
+	/* Format 2: a checksum over key and record catches flipped octets
+	 * that would still decode (another letter, another expiry). */
+	const uint8_t key[] = "\x03""foo""\x04""test";
+	size_t klen = sizeof(key);
+	uint8_t sealed[128];
+	size_t slen = az_rec_encode(sealed, sizeof(sealed) - AZ_REC_SUMLEN, in, 2);
+	slen = az_rec_seal(sealed, slen, sizeof(sealed), key, klen);
+	tap_is(slen, len + AZ_REC_SUMLEN, "a sealed record is four octets longer");
+	tap_is(az_rec_verify(key, klen, sealed, slen), AZ_EOK, "sealed record verifies against its key");
+	tap_ok(az_rec_iter_init(&it, sealed, slen) == AZ_EOK && az_rec_iter_count(&it) == 2,
+	       "and decodes to the same two values");
+	tap_is(az_rec_verify(key, klen, buf, len), AZ_EOK, "a format-1 record has nothing to verify");
+	int missed = 0, flips = 0;
+	for (size_t i = 0; i < slen; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(copy, sealed, slen);
+			copy[i] ^= (uint8_t)(1u << bit);
+			flips++;
+			missed += az_rec_verify(key, klen, copy, slen) == AZ_EOK;
+		}
+	}
+	tap_is(missed, 0, "every one of %d single-bit flips in a sealed record is caught", flips);
+	uint8_t key2[sizeof(key)];
+	missed = 0;
+	for (size_t i = 0; i < klen; i++) {
+		memcpy(key2, key, klen);
+		key2[i] ^= 0x02;	/* 'o' <-> 'm': still a valid name */
+		missed += az_rec_verify(key2, klen, sealed, slen) == AZ_EOK;
+	}
+	tap_is(missed, 0, "a flipped octet in the key is caught too");
+	tap_is(az_rec_seal(sealed, slen, sizeof(sealed), key, klen), 0, "sealing twice is refused");
+	tap_is(az_rec_verify(key, klen, sealed, AZ_REC_MAXLEN + 1), AZ_ECORRUPT,
+	       "a record longer than any record is refused before it is read");
 }
 
 static void name(const char *text, uint8_t *w)

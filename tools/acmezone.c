@@ -486,7 +486,8 @@ static int parse_cmd(cli_t *cli, const cmd_t *cmd, char **argv)
 
 static int open_store(cli_t *cli, unsigned flags, az_store_t **store)
 {
-	int ret;
+	const char *why = NULL;
+	int ret, err;
 
 	errno = 0;
 	ret = az_store_open(store, cli->db, flags);
@@ -494,10 +495,16 @@ static int open_store(cli_t *cli, unsigned flags, az_store_t **store)
 		return RC_OK;
 	}
 	*store = NULL;
+	err = errno;
 	if (ret == AZ_ENOENT) {
 		cli_err(cli, "no store at '%s' (create one with 'acmezone init')",
 		        cli->db);
+	} else if ((ret == AZ_EPERM || ret == AZ_EIO) && !(flags & AZ_OPEN_RDONLY) &&
+	           az_store_trust(cli->db, &why) != AZ_EOK && why != NULL) {
+		/* Say which of the trust rules the file breaks. */
+		cli_err(cli, "cannot open '%s' (not trusted: %s)", cli->db, why);
 	} else {
+		errno = err;
 		cli_store_err(cli, ret, "cannot open '%s'", cli->db);
 	}
 	return RC_STORE;

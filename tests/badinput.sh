@@ -1,0 +1,255 @@
+#!/bin/bash
+# badinput.sh -- one check per row of doc/bad-input.md: exit status, one line naming the problem, the store byte for byte unchanged.
+
+. "$top_srcdir/tests/tap.sh"
+
+AZ="$top_builddir/acmezone"
+AZTOOL="$top_builddir/tests/aztool"
+DOC="$top_srcdir/doc/bad-input.md"
+[ -x "$AZ" ] || skip_all "$AZ not built"
+[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+[ -r "$DOC" ] || bail "no $DOC"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/azbad.XXXXXX") || bail "mktemp -d failed"
+made_user=
+cleanup() {
+	[ -n "$made_user" ] && userdel "$made_user" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+unset ACMEZONE_DB ACMEZONE_MAPSIZE
+export LC_ALL=C
+
+DB="$tmp/store/acmezone.mdb"
+N=_acme-challenge.example.org
+V=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ
+
+"$AZ" --db "$DB" init >/dev/null || bail "init failed"
+"$AZ" --db "$DB" --no-wait add "$N" "$V" || bail "add failed"
+"$AZ" --db "$DB" --no-wait add other.example.org "$V" --expire 2h || bail "add failed"
+
+# A second, unprivileged user for the rows about other users' files.
+OTHER=
+if [ "$(id -u)" -eq 0 ]; then
+	if id nobody >/dev/null 2>&1; then
+		OTHER=nobody
+	elif useradd -r -M -s /usr/sbin/nologin azbadin 2>/dev/null; then
+		OTHER=azbadin
+		made_user=azbadin
+	fi
+fi
+OTHER_GROUP=
+[ -n "$OTHER" ] && OTHER_GROUP=$(id -gn "$OTHER")
+
+# as_other CMD...: run CMD as $OTHER.
+as_other() {
+	setpriv --reuid="$OTHER" --regid="$OTHER_GROUP" --clear-groups -- "$@"
+}
+
+rows=""
+
+# check ID STATUS REGEX CMD...: run CMD (normally the CLI); it must exit
+# STATUS with one line on stderr matching REGEX, print nothing, and leave
+# $DB and $TARGET (if set) as they were.
+check() {
+	local id=$1 want=$2 re=$3
+	shift 3
+	rows="$rows $id"
+	cp "$DB" "$tmp/db.before"
+	[ -n "${TARGET:-}" ] && [ -f "$TARGET" ] && cp "$TARGET" "$tmp/target.before"
+	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	local rc=$?
+	local err
+	err=$(cat "$tmp/err")
+	local bad=""
+	[ "$rc" = "$want" ] || bad="$bad exit $rc (want $want);"
+	[ "$(wc -l <"$tmp/err" | tr -d ' ')" = 1 ] || bad="$bad $(wc -l <"$tmp/err") lines on stderr;"
+	printf '%s\n' "$err" | grep -Eq -- "^acmezone: .*$re" || bad="$bad message does not match '$re';"
+	[ -s "$tmp/out" ] && bad="$bad output on stdout;"
+	cmp -s "$DB" "$tmp/db.before" || bad="$bad the store changed;"
+	if [ -n "${TARGET:-}" ] && [ -f "$TARGET" ]; then
+		cmp -s "$TARGET" "$tmp/target.before" || bad="$bad $TARGET changed;"
+	fi
+	if [ -z "$bad" ]; then
+		ok 0 "$id: exit $want, one line, unchanged: $err"
+	else
+		ok 1 "$id:$bad"
+		diag "stderr: $err"
+	fi
+}
+
+skip_row() {
+	rows="$rows $1"
+	ok 0 "$1 # SKIP $2"
+}
+
+# The CLI on the good store.
+az() {
+	"$AZ" --db "$DB" --no-wait "$@"
+}
+
+# apply_text TEXT [ARGS]: apply TEXT (printf format) from a file.
+apply_file() {
+	printf "$1" >"$tmp/batch"
+	shift
+	az apply "$tmp/batch" "$@"
+}
+
+### Names
+LONG=$(printf 'abcdefghi.%.0s' $(seq 1 26))org
+L64=$(printf 'a%.0s' $(seq 1 64))
+check N1 3 "add: '.*' is not a valid name \\(name longer than 255 octets\\)" az add "$LONG" "$V"
+check N2 3 "add: '$L64\\.org' is not a valid name \\(label longer than 63 octets\\)" az add "$L64.org" "$V"
+check N3 3 "add: 'a\\.\\.b\\.org' is not a valid name \\(empty label\\)" az add a..b.org "$V"
+check N4 3 "add: '' is not a valid name \\(empty name\\)" az add '' "$V"
+check N5 3 "del: '\\.' is not a valid name \\(empty name\\)" az del .
+check N6 3 "add: '\\\\xc3\\\\xa9\\.org' is not a valid name \\(non-ASCII character" az add $'\xc3\xa9.org' "$V"
+check N7 3 "add: 'exa mple\\.org' is not a valid name \\(label has a character other than" az add 'exa mple.org' "$V"
+check N8 3 "add: 'a-\\.org' is not a valid name \\(label starts or ends with '-'\\)" az add a-.org "$V"
+check N9 3 "add: 'a_b\\.org' is not a valid name \\(label has a character other than" az add a_b.org "$V"
+check N10 3 "add: '\\\\x1b\\[31m\\.org' is not a valid name" az add $'\x1b[31m.org' "$V"
+skip_row N11 "no zone setting in schema 1 (see doc/bad-input.md)"
+
+### Values
+check V1 3 "add: '.{42}' is not a valid value \\(not an ACME DNS-01 value \\(43 characters" az add "$N" "${V:0:42}"
+check V2 3 "add: '.*\\+' is not a valid value \\(not an ACME DNS-01 value \\(a character outside base64url" az add "$N" "${V:0:42}+"
+check V3 3 "add: '' is not a valid value \\(empty value\\)" az add "$N" ''
+check V4 3 "add: 'x+' is not a valid value \\(longer than 255 octets\\)" az add --raw "$N" "$(printf 'x%.0s' $(seq 1 256))"
+check V5 3 "add: 'a\\\\x09b' is not a valid value \\(has a non-printable or non-ASCII character\\)" az add --raw "$N" $'a\tb'
+check V6 3 "add: 'caf\\\\xc3\\\\xa9' is not a valid value \\(has a non-printable or non-ASCII character\\)" az add --raw "$N" $'caf\xc3\xa9'
+check V7 3 "del: 'short' is not a valid value" az del "$N" short
+
+### Durations
+for d in D1:0 D2:-5m D3:5x D4:1.5h D5:3651d D6:99999999999999999999 D7: D8:5m5; do
+	id=${d%%:*} text=${d#*:}
+	check "$id" 3 "add: '$(printf '%s' "$text" | sed 's/[.]/\\./g')' is not a valid duration \\(1s to 3650d" \
+		az add "$N" "$V" --expire "$text"
+done
+check D9 3 "'1\\.2345' is not a valid wait timeout \\(0 to 3600 seconds" "$AZ" --db "$DB" --wait-timeout 1.2345 add "$N" "$V"
+
+### Commands and options
+check U1 2 "'frobnicate' is not a command" az frobnicate
+check U2 2 "add: unknown option '--bogus'" az add "$N" "$V" --bogus
+check U3 2 "list: option '--raw' does not apply here" az list --raw
+check U4 2 "add: missing VALUE" az add "$N"
+check U5 2 "purge: unexpected argument 'now'" az purge now
+check U6 2 "add: option '--expire' needs a value" az add "$N" "$V" --expire
+check U7 2 "add: option '--raw' takes no value" az add "$N" "$V" --raw=1
+check U8 2 "missing command" "$AZ" --db "$DB"
+
+### Batch lines
+check B1 3 "apply: line 2: 'put' is not an operation \\(expected add or del\\)" \
+	apply_file "add a.example.org $V\nput b.example.org $V\n"
+check B2 3 "apply: line 1: expected 'add NAME VALUE \\[DURATION\\]'" apply_file "add a.example.org\n"
+check B3 3 "apply: line 1: expected 'del NAME \\[VALUE\\]'" apply_file "del a.example.org $V extra\n"
+check B4 3 "apply: line 2: 'bad\\.\\.name' is not a valid name \\(empty label\\)" \
+	apply_file "add new.example.org $V\nadd bad..name $V\nadd new2.example.org $V\n"
+check B5 3 "apply: line 1: 'nope' is not a valid value" apply_file "add a.example.org nope\n"
+check B6 3 "apply: line 1: '5x' is not a valid duration" apply_file "add a.example.org $V 5x\n"
+printf 'add a.example.org %s\nadd %s.org %s\n' "$V" "$(printf 'x%.0s' $(seq 1 4100))" "$V" >"$tmp/long"
+check B7 3 "apply: line 2: longer than 4096 bytes" az apply "$tmp/long"
+check B8 3 "apply: line 2: contains a NUL byte" apply_file "add a.example.org $V\nadd b\0.example.org $V\n"
+check B9 3 "apply: line 1: '\\\\xff\\\\xfe.*' is not an operation" apply_file '\377\376\375\200 junk\n'
+printf 'add new.example.org %s\nadd bad..name %s\n' "$V" "$V" >"$tmp/stdin"
+check B10 3 "apply: line 2: 'bad\\.\\.name' is not a valid name" bash -c '"$1" --db "$2" --no-wait apply - <"$3"' _ "$AZ" "$DB" "$tmp/stdin"
+
+### Files
+check F1 1 "apply: cannot open '$tmp/nofile' \\(No such file or directory\\)" az apply "$tmp/nofile"
+mkdir "$tmp/adir"
+check F2 1 "apply: cannot read '$tmp/adir' \\(Is a directory\\)" az apply "$tmp/adir"
+if [ -n "$OTHER" ] && command -v setpriv >/dev/null 2>&1; then
+	chmod 0755 "$tmp"
+	printf 'add a.example.org %s\n' "$V" >"$tmp/secret"
+	chmod 0600 "$tmp/secret"
+	TARGET="$tmp/secret" check F3 1 "apply: cannot open '$tmp/secret' \\(Permission denied\\)" \
+		as_other "$AZ" --db "$DB" --no-wait apply "$tmp/secret"
+else
+	skip_row F3 "needs root and a second user"
+fi
+check F4 1 "add: no store at '$tmp/none\\.mdb' \\(create one with 'acmezone init'\\)" "$AZ" --db "$tmp/none.mdb" add "$N" "$V"
+test ! -e "$tmp/none.mdb" && test ! -e "$tmp/none.mdb-lock"
+ok $? "F4: and nothing was created"
+check F5 1 "add: cannot open '$tmp/adir' \\(.*Is a directory\\)" "$AZ" --db "$tmp/adir" add "$N" "$V"
+mkfifo "$tmp/fifo"
+check F6 1 "add: cannot open '$tmp/fifo' \\(not trusted: it is not a regular file\\)" "$AZ" --db "$tmp/fifo" add "$N" "$V"
+head -c 65536 /dev/urandom >"$tmp/junk.mdb"
+TARGET="$tmp/junk.mdb" check F7 1 "add: cannot open '$tmp/junk\\.mdb' \\(not an acmezone database" "$AZ" --db "$tmp/junk.mdb" add "$N" "$V"
+: >"$tmp/empty.mdb"
+TARGET="$tmp/empty.mdb" check F8 1 "add: cannot open '$tmp/empty\\.mdb' \\(not an acmezone database" "$AZ" --db "$tmp/empty.mdb" add "$N" "$V"
+test ! -s "$tmp/empty.mdb"
+ok $? "F8: the empty file stays empty (LMDB was not asked to initialise it)"
+mkdir "$tmp/cut"
+"$AZ" --db "$tmp/cut/a.mdb" init >/dev/null
+for i in $(seq 1 300); do echo "add n$i.example.org $V"; done | "$AZ" --db "$tmp/cut/a.mdb" --no-wait apply
+truncate -s $(( $(stat -c %s "$tmp/cut/a.mdb") / 2 )) "$tmp/cut/a.mdb"
+TARGET="$tmp/cut/a.mdb" check F9 1 "add: cannot open '.*' \\(corrupt data \\(.*truncated file\\)\\)" "$AZ" --db "$tmp/cut/a.mdb" add "$N" "$V"
+mkdir "$tmp/new"
+"$AZ" --db "$tmp/new/a.mdb" init >/dev/null
+"$AZTOOL" schema "$tmp/new/a.mdb" 2
+TARGET="$tmp/new/a.mdb" check F10 1 "add: cannot open '.*' \\(unsupported schema version \\(written by a newer acmezone\\?\\)\\)" \
+	"$AZ" --db "$tmp/new/a.mdb" add "$N" "$V"
+TARGET="$tmp/new/a.mdb" check F10 1 "list: cannot open '.*' \\(unsupported schema version" "$AZ" --db "$tmp/new/a.mdb" list
+rows=${rows% F10}	# one row, two checks
+if [ -n "$OTHER" ] && command -v setpriv >/dev/null 2>&1; then
+	mkdir -m 0755 "$tmp/priv"
+	"$AZ" --db "$tmp/priv/a.mdb" init --group 0 >/dev/null
+	chmod 0600 "$tmp/priv/a.mdb"
+	TARGET="$tmp/priv/a.mdb" check F11 1 "add: cannot open '.*' \\(permission denied" \
+		as_other "$AZ" --db "$tmp/priv/a.mdb" --no-wait add "$N" "$V"
+else
+	skip_row F11 "needs root and a second user"
+fi
+
+### Stores a writer does not trust
+# trust_store DIR: a fresh store DIR/a.mdb with one value; sets $T.
+trust_store() {
+	mkdir -p "$1"
+	T="$1/a.mdb"
+	"$AZ" --db "$T" init >/dev/null && "$AZ" --db "$T" --no-wait add "$N" "$V"
+}
+trust_store "$tmp/t1"
+chmod o+w "$T"
+TARGET=$T check T1 1 "add: cannot open '.*' \\(not trusted: it is writable by any user\\)" "$AZ" --db "$T" add "$N" "$V"
+"$AZ" --db "$T" list >/dev/null
+ok $? "T1: 'list' still reads it"
+if [ -n "$OTHER" ]; then
+	trust_store "$tmp/t2"
+	chown "$OTHER" "$T"
+	TARGET=$T check T2 1 "add: cannot open '.*' \\(not trusted: it is owned by another user\\)" "$AZ" --db "$T" add "$N" "$V"
+	trust_store "$tmp/t3"
+	mkdir -m 1777 "$tmp/t3/planted"
+	ln -s "$T" "$tmp/t3/planted/link.mdb"
+	chown -h "$OTHER" "$tmp/t3/planted/link.mdb"
+	TARGET=$T check T3 1 "add: cannot open '.*link\\.mdb' \\(not trusted: it is a symbolic link owned by another user\\)" \
+		"$AZ" --db "$tmp/t3/planted/link.mdb" add "$N" "$V"
+else
+	skip_row T2 "needs root and a second user"
+	skip_row T3 "needs root and a second user"
+fi
+trust_store "$tmp/t4"
+chmod o+w "$T-lock"
+TARGET=$T check T4 1 "add: cannot open '.*' \\(not trusted: its lock file is writable by any user\\)" "$AZ" --db "$T" add "$N" "$V"
+trust_store "$tmp/t5"
+chmod o+w "$T-sync"
+TARGET=$T check T5 1 "add: cannot open '.*' \\(not trusted: its sync file is writable by any user\\)" "$AZ" --db "$T" add "$N" "$V"
+trust_store "$tmp/t6"
+chmod 0777 "$tmp/t6"
+TARGET=$T check T6 1 "add: cannot open '.*' \\(not trusted: its directory is writable by any user\\)" "$AZ" --db "$T" add "$N" "$V"
+if [ -n "$OTHER" ]; then
+	trust_store "$tmp/t7"
+	chown "$OTHER" "$tmp/t7"
+	TARGET=$T check T7 1 "add: cannot open '.*' \\(not trusted: its directory is owned by another user\\)" "$AZ" --db "$T" add "$N" "$V"
+else
+	skip_row T7 "needs root and a second user"
+fi
+
+### The table and the test name the same rows.
+doc_rows=$(sed -n 's/^| \([A-Z][0-9]*\) |.*/\1/p' "$DOC" | sort | tr '\n' ' ')
+test_rows=$(printf '%s\n' $rows | sort -u | tr '\n' ' ')
+is "$test_rows" "$doc_rows" "every row of doc/bad-input.md has a check here, and no more"
+
+"$AZ" --db "$DB" list >"$tmp/list"
+is "$(wc -l <"$tmp/list" | tr -d ' ')" 2 "after all that, the store still holds exactly its two values"
+
+done_testing
