@@ -159,7 +159,7 @@ int az_domain_parse(const char *text, char out[AZ_DOMAIN_BUFLEN], const char **w
 			*why = "'*' other than a leading '*.'";
 			return AZ_EINVAL;
 		} else {
-			*why = "not a host name (letters, digits, '-' and dots only)";
+			*why = "a host name has only letters, digits, '-' and dots";
 			return AZ_EINVAL;
 		}
 		if (i < len) {

@@ -331,7 +331,8 @@ int cli_wait_served(cli_t *cli, const cli_op_t *ops, size_t n)
 					}
 					break;
 				}
-				if (mono_ms() + WAIT_POLL_MS >= deadline) {
+				int64_t left_ms = deadline - mono_ms();
+				if (left_ms <= 0) {
 					snprintf(secs, sizeof(secs), "%.3g s",
 					         cli->propagation_ms / 1000.0);
 					cli_err(cli, "%s does not serve %s at %s after %s "
@@ -340,7 +341,10 @@ int cli_wait_served(cli_t *cli, const cli_op_t *ops, size_t n)
 					return RC_DNS;
 				}
 				/* Polling a remote server: nothing to wake us sooner. */
-				struct timespec ts = { 0, WAIT_POLL_MS * 1000000L };
+				if (left_ms > WAIT_POLL_MS) {
+					left_ms = WAIT_POLL_MS;
+				}
+				struct timespec ts = { 0, (long)left_ms * 1000000L };
 				nanosleep(&ts, NULL);
 			}
 		}
