@@ -38,8 +38,9 @@
  * hashed: the first 20 octets of SHA-256 over the canonical domain (lower
  * case, no trailing dot, no "*."), in RFC 4648 base32 with the lower-case
  * alphabet a-z2-7: always 32 characters, no '-'.  The same can be had from
- * a shell:  printf %s example.org | sha256sum | head -c 40 | xxd -r -p |
- * base32 | tr A-Z a-z.  160 bits: a collision needs about 2^80 domains.
+ * a shell:  printf %s example.org | sha256sum | head -c 40 | tr a-f A-F |
+ * basenc --base16 -d | base32 | tr A-Z a-z.  160 bits: a collision needs
+ * about 2^80 domains.
  *
  * Fallback.  A readable or reversed label over 63 octets, or a name
  * <label>.<zone> over 255 octets, cannot exist; such a domain gets its

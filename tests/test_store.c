@@ -218,7 +218,7 @@ static void test_labels(void)
 	tap_str(lab("xn--bcher-kva.example", AZ_SCHEME_REVERSED, &fb), "example-xn----bcher--kva",
 	        "reversed: an IDN");
 	/* Reference: printf %s example.org | sha256sum | head -c 40 |
-	 * xxd -r -p | base32 | tr A-Z a-z */
+	 * tr a-f A-F | basenc --base16 -d | base32 | tr A-Z a-z */
 	tap_str(lab("example.org", AZ_SCHEME_HASHED, &fb), "x6v4g5bsswfqmm3a2owwiyojyrzvvz7y",
 	        "hashed: example.org");
 	tap_str(lab("*.EXAMPLE.org.", AZ_SCHEME_HASHED, &fb), "x6v4g5bsswfqmm3a2owwiyojyrzvvz7y",
