@@ -3,7 +3,8 @@
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
-      knot knot-dnsutils python3"
+      knot knot-dnsutils python3
+      unbound pebble certbot lego dehydrated openssl curl"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -19,5 +20,6 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-# The Debian package starts a knotd on port 53 with its own config; our
-# tests and demo run their own instances and never touch that one.
+# The Debian packages start a knotd (and try an unbound) on port 53 with
+# their own configs; our tests and demo run their own instances on free
+# loopback ports and never touch those.
