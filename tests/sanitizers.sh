@@ -69,6 +69,34 @@ run table-asan "table unit tests clean under ASan+UBSan" $san_env
 run sync-asan "sync tests clean under ASan+UBSan" $san_env
 run hook-asan "hook tests clean under ASan+UBSan" $san_env top_builddir="$out"
 
+# The CLI and its DNS client under ASan+UBSan, driven by tests/clients.sh
+# through a build directory of its own (the wrappers run $ACMEZONE).
+build cli-asan "$asan $knot_c -I$src/tools -include $top_builddir/config.h" \
+	"$src/tools/acmezone.c" "$src/tools/check.c" "$src/tools/hook.c" "$src/tools/dns.c" \
+	$store $lmdb $knot_l
+if [ -x "$out/cli-asan" ]; then
+	mkdir -p "$out/cli/tools" "$out/cli/tests"
+	cp "$out/cli-asan" "$out/cli/acmezone"
+	ln -s "$top_builddir/tools/acmezone-lego" "$top_builddir/tools/acmezone-dehydrated" \
+		"$out/cli/tools/"
+	ln -s "$top_builddir/tests/freeport" "$out/cli/tests/"
+	ASAN_OPTIONS="detect_leaks=1:log_path=$out/cli-san" \
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$out/cli-san" \
+		top_builddir="$out/cli" sh "$src/tests/clients.sh" >"$out/cli.out" 2>&1
+	rc=$?
+	bad=$(cat "$out"/cli-san.* 2>/dev/null |
+		grep -cE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:')
+	if [ $rc -eq 0 ] && [ "$bad" -eq 0 ] && grep -q '^1\.\.[1-9]' "$out/cli.out"; then
+		ok 0 "CLI (config, cname, hooks, --wait) clean under ASan+UBSan"
+	else
+		ok 1 "CLI (config, cname, hooks, --wait) clean under ASan+UBSan (exit $rc)"
+		diag "$(grep -A8 '^not ok' "$out/cli.out" | head -30)"
+		diag "$(cat "$out"/cli-san.* 2>/dev/null | head -40)"
+	fi
+else
+	ok 1 "CLI under ASan+UBSan (not built)"
+fi
+
 if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe" - 2>/dev/null; then
 	tsan="-fsanitize=thread"
 	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread

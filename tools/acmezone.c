@@ -1839,10 +1839,11 @@ int main(int argc, char **argv)
 		rc = RC_OK;
 		goto out;
 	} else if (rc != RC_OK) {
-		return rc;
+		goto out;
 	}
 	if (argv[i] == NULL) {
-		return cli_usage(&cli, "missing command");
+		rc = cli_usage(&cli, "missing command");
+		goto out;
 	}
 	for (size_t c = 0; c < sizeof(cli_cmds) / sizeof(cli_cmds[0]); c++) {
 		if (strcmp(argv[i], cli_cmds[c].name) == 0) {
@@ -1850,7 +1851,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (cmd == NULL) {
-		return cli_usage(&cli, "'%s' is not a command", quote(argv[i], q));
+		rc = cli_usage(&cli, "'%s' is not a command", quote(argv[i], q));
+		goto out;
 	}
 
 	cli.cmd = cmd->name;
@@ -1860,7 +1862,7 @@ int main(int argc, char **argv)
 		rc = RC_OK;
 		goto out;
 	} else if (rc != RC_OK) {
-		return rc;
+		goto out;
 	}
 	if (cli.db == NULL) {
 		env = getenv(AZ_ENV_DB);
