@@ -115,7 +115,7 @@ is "$out" "_acme-challenge.example.org.	IN	CNAME	$(hashed example.org).$Z." \
 	"cname --scheme hashed: base32 of SHA-256, as Python computes it"
 run --db "$DB" cname www.example.org --zone Other.Test
 is "$out" "_acme-challenge.www.example.org.	IN	CNAME	www-example-org.other.test." \
-	"cname --zone: another zone, the store's scheme"
+	"cname --zone: another zone (no store read, readable)"
 run --db "$tmp/none.mdb" cname example.org --zone other.test
 is "$rc" 0 "cname --zone works without a store"
 

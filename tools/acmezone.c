@@ -1735,7 +1735,8 @@ static const cmd_t cli_cmds[] = {
 	  "\n"
 	  "  --json           one JSON array of {domain, owner, type, target,\n"
 	  "                   scheme, hashed_because}\n"
-	  "  --zone ZONE      use this challenge zone, not the store's\n"
+	  "  --zone ZONE      use this challenge zone, not the store's (the\n"
+	  "                   store is not read: readable unless --scheme)\n"
 	  "  --scheme SCHEME  use this scheme, not the store's\n" },
 	{ "check", cmd_check, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER, 1, CMD_ANY,
 	  { "DOMAIN", NULL }, 0,
