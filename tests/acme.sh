@@ -291,6 +291,22 @@ like "$(cat "$dir/wait.out")" "^127\\.0\\.0\\.1@$KD_PORT serves $W at wait-examp
 	"... which serves it ($(elapsed "$t0") s, read-your-writes made it immediate)"
 az del "wait.$D" "$W"
 
+# 40 values do not fit a UDP answer: the client retries over TCP.
+for i in $(seq 1 39); do
+	printf 'add big.%s %s\n' "$D" "$(tok "big-$i")"
+done | az apply
+B40=$(tok big-40)
+az add "big.$D" "$B40" --wait "127.0.0.1@$KD_PORT" --propagation-timeout 10 -v >"$dir/wait.out"
+ok $? "add --wait where the answer is truncated over UDP"
+like "$(cat "$dir/wait.out")" "serves $B40 at big-example-test\\.$CZ\\. \\(over TCP\\)\$" "... found among 40 values over TCP"
+if [ "$KD_IPV6" = yes ]; then
+	az add "big.$D" "$B40" --wait "::1@$KD_PORT" --propagation-timeout 10
+	ok $? "add --wait over IPv6 (::1@$KD_PORT)"
+else
+	ok 0 "# SKIP no IPv6 loopback"
+fi
+az del "big.$D"
+
 ########################################################################
 # acme.sh: dns_acmezone.sh, sourced and called as acme.sh does.
 

@@ -263,7 +263,7 @@ out:
 
 /* Does srv serve value at owner (asked without recursion)? */
 static bool served(const dns_server_t *srv, const uint8_t *owner, const char *value,
-                   int timeout_ms, char *last, size_t size)
+                   int timeout_ms, char *last, size_t size, bool *tcp)
 {
 	dns_reply_t *r = malloc(sizeof(*r));
 	bool ok = false;
@@ -273,6 +273,7 @@ static bool served(const dns_server_t *srv, const uint8_t *owner, const char *va
 		return false;
 	}
 	dns_query(srv, owner, DNS_TYPE_TXT, false, timeout_ms, r);
+	*tcp = r->tcp;
 	for (size_t i = 0; i < r->nrr && r->rcode == DNS_NOERROR; i++) {
 		if (r->rr[i].type == DNS_TYPE_TXT && !r->rr[i].authority &&
 		    dns_name_eq(r->rr[i].owner, owner) && strcmp(r->rr[i].txt, value) == 0) {
@@ -323,11 +324,12 @@ int cli_wait_served(cli_t *cli, const cli_op_t *ops, size_t n)
 			for (;;) {
 				int64_t left = deadline - mono_ms();
 				int tmo = left < WAIT_QUERY_MS ? (int)(left > 0 ? left : 1) : WAIT_QUERY_MS;
+				bool tcp = false;
 				if (served(&srv[s], ops[i].owner, ops[i].value, tmo, last,
-				           sizeof(last))) {
+				           sizeof(last), &tcp)) {
 					if (cli->verbose) {
-						printf("%s serves %s at %s\n", srv[s].text,
-						       ops[i].value, name);
+						printf("%s serves %s at %s%s\n", srv[s].text,
+						       ops[i].value, name, tcp ? " (over TCP)" : "");
 					}
 					break;
 				}
