@@ -54,8 +54,8 @@ static int hook_write(hook_t *h, cli_op_t *ops, size_t n)
 	return rc;
 }
 
-/* Words that must be a syntactically valid name before the store is opened. */
-static int check_names(hook_t *h, cli_op_t *ops, size_t n)
+/* Before the store is opened: every name was allocated, every value is valid. */
+static int check_ops(hook_t *h, cli_op_t *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (ops[i].name == NULL) {
@@ -132,7 +132,7 @@ static int hook_certbot(hook_t *h)
 	op.value = value;
 	op.add = h->phase != NULL ? strcmp(h->phase, "auth") == 0 :
 	                            !certbot_is_cleanup(value);
-	rc = check_names(h, &op, 1);
+	rc = check_ops(h, &op, 1);
 	if (rc == RC_OK) {
 		rc = hook_write(h, &op, 1);
 	}
@@ -182,7 +182,7 @@ static int hook_lego(hook_t *h)
 		                 "TOKEN KEYAUTH'", a[0], a[0]);
 	}
 	op.add = present;
-	rc = check_names(h, &op, 1);
+	rc = check_ops(h, &op, 1);
 	if (rc == RC_OK) {
 		rc = hook_write(h, &op, 1);
 	}
@@ -225,7 +225,7 @@ static int hook_dehydrated(hook_t *h)
 		ops[i].value = a[3 + 3 * i];
 		ops[i].add = add;
 	}
-	rc = check_names(h, ops, n);
+	rc = check_ops(h, ops, n);
 	if (rc == RC_OK) {
 		rc = hook_write(h, ops, n);
 	}
