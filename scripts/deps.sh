@@ -4,7 +4,8 @@ set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
       knot knot-dnsutils bind9 bind9-dnsutils python3
-      clang-14 libclang-rt-14-dev valgrind util-linux"
+      clang-14 libclang-rt-14-dev valgrind util-linux
+      unbound pebble certbot lego dehydrated openssl curl"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -20,6 +21,6 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-# The Debian packages start a knotd and a named on port 53 with their own
-# configs; our tests, benchmarks and demo run their own instances on free
-# ports and never touch those.
+# The Debian packages start a knotd, a named (and try an unbound) on port 53
+# with their own configs; our tests, benchmarks and demo run their own
+# instances on free loopback ports and never touch those.

@@ -24,6 +24,8 @@
 
 #define KEY_SCHEMA	"schema"
 #define KEY_FLOOR	"log-floor"
+#define KEY_ZONE	"zone"
+#define KEY_SCHEME	"scheme"
 
 struct az_store {
 	MDB_env *env;
@@ -239,7 +241,90 @@ static int check_schema(az_store_t *st, MDB_txn *txn)
 	return AZ_EOK;
 }
 
-static int open_dbis(az_store_t *st, bool create)
+/* Settings as the caller gave them: a zone that fits, a known scheme. */
+static int config_check(const az_config_t *cfg)
+{
+	if ((unsigned)cfg->scheme > AZ_SCHEME_HASHED) {
+		return AZ_EINVAL;
+	}
+	if (cfg->has_zone) {
+		size_t n = az_name_wire_len(cfg->zone, AZ_NAME_MAXLEN);
+		if (n == 0 || n > AZ_ZONE_MAXLEN) {
+			return AZ_EINVAL;
+		}
+	}
+	return AZ_EOK;
+}
+
+static int config_write(MDB_txn *txn, MDB_dbi meta, const az_config_t *cfg)
+{
+	MDB_val zk = { strlen(KEY_ZONE), KEY_ZONE };
+	MDB_val sk = { strlen(KEY_SCHEME), KEY_SCHEME };
+	uint8_t scheme = (uint8_t)cfg->scheme;
+	MDB_val sv = { 1, &scheme };
+	int ret;
+
+	if (config_check(cfg) != AZ_EOK) {
+		return AZ_EINVAL;
+	}
+	if (cfg->has_zone) {
+		MDB_val zv = { az_name_wire_len(cfg->zone, AZ_NAME_MAXLEN),
+		               (void *)cfg->zone };
+		ret = mdb_put(txn, meta, &zk, &zv, 0);
+	} else {
+		ret = mdb_del(txn, meta, &zk, NULL);
+		if (ret == MDB_NOTFOUND) {
+			ret = MDB_SUCCESS;
+		}
+	}
+	if (ret == MDB_SUCCESS) {
+		ret = mdb_put(txn, meta, &sk, &sv, 0);
+	}
+	return map_err(ret);
+}
+
+/* Read back and validate: these bytes come from a file. */
+static int config_read(MDB_txn *txn, MDB_dbi meta, az_config_t *cfg)
+{
+	MDB_val zk = { strlen(KEY_ZONE), KEY_ZONE };
+	MDB_val sk = { strlen(KEY_SCHEME), KEY_SCHEME };
+	MDB_val v;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->scheme = AZ_SCHEME_READABLE;
+	ret = mdb_get(txn, meta, &zk, &v);
+	if (ret == MDB_SUCCESS) {
+		if (v.mv_size > AZ_ZONE_MAXLEN ||
+		    az_name_wire_len(v.mv_data, v.mv_size) != v.mv_size) {
+			return AZ_ECORRUPT;
+		}
+		/* Lower case, as every name the store writes. */
+		const uint8_t *z = v.mv_data;
+		for (size_t i = 0; i < v.mv_size; i++) {
+			if (z[i] >= 'A' && z[i] <= 'Z') {
+				return AZ_ECORRUPT;
+			}
+		}
+		memcpy(cfg->zone, v.mv_data, v.mv_size);
+		cfg->has_zone = true;
+	} else if (ret != MDB_NOTFOUND) {
+		return map_err(ret);
+	}
+	ret = mdb_get(txn, meta, &sk, &v);
+	if (ret == MDB_SUCCESS) {
+		const uint8_t *p = v.mv_data;
+		if (v.mv_size != 1 || p[0] > AZ_SCHEME_HASHED) {
+			return AZ_ECORRUPT;
+		}
+		cfg->scheme = (az_scheme_t)p[0];
+	} else if (ret != MDB_NOTFOUND) {
+		return map_err(ret);
+	}
+	return AZ_EOK;
+}
+
+static int open_dbis(az_store_t *st, bool create, const az_config_t *cfg)
 {
 	MDB_txn *txn = NULL;
 	int ret = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &txn);
@@ -270,6 +355,9 @@ static int open_dbis(az_store_t *st, bool create)
 		if ((ret = mdb_put(txn, st->meta, &key, &sv, 0)) != MDB_SUCCESS ||
 		    (ret = mdb_put(txn, st->meta, &fk, &fv, 0)) != MDB_SUCCESS) {
 			ret = map_err(ret);
+			goto fail;
+		}
+		if (cfg != NULL && (ret = config_write(txn, st->meta, cfg)) != AZ_EOK) {
 			goto fail;
 		}
 	} else if ((ret = check_schema(st, txn)) != AZ_EOK) {
@@ -340,7 +428,8 @@ static int check_prepare(az_store_t *st)
 	return AZ_EOK;
 }
 
-static int store_open(az_store_t **out, const char *path, unsigned flags, bool create)
+static int store_open(az_store_t **out, const char *path, unsigned flags,
+                      bool create, const az_config_t *cfg)
 {
 	az_store_t *st = calloc(1, sizeof(*st));
 	if (st == NULL) {
@@ -398,7 +487,7 @@ static int store_open(az_store_t **out, const char *path, unsigned flags, bool c
 	if ((ret = check_prepare(st)) != AZ_EOK || (ret = az_store_check(st)) != AZ_EOK) {
 		goto fail;
 	}
-	if ((ret = open_dbis(st, create)) != AZ_EOK) {
+	if ((ret = open_dbis(st, create, cfg)) != AZ_EOK) {
 		goto fail;
 	}
 	*out = st;
@@ -417,12 +506,17 @@ int az_store_open(az_store_t **out, const char *path, unsigned flags)
 	if (out == NULL || path == NULL) {
 		return AZ_EINVAL;
 	}
-	return store_open(out, path, flags, false);
+	return store_open(out, path, flags, false, NULL);
 }
 
 int az_store_create(const char *path, gid_t gid)
 {
-	if (path == NULL) {
+	return az_store_create_with(path, gid, NULL);
+}
+
+int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg)
+{
+	if (path == NULL || (cfg != NULL && config_check(cfg) != AZ_EOK)) {
 		return AZ_EINVAL;
 	}
 	char *lock = suffixed(path, "-lock");
@@ -456,7 +550,7 @@ int az_store_create(const char *path, gid_t gid)
 			goto out;
 		}
 	}
-	ret = store_open(&st, path, 0, true);
+	ret = store_open(&st, path, 0, true, cfg);
 out:
 	if (ret != AZ_EOK) {
 		int saved = errno;
@@ -821,6 +915,27 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 	return (ret == MDB_NOTFOUND || ret == MDB_SUCCESS) ? AZ_EOK : map_err(ret);
 }
 
+int az_txn_set_config(az_txn_t *t, const az_config_t *cfg)
+{
+	if (t == NULL || cfg == NULL) {
+		return AZ_EINVAL;
+	}
+	int ret = config_write(t->txn, t->st->meta, cfg);
+	if (ret == AZ_EOK) {
+		/* Commit it: an entry in the log that names no name. */
+		t->changed = true;
+	}
+	return ret;
+}
+
+int az_txn_get_config(az_txn_t *t, az_config_t *cfg)
+{
+	if (t == NULL || cfg == NULL) {
+		return AZ_EINVAL;
+	}
+	return config_read(t->txn, t->st->meta, cfg);
+}
+
 /* Append this transaction's entry to the change log and trim old ones. */
 static int write_log(az_txn_t *t, uint64_t id)
 {
@@ -1074,6 +1189,14 @@ int az_reader_changes(az_reader_t *rd, uint64_t since, az_change_cb cb, void *ct
 out:
 	mdb_cursor_close(cur);
 	return ret;
+}
+
+int az_reader_config(az_reader_t *rd, az_config_t *cfg)
+{
+	if (rd == NULL || cfg == NULL) {
+		return AZ_EINVAL;
+	}
+	return config_read(rd->txn, rd->st->meta, cfg);
 }
 
 size_t az_reader_count(az_reader_t *rd)

@@ -14,7 +14,8 @@
  *     "schema"    -> u32 big endian schema version
  *     "log-floor" -> u64 big endian: the change log covers every transaction
  *                    with an id greater than this one
- *     (issue-3 keys such as "zone" and "scheme" live here too)
+ *     "zone"      -> the challenge zone, lower-case wire form (optional)
+ *     "scheme"    -> u8 naming scheme, an az_scheme_t (optional; readable)
  *
  *   named database "tok": one record per owner name
  *     key   = owner name in lower-case DNS wire format (no compression)
@@ -84,6 +85,79 @@ size_t az_name_wire_len(const uint8_t *wire, size_t max);
 
 /*! Text form of a wire name, with a trailing dot.  out >= AZ_NAME_TXTLEN. */
 void az_name_to_text(const uint8_t *wire, char *out, size_t out_size);
+
+/*** Delegation names (label.c): the label of a customer domain. ***/
+
+/*
+ * Customers point _acme-challenge.<domain> at <label>.<challenge zone> by
+ * a CNAME, once; label.c says how <label> is computed and proves that two
+ * domains never share one.  Pure functions: no store, no I/O.
+ */
+
+typedef enum {
+	AZ_SCHEME_READABLE = 0,	/* foo.example.com -> foo-example-com */
+	AZ_SCHEME_REVERSED = 1,	/* foo.example.com -> com-example-foo */
+	AZ_SCHEME_HASHED   = 2,	/* 32 characters of base32(SHA-256) */
+} az_scheme_t;
+
+/* Why a domain got its hashed label under another scheme. */
+typedef enum {
+	AZ_FALLBACK_NONE = 0,
+	AZ_FALLBACK_LONG_LABEL,	/* the label would exceed 63 octets */
+	AZ_FALLBACK_LONG_NAME,	/* label.zone would exceed 255 octets */
+	AZ_FALLBACK_ONE_LABEL,	/* a single-label domain (see label.c) */
+} az_fallback_t;
+
+#define AZ_DOMAIN_BUFLEN	254	/* a host name as text + NUL */
+#define AZ_LABEL_BUFLEN		64	/* one label as text + NUL */
+#define AZ_HASH_LABEL_LEN	32
+/* Longest challenge zone (wire form) under which every label fits. */
+#define AZ_ZONE_MAXLEN		(AZ_NAME_MAXLEN - 1 - AZ_HASH_LABEL_LEN)
+
+/*! "readable", "reversed", "hashed" -> scheme; AZ_EINVAL otherwise. */
+int az_scheme_parse(const char *text, az_scheme_t *out);
+const char *az_scheme_name(az_scheme_t scheme);
+/*! Why a fallback happened, as a phrase ("a single-label domain"). */
+const char *az_label_fallback_str(az_fallback_t fallback);
+
+/*!
+ * Canonical text of a customer domain: lower case, without a trailing dot
+ * or a leading "*." (a wildcard maps like its parent).  It must be a host
+ * name: labels of 1..63 letters, digits and '-', not starting or ending
+ * with '-' ("xn--" IDNs included), at most 253 characters.
+ * \return AZ_EOK, or AZ_EINVAL with *why set to a static reason.
+ */
+int az_domain_parse(const char *text, char out[AZ_DOMAIN_BUFLEN], const char **why);
+
+/*!
+ * The label of a canonical domain (from az_domain_parse) under scheme, for
+ * a challenge zone of zone_len octets in wire form (0: do not check the
+ * length of the whole name).  *fallback (optional) says whether and why
+ * the hashed label was used instead of the scheme's.
+ */
+int az_label(const char *domain, az_scheme_t scheme, size_t zone_len,
+             char out[AZ_LABEL_BUFLEN], az_fallback_t *fallback);
+
+/*!
+ * The delegation name <label>.<zone> of a domain given as text (any case,
+ * optional trailing dot and leading "*."), in wire form.  zone is a wire
+ * name of at most AZ_ZONE_MAXLEN octets.
+ */
+int az_delegation(const char *text, az_scheme_t scheme, const uint8_t *zone,
+                  uint8_t out[AZ_NAME_MAXLEN], size_t *out_len,
+                  az_fallback_t *fallback, const char **why);
+
+/*** SHA-256 (sha256.c). ***/
+
+#define AZ_SHA256_LEN	32
+
+void az_sha256(const void *data, size_t len, uint8_t out[AZ_SHA256_LEN]);
+
+/*!
+ * The DNS-01 TXT value of a key authorisation (RFC 8555 8.4):
+ * base64url(SHA-256(keyauth)) without padding, 43 characters and a NUL.
+ */
+void az_acme_value(const char *keyauth, size_t len, char out[AZ_ACME_VALUE_LEN + 1]);
 
 /*** Values and durations. ***/
 
@@ -168,6 +242,20 @@ enum {
  */
 int az_store_create(const char *path, gid_t gid);
 
+/*! The store's settings, kept in "meta". */
+typedef struct {
+	bool has_zone;			/* false: names are used as given */
+	uint8_t zone[AZ_NAME_MAXLEN];	/* the challenge zone, wire form */
+	az_scheme_t scheme;		/* AZ_SCHEME_READABLE unless set */
+} az_config_t;
+
+/*!
+ * Like az_store_create(), with the settings written in the same first
+ * transaction (cfg NULL: none).  AZ_EINVAL for a zone longer than
+ * AZ_ZONE_MAXLEN or an unknown scheme.
+ */
+int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg);
+
 /*!
  * Open an existing store.  Checks the schema record (AZ_ESCHEMA if newer
  * or unknown, AZ_ENOTINIT if absent).  Writers also refuse files they
@@ -249,6 +337,15 @@ int az_txn_del(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
 /*! Drop every value that expired by now. */
 int az_txn_purge(az_txn_t *txn, int64_t now, size_t *removed);
 
+/*!
+ * Replace the settings (zone and scheme).  Readers' tables are not
+ * concerned: the change log gets an entry that names no name.
+ */
+int az_txn_set_config(az_txn_t *txn, const az_config_t *cfg);
+
+/*! The settings as this transaction sees them. */
+int az_txn_get_config(az_txn_t *txn, az_config_t *cfg);
+
 /*! Commit; *txnid (optional) receives the committed transaction id. */
 int az_txn_commit(az_txn_t *txn, uint64_t *txnid);
 
@@ -298,6 +395,14 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 typedef int (*az_change_cb)(const uint8_t *name, void *ctx);
 int az_reader_changes(az_reader_t *rd, uint64_t since,
                       az_change_cb cb, void *ctx);
+
+/*!
+ * The settings in this snapshot.  Bytes read back are validated: a zone
+ * that is not a wire name of at most AZ_ZONE_MAXLEN octets, or a scheme
+ * that is not known, is AZ_ECORRUPT.  Absent keys are not an error
+ * (has_zone false, scheme readable).
+ */
+int az_reader_config(az_reader_t *rd, az_config_t *cfg);
 
 /*! Number of names in the store (for sizing tables). */
 size_t az_reader_count(az_reader_t *rd);

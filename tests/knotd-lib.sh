@@ -6,6 +6,7 @@
 #	knotd_require                   # skip_all unless knotd & co can run here
 #	dir=$(mktemp -d) && trap knotd_cleanup EXIT
 #	knotd_setup "$dir" [ZONE]       # DIR/knot.conf, DIR/ZONE.zone, $KD_PORT
+#	knotd_add_zone NAME FILE        # optional: another zone, without the module
 #	knotd_start                     # bail with the log tail if it does not come up
 #	az init; az add NAME VALUE; q NAME TXT; dq NAME TXT
 #	knotd_stop
@@ -35,6 +36,7 @@ KD_DB=
 KD_PID=
 KD_LOG=
 KD_IPV6=no
+KD_EXTRA_ZONES=		# more zone entries for the config (knotd_add_zone)
 KD_MODULE="$top_builddir/.libs/acmezone.so"
 KD_CLI="$top_builddir/acmezone"
 KD_DNSLOAD="$top_builddir/tests/dnsload"
@@ -120,6 +122,7 @@ knotd_write_conf() {
 	  - domain: $KD_ZONE
 	    file: "$KD_DIR/zone.db"
 	    module: mod-acmezone/default
+	$KD_EXTRA_ZONES
 	EOF
 	mv "$KD_CONF.tmp" "$KD_CONF"
 }
@@ -148,6 +151,15 @@ knotd_setup() {
 	@	5	SOA	ns.invalid. hostmaster.invalid. 1 3600 600 86400 5
 	@	5	NS	ns.invalid.
 	EOF
+	knotd_write_conf
+}
+
+# knotd_add_zone NAME FILE: serve another zone from FILE, without the
+# module (a customer zone beside the challenge zone); before knotd_start.
+knotd_add_zone() {
+	KD_EXTRA_ZONES="$KD_EXTRA_ZONES
+  - domain: $1
+    file: \"$2\""
 	knotd_write_conf
 }
 

@@ -12,7 +12,7 @@ if ! echo 'int main(void){return 0;}' | $CC -x c -fsanitize=address,undefined -o
 	skip_all "$CC cannot build with -fsanitize=address,undefined (install libasan/libubsan)"
 fi
 
-store="$src/store/errors.c $src/store/name.c $src/store/record.c $src/store/store.c $src/store/notify.c"
+store="$src/store/errors.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/notify.c"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror -I$src/store -I$src/module -I$src/tests"
 urcu="$(pkg-config --libs liburcu-cds liburcu)"
 lmdb="$(pkg-config --libs lmdb)"
@@ -82,6 +82,34 @@ run stress-asan "table+sync stress clean under ASan+UBSan" $san_env STRESS_MS=20
 run hook-asan "hook tests clean under ASan+UBSan" $san_env top_builddir="$out"
 run dlz-asan "DLZ driver tests (instances, reloads, replaced files) clean under ASan+UBSan" \
 	$san_env top_builddir="$out"
+
+# The CLI and its DNS client under ASan+UBSan, driven by tests/clients.sh
+# through a build directory of its own (the wrappers run $ACMEZONE).
+build cli-asan "$asan $knot_c -I$src/tools -include $top_builddir/config.h" \
+	"$src/tools/acmezone.c" "$src/tools/check.c" "$src/tools/hook.c" "$src/tools/dns.c" \
+	$store $lmdb $knot_l
+if [ -x "$out/cli-asan" ]; then
+	mkdir -p "$out/cli/tools" "$out/cli/tests"
+	cp "$out/cli-asan" "$out/cli/acmezone"
+	ln -s "$top_builddir/tools/acmezone-lego" "$top_builddir/tools/acmezone-dehydrated" \
+		"$out/cli/tools/"
+	ln -s "$top_builddir/tests/freeport" "$out/cli/tests/"
+	ASAN_OPTIONS="detect_leaks=1:log_path=$out/cli-san" \
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$out/cli-san" \
+		top_builddir="$out/cli" sh "$src/tests/clients.sh" >"$out/cli.out" 2>&1
+	rc=$?
+	bad=$(cat "$out"/cli-san.* 2>/dev/null |
+		grep -cE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:')
+	if [ $rc -eq 0 ] && [ "$bad" -eq 0 ] && grep -q '^1\.\.[1-9]' "$out/cli.out"; then
+		ok 0 "CLI (config, cname, hooks, --wait) clean under ASan+UBSan"
+	else
+		ok 1 "CLI (config, cname, hooks, --wait) clean under ASan+UBSan (exit $rc)"
+		diag "$(grep -A8 '^not ok' "$out/cli.out" | head -30)"
+		diag "$(cat "$out"/cli-san.* 2>/dev/null | head -40)"
+	fi
+else
+	ok 1 "CLI under ASan+UBSan (not built)"
+fi
 
 if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe" - 2>/dev/null; then
 	tsan="-fsanitize=thread"

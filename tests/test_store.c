@@ -97,6 +97,433 @@ static void test_values(void)
 	}
 }
 
+static void hex(const uint8_t *d, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		sprintf(out + 2 * i, "%02x", d[i]);
+	}
+}
+
+static void test_sha256(void)
+{
+	/* FIPS 180-4 / NIST CSRC example vectors. */
+	static const struct { const char *in; const char *out; } v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+		{ "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+		  "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+		  "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1" },
+	};
+	uint8_t d[AZ_SHA256_LEN];
+	char h[2 * AZ_SHA256_LEN + 1];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		az_sha256(v[i].in, strlen(v[i].in), d);
+		hex(d, sizeof(d), h);
+		tap_str(h, v[i].out, "SHA-256 of a %zu-octet message", strlen(v[i].in));
+	}
+	char *million = malloc(1000000);
+	memset(million, 'a', 1000000);
+	az_sha256(million, 1000000, d);
+	free(million);
+	hex(d, sizeof(d), h);
+	tap_str(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+	        "SHA-256 of a million 'a'");
+	/* Lengths at the padding boundaries: 55 octets still fit the length
+	 * in one block, 56 need a second; 63, 64, 65 straddle a block. */
+	static const char *pads[] = {
+		"9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318",	/* 55 */
+		"b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a",	/* 56 */
+		"7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34",	/* 63 */
+		"ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb",	/* 64 */
+		"635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0",	/* 65 */
+	};
+	static const size_t plen[] = { 55, 56, 63, 64, 65 };
+	char buf[65];
+	for (size_t i = 0; i < 5; i++) {
+		memset(buf, 'a', plen[i]);
+		az_sha256(buf, plen[i], d);
+		hex(d, sizeof(d), h);
+		tap_str(h, pads[i], "SHA-256 of %zu 'a' (padding boundary)", plen[i]);
+	}
+
+	char val[AZ_ACME_VALUE_LEN + 1];
+	az_acme_value("token.thumb", 11, val);
+	tap_str(val, "lCdftpJCXapaZHkBGIZbcubeKW8RmA0jSG_aZN01zbU",
+	        "ACME value: base64url(SHA-256(key authorisation))");
+	const char *why;
+	tap_is(az_value_check(val, strlen(val), false, &why), AZ_EOK,
+	       "an ACME value passes the value check");
+}
+
+static void name(const char *text, uint8_t *w);
+
+/* label under scheme for domain text, "" if refused. */
+static const char *lab(const char *text, az_scheme_t scheme, az_fallback_t *fb)
+{
+	static char out[AZ_LABEL_BUFLEN];
+	char d[AZ_DOMAIN_BUFLEN];
+	if (az_domain_parse(text, d, NULL) != AZ_EOK ||
+	    az_label(d, scheme, 0, out, fb) != AZ_EOK) {
+		return "";
+	}
+	return out;
+}
+
+static void test_labels(void)
+{
+	char d[AZ_DOMAIN_BUFLEN];
+	const char *why = NULL;
+	az_fallback_t fb;
+	az_scheme_t sc;
+
+	tap_ok(az_scheme_parse("readable", &sc) == AZ_EOK && sc == AZ_SCHEME_READABLE &&
+	       az_scheme_parse("reversed", &sc) == AZ_EOK && sc == AZ_SCHEME_REVERSED &&
+	       az_scheme_parse("hashed", &sc) == AZ_EOK && sc == AZ_SCHEME_HASHED,
+	       "scheme names parse");
+	tap_is(az_scheme_parse("Readable", &sc), AZ_EINVAL, "scheme names are exact");
+	tap_str(az_scheme_name(AZ_SCHEME_REVERSED), "reversed", "scheme name");
+
+	tap_ok(az_domain_parse("Foo.Example.COM.", d, &why) == AZ_EOK &&
+	       strcmp(d, "foo.example.com") == 0, "domain: lower case, no trailing dot");
+	tap_ok(az_domain_parse("*.Example.org", d, &why) == AZ_EOK &&
+	       strcmp(d, "example.org") == 0, "domain: a leading '*.' is dropped");
+	struct { const char *in, *what; } bad[] = {
+		{ "", "empty" }, { ".", "root" }, { "*.", "bare wildcard" },
+		{ "a..b", "empty label" }, { "-a.b", "leading '-'" }, { "a-.b", "trailing '-'" },
+		{ "a.b-", "trailing '-' at the end" }, { "_acme-challenge.example.org", "'_'" },
+		{ "a*.b", "'*' inside" }, { "*.*.b", "two wildcards" }, { "a b.c", "blank" },
+		{ "\xc3\xa9.org", "non-ASCII" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b", "64-octet label" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		tap_ok(az_domain_parse(bad[i].in, d, &why) == AZ_EINVAL && why != NULL,
+		       "domain refused: %s (%s)", bad[i].what, why ? why : "no reason");
+	}
+
+	tap_str(lab("example.org", AZ_SCHEME_READABLE, &fb), "example-org", "readable: example.org");
+	tap_str(lab("foo.example.com", AZ_SCHEME_READABLE, &fb), "foo-example-com",
+	        "readable: foo.example.com");
+	tap_str(lab("a-b.c", AZ_SCHEME_READABLE, &fb), "a--b-c", "readable: '-' doubled");
+	tap_str(lab("a.b-c", AZ_SCHEME_READABLE, &fb), "a-b--c", "readable: ... so a.b-c differs");
+	tap_str(lab("xn--bcher-kva.example", AZ_SCHEME_READABLE, &fb), "xn----bcher--kva-example",
+	        "readable: an IDN in xn-- form");
+	tap_str(lab("*.Example.ORG", AZ_SCHEME_READABLE, &fb), "example-org",
+	        "readable: a wildcard maps like its parent");
+	tap_is(fb, AZ_FALLBACK_NONE, "... without a fallback");
+	tap_str(lab("foo.example.com", AZ_SCHEME_REVERSED, &fb), "com-example-foo",
+	        "reversed: foo.example.com");
+	tap_str(lab("xn--bcher-kva.example", AZ_SCHEME_REVERSED, &fb), "example-xn----bcher--kva",
+	        "reversed: an IDN");
+	/* Reference: printf %s example.org | sha256sum | head -c 40 |
+	 * tr a-f A-F | basenc --base16 -d | base32 | tr A-Z a-z */
+	tap_str(lab("example.org", AZ_SCHEME_HASHED, &fb), "x6v4g5bsswfqmm3a2owwiyojyrzvvz7y",
+	        "hashed: example.org");
+	tap_str(lab("*.EXAMPLE.org.", AZ_SCHEME_HASHED, &fb), "x6v4g5bsswfqmm3a2owwiyojyrzvvz7y",
+	        "hashed: canonical form first");
+	tap_is(fb, AZ_FALLBACK_NONE, "hashed by scheme is no fallback");
+
+	tap_str(lab("intranet", AZ_SCHEME_READABLE, &fb),
+	        lab("intranet", AZ_SCHEME_HASHED, NULL), "a single-label domain is hashed");
+	tap_is(fb, AZ_FALLBACK_ONE_LABEL, "... and says why");
+	/* 31 + 1 + 31 octets of readable label: 63 fits, 64 does not. */
+	char l63[80], l64[80];
+	snprintf(l63, sizeof(l63), "%s.%s", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	snprintf(l64, sizeof(l64), "%s.%s", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "b-bbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	tap_is(strlen(lab(l63, AZ_SCHEME_READABLE, &fb)), 63, "a readable label of 63 octets");
+	tap_is(fb, AZ_FALLBACK_NONE, "... is kept");
+	tap_str(lab(l64, AZ_SCHEME_READABLE, &fb), lab(l64, AZ_SCHEME_HASHED, NULL),
+	        "a readable label of 64 octets falls back to hashed");
+	tap_is(fb, AZ_FALLBACK_LONG_LABEL, "... saying why");
+	tap_str(lab(l64, AZ_SCHEME_REVERSED, &fb), lab(l64, AZ_SCHEME_HASHED, NULL),
+	        "reversed too");
+
+	/* The whole name: a zone of 200 octets leaves 54 for the label. */
+	uint8_t zone[AZ_NAME_MAXLEN], out[AZ_NAME_MAXLEN];
+	char ztext[300], ntext[AZ_NAME_TXTLEN];
+	size_t zlen = 0, olen = 0;
+	memset(ztext, 0, sizeof(ztext));
+	for (int i = 0; i < 3; i++) {
+		memset(ztext + 64 * i, 'z', 63);
+		ztext[64 * i + 63] = '.';
+	}
+	strcat(ztext, "abcdef");		/* 3 * 64 + 7 + 1 = 200 octets */
+	tap_ok(az_name_parse(ztext, zone, &zlen, NULL) == AZ_EOK && zlen == 200,
+	       "a zone of %zu octets", zlen);
+	tap_is(az_delegation("www.example.com", AZ_SCHEME_READABLE, zone, out, &olen, &fb, &why),
+	       AZ_EOK, "a short label fits under it");
+	tap_is(fb, AZ_FALLBACK_NONE, "... as is");
+	/* a--much--longer--name-with--several--labels-example-com: 55 */
+	tap_is(az_delegation("a-much-longer-name.with-several-labels.example.com",
+	                     AZ_SCHEME_READABLE, zone, out, &olen, &fb, &why), AZ_EOK,
+	       "a longer label under a long zone");
+	tap_is(fb, AZ_FALLBACK_LONG_NAME, "... falls back to hashed: the name would pass 255");
+	tap_ok(olen <= AZ_NAME_MAXLEN && az_name_wire_len(out, olen) == olen &&
+	       out[0] == AZ_HASH_LABEL_LEN, "... and the hashed name is a valid name");
+
+	name("acme.example.net", zone);
+	tap_is(az_delegation("*.Example.ORG.", AZ_SCHEME_READABLE, zone, out, &olen, &fb, &why),
+	       AZ_EOK, "delegation name of *.Example.ORG.");
+	az_name_to_text(out, ntext, sizeof(ntext));
+	tap_str(ntext, "example-org.acme.example.net.", "... is example-org.acme.example.net.");
+	tap_is(olen, az_name_wire_len(out, AZ_NAME_MAXLEN), "... with its wire length");
+	tap_is(az_delegation("exa mple.org", AZ_SCHEME_READABLE, zone, out, &olen, &fb, &why),
+	       AZ_EINVAL, "delegation of an invalid domain refused");
+	uint8_t toolong[AZ_NAME_MAXLEN];
+	char big[300];
+	snprintf(big, sizeof(big), "%s.%s.%s.%s", l63, l63, l63, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	name(big, toolong);
+	tap_is(az_delegation("example.org", AZ_SCHEME_READABLE, toolong, out, &olen, &fb, &why),
+	       AZ_EINVAL, "a zone longer than %d octets is refused", AZ_ZONE_MAXLEN);
+}
+
+/*** Collision tests: no two domains share a label. ***/
+
+typedef struct {
+	char *label, *domain;
+} pair_t;
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const pair_t *x = a, *y = b;
+	int c = strcmp(x->label, y->label);
+	return c != 0 ? c : strcmp(x->domain, y->domain);
+}
+
+/*
+ * Inverse of the readable escaping, written from the rule (not from
+ * label.c): a run of one '-' was a '.', a run of 2n was n '-', any other
+ * run cannot occur.  false if the label does not decode.
+ */
+static bool unescape(const char *label, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; label[i] != '\0';) {
+		if (label[i] != '-') {
+			out[o++] = label[i++];
+			continue;
+		}
+		size_t run = 0;
+		while (label[i] == '-') {
+			run++;
+			i++;
+		}
+		if (run == 1) {
+			out[o++] = '.';
+		} else if (run % 2 == 0) {
+			for (size_t k = 0; k < run / 2; k++) {
+				out[o++] = '-';
+			}
+		} else {
+			return false;
+		}
+	}
+	out[o] = '\0';
+	return true;
+}
+
+static void reverse_labels(const char *in, char *out)
+{
+	size_t len = strlen(in), o = 0, end = len;
+	for (;;) {
+		size_t start = end;
+		while (start > 0 && in[start - 1] != '.') {
+			start--;
+		}
+		memcpy(out + o, in + start, end - start);
+		o += end - start;
+		if (start == 0) {
+			break;
+		}
+		out[o++] = '.';
+		end = start - 1;
+	}
+	out[o] = '\0';
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+	/* xorshift64*: deterministic, so a failure can be replayed. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+/* A random host name, biased towards '-', short labels and xn-- IDNs. */
+static void random_domain(char *out, size_t size)
+{
+	static const char narrow[] = "ab-";
+	static const char wide[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+	unsigned labels = 1 + (unsigned)(rng() % 5);
+	size_t o = 0;
+	for (unsigned l = 0; l < labels; l++) {
+		size_t len;
+		bool idn = rng() % 4 == 0;
+		if (rng() % 16 == 0) {
+			len = 40 + rng() % 24;		/* long: hits the fallback */
+		} else {
+			len = 1 + rng() % 8;
+		}
+		if (o + len + 6 >= size) {
+			break;
+		}
+		if (l > 0) {
+			out[o++] = '.';
+		}
+		size_t start = o;
+		if (idn && len >= 2) {
+			memcpy(out + o, "xn--", 4);
+			o += 4;
+		}
+		const char *alpha = rng() % 2 ? narrow : wide;
+		size_t n = strlen(alpha);
+		for (size_t k = 0; k < len; k++) {
+			out[o++] = alpha[rng() % n];
+		}
+		if (o - start > 63) {
+			o = start + 63;
+		}
+		/* No '-' first or last. */
+		if (out[start] == '-') {
+			out[start] = 'a';
+		}
+		if (out[o - 1] == '-') {
+			out[o - 1] = 'b';
+		}
+	}
+	out[o] = '\0';
+}
+
+/*
+ * Map every domain under both schemes, then sort (label, domain) pairs:
+ * equal labels next to each other must have equal domains.  Also decode
+ * each readable/reversed label back and compare.
+ */
+static void check_collisions(char **domains, size_t n, const char *what)
+{
+	pair_t *p = calloc(n * 2, sizeof(*p));
+	size_t np = 0, decoded = 0, fallbacks = 0, undecodable = 0;
+	char label[AZ_LABEL_BUFLEN], back[AZ_DOMAIN_BUFLEN], rev[AZ_DOMAIN_BUFLEN];
+	az_fallback_t fb;
+
+	for (size_t i = 0; i < n; i++) {
+		for (int sc = AZ_SCHEME_READABLE; sc <= AZ_SCHEME_REVERSED; sc++) {
+			az_label(domains[i], (az_scheme_t)sc, 0, label, &fb);
+			if (fb != AZ_FALLBACK_NONE) {
+				fallbacks++;
+				if (strchr(label, '-') != NULL || strlen(label) != AZ_HASH_LABEL_LEN) {
+					undecodable++;
+				}
+			} else if (!unescape(label, back)) {
+				undecodable++;
+			} else {
+				if (sc == AZ_SCHEME_REVERSED) {
+					reverse_labels(back, rev);
+					strcpy(back, rev);
+				}
+				if (strcmp(back, domains[i]) == 0) {
+					decoded++;
+				} else {
+					undecodable++;
+				}
+				if (strchr(label, '-') == NULL) {
+					undecodable++;	/* could equal a hashed label */
+				}
+			}
+			/* One scheme per store: collisions within a scheme matter. */
+			if (sc == AZ_SCHEME_READABLE) {
+				p[np].label = strdup(label);
+				p[np].domain = domains[i];
+				np++;
+			} else {
+				char tagged[AZ_LABEL_BUFLEN + 2];
+				snprintf(tagged, sizeof(tagged), "R:%s", label);
+				p[np].label = strdup(tagged);
+				p[np].domain = domains[i];
+				np++;
+			}
+		}
+	}
+	qsort(p, np, sizeof(*p), pair_cmp);
+	size_t collisions = 0, dups = 0;
+	for (size_t i = 1; i < np; i++) {
+		if (strcmp(p[i].label, p[i - 1].label) == 0) {
+			if (strcmp(p[i].domain, p[i - 1].domain) != 0) {
+				if (collisions++ < 5) {
+					tap_diag("collision: '%s' and '%s' -> '%s'", p[i].domain,
+					         p[i - 1].domain, p[i].label);
+				}
+			} else {
+				dups++;
+			}
+		}
+	}
+	tap_is(collisions, 0, "%s: %zu labels, no two domains share one (%zu duplicate domains)",
+	       what, np, dups / 2);
+	tap_is(undecodable, 0, "%s: every readable/reversed label decodes back to its domain "
+	       "(%zu decoded, %zu hashed fallbacks)", what, decoded, fallbacks);
+	for (size_t i = 0; i < np; i++) {
+		free(p[i].label);
+	}
+	free(p);
+}
+
+static void test_collisions(void)
+{
+	/* Exhaustive: every valid host name over {a, b, -, .} up to 10 characters. */
+	static const char alpha[] = "ab-.";
+	size_t cap = 1 << 20, n = 0;
+	char **doms = malloc(cap * sizeof(*doms));
+	char cand[16], d[AZ_DOMAIN_BUFLEN];
+	for (int len = 1; len <= 10; len++) {
+		size_t total = 1;
+		for (int k = 0; k < len; k++) {
+			total *= 4;
+		}
+		for (size_t x = 0; x < total; x++) {
+			size_t v = x;
+			for (int k = 0; k < len; k++) {
+				cand[k] = alpha[v % 4];
+				v /= 4;
+			}
+			cand[len] = '\0';
+			if (az_domain_parse(cand, d, NULL) == AZ_EOK && strcmp(d, cand) == 0 &&
+			    n < cap) {
+				doms[n++] = strdup(d);
+			}
+		}
+	}
+	tap_ok(n > 100000, "exhaustive: %zu host names over {a, b, '-', '.'} up to 10 characters", n);
+	check_collisions(doms, n, "exhaustive");
+	for (size_t i = 0; i < n; i++) {
+		free(doms[i]);
+	}
+
+	/* Random: long names, IDNs, fallbacks. */
+	char buf[AZ_DOMAIN_BUFLEN + 64];
+	n = 0;
+	tap_diag("random domains from xorshift64* seed 0x%016llx",
+	         (unsigned long long)rng_state);
+	for (int i = 0; i < 200000; i++) {
+		random_domain(buf, AZ_DOMAIN_BUFLEN);
+		if (az_domain_parse(buf, d, NULL) == AZ_EOK) {
+			doms[n++] = strdup(d);
+		}
+	}
+	tap_ok(n > 190000, "random: %zu valid host names", n);
+	check_collisions(doms, n, "random");
+	for (size_t i = 0; i < n; i++) {
+		free(doms[i]);
+	}
+	free(doms);
+}
+
 static void test_records(void)
 {
 	az_val_t in[2] = {
@@ -505,6 +932,117 @@ static void test_remap(void)
 	az_store_close(ro);
 }
 
+static int read_config(const char *path, az_config_t *cfg)
+{
+	az_store_t *st;
+	az_reader_t *rd;
+	int ret = az_store_open(&st, path, AZ_OPEN_RDONLY);
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	ret = az_reader_begin(st, &rd);
+	if (ret == AZ_EOK) {
+		ret = az_reader_config(rd, cfg);
+		az_reader_end(rd);
+	}
+	az_store_close(st);
+	return ret;
+}
+
+/* Write a raw meta key behind the store's back. */
+static void put_meta(const char *path, const char *key, const void *val, size_t len)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	mdb_env_create(&env);
+	mdb_env_set_maxdbs(env, 4);
+	mdb_env_open(env, path, MDB_NOSUBDIR, 0640);
+	mdb_txn_begin(env, NULL, 0, &txn);
+	mdb_dbi_open(txn, "meta", 0, &meta);
+	MDB_val k = { strlen(key), (void *)key }, d = { len, (void *)val };
+	mdb_put(txn, meta, &k, &d, 0);
+	mdb_txn_commit(txn);
+	mdb_env_close(env);
+}
+
+static void test_config(void)
+{
+	char p1[300], p2[300], text[AZ_NAME_TXTLEN];
+	az_config_t cfg, got;
+	snprintf(p1, sizeof(p1), "%s/c1.mdb", dir);
+	snprintf(p2, sizeof(p2), "%s/c2.mdb", dir);
+
+	tap_is(az_store_create(p1, (gid_t)-1), AZ_EOK, "config: a store without settings");
+	tap_is(read_config(p1, &got), AZ_EOK, "config: read from a store without settings");
+	tap_ok(!got.has_zone && got.scheme == AZ_SCHEME_READABLE,
+	       "config: no zone, readable by default");
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.has_zone = true;
+	name("ACME.Example.NET", cfg.zone);
+	cfg.scheme = AZ_SCHEME_REVERSED;
+	tap_is(az_store_create_with(p2, (gid_t)-1, &cfg), AZ_EOK, "config: created with settings");
+	tap_is(read_config(p2, &got), AZ_EOK, "config: read back");
+	az_name_to_text(got.zone, text, sizeof(text));
+	tap_ok(got.has_zone && strcmp(text, "acme.example.net.") == 0 &&
+	       got.scheme == AZ_SCHEME_REVERSED, "config: zone %s, scheme %s", text,
+	       az_scheme_name(got.scheme));
+
+	az_store_t *st;
+	az_txn_t *t;
+	uint64_t before, id = 0;
+	az_store_open(&st, p1, 0);
+	before = az_store_last_txnid(st);
+	az_txn_begin(st, &t);
+	cfg.scheme = AZ_SCHEME_HASHED;
+	tap_is(az_txn_set_config(t, &cfg), AZ_EOK, "config: set in a transaction");
+	tap_ok(az_txn_get_config(t, &got) == AZ_EOK && got.scheme == AZ_SCHEME_HASHED,
+	       "config: the transaction sees its own change");
+	tap_ok(az_txn_commit(t, &id) == AZ_EOK && id == before + 1, "config: committed");
+	char buf[64];
+	tap_is(changes(st, before, buf), AZ_EOK, "config: the change log covers it");
+	tap_str(buf, "", "config: ... naming no name");
+	az_txn_begin(st, &t);
+	cfg.has_zone = false;
+	az_txn_set_config(t, &cfg);
+	az_txn_commit(t, NULL);
+	tap_ok(read_config(p1, &got) == AZ_EOK && !got.has_zone && got.scheme == AZ_SCHEME_HASHED,
+	       "config: the zone can be removed");
+	az_txn_begin(st, &t);
+	cfg.scheme = (az_scheme_t)7;
+	tap_is(az_txn_set_config(t, &cfg), AZ_EINVAL, "config: an unknown scheme is refused");
+	uint8_t lz[AZ_NAME_MAXLEN];
+	char big[300];
+	memset(big, 0, sizeof(big));
+	for (int i = 0; i < 4; i++) {
+		strcat(big, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
+	}
+	strcat(big, "x");		/* 4 * 56 + 2 + 1 = 227 octets */
+	name(big, lz);
+	cfg.scheme = AZ_SCHEME_READABLE;
+	cfg.has_zone = true;
+	memcpy(cfg.zone, lz, sizeof(lz));
+	tap_is(az_txn_set_config(t, &cfg), AZ_EINVAL, "config: a zone longer than %d octets is refused",
+	       AZ_ZONE_MAXLEN);
+	az_txn_abort(t);
+	az_store_close(st);
+
+	/* Bytes read back are validated. */
+	uint8_t nine = 9;
+	put_meta(p2, "scheme", &nine, 1);
+	tap_is(read_config(p2, &got), AZ_ECORRUPT, "config: an unknown scheme byte is corrupt");
+	put_meta(p2, "scheme", "\0\0", 2);
+	tap_is(read_config(p2, &got), AZ_ECORRUPT, "config: a scheme of two octets is corrupt");
+	put_meta(p2, "scheme", "\0", 1);
+	put_meta(p2, "zone", "\x04""acme\x03""net", 9);
+	tap_is(read_config(p2, &got), AZ_ECORRUPT, "config: a zone without its root label is corrupt");
+	put_meta(p2, "zone", "\x04""ACME\x03""net\0", 10);
+	tap_is(read_config(p2, &got), AZ_ECORRUPT, "config: an upper-case zone is corrupt");
+	put_meta(p2, "zone", "\x04""acme\x03""net\0", 10);
+	tap_ok(read_config(p2, &got) == AZ_EOK && got.has_zone, "config: a good zone reads again");
+}
+
 static void test_notify(void)
 {
 	char n[300];
@@ -542,10 +1080,14 @@ int main(void)
 	}
 	snprintf(db, sizeof(db), "%s/acmezone.mdb", dir);
 	test_names();
+	test_sha256();
+	test_labels();
+	test_collisions();
 	test_values();
 	test_records();
 	test_store();
 	test_remap();
+	test_config();
 	test_notify();
 	test_rmtree(dir);
 	return tap_done();

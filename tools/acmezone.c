@@ -9,33 +9,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "store.h"
+#include "cli.h"
 
-/* Exit statuses, as documented in acmezone(1). */
-enum {
-	RC_OK      = 0,
-	RC_STORE   = 1,		/* the store or the system failed */
-	RC_USAGE   = 2,		/* unknown command or option, wrong arguments */
-	RC_INPUT   = 3,		/* a name, value, duration or batch line is invalid */
-	RC_HELP    = -1,	/* internal: --help was asked for, print it, exit 0 */
-	RC_VERSION = -2,	/* internal: --version */
-};
-
-#define CLI_DEFAULT_EXPIRE	3600		/* seconds */
 #define CLI_DEFAULT_WAIT_MS	5000
 #define CLI_MAX_WAIT_MS		(3600 * 1000)
 #define CLI_DEFAULT_GROUP	"knot"
 #define CLI_DIR_MODE		0750
 #define CLI_LINE_MAX		4096		/* batch line, newline excluded */
 #define CLI_MAX_FIELDS		4		/* add NAME VALUE DURATION */
-#define CLI_MAX_POS		2		/* positional arguments, any command */
-#define CLI_QUOTE_IN		320		/* input octets shown in a message */
-#define CLI_QUOTE_MAX		(CLI_QUOTE_IN * 4 + 4)
+#define CLI_MAX_NAMES		2		/* named positional arguments */
 #define CLI_PROGRESS		100000		/* batch lines between progress notes */
 #define CLI_TIME_MAX		32
 
@@ -51,6 +40,12 @@ enum {
 	OPT_RAW     = 1 << 7,
 	OPT_JSON    = 1 << 8,
 	OPT_VERBOSE = 1 << 9,
+	OPT_ZONE    = 1 << 10,
+	OPT_SCHEME  = 1 << 11,
+	OPT_FORCE   = 1 << 12,
+	OPT_SERVER  = 1 << 13,
+	OPT_WAIT_AT = 1 << 14,		/* --wait SERVER (not --wait-timeout) */
+	OPT_PROPAGATION = 1 << 15,
 };
 
 /* Accepted before the command and after it. */
@@ -74,26 +69,26 @@ static const opt_t cli_opts[] = {
 	{ "raw",          0,   false, OPT_RAW },
 	{ "json",         0,   false, OPT_JSON },
 	{ "verbose",      'v', false, OPT_VERBOSE },
+	{ "zone",         0,   true,  OPT_ZONE },
+	{ "scheme",       0,   true,  OPT_SCHEME },
+	{ "force",        0,   false, OPT_FORCE },
+	{ "server",       0,   true,  OPT_SERVER },
+	{ "wait",         0,   true,  OPT_WAIT_AT },
+	{ "propagation-timeout", 0, true, OPT_PROPAGATION },
 };
 
-/* Everything the command line said. */
-typedef struct {
-	const char *cmd;		/* command name for messages, NULL before it */
-	unsigned long line;		/* batch line for messages, 0: none */
-	const char *db;			/* store path, resolved before a command runs */
-	int wait_ms;
-	bool no_wait, raw, json, verbose;
-	const char *group, *expire;
-	const char *pos[CLI_MAX_POS];
-	int npos;
-} cli_t;
+const unsigned cli_hook_opts = OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION;
+
+#define CMD_ANY		(-1)		/* max_pos: no limit */
 
 typedef struct {
 	const char *name;
 	int (*run)(cli_t *cli);
 	unsigned opts;			/* besides OPT_GLOBAL */
 	int min_pos, max_pos;
-	const char *pos_names[CLI_MAX_POS];
+	const char *pos_names[CLI_MAX_NAMES];
+	int verbatim;			/* > 0: arguments after this many
+					 * positional ones are not options */
 	const char *synopsis;		/* after "acmezone [OPTIONS] " */
 	const char *help;
 } cmd_t;
@@ -113,7 +108,7 @@ static void cli_vmsg(const cli_t *cli, const char *fmt, va_list ap)
 }
 
 /* The one line an error gets: "acmezone: CMD: [line N: ]what". */
-static void cli_err(const cli_t *cli, const char *fmt, ...)
+void cli_err(const cli_t *cli, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -124,7 +119,7 @@ static void cli_err(const cli_t *cli, const char *fmt, ...)
 }
 
 /* A usage error: the same line, pointing at the relevant --help. */
-static int cli_usage(const cli_t *cli, const char *fmt, ...)
+int cli_usage(const cli_t *cli, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -144,7 +139,7 @@ static int cli_usage(const cli_t *cli, const char *fmt, ...)
  * system call failed (the store leaves errno set for AZ_EIO).  Call it
  * right after the failure, before anything else can change errno.
  */
-static void cli_store_err(const cli_t *cli, int ret, const char *fmt, ...)
+void cli_store_err(const cli_t *cli, int ret, const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;
@@ -159,7 +154,7 @@ static void cli_store_err(const cli_t *cli, int ret, const char *fmt, ...)
 	}
 }
 
-static void cli_warn(const char *fmt, ...)
+void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -175,7 +170,7 @@ static void cli_warn(const char *fmt, ...)
  * and escape anything that is not printable ASCII, so that a hostile
  * argument or batch line cannot send escape sequences to a terminal.
  */
-static const char *quote(const char *in, char out[CLI_QUOTE_MAX])
+const char *quote(const char *in, char out[CLI_QUOTE_MAX])
 {
 	size_t o = 0;
 
@@ -269,7 +264,7 @@ static int check_name(const cli_t *cli, const char *text,
 	return RC_OK;
 }
 
-static int check_value(const cli_t *cli, const char *value)
+int check_value(const cli_t *cli, const char *value)
 {
 	char q[CLI_QUOTE_MAX];
 	const char *why = "invalid";
@@ -281,7 +276,7 @@ static int check_value(const cli_t *cli, const char *value)
 	return RC_OK;
 }
 
-static int check_duration(const cli_t *cli, const char *text, int64_t *secs)
+int check_duration(const cli_t *cli, const char *text, int64_t *secs)
 {
 	char q[CLI_QUOTE_MAX];
 
@@ -292,6 +287,9 @@ static int check_duration(const cli_t *cli, const char *text, int64_t *secs)
 	}
 	return RC_OK;
 }
+
+static int parse_zone(const cli_t *cli, const char *text, az_config_t *cfg);
+static int parse_scheme(const cli_t *cli, const char *text, az_scheme_t *scheme);
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
 static bool parse_wait(const char *s, int *ms)
@@ -364,7 +362,7 @@ static const opt_t *opt_find(const char *arg, const char **inline_arg)
  * Take the option at argv[*i] (advancing *i past its argument).  Options
  * outside 'allowed' are usage errors, as are unknown ones.
  */
-static int opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
+int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 {
 	char q[CLI_QUOTE_MAX];
 	const char *arg = argv[*i], *val = NULL;
@@ -419,6 +417,32 @@ static int opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 	case OPT_VERBOSE:
 		cli->verbose = true;
 		break;
+	case OPT_ZONE:
+		cli->zone = val;
+		break;
+	case OPT_SCHEME:
+		cli->scheme = val;
+		break;
+	case OPT_FORCE:
+		cli->force = true;
+		break;
+	case OPT_SERVER:
+		cli->server = val;
+		break;
+	case OPT_WAIT_AT:
+		if (cli->nwait == CLI_MAX_WAIT) {
+			return cli_usage(cli, "at most %d servers for --wait", CLI_MAX_WAIT);
+		}
+		cli->wait[cli->nwait++] = val;
+		break;
+	case OPT_PROPAGATION:
+		cli->propagation_given = true;
+		if (!parse_wait(val, &cli->propagation_ms)) {
+			cli_err(cli, "'%s' is not a valid propagation timeout (0 to "
+			        "3600 seconds, as in 60 or 0.5)", quote(val, q));
+			return RC_INPUT;
+		}
+		break;
 	}
 	return RC_OK;
 }
@@ -428,7 +452,7 @@ static int opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
  * value: base64url has '-' in its alphabet, and a hook that passes its
  * token as-is must not fail one time in 64.
  */
-static bool is_option(const char *arg)
+bool cli_is_option(const char *arg)
 {
 	const char *why;
 
@@ -447,7 +471,7 @@ static int parse_global(cli_t *cli, char **argv, int *i)
 		if (argv[*i][0] != '-') {
 			break;
 		}
-		int rc = opt_take(cli, OPT_GLOBAL | OPT_VERSION, argv, i);
+		int rc = cli_opt_take(cli, OPT_GLOBAL | OPT_VERSION, argv, i);
 		if (rc != RC_OK) {
 			return rc;
 		}
@@ -455,17 +479,23 @@ static int parse_global(cli_t *cli, char **argv, int *i)
 	return RC_OK;
 }
 
-/* Options and positional arguments after the command, in any order. */
+/*
+ * Options and positional arguments after the command, in any order; with
+ * cmd->verbatim, whatever follows that many positional arguments is
+ * positional too ("hook lego present -- ...": the client's own words).
+ */
 static int parse_cmd(cli_t *cli, const cmd_t *cmd, char **argv)
 {
 	char q[CLI_QUOTE_MAX];
 	bool opts_done = false;
 
 	for (int i = 0; argv[i] != NULL; i++) {
-		if (!opts_done && strcmp(argv[i], "--") == 0) {
+		if (cmd->verbatim > 0 && cli->npos >= cmd->verbatim) {
+			cli->pos[cli->npos++] = argv[i];
+		} else if (!opts_done && strcmp(argv[i], "--") == 0) {
 			opts_done = true;
-		} else if (!opts_done && is_option(argv[i])) {
-			int rc = opt_take(cli, OPT_GLOBAL | cmd->opts, argv, &i);
+		} else if (!opts_done && cli_is_option(argv[i])) {
+			int rc = cli_opt_take(cli, OPT_GLOBAL | cmd->opts, argv, &i);
 			if (rc != RC_OK) {
 				return rc;
 			}
@@ -477,7 +507,8 @@ static int parse_cmd(cli_t *cli, const cmd_t *cmd, char **argv)
 		}
 	}
 	if (cli->npos < cmd->min_pos) {
-		return cli_usage(cli, "missing %s", cmd->pos_names[cli->npos]);
+		return cli_usage(cli, "missing %s",
+		                 cmd->pos_names[cli->npos < CLI_MAX_NAMES ? cli->npos : 0]);
 	}
 	return RC_OK;
 }
@@ -674,6 +705,7 @@ static void init_describe(const char *path, bool owner)
 static int cmd_init(cli_t *cli)
 {
 	char *dir = NULL, *slash, *side = NULL;
+	az_config_t cfg = { .scheme = AZ_SCHEME_READABLE };
 	bool made_dir = false;
 	size_t side_size;
 	struct stat st;
@@ -681,6 +713,14 @@ static int cmd_init(cli_t *cli)
 	int rc, ret;
 
 	rc = init_group(cli, &gid);
+	if (rc == RC_OK && cli->zone != NULL) {
+		rc = parse_zone(cli, cli->zone, &cfg);
+	}
+	if (rc == RC_OK && cli->scheme != NULL) {
+		rc = cli->zone == NULL ?
+		     cli_usage(cli, "--scheme needs --zone") :
+		     parse_scheme(cli, cli->scheme, &cfg.scheme);
+	}
 	if (rc != RC_OK) {
 		return rc;
 	}
@@ -721,7 +761,7 @@ static int cmd_init(cli_t *cli)
 	}
 
 	errno = 0;
-	ret = az_store_create(cli->db, gid);
+	ret = az_store_create_with(cli->db, gid, cfg.has_zone ? &cfg : NULL);
 	if (ret != AZ_EOK) {
 		cli_store_err(cli, ret, "cannot create '%s'", cli->db);
 		rc = RC_STORE;
@@ -742,6 +782,11 @@ static int cmd_init(cli_t *cli)
 	snprintf(side, side_size, "%s-sync", cli->db);
 	init_describe(side, false);
 	putchar('\n');
+	if (cfg.has_zone) {
+		char zone[AZ_NAME_TXTLEN];
+		az_name_to_text(cfg.zone, zone, sizeof(zone));
+		printf("challenge zone %s, scheme %s\n", zone, az_scheme_name(cfg.scheme));
+	}
 	rc = RC_OK;
 out:
 	/* Nothing is left behind on failure: the store cleans up its files. */
@@ -753,45 +798,211 @@ out:
 	return rc;
 }
 
-/*** add, del, purge ***/
+/*** Settings and names: the challenge zone, the scheme, delegation names. ***/
 
-static int cmd_add(cli_t *cli)
+static int parse_zone(const cli_t *cli, const char *text, az_config_t *cfg)
 {
-	const char *value = cli->pos[1];
-	uint8_t name[AZ_NAME_MAXLEN];
-	int64_t ttl = CLI_DEFAULT_EXPIRE, now;
+	char q[CLI_QUOTE_MAX];
+	const char *why = "invalid";
+	size_t len = 0;
+
+	if (az_name_parse(text, cfg->zone, &len, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid zone (%s)", quote(text, q), why);
+		return RC_INPUT;
+	}
+	if (len > AZ_ZONE_MAXLEN) {
+		cli_err(cli, "'%s' is not a valid zone (longer than %d octets: "
+		        "no room for a label below it)", quote(text, q), AZ_ZONE_MAXLEN);
+		return RC_INPUT;
+	}
+	cfg->has_zone = true;
+	return RC_OK;
+}
+
+static int parse_scheme(const cli_t *cli, const char *text, az_scheme_t *scheme)
+{
+	char q[CLI_QUOTE_MAX];
+
+	if (az_scheme_parse(text, scheme) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a naming scheme (readable, reversed or "
+		        "hashed)", quote(text, q));
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+/* Read the settings of the store (read-only). */
+static int read_config(cli_t *cli, az_config_t *cfg)
+{
 	az_store_t *store = NULL;
-	az_txn_t *txn = NULL;
+	az_reader_t *rd = NULL;
 	int rc, ret;
 
-	rc = check_name(cli, cli->pos[0], name);
-	if (rc == RC_OK) {
-		rc = check_value(cli, value);
-	}
-	if (rc == RC_OK && cli->expire != NULL) {
-		rc = check_duration(cli, cli->expire, &ttl);
-	}
+	rc = open_store(cli, AZ_OPEN_RDONLY, &store);
 	if (rc != RC_OK) {
 		return rc;
 	}
+	ret = az_reader_begin(store, &rd);
+	if (ret == AZ_EOK) {
+		ret = az_reader_config(rd, cfg);
+		az_reader_end(rd);
+	}
+	if (ret != AZ_EOK) {
+		cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->db);
+		rc = RC_STORE;
+	}
+	az_store_close(store);
+	return rc;
+}
+
+int cli_config(cli_t *cli, az_config_t *cfg, bool need_zone)
+{
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->scheme = AZ_SCHEME_READABLE;
+	if (cli->zone != NULL) {
+		rc = parse_zone(cli, cli->zone, cfg);
+	} else {
+		rc = read_config(cli, cfg);
+	}
+	if (rc == RC_OK && cli->scheme != NULL) {
+		rc = parse_scheme(cli, cli->scheme, &cfg->scheme);
+	}
+	if (rc == RC_OK && need_zone && !cfg->has_zone) {
+		cli_err(cli, "'%s' has no challenge zone (set it with 'acmezone "
+		        "config --zone ZONE', or give --zone)", cli->db);
+		rc = RC_STORE;
+	}
+	return rc;
+}
+
+/* Is name (wire) the zone or below it? */
+static bool name_under(const uint8_t *name, const uint8_t *zone)
+{
+	size_t nlen = az_name_wire_len(name, AZ_NAME_MAXLEN);
+	size_t zlen = az_name_wire_len(zone, AZ_NAME_MAXLEN);
+	size_t pos = 0;
+
+	/* Compare at label boundaries only: "xacme.net" is not below "acme.net". */
+	while (pos < nlen && nlen - pos >= zlen) {
+		if (nlen - pos == zlen) {
+			return memcmp(name + pos, zone, zlen) == 0;
+		}
+		pos += 1 + (size_t)name[pos];
+	}
+	return false;
+}
+
+/*
+ * A name as add, del and list take it: a domain may have "*." in front,
+ * else it must be a valid owner name.  Checked before the store is opened,
+ * so that a bad name is an input error whatever state the store is in.
+ */
+static int check_name_syntax(const cli_t *cli, const char *text)
+{
+	uint8_t wire[AZ_NAME_MAXLEN];
+	char q[CLI_QUOTE_MAX];
+	const char *why = "invalid", *t = text;
+	size_t len = 0;
+
+	if (t[0] == '*' && t[1] == '.') {
+		t += 2;
+	}
+	if (az_name_parse(t, wire, &len, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid name (%s)", quote(text, q), why);
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+int cli_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
+              bool strict, uint8_t owner[AZ_NAME_MAXLEN], az_fallback_t *fallback)
+{
+	static const char prefix[] = "_acme-challenge.";
+	char q[CLI_QUOTE_MAX], zone[AZ_NAME_TXTLEN];
+	const char *why = "invalid", *t = text;
+	size_t len = 0;
+
+	if (fallback != NULL) {
+		*fallback = AZ_FALLBACK_NONE;
+	}
+	if (!cfg->has_zone) {
+		return check_name(cli, text, owner);
+	}
+	if (az_name_parse(text, owner, &len, &why) == AZ_EOK &&
+	    name_under(owner, cfg->zone)) {
+		return RC_OK;		/* already a name in the challenge zone */
+	}
+	if (strncasecmp(t, prefix, sizeof(prefix) - 1) == 0) {
+		t += sizeof(prefix) - 1;
+	} else if (strict) {
+		az_name_to_text(cfg->zone, zone, sizeof(zone));
+		cli_err(cli, "'%s' is neither in the challenge zone %s nor an "
+		        "_acme-challenge name (does its CNAME point elsewhere?)",
+		        quote(text, q), zone);
+		return RC_INPUT;
+	}
+	if (az_delegation(t, cfg->scheme, cfg->zone, owner, &len, fallback,
+	                  &why) != AZ_EOK) {
+		az_name_to_text(cfg->zone, zone, sizeof(zone));
+		cli_err(cli, "'%s' is neither a name in the challenge zone %s nor a "
+		        "domain (%s)", quote(text, q), zone, why);
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+int cli_write_ops(cli_t *cli, cli_op_t *ops, size_t n, int64_t expire)
+{
+	az_store_t *store = NULL;
+	az_txn_t *txn = NULL;
+	az_config_t cfg;
+	bool changed = false;
+	int64_t now;
+	int rc, ret;
 
 	rc = write_begin(cli, &store, &txn);
 	if (rc != RC_OK) {
 		goto out;
 	}
-	now = (int64_t)time(NULL);
-	ret = az_txn_add(txn, name, (const uint8_t *)value, strlen(value),
-	                 now + ttl, now);
+	/* Read in the write transaction: the names map by what is committed. */
+	ret = az_txn_get_config(txn, &cfg);
 	if (ret != AZ_EOK) {
-		rc = op_fail(cli, ret, "add", cli->pos[0]);
+		cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->db);
+		rc = RC_STORE;
 		goto out;
 	}
-	rc = write_commit(cli, &store, &txn, true);
-	if (rc == RC_OK && cli->verbose) {
-		char text[AZ_NAME_TXTLEN], when[CLI_TIME_MAX] = "?";
-		az_name_to_text(name, text, sizeof(text));
-		(void)fmt_time(now + ttl, when);
-		printf("added %s at %s, expires %s\n", value, text, when);
+	for (size_t i = 0; i < n; i++) {
+		rc = cli_owner(cli, &cfg, ops[i].name, ops[i].strict, ops[i].owner,
+		               &ops[i].fallback);
+		if (rc != RC_OK) {
+			goto out;
+		}
+	}
+	now = (int64_t)time(NULL);
+	for (size_t i = 0; i < n; i++) {
+		cli_op_t *op = &ops[i];
+		size_t len = op->value != NULL ? strlen(op->value) : 0;
+		if (op->add) {
+			op->expire = now + expire;
+			ret = az_txn_add(txn, op->owner, (const uint8_t *)op->value,
+			                 len, op->expire, now);
+			changed = true;
+		} else {
+			ret = az_txn_del(txn, op->owner, (const uint8_t *)op->value,
+			                 len, &op->removed);
+			changed = changed || op->removed > 0;
+		}
+		if (ret != AZ_EOK) {
+			rc = op_fail(cli, ret, op->add ? "add" : "delete", op->name);
+			goto out;
+		}
+	}
+	/* Deleting what is not there succeeds: cleanup hooks may run twice. */
+	rc = write_commit(cli, &store, &txn, changed);
+	if (rc == RC_OK) {
+		rc = cli_wait_served(cli, ops, n);
 	}
 out:
 	az_txn_abort(txn);
@@ -799,43 +1010,52 @@ out:
 	return rc;
 }
 
-static int cmd_del(cli_t *cli)
-{
-	const char *value = cli->npos > 1 ? cli->pos[1] : NULL;
-	uint8_t name[AZ_NAME_MAXLEN];
-	az_store_t *store = NULL;
-	az_txn_t *txn = NULL;
-	unsigned removed = 0;
-	int rc, ret;
+/*** add, del, purge ***/
 
-	rc = check_name(cli, cli->pos[0], name);
-	if (rc == RC_OK && value != NULL) {
-		rc = check_value(cli, value);
+static int cmd_add(cli_t *cli)
+{
+	cli_op_t op = { .name = cli->pos[0], .value = cli->pos[1], .add = true };
+	int64_t ttl = CLI_DEFAULT_EXPIRE;
+	int rc;
+
+	rc = check_name_syntax(cli, op.name);
+	if (rc == RC_OK) {
+		rc = check_value(cli, op.value);
+	}
+	if (rc == RC_OK && cli->expire != NULL) {
+		rc = check_duration(cli, cli->expire, &ttl);
 	}
 	if (rc != RC_OK) {
 		return rc;
 	}
+	rc = cli_write_ops(cli, &op, 1, ttl);
+	if (rc == RC_OK && cli->verbose) {
+		char text[AZ_NAME_TXTLEN], when[CLI_TIME_MAX] = "?";
+		az_name_to_text(op.owner, text, sizeof(text));
+		(void)fmt_time(op.expire, when);
+		printf("added %s at %s, expires %s\n", op.value, text, when);
+	}
+	return rc;
+}
 
-	rc = write_begin(cli, &store, &txn);
+static int cmd_del(cli_t *cli)
+{
+	cli_op_t op = { .name = cli->pos[0], .value = cli->npos > 1 ? cli->pos[1] : NULL };
+	int rc;
+
+	rc = check_name_syntax(cli, op.name);
+	if (rc == RC_OK && op.value != NULL) {
+		rc = check_value(cli, op.value);
+	}
 	if (rc != RC_OK) {
-		goto out;
+		return rc;
 	}
-	ret = az_txn_del(txn, name, (const uint8_t *)value,
-	                 value != NULL ? strlen(value) : 0, &removed);
-	if (ret != AZ_EOK) {
-		rc = op_fail(cli, ret, "delete", cli->pos[0]);
-		goto out;
-	}
-	/* Deleting what is not there succeeds: cleanup hooks may run twice. */
-	rc = write_commit(cli, &store, &txn, removed > 0);
+	rc = cli_write_ops(cli, &op, 1, 0);
 	if (rc == RC_OK && cli->verbose) {
 		char text[AZ_NAME_TXTLEN];
-		az_name_to_text(name, text, sizeof(text));
-		printf("removed %u value(s) at %s\n", removed, text);
+		az_name_to_text(op.owner, text, sizeof(text));
+		printf("removed %u value(s) at %s\n", op.removed, text);
 	}
-out:
-	az_txn_abort(txn);
-	az_store_close(store);
 	return rc;
 }
 
@@ -874,7 +1094,7 @@ typedef struct {
 	unsigned long shown;
 } list_t;
 
-static void json_string(const char *s, size_t len)
+void json_string(const char *s, size_t len)
 {
 	putchar('"');
 	for (size_t i = 0; i < len; i++) {
@@ -975,11 +1195,12 @@ static int cmd_list(cli_t *cli)
 	uint8_t name[AZ_NAME_MAXLEN];
 	az_store_t *store = NULL;
 	az_reader_t *rd = NULL;
+	az_config_t cfg;
 	az_rec_iter_t it;
 	int rc, ret;
 
 	if (cli->npos > 0) {
-		rc = check_name(cli, cli->pos[0], name);
+		rc = check_name_syntax(cli, cli->pos[0]);
 		if (rc != RC_OK) {
 			return rc;
 		}
@@ -997,6 +1218,16 @@ static int cmd_list(cli_t *cli)
 	}
 
 	if (cli->npos > 0) {
+		ret = az_reader_config(rd, &cfg);
+		if (ret != AZ_EOK) {
+			cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->db);
+			rc = RC_STORE;
+			goto out;
+		}
+		rc = cli_owner(cli, &cfg, cli->pos[0], false, name, NULL);
+		if (rc != RC_OK) {
+			goto out;
+		}
 		ret = az_reader_get(rd, name, &it);
 		if (ret == AZ_EOK) {
 			ret = list_record(name, &it, &ls);
@@ -1028,6 +1259,7 @@ out:
 typedef struct {
 	cli_t *cli;
 	az_txn_t *txn;
+	az_config_t cfg;		/* names map by the store's settings */
 	int64_t now, ttl;		/* ttl: for lines without a duration */
 	unsigned long ops, added, removed;
 } apply_t;
@@ -1117,7 +1349,7 @@ static int apply_line(apply_t *ap, char *line, size_t len)
 		return RC_INPUT;
 	}
 
-	rc = check_name(ap->cli, f[1], name);
+	rc = cli_owner(ap->cli, &ap->cfg, f[1], false, name, NULL);
 	if (rc == RC_OK && n > 2) {
 		rc = check_value(ap->cli, f[2]);
 	}
@@ -1171,6 +1403,11 @@ static int cmd_apply(cli_t *cli)
 	if (rc != RC_OK) {
 		goto out;
 	}
+	if (az_txn_get_config(ap.txn, &ap.cfg) != AZ_EOK) {
+		cli_err(cli, "cannot read the settings of '%s'", cli->db);
+		rc = RC_STORE;
+		goto out;
+	}
 	ap.now = (int64_t)time(NULL);
 
 	/* Streamed: each line goes into the one transaction as it is read. */
@@ -1217,50 +1454,267 @@ out:
 	return rc;
 }
 
+/*** config ***/
+
+static void config_show(const cli_t *cli, const az_config_t *cfg)
+{
+	char zone[AZ_NAME_TXTLEN];
+
+	if (cfg->has_zone) {
+		az_name_to_text(cfg->zone, zone, sizeof(zone));
+	}
+	if (cli->json) {
+		fputs("{\"zone\": ", stdout);
+		if (cfg->has_zone) {
+			json_string(zone, strlen(zone));
+		} else {
+			fputs("null", stdout);
+		}
+		printf(", \"scheme\": \"%s\"}\n", az_scheme_name(cfg->scheme));
+	} else if (cfg->has_zone) {
+		printf("zone %s\nscheme %s\n", zone, az_scheme_name(cfg->scheme));
+	} else {
+		printf("zone (none: names are written as given)\nscheme %s\n",
+		       az_scheme_name(cfg->scheme));
+	}
+}
+
+static int cmd_config(cli_t *cli)
+{
+	char old[AZ_NAME_TXTLEN];
+	az_store_t *store = NULL;
+	az_txn_t *txn = NULL;
+	az_config_t cur, want;
+	int rc, ret;
+
+	if (cli->zone == NULL && cli->scheme == NULL) {
+		rc = read_config(cli, &cur);
+		if (rc == RC_OK) {
+			config_show(cli, &cur);
+		}
+		return rc;
+	}
+	memset(&want, 0, sizeof(want));
+	if (cli->zone != NULL && (rc = parse_zone(cli, cli->zone, &want)) != RC_OK) {
+		return rc;
+	}
+	if (cli->scheme != NULL &&
+	    (rc = parse_scheme(cli, cli->scheme, &want.scheme)) != RC_OK) {
+		return rc;
+	}
+
+	rc = write_begin(cli, &store, &txn);
+	if (rc != RC_OK) {
+		goto out;
+	}
+	ret = az_txn_get_config(txn, &cur);
+	if (ret != AZ_EOK) {
+		cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->db);
+		rc = RC_STORE;
+		goto out;
+	}
+	if (cli->zone == NULL) {
+		want.has_zone = cur.has_zone;
+		memcpy(want.zone, cur.zone, sizeof(want.zone));
+	}
+	if (cli->scheme == NULL) {
+		want.scheme = cur.scheme;
+	}
+	/* Customers' CNAMEs point at the names of the current settings. */
+	if (cur.has_zone && !cli->force &&
+	    (az_name_wire_len(cur.zone, AZ_NAME_MAXLEN) !=
+	     az_name_wire_len(want.zone, AZ_NAME_MAXLEN) ||
+	     memcmp(cur.zone, want.zone, az_name_wire_len(cur.zone, AZ_NAME_MAXLEN)) != 0 ||
+	     cur.scheme != want.scheme)) {
+		az_name_to_text(cur.zone, old, sizeof(old));
+		rc = cli_usage(cli, "the challenge zone is %s with scheme %s; a change "
+		               "moves every delegation name, so every customer's CNAME "
+		               "must change too: add --force to do it", old,
+		               az_scheme_name(cur.scheme));
+		goto out;
+	}
+	ret = az_txn_set_config(txn, &want);
+	if (ret != AZ_EOK) {
+		cli_store_err(cli, ret, "cannot write the settings of '%s'", cli->db);
+		rc = RC_STORE;
+		goto out;
+	}
+	rc = write_commit(cli, &store, &txn, true);
+	if (rc == RC_OK && cli->verbose) {
+		config_show(cli, &want);
+	}
+out:
+	az_txn_abort(txn);
+	az_store_close(store);
+	return rc;
+}
+
+/*** cname ***/
+
+typedef struct {
+	char domain[AZ_DOMAIN_BUFLEN];
+	char owner[AZ_NAME_TXTLEN], target[AZ_NAME_TXTLEN];
+	az_fallback_t fallback;
+	bool dup;			/* same owner as an earlier domain */
+} cname_t;
+
+/* The record a customer adds for one domain; prints the error. */
+static int cname_of(const cli_t *cli, const az_config_t *cfg, const char *text,
+                    cname_t *c)
+{
+	uint8_t target[AZ_NAME_MAXLEN], owner[AZ_NAME_MAXLEN];
+	char q[CLI_QUOTE_MAX], otext[AZ_NAME_TXTLEN];
+	const char *why = "invalid";
+	size_t len;
+
+	if (az_domain_parse(text, c->domain, &why) != AZ_EOK ||
+	    az_delegation(c->domain, cfg->scheme, cfg->zone, target, &len,
+	                  &c->fallback, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid domain (%s)", quote(text, q), why);
+		return RC_INPUT;
+	}
+	snprintf(otext, sizeof(otext), "_acme-challenge.%s", c->domain);
+	if (az_name_parse(otext, owner, &len, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid domain (_acme-challenge.%s: %s)",
+		        quote(text, q), c->domain, why);
+		return RC_INPUT;
+	}
+	az_name_to_text(owner, c->owner, sizeof(c->owner));
+	az_name_to_text(target, c->target, sizeof(c->target));
+	return RC_OK;
+}
+
+static int cmd_cname(cli_t *cli)
+{
+	cname_t *c = NULL;
+	az_config_t cfg;
+	int rc, shown = 0;
+
+	rc = cli_config(cli, &cfg, true);
+	if (rc != RC_OK) {
+		return rc;
+	}
+	c = calloc((size_t)cli->npos, sizeof(*c));
+	if (c == NULL) {
+		cli_err(cli, "out of memory");
+		return RC_STORE;
+	}
+	/* All or nothing: output meant to be pasted into a zone is whole. */
+	for (int i = 0; i < cli->npos; i++) {
+		rc = cname_of(cli, &cfg, cli->pos[i], &c[i]);
+		if (rc != RC_OK) {
+			goto out;
+		}
+		for (int k = 0; k < i; k++) {
+			c[i].dup = c[i].dup || strcmp(c[k].owner, c[i].owner) == 0;
+		}
+	}
+	for (int i = 0; i < cli->npos; i++) {
+		if (c[i].dup) {
+			continue;	/* *.example.org after example.org */
+		}
+		if (cli->json) {
+			fputs(shown == 0 ? "[\n  {\"domain\": " : ",\n  {\"domain\": ", stdout);
+			json_string(c[i].domain, strlen(c[i].domain));
+			fputs(", \"owner\": ", stdout);
+			json_string(c[i].owner, strlen(c[i].owner));
+			fputs(", \"type\": \"CNAME\", \"target\": ", stdout);
+			json_string(c[i].target, strlen(c[i].target));
+			printf(", \"scheme\": \"%s\", \"hashed_because\": ",
+			       c[i].fallback == AZ_FALLBACK_NONE ?
+			       az_scheme_name(cfg.scheme) : "hashed");
+			if (c[i].fallback == AZ_FALLBACK_NONE) {
+				fputs("null}", stdout);
+			} else {
+				const char *why = az_label_fallback_str(c[i].fallback);
+				json_string(why, strlen(why));
+				putchar('}');
+			}
+		} else {
+			if (c[i].fallback != AZ_FALLBACK_NONE) {
+				printf("; %s: hashed label, not %s: %s\n", c[i].domain,
+				       az_scheme_name(cfg.scheme),
+				       az_label_fallback_str(c[i].fallback));
+			}
+			printf("%s\tIN\tCNAME\t%s\n", c[i].owner, c[i].target);
+		}
+		shown++;
+	}
+	if (cli->json) {
+		fputs(shown > 0 ? "\n]\n" : "[]\n", stdout);
+	}
+out:
+	free(c);
+	return rc;
+}
+
 /*** Commands, help, main. ***/
 
 static const cmd_t cli_cmds[] = {
-	{ "init", cmd_init, OPT_GROUP, 0, 0, { NULL },
-	  "init [--group NAME]",
+	{ "init", cmd_init, OPT_GROUP | OPT_ZONE | OPT_SCHEME, 0, 0, { NULL }, 0,
+	  "init [--group NAME] [--zone ZONE [--scheme SCHEME]]",
 	  "Create a new store: the data file (mode 0640) and its lock and sync\n"
 	  "files (mode 0660), owned by group NAME, else by group 'knot' if it\n"
 	  "exists, else by your own group.  The parent directory is created\n"
 	  "(mode 0750, same group) if it does not exist.  An existing file is\n"
 	  "never touched.\n"
 	  "\n"
-	  "  --group NAME   group (name or numeric id) that may read the store\n" },
-	{ "add", cmd_add, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE, 2, 2,
-	  { "NAME", "VALUE" },
-	  "add NAME VALUE [--expire DURATION] [--raw] [-v]",
+	  "  --group NAME     group (name or numeric id) that may read the store\n"
+	  "  --zone ZONE      the challenge zone: add, del and the hooks then take\n"
+	  "                   customer domains and write at their delegation names\n"
+	  "  --scheme SCHEME  how a domain becomes a label in ZONE: readable\n"
+	  "                   (default: a-b.example.org -> a--b-example-org),\n"
+	  "                   reversed (org-example-a--b) or hashed\n" },
+	{ "config", cmd_config, OPT_ZONE | OPT_SCHEME | OPT_FORCE | OPT_JSON | OPT_VERBOSE,
+	  0, 0, { NULL }, 0,
+	  "config [--zone ZONE] [--scheme SCHEME] [--force] [--json] [-v]",
+	  "Show the store's challenge zone and naming scheme, or set them.\n"
+	  "Changing a zone or scheme that is set moves every delegation name,\n"
+	  "so it needs --force.\n"
+	  "\n"
+	  "  --zone ZONE      set the challenge zone\n"
+	  "  --scheme SCHEME  set the scheme: readable, reversed or hashed\n"
+	  "  --force          change a zone or scheme that is already set\n"
+	  "  --json           show them as {\"zone\": ..., \"scheme\": ...}\n"
+	  "  -v, --verbose    show them after setting them\n" },
+	{ "add", cmd_add, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION,
+	  2, 2, { "NAME", "VALUE" }, 0,
+	  "add NAME VALUE [--expire DURATION] [--raw] [--wait SERVER]... [-v]",
 	  "Add VALUE as a TXT value of NAME, or refresh its expiry if it is\n"
-	  "already there.  NAME is usually _acme-challenge.<domain>; the final\n"
-	  "dot is optional and case does not matter.\n"
+	  "already there.  Without a challenge zone, NAME is the owner name\n"
+	  "(usually _acme-challenge.<domain>).  With one, NAME may be a customer\n"
+	  "domain, _acme-challenge.<domain> or *.<domain> (all written at the\n"
+	  "domain's delegation name), or a name in the zone (written as is).\n"
+	  "The final dot is optional and case does not matter.\n"
 	  "\n"
 	  "  --expire DURATION  stop serving it after DURATION (90s, 30m, 2h, 1d;\n"
 	  "                     default 1h)\n"
 	  "  --raw              accept any printable ASCII value of 1-255 octets,\n"
 	  "                     not only a 43-character ACME token\n"
+	  "  --wait SERVER      then ask this authoritative server (ADDR[@PORT],\n"
+	  "                     repeatable) until it serves the value\n"
+	  "  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
 	  "  -v, --verbose      say what was added\n" },
-	{ "del", cmd_del, OPT_RAW | OPT_VERBOSE, 1, 2, { "NAME", "VALUE" },
+	{ "del", cmd_del, OPT_RAW | OPT_VERBOSE, 1, 2, { "NAME", "VALUE" }, 0,
 	  "del NAME [VALUE] [--raw] [-v]",
-	  "Delete VALUE at NAME, or every value at NAME.  Deleting what is not\n"
-	  "there is not an error.\n"
+	  "Delete VALUE at NAME, or every value at NAME.  NAME as for add.\n"
+	  "Deleting what is not there is not an error.\n"
 	  "\n"
 	  "  --raw           VALUE need not be an ACME token\n"
 	  "  -v, --verbose   say how many values were removed\n" },
-	{ "list", cmd_list, OPT_JSON, 0, 1, { "NAME", NULL },
+	{ "list", cmd_list, OPT_JSON, 0, 1, { "NAME", NULL }, 0,
 	  "list [NAME] [--json]",
-	  "Show every value (or the values at NAME) with its expiry; expired\n"
-	  "values, which are no longer served, are marked.\n"
+	  "Show every value (or the values at NAME, named as for add) with its\n"
+	  "expiry; expired values, which are no longer served, are marked.\n"
 	  "\n"
 	  "  --json   one JSON array of {name, value, expires, expires_at, expired}\n" },
-	{ "purge", cmd_purge, OPT_VERBOSE, 0, 0, { NULL },
+	{ "purge", cmd_purge, OPT_VERBOSE, 0, 0, { NULL }, 0,
 	  "purge [-v]",
 	  "Remove every expired value.\n"
 	  "\n"
 	  "  -v, --verbose   say how many values were removed\n" },
 	{ "apply", cmd_apply, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE, 0, 1,
-	  { "FILE", NULL },
+	  { "FILE", NULL }, 0,
 	  "apply [FILE|-] [--expire DURATION] [--raw] [-v]",
 	  "Apply a batch of lines from FILE (default: standard input) in one\n"
 	  "transaction: all of them, or none if any line is invalid.\n"
@@ -1268,12 +1722,67 @@ static const cmd_t cli_cmds[] = {
 	  "  add NAME VALUE [DURATION]\n"
 	  "  del NAME [VALUE]\n"
 	  "\n"
-	  "Fields are separated by blanks; blank lines and lines starting with\n"
-	  "'#' are ignored; lines are at most 4096 bytes.\n"
+	  "NAME as for add.  Fields are separated by blanks; blank lines and\n"
+	  "lines starting with '#' are ignored; lines are at most 4096 bytes.\n"
 	  "\n"
 	  "  --expire DURATION  default for add lines without one (default 1h)\n"
 	  "  --raw              values need not be ACME tokens\n"
 	  "  -v, --verbose      report progress and counts\n" },
+	{ "cname", cmd_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME, 1, CMD_ANY,
+	  { "DOMAIN", NULL }, 0,
+	  "cname DOMAIN... [--json] [--zone ZONE] [--scheme SCHEME]",
+	  "Print the record each customer adds to their zone, once, so that the\n"
+	  "challenges for DOMAIN are answered from the challenge zone:\n"
+	  "\n"
+	  "  _acme-challenge.example.org.  IN  CNAME  example-org.acme.example.net.\n"
+	  "\n"
+	  "*.DOMAIN needs the same record as DOMAIN.  A label that would be\n"
+	  "longer than 63 octets (or a name longer than 255) is hashed instead,\n"
+	  "and a comment line says so.\n"
+	  "\n"
+	  "  --json           one JSON array of {domain, owner, type, target,\n"
+	  "                   scheme, hashed_because}\n"
+	  "  --zone ZONE      use this challenge zone, not the store's (the\n"
+	  "                   store is not read: readable unless --scheme)\n"
+	  "  --scheme SCHEME  use this scheme, not the store's\n" },
+	{ "check", cmd_check, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER, 1, CMD_ANY,
+	  { "DOMAIN", NULL }, 0,
+	  "check DOMAIN... [--server ADDR[@PORT]] [--json] [--zone ZONE] [--scheme SCHEME]",
+	  "Resolve _acme-challenge.DOMAIN the way a CA does and say, per domain,\n"
+	  "whether the CNAME is in place and points at the right name, and\n"
+	  "whether the challenge zone answers for that name.  Exit status 0 if\n"
+	  "every domain is ready, 4 if not.\n"
+	  "\n"
+	  "  --server ADDR[@PORT]  the recursive resolver to ask (default: the\n"
+	  "                        nameservers of /etc/resolv.conf)\n"
+	  "  --json                one JSON array of {domain, status, ...}\n"
+	  "  --zone ZONE           use this challenge zone, not the store's\n"
+	  "  --scheme SCHEME       use this scheme, not the store's\n" },
+	{ "hook", cmd_hook, OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION,
+	  1, CMD_ANY, { "CLIENT", NULL }, 1,
+	  "hook [OPTIONS] certbot|lego|dehydrated [ARGS...]",
+	  "Publish and remove challenges for an ACME client, speaking its hook\n"
+	  "protocol; see acmezone(1) and doc/acme-clients.md for each client:\n"
+	  "\n"
+	  "  certbot     --manual-auth-hook and --manual-cleanup-hook\n"
+	  "              'acmezone hook certbot' (the phase follows from the\n"
+	  "              environment; 'auth' or 'cleanup' may be given)\n"
+	  "  lego        EXEC_PATH=acmezone-lego: present|cleanup FQDN VALUE,\n"
+	  "              and with EXEC_MODE=RAW present|cleanup -- DOMAIN TOKEN KEYAUTH\n"
+	  "  dehydrated  HOOK=acmezone-dehydrated: deploy_challenge and\n"
+	  "              clean_challenge DOMAIN TOKEN VALUE [...] (HOOK_CHAIN too);\n"
+	  "              other handlers are ignored\n"
+	  "\n"
+	  "Options go before the client's name (certbot: after it too); the\n"
+	  "environment may give them instead: ACMEZONE_EXPIRE, ACMEZONE_WAIT\n"
+	  "(servers separated by blanks or commas), ACMEZONE_PROPAGATION_TIMEOUT.\n"
+	  "\n"
+	  "  --expire DURATION  lifetime of a value if cleanup never comes\n"
+	  "                     (default 1h)\n"
+	  "  --wait SERVER      ask this authoritative server (ADDR[@PORT],\n"
+	  "                     repeatable) until it serves the value\n"
+	  "  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
+	  "  -v, --verbose      say what was written\n" },
 };
 
 static void usage_main(FILE *out)
@@ -1299,7 +1808,8 @@ static void usage_main(FILE *out)
 	      "  --version              print the version\n"
 	      "\n"
 	      "Exit status: 0 success, 1 store or system error, 2 usage error,\n"
-	      "3 invalid input.  See acmezone(1).\n", AZ_ENV_DB, AZ_DEFAULT_DB);
+	      "3 invalid input, 4 check found a problem or --wait timed out.\n"
+	      "See acmezone(1).\n", AZ_ENV_DB, AZ_DEFAULT_DB);
 }
 
 static void usage_cmd(const cmd_t *cmd)
@@ -1311,7 +1821,8 @@ static void usage_cmd(const cmd_t *cmd)
 
 int main(int argc, char **argv)
 {
-	cli_t cli = { .wait_ms = CLI_DEFAULT_WAIT_MS };
+	cli_t cli = { .wait_ms = CLI_DEFAULT_WAIT_MS,
+	              .propagation_ms = CLI_DEFAULT_PROPAGATION * 1000 };
 	const cmd_t *cmd = NULL;
 	char q[CLI_QUOTE_MAX];
 	const char *env;
@@ -1319,6 +1830,12 @@ int main(int argc, char **argv)
 
 	if (argc < 1) {
 		return RC_USAGE;
+	}
+	/* Never more positional arguments than arguments. */
+	cli.pos = calloc((size_t)argc, sizeof(*cli.pos));
+	if (cli.pos == NULL) {
+		cli_err(&cli, "out of memory");
+		return RC_STORE;
 	}
 	rc = parse_global(&cli, argv, &i);
 	if (rc == RC_HELP) {
@@ -1330,10 +1847,11 @@ int main(int argc, char **argv)
 		rc = RC_OK;
 		goto out;
 	} else if (rc != RC_OK) {
-		return rc;
+		goto out;
 	}
 	if (argv[i] == NULL) {
-		return cli_usage(&cli, "missing command");
+		rc = cli_usage(&cli, "missing command");
+		goto out;
 	}
 	for (size_t c = 0; c < sizeof(cli_cmds) / sizeof(cli_cmds[0]); c++) {
 		if (strcmp(argv[i], cli_cmds[c].name) == 0) {
@@ -1341,7 +1859,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (cmd == NULL) {
-		return cli_usage(&cli, "'%s' is not a command", quote(argv[i], q));
+		rc = cli_usage(&cli, "'%s' is not a command", quote(argv[i], q));
+		goto out;
 	}
 
 	cli.cmd = cmd->name;
@@ -1351,7 +1870,7 @@ int main(int argc, char **argv)
 		rc = RC_OK;
 		goto out;
 	} else if (rc != RC_OK) {
-		return rc;
+		goto out;
 	}
 	if (cli.db == NULL) {
 		env = getenv(AZ_ENV_DB);
@@ -1365,5 +1884,6 @@ out:
 		cli_err(&cli, "cannot write the output (%s)", strerror(errno));
 		rc = RC_STORE;
 	}
+	free(cli.pos);
 	return rc;
 }

@@ -1,0 +1,124 @@
+/* sha256.c -- SHA-256 (FIPS 180-4) and the ACME DNS-01 value built on it. */
+
+#include <string.h>
+
+#include "store.h"
+
+/*
+ * A plain one-shot implementation of the algorithm as FIPS 180-4 section
+ * 6.2 describes it: no state object, because every input here (a domain
+ * name, a key authorisation) is small and at hand in full.  Speed does
+ * not matter; being obviously right does, so it follows the standard's
+ * notation (Ch, Maj, Sigma0/1, sigma0/1) and is checked against the
+ * standard's test vectors in tests/test_store.c.
+ */
+
+static const uint32_t K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t rotr(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+/* One 64-octet block into the hash value h (FIPS 180-4, 6.2.2). */
+static void sha256_block(uint32_t h[8], const uint8_t *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, hh;
+
+	for (int t = 0; t < 16; t++) {
+		w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
+		       (uint32_t)p[4 * t + 2] << 8 | (uint32_t)p[4 * t + 3];
+	}
+	for (int t = 16; t < 64; t++) {
+		uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+		uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+		w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+	}
+	a = h[0]; b = h[1]; c = h[2]; d = h[3];
+	e = h[4]; f = h[5]; g = h[6]; hh = h[7];
+	for (int t = 0; t < 64; t++) {
+		uint32_t S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+		uint32_t ch = (e & f) ^ (~e & g);
+		uint32_t t1 = hh + S1 + ch + K[t] + w[t];
+		uint32_t S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+		uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+		uint32_t t2 = S0 + maj;
+		hh = g; g = f; f = e; e = d + t1;
+		d = c; c = b; b = a; a = t1 + t2;
+	}
+	h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+	h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+void az_sha256(const void *data, size_t len, uint8_t out[AZ_SHA256_LEN])
+{
+	uint32_t h[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+	const uint8_t *p = data;
+	uint8_t last[128];
+	size_t full = len / 64 * 64, rest = len - full, pad;
+	uint64_t bits = (uint64_t)len * 8;
+
+	for (size_t i = 0; i < full; i += 64) {
+		sha256_block(h, p + i);
+	}
+	/* Padding (5.1.1): 0x80, zeros, the length in bits as u64 BE; one
+	 * block if the rest leaves room for 9 octets, else two. */
+	memset(last, 0, sizeof(last));
+	if (rest > 0) {
+		memcpy(last, p + full, rest);
+	}
+	last[rest] = 0x80;
+	pad = rest + 9 <= 64 ? 64 : 128;
+	for (int i = 0; i < 8; i++) {
+		last[pad - 1 - i] = (uint8_t)(bits >> (8 * i));
+	}
+	sha256_block(h, last);
+	if (pad == 128) {
+		sha256_block(h, last + 64);
+	}
+	for (int i = 0; i < 8; i++) {
+		out[4 * i] = (uint8_t)(h[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
+		out[4 * i + 3] = (uint8_t)h[i];
+	}
+}
+
+void az_acme_value(const char *keyauth, size_t len, char out[AZ_ACME_VALUE_LEN + 1])
+{
+	static const char b64url[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	uint8_t d[AZ_SHA256_LEN + 1];
+	size_t o = 0;
+
+	/* RFC 8555 8.4: base64url(SHA-256(key authorisation)), unpadded.
+	 * 32 octets are 10 groups of 3 and 2 left over: 43 characters. */
+	az_sha256(keyauth, len, d);
+	d[AZ_SHA256_LEN] = 0;
+	for (size_t i = 0; i < AZ_SHA256_LEN; i += 3) {
+		uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 |
+		             (i + 2 < AZ_SHA256_LEN ? d[i + 2] : 0);
+		out[o++] = b64url[(v >> 18) & 63];
+		out[o++] = b64url[(v >> 12) & 63];
+		out[o++] = b64url[(v >> 6) & 63];
+		if (i + 2 < AZ_SHA256_LEN) {
+			out[o++] = b64url[v & 63];
+		}
+	}
+	out[o] = '\0';
+}

@@ -1,0 +1,473 @@
+#!/bin/bash
+# acme.sh -- end to end: certbot, lego and dehydrated get certificates from pebble through 'acmezone hook', with knotd and unbound on loopback.
+#
+#   knotd   serves the customer zone example.test (with the _acme-challenge
+#           CNAMEs that 'acmezone cname' prints) and the challenge zone
+#           challenges.test through mod-acmezone;
+#   unbound is the CA's recursive resolver: stub zones to knotd, so the
+#           CNAMEs are followed as Let's Encrypt's resolvers follow them;
+#   pebble  is the CA, validating for real (PEBBLE_VA_ALWAYS_VALID unset).
+#
+# Each client gets one certificate for example.test, *.example.test and
+# www.example.test; afterwards no challenge value is left in the store.
+
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/knotd-lib.sh"
+
+UNBOUND=${UNBOUND:-/usr/sbin/unbound}
+PEBBLE=${PEBBLE:-pebble}
+CLIENT_TIMEOUT=240		# seconds any one client run may take
+START_S=15			# seconds unbound or pebble may take to come up
+
+knotd_require
+[ -x "$UNBOUND" ] || skip_all "unbound not found at '$UNBOUND' (Debian: unbound)"
+for prog in "$PEBBLE" certbot lego dehydrated openssl curl timeout; do
+	command -v "$prog" >/dev/null 2>&1 ||
+		skip_all "'$prog' not found (Debian: pebble certbot lego dehydrated openssl curl)"
+done
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/azacme.XXXXXX") || bail "mktemp failed"
+UB_PID=
+PB_PID=
+
+# stop_pid PID NAME: TERM, wait a bounded time, KILL; only our own PIDs.
+stop_pid() {
+	local pid=$1 limit
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	limit=$(( $(kd_now_ms) + 5000 ))
+	while kill -0 "$pid" 2>/dev/null && [ "$(kd_now_ms)" -lt "$limit" ]; do
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		diag "$2 (PID $pid) ignored TERM; sending KILL"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	local rc=$?
+	stop_pid "$PB_PID" pebble
+	stop_pid "$UB_PID" unbound
+	PB_PID=
+	UB_PID=
+	(exit "$rc")
+	knotd_cleanup
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# The test CA must be the only one the clients trust; this machine may
+# preset bundles for Python, curl and OpenSSL.
+unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR
+unset ACMEZONE_WAIT ACMEZONE_EXPIRE ACMEZONE_PROPAGATION_TIMEOUT
+unset PEBBLE_VA_ALWAYS_VALID
+unset CERTBOT_DOMAIN CERTBOT_VALIDATION CERTBOT_AUTH_OUTPUT
+
+CZ=challenges.test
+D=example.test
+AZ="$top_builddir/acmezone"
+# TTL 1 for the answers: lego solves one authorisation after the other at
+# one name, and unbound must not serve the previous one's value from its
+# cache (in production: EXEC_SEQUENCE_INTERVAL above the module's ttl).
+KD_TTL=1
+knotd_setup "$dir" "$CZ"
+
+# tok SEED: a deterministic 43-character ACME-style value.
+tok() {
+	printf '%s' "$1" | sha256sum | cut -c1-43
+}
+
+# out_tail FILE: the last lines of a client's output, as TAP comments.
+out_tail() {
+	diag "--- last lines of $1"
+	tail -n "${2:-25}" "$1" 2>/dev/null | while IFS= read -r line; do
+		diag "$line"
+	done
+}
+
+# sans CERT: the certificate's DNS names, sorted, on one line.
+sans() {
+	openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null |
+		tr ',' '\n' | sed -n 's/^ *DNS://p' | LC_ALL=C sort | tr '\n' ' '
+}
+
+WANT_SANS="*.$D $D www.$D "
+
+# store_empty: no value at all left in the store.
+store_empty() {
+	[ -z "$(az list)" ]
+}
+
+# r NAME TYPE: ask unbound, the CA's resolver (short answers).
+r() {
+	"$KDIG" @127.0.0.1 -p "$UB_PORT" +timeout=2 +retry=1 +short "$2" "$1"
+}
+
+# elapsed SINCE_MS: seconds since, with one decimal.
+elapsed() {
+	local ms=$(( $(kd_now_ms) - $1 ))
+	printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+########################################################################
+# The store, knotd with both zones.
+
+out=$(az init --zone "$CZ")
+ok $? "acmezone init --zone $CZ"
+
+cat >"$dir/$D.zone" <<EOF
+\$ORIGIN $D.
+\$TTL 5
+@	SOA	ns.invalid. hostmaster.invalid. 1 3600 600 86400 1
+@	NS	ns.invalid.
+@	A	127.0.0.1
+www	A	127.0.0.1
+; acme.sh --challenge-alias alias.$D: a CNAME to _acme-challenge.alias.$D
+_acme-challenge.ca	CNAME	_acme-challenge.alias.$D.
+; acme.sh --domain-alias shared.$CZ
+_acme-challenge.da	CNAME	shared.$CZ.
+; for check: a wrong target, and a zone that does not answer
+_acme-challenge.wrong	CNAME	wrong.elsewhere.test.
+_acme-challenge.lame	CNAME	lame-example-test.lame.test.
+; the records 'acmezone cname' prints, pasted as they are:
+EOF
+az cname "$D" "*.$D" "www.$D" "alias.$D" "sh.$D" >>"$dir/$D.zone"
+ok $? "acmezone cname output goes into the customer zone"
+diag "$(grep -c CNAME "$dir/$D.zone") CNAMEs in $D"
+knotd_add_zone "$D." "$dir/$D.zone"
+knotd_start
+diag "knotd on 127.0.0.1@$KD_PORT serves $CZ (mod-acmezone, ttl $KD_TTL) and $D"
+
+########################################################################
+# unbound, recursive, knows only our zones.
+
+UB_PORT=$("$top_builddir/tests/freeport") || bail "no free port"
+cat >"$dir/unbound.conf" <<EOF
+server:
+    interface: 127.0.0.1
+    port: $UB_PORT
+    do-ip6: no
+    username: ""
+    chroot: ""
+    directory: "$dir"
+    pidfile: ""
+    logfile: "$dir/unbound.log"
+    use-syslog: no
+    verbosity: 1
+    num-threads: 1
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    module-config: "iterator"
+    use-caps-for-id: yes
+    domain-insecure: "test."
+    # 'test.' is one of unbound's built-in local zones.  With '.' refused
+    # (off the Internet), 'nodefault' would leave test. under the refusal;
+    # 'transparent' lets the stub zones below answer.
+    local-zone: "test." transparent
+    local-zone: "." refuse
+    # The test reuses names quickly; negative answers must not linger.
+    cache-max-negative-ttl: 1
+remote-control:
+    control-enable: no
+stub-zone:
+    name: "$D."
+    stub-addr: 127.0.0.1@$KD_PORT
+stub-zone:
+    name: "$CZ."
+    stub-addr: 127.0.0.1@$KD_PORT
+stub-zone:
+    # knotd does not serve it: REFUSED, so unbound says SERVFAIL.
+    name: "lame.test."
+    stub-addr: 127.0.0.1@$KD_PORT
+EOF
+"$UNBOUND" -d -c "$dir/unbound.conf" >"$dir/unbound.out" 2>&1 &
+UB_PID=$!
+ub_ready() {
+	kill -0 "$UB_PID" 2>/dev/null || return 1
+	[ "$(r "$D" SOA 2>/dev/null | awk '{ print $1 }')" = ns.invalid. ]
+}
+if ! poll_until "$START_S" ub_ready; then
+	out_tail "$dir/unbound.out"
+	out_tail "$dir/unbound.log"
+	bail "unbound did not come up on 127.0.0.1@$UB_PORT"
+fi
+ok 0 "unbound on 127.0.0.1@$UB_PORT resolves $D through knotd"
+
+########################################################################
+# pebble, with a throw-away CA for its HTTPS listener.
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$dir/ca.key" -out "$dir/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
+	>"$dir/openssl.out" 2>&1 &&
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$dir/pebble.key" -out "$dir/pebble.csr" -subj /CN=127.0.0.1 \
+	>>"$dir/openssl.out" 2>&1 &&
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf" &&
+openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+	-CAcreateserial -out "$dir/pebble.pem" -days 2 -extfile "$dir/ext.cnf" \
+	>>"$dir/openssl.out" 2>&1
+ok $? "a throw-away CA and a certificate for 127.0.0.1"
+
+PB_PORT=$("$top_builddir/tests/freeport") || bail "no free port"
+PB_MPORT=$("$top_builddir/tests/freeport") || bail "no free port"
+PB_HPORT=$("$top_builddir/tests/freeport") || bail "no free port"
+PB_TPORT=$("$top_builddir/tests/freeport") || bail "no free port"
+cat >"$dir/pebble.json" <<EOF
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:$PB_PORT",
+    "managementListenAddress": "127.0.0.1:$PB_MPORT",
+    "certificate": "$dir/pebble.pem",
+    "privateKey": "$dir/pebble.key",
+    "httpPort": $PB_HPORT,
+    "tlsPort": $PB_TPORT,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false
+  }
+}
+EOF
+DIRURL="https://127.0.0.1:$PB_PORT/dir"
+PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0 \
+	"$PEBBLE" -config "$dir/pebble.json" -dnsserver "127.0.0.1:$UB_PORT" \
+	>"$dir/pebble.out" 2>&1 &
+PB_PID=$!
+pb_ready() {
+	kill -0 "$PB_PID" 2>/dev/null &&
+		curl -sf --max-time 2 --cacert "$dir/ca.pem" "$DIRURL" >/dev/null 2>&1
+}
+if ! poll_until "$START_S" pb_ready; then
+	out_tail "$dir/pebble.out"
+	bail "pebble did not come up at $DIRURL"
+fi
+ok 0 "pebble at $DIRURL, validating through unbound"
+
+########################################################################
+# check: what a support desk sees.
+
+out=$(az check "$D" "*.$D" "www.$D" --server "127.0.0.1@$UB_PORT")
+is "$?" 0 "check of the customer's domains: exit 0"
+is "$(printf '%s\n' "$out" | awk '{ print $1, $2 }' | tr '\n' ' ')" \
+	"$D: ok: $D: ok: www.$D: ok: " "check: ok for each (the wildcard at its parent)"
+like "$(printf '%s\n' "$out" | head -n 1)" \
+	"^$D: ok: _acme-challenge\\.$D\\. CNAME example-test\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\)\$" \
+	"check: the verdict says what is in place"
+
+out=$(az check "nocname.$D" --server "127.0.0.1@$UB_PORT")
+is "$?" 4 "check of a domain without the CNAME: exit 4"
+like "$out" "^nocname\\.$D: missing: _acme-challenge\\.nocname\\.$D\\. has no CNAME \\(NXDOMAIN\\); the customer adds: _acme-challenge\\.nocname\\.$D\\. IN CNAME nocname-example-test\\.$CZ\\.\$" \
+	"check: missing, with the record to add"
+out=$(az check "wrong.$D" --server "127.0.0.1@$UB_PORT")
+like "$out" "^wrong\\.$D: wrong: _acme-challenge\\.wrong\\.$D\\. is a CNAME to wrong\\.elsewhere\\.test\\., not to wrong-example-test\\.$CZ\\.\$" \
+	"check: a wrong target"
+out=$(az check "lame.$D" --zone lame.test --server "127.0.0.1@$UB_PORT")
+is "$?" 4 "check with a challenge zone that does not answer: exit 4"
+like "$out" "^lame\\.$D: no-answer: _acme-challenge\\.lame\\.$D\\. CNAME lame-example-test\\.lame\\.test\\. is in place, but the challenge zone does not answer for it \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
+	"check: the CNAME is right but the challenge zone is silent"
+out=$(az check "$D" "nocname.$D" --json --server "127.0.0.1@$UB_PORT")
+printf '%s\n' "$out" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert [o["status"] for o in a] == ["ok", "missing"], a
+assert a[0]["cname"] == a[0]["expected"] and a[0]["zone_answers"] is True, a
+assert a[1]["cname"] is None and a[1]["zone_answers"] is True, a
+'
+ok $? "check --json: parses, statuses and fields"
+NOPORT=$("$top_builddir/tests/freeport")
+out=$(az check "$D" --server "127.0.0.1@$NOPORT" 2>&1)
+is "$?" 4 "check against a resolver that does not answer: exit 4"
+like "$out" "^$D: error: cannot resolve _acme-challenge\\.$D\\. \\(no reply" "... saying so"
+
+########################################################################
+# --wait: ask the authoritative server until it serves the value.
+
+W=$(tok wait)
+t0=$(kd_now_ms)
+az add "wait.$D" "$W" --wait "127.0.0.1@$KD_PORT" --propagation-timeout 10 -v >"$dir/wait.out"
+ok $? "add --wait at the authoritative knotd"
+like "$(cat "$dir/wait.out")" "^127\\.0\\.0\\.1@$KD_PORT serves $W at wait-example-test\\.$CZ\\.\$" \
+	"... which serves it ($(elapsed "$t0") s, read-your-writes made it immediate)"
+az del "wait.$D" "$W"
+
+# 40 values do not fit a UDP answer: the client retries over TCP.
+for i in $(seq 1 39); do
+	printf 'add big.%s %s\n' "$D" "$(tok "big-$i")"
+done | az apply
+B40=$(tok big-40)
+az add "big.$D" "$B40" --wait "127.0.0.1@$KD_PORT" --propagation-timeout 10 -v >"$dir/wait.out"
+ok $? "add --wait where the answer is truncated over UDP"
+like "$(cat "$dir/wait.out")" "serves $B40 at big-example-test\\.$CZ\\. \\(over TCP\\)\$" "... found among 40 values over TCP"
+if [ "$KD_IPV6" = yes ]; then
+	az add "big.$D" "$B40" --wait "::1@$KD_PORT" --propagation-timeout 10
+	ok $? "add --wait over IPv6 (::1@$KD_PORT)"
+else
+	ok 0 "# SKIP no IPv6 loopback"
+fi
+az del "big.$D"
+
+########################################################################
+# acme.sh: dns_acmezone.sh, sourced and called as acme.sh does.
+
+A1=$(tok acme-sh-1)
+A2=$(tok acme-sh-2)
+A3=$(tok acme-sh-3)
+A4=$(tok acme-sh-4)
+(
+	. "$top_srcdir/tools/dns_acmezone.sh"
+	ACMEZONE_BIN="$AZ"
+	ACMEZONE_DB="$KD_DB"
+	ACMEZONE_WAIT="127.0.0.1@$KD_PORT"
+	# acme.sh --issue -d sh.example.test -d '*.sh.example.test'
+	dns_acmezone_add "_acme-challenge.sh.$D" "$A1" &&
+	dns_acmezone_add "_acme-challenge.sh.$D" "$A4" &&
+	# --challenge-alias alias.example.test
+	dns_acmezone_add "_acme-challenge.alias.$D" "$A2" &&
+	# --domain-alias shared.challenges.test
+	dns_acmezone_add "shared.$CZ" "$A3"
+)
+ok $? "dns_acmezone_add: plain, wildcard, --challenge-alias and --domain-alias forms"
+is "$(r "_acme-challenge.sh.$D" TXT | grep -v "\\.$" | LC_ALL=C sort | tr '\n' ' ')" \
+	"$(printf '"%s"\n' "$A1" "$A4" | LC_ALL=C sort | tr '\n' ' ')" \
+	"the CA's resolver sees both values at _acme-challenge.sh.$D"
+is "$(r "_acme-challenge.ca.$D" TXT | tr '\n' ' ')" \
+	"_acme-challenge.alias.$D. alias-example-test.$CZ. \"$A2\" " \
+	"--challenge-alias: followed through two CNAMEs"
+is "$(r "_acme-challenge.da.$D" TXT | tr '\n' ' ')" "shared.$CZ. \"$A3\" " \
+	"--domain-alias: the value at the name in the zone"
+(
+	. "$top_srcdir/tools/dns_acmezone.sh"
+	ACMEZONE_BIN="$AZ"
+	ACMEZONE_DB="$KD_DB"
+	dns_acmezone_rm "_acme-challenge.sh.$D" "$A1"
+)
+is "$(az list "sh.$D" | awk '{ print $2 }')" "$A4" "dns_acmezone_rm removes exactly its value"
+(
+	. "$top_srcdir/tools/dns_acmezone.sh"
+	ACMEZONE_BIN="$AZ"
+	ACMEZONE_DB="$KD_DB"
+	dns_acmezone_rm "_acme-challenge.sh.$D" "$A4" &&
+	dns_acmezone_rm "_acme-challenge.alias.$D" "$A2" &&
+	dns_acmezone_rm "shared.$CZ" "$A3"
+)
+ok $? "dns_acmezone_rm of the rest"
+store_empty
+ok $? "nothing left in the store"
+
+########################################################################
+# certbot (manual plugin).
+
+export ACMEZONE_DB="$KD_DB"
+certbot_run() {
+	local name=$1 log=$2
+	shift 2
+	REQUESTS_CA_BUNDLE="$dir/ca.pem" timeout -k 5 "$CLIENT_TIMEOUT" \
+		certbot certonly --non-interactive --agree-tos \
+		--register-unsafely-without-email --server "$DIRURL" \
+		--config-dir "$dir/certbot/conf" --work-dir "$dir/certbot/work" \
+		--logs-dir "$dir/certbot/logs" --cert-name "$name" \
+		--manual --preferred-challenges dns \
+		--manual-auth-hook "$AZ hook certbot" \
+		--manual-cleanup-hook "$AZ hook certbot" \
+		"$@" >"$log" 2>&1
+}
+
+t0=$(kd_now_ms)
+certbot_run cb "$dir/certbot.out" -d "$D" -d "*.$D" -d "www.$D"
+rc=$?
+is "$rc" 0 "certbot: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
+[ "$rc" -eq 0 ] || out_tail "$dir/certbot.out" 40
+is "$(sans "$dir/certbot/conf/live/cb/cert.pem")" "$WANT_SANS" "certbot: the certificate names exactly the three"
+like "$(openssl x509 -in "$dir/certbot/conf/live/cb/cert.pem" -noout -issuer 2>&1)" "Pebble" \
+	"certbot: issued by pebble"
+like "$(cat "$dir/certbot.out")" "acmezone: published [A-Za-z0-9_-]{43} at example-test\\.$CZ\\." \
+	"certbot: the auth hook's output names the delegation name"
+store_empty
+ok $? "certbot: no challenge value left in the store"
+
+# A customer without the CNAME: the CA fails, certbot says why, cleanup runs.
+t0=$(kd_now_ms)
+certbot_run bad "$dir/certbot-bad.out" -d "nocname.$D"
+rc=$?
+[ "$rc" -ne 0 ]
+ok $? "certbot for a domain without the CNAME fails (exit $rc, $(elapsed "$t0") s)"
+like "$(cat "$dir/certbot-bad.out")" "_acme-challenge\\.nocname\\.$D" \
+	"certbot: the CA's error names the name it looked up"
+grep -E 'Detail|NXDOMAIN|No TXT' "$dir/certbot-bad.out" | head -n 3 | while IFS= read -r line; do
+	diag "certbot says: $line"
+done
+store_empty
+ok $? "certbot: the failed order's value is cleaned up too"
+
+########################################################################
+# lego (exec provider through the acmezone-lego wrapper).
+
+lego_run() {
+	local path=$1 log=$2
+	shift 2
+	env "$@" EXEC_PATH="$top_builddir/tools/acmezone-lego" ACMEZONE="$AZ" \
+		EXEC_SEQUENCE_INTERVAL=2 EXEC_POLLING_INTERVAL=1 EXEC_PROPAGATION_TIMEOUT=20 \
+		LEGO_CA_CERTIFICATES="$dir/ca.pem" \
+		timeout -k 5 "$CLIENT_TIMEOUT" \
+		lego --server "$DIRURL" --email "admin@$D" --accept-tos --path "$path" \
+		--dns exec --dns.resolvers "127.0.0.1:$UB_PORT" --dns.disable-cp \
+		-d "$D" -d "*.$D" -d "www.$D" run >"$log" 2>&1
+}
+
+t0=$(kd_now_ms)
+lego_run "$dir/lego" "$dir/lego.out"
+rc=$?
+is "$rc" 0 "lego: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
+[ "$rc" -eq 0 ] || out_tail "$dir/lego.out" 40
+is "$(sans "$dir/lego/certificates/$D.crt")" "$WANT_SANS" "lego: the certificate names exactly the three"
+like "$(cat "$dir/lego.out")" "Found CNAME entry for \"_acme-challenge\\.$D\\.\": \"example-test\\.$CZ\\.\"" \
+	"lego followed the CNAME itself (the hook got a name in the zone)"
+store_empty
+ok $? "lego: no challenge value left in the store"
+
+t0=$(kd_now_ms)
+lego_run "$dir/lego-raw" "$dir/lego-raw.out" EXEC_MODE=RAW
+rc=$?
+is "$rc" 0 "lego EXEC_MODE=RAW: the hook computes the values ($(elapsed "$t0") s)"
+[ "$rc" -eq 0 ] || out_tail "$dir/lego-raw.out" 40
+is "$(sans "$dir/lego-raw/certificates/$D.crt")" "$WANT_SANS" "lego RAW: the certificate names exactly the three"
+store_empty
+ok $? "lego RAW: no challenge value left in the store"
+
+########################################################################
+# dehydrated (HOOK through the acmezone-dehydrated wrapper, HOOK_CHAIN).
+
+mkdir -p "$dir/dh"
+cat >"$dir/dh/config" <<EOF
+CA="$DIRURL"
+CHALLENGETYPE="dns-01"
+HOOK="$top_builddir/tools/acmezone-dehydrated"
+HOOK_CHAIN="yes"
+BASEDIR="$dir/dh"
+CURL_OPTS="--cacert $dir/ca.pem"
+EOF
+t0=$(kd_now_ms)
+ACMEZONE="$AZ" timeout -k 5 "$CLIENT_TIMEOUT" \
+	dehydrated --config "$dir/dh/config" --register --accept-terms >"$dir/dehydrated.out" 2>&1 &&
+ACMEZONE="$AZ" timeout -k 5 "$CLIENT_TIMEOUT" \
+	dehydrated --config "$dir/dh/config" --cron -d "$D" -d "*.$D" -d "www.$D" \
+	>>"$dir/dehydrated.out" 2>&1
+rc=$?
+is "$rc" 0 "dehydrated: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
+[ "$rc" -eq 0 ] || out_tail "$dir/dehydrated.out" 40
+is "$(sans "$dir/dh/certs/$D/cert.pem")" "$WANT_SANS" "dehydrated: the certificate names exactly the three"
+store_empty
+ok $? "dehydrated: no challenge value left in the store"
+
+########################################################################
+# Everything stops cleanly.
+
+stop_pid "$PB_PID" pebble
+PB_PID=
+stop_pid "$UB_PID" unbound
+UB_PID=
+knotd_stop
+ok $? "knotc stop: knotd exits with status 0"
+
+done_testing

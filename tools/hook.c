@@ -1,0 +1,314 @@
+/* hook.c -- 'acmezone hook CLIENT': the hook protocols of certbot, lego and dehydrated. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define HOOK_PREFIX		"_acme-challenge."
+#define HOOK_KEYAUTH_MAX	1024	/* token '.' thumbprint: about 87 */
+#define HOOK_MARK		"acmezone: published "	/* certbot auth output */
+
+typedef struct {
+	cli_t *cli;
+	const char **args;	/* the client's words after its name */
+	int nargs;
+	int64_t expire;
+	const char *phase;	/* certbot: "auth", "cleanup" or NULL */
+} hook_t;
+
+/* "_acme-challenge.<domain>" for a domain as a client passes it. */
+static char *challenge_name(const char *domain)
+{
+	size_t n;
+	char *s;
+
+	if (domain[0] == '*' && domain[1] == '.') {
+		domain += 2;	/* the wildcard's challenge is at its parent */
+	}
+	n = sizeof(HOOK_PREFIX) + strlen(domain);
+	s = malloc(n);
+	if (s != NULL) {
+		snprintf(s, n, "%s%s", HOOK_PREFIX, domain);
+	}
+	return s;
+}
+
+/* Write ops (one transaction), report with -v; names freed by the caller. */
+static int hook_write(hook_t *h, cli_op_t *ops, size_t n)
+{
+	char text[AZ_NAME_TXTLEN];
+	int rc;
+
+	rc = cli_write_ops(h->cli, ops, n, h->expire);
+	for (size_t i = 0; rc == RC_OK && h->cli->verbose && i < n; i++) {
+		az_name_to_text(ops[i].owner, text, sizeof(text));
+		if (ops[i].add) {
+			printf("added %s at %s%s\n", ops[i].value, text,
+			       ops[i].fallback != AZ_FALLBACK_NONE ? " (hashed label)" : "");
+		} else {
+			printf("removed %u value(s) at %s\n", ops[i].removed, text);
+		}
+	}
+	return rc;
+}
+
+/* Before the store is opened: every name was allocated, every value is valid. */
+static int check_ops(hook_t *h, cli_op_t *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].name == NULL) {
+			cli_err(h->cli, "out of memory");
+			return RC_STORE;
+		}
+		if (ops[i].value != NULL && check_value(h->cli, ops[i].value) != RC_OK) {
+			return RC_INPUT;
+		}
+	}
+	return RC_OK;
+}
+
+/*** certbot ***/
+
+/*
+ * certbot runs the same kind of command for both phases and tells them
+ * apart by the environment: CERTBOT_AUTH_OUTPUT (the auth hook's standard
+ * output) is set only for cleanup.  But certbot keeps it in its own
+ * environment afterwards, so a later auth call in the same run (certbot
+ * renew with several certificates) still sees the previous one's.  The
+ * auth phase therefore prints its value after HOOK_MARK; cleanup is when
+ * CERTBOT_AUTH_OUTPUT is set and either names this very value or does
+ * not come from this hook at all.
+ */
+static bool certbot_is_cleanup(const char *value)
+{
+	const char *out = getenv("CERTBOT_AUTH_OUTPUT");
+
+	if (out == NULL) {
+		return false;
+	}
+	return strstr(out, value) != NULL || strstr(out, HOOK_MARK) == NULL;
+}
+
+/* certbot passes no words: options and a phase may follow "certbot". */
+static int certbot_args(hook_t *h)
+{
+	char q[CLI_QUOTE_MAX];
+	int rc;
+
+	for (int i = 0; i < h->nargs; i++) {
+		if (cli_is_option(h->args[i])) {
+			rc = cli_opt_take(h->cli, cli_hook_opts, (char **)h->args, &i);
+			if (rc != RC_OK) {
+				return rc;
+			}
+		} else if (h->phase == NULL && (strcmp(h->args[i], "auth") == 0 ||
+		                                strcmp(h->args[i], "cleanup") == 0)) {
+			h->phase = h->args[i];
+		} else {
+			return cli_usage(h->cli, "unexpected argument '%s' for certbot "
+			                 "(auth or cleanup, or none)", quote(h->args[i], q));
+		}
+	}
+	return RC_OK;
+}
+
+static int hook_certbot(hook_t *h)
+{
+	const char *domain = getenv("CERTBOT_DOMAIN");
+	const char *value = getenv("CERTBOT_VALIDATION");
+	char text[AZ_NAME_TXTLEN];
+	cli_op_t op;
+	int rc;
+
+	if (domain == NULL || domain[0] == '\0' || value == NULL || value[0] == '\0') {
+		return cli_usage(h->cli, "CERTBOT_DOMAIN and CERTBOT_VALIDATION are not "
+		                 "set: certbot runs this as --manual-auth-hook and "
+		                 "--manual-cleanup-hook");
+	}
+	memset(&op, 0, sizeof(op));
+	op.name = challenge_name(domain);
+	op.value = value;
+	op.add = h->phase != NULL ? strcmp(h->phase, "auth") == 0 :
+	                            !certbot_is_cleanup(value);
+	rc = check_ops(h, &op, 1);
+	if (rc == RC_OK) {
+		rc = hook_write(h, &op, 1);
+	}
+	if (rc == RC_OK && op.add) {
+		az_name_to_text(op.owner, text, sizeof(text));
+		printf(HOOK_MARK "%s at %s\n", value, text);
+	}
+	free((char *)op.name);
+	return rc;
+}
+
+/*** lego ***/
+
+static int hook_lego(hook_t *h)
+{
+	const char **a = h->args;
+	char value[AZ_ACME_VALUE_LEN + 1], q[CLI_QUOTE_MAX];
+	cli_op_t op;
+	bool present;
+	int rc;
+
+	memset(&op, 0, sizeof(op));
+	if (h->nargs < 1 || (strcmp(a[0], "present") != 0 && strcmp(a[0], "cleanup") != 0)) {
+		return cli_usage(h->cli, "lego: expected 'present' or 'cleanup', got '%s'",
+		                 h->nargs < 1 ? "" : quote(a[0], q));
+	}
+	present = strcmp(a[0], "present") == 0;
+	if (h->nargs == 5 && strcmp(a[1], "--") == 0) {
+		/* EXEC_MODE=RAW: -- DOMAIN TOKEN KEYAUTH; the value is ours to make. */
+		size_t len = strlen(a[4]);
+		if (len == 0 || len > HOOK_KEYAUTH_MAX ||
+		    az_value_check(a[4], len, true, NULL) != AZ_EOK) {
+			cli_err(h->cli, "'%s' is not a key authorisation", quote(a[4], q));
+			return RC_INPUT;
+		}
+		az_acme_value(a[4], len, value);
+		op.name = challenge_name(a[2]);
+		op.value = value;
+	} else if (h->nargs == 3) {
+		/* FQDN VALUE: _acme-challenge.<domain>., or where its CNAME
+		 * points if lego followed it, which must be in our zone. */
+		op.name = strdup(a[1]);
+		op.value = a[2];
+		op.strict = true;
+	} else {
+		return cli_usage(h->cli, "lego: expected '%s FQDN VALUE' or '%s -- DOMAIN "
+		                 "TOKEN KEYAUTH'", a[0], a[0]);
+	}
+	op.add = present;
+	rc = check_ops(h, &op, 1);
+	if (rc == RC_OK) {
+		rc = hook_write(h, &op, 1);
+	}
+	free((char *)op.name);
+	return rc;
+}
+
+/*** dehydrated ***/
+
+static int hook_dehydrated(hook_t *h)
+{
+	const char **a = h->args;
+	cli_op_t *ops = NULL;
+	size_t n;
+	bool add;
+	int rc;
+
+	if (h->nargs < 1) {
+		return RC_OK;
+	}
+	add = strcmp(a[0], "deploy_challenge") == 0;
+	if (!add && strcmp(a[0], "clean_challenge") != 0) {
+		/* dehydrated calls every handler, some new or unknown on
+		 * purpose, and wants them ignored with success. */
+		return RC_OK;
+	}
+	if (h->nargs < 4 || (h->nargs - 1) % 3 != 0) {
+		return cli_usage(h->cli, "dehydrated: expected '%s DOMAIN TOKEN VALUE "
+		                 "[DOMAIN TOKEN VALUE]...'", a[0]);
+	}
+	/* HOOK_CHAIN=yes gives every challenge in one call: one transaction. */
+	n = (size_t)(h->nargs - 1) / 3;
+	ops = calloc(n, sizeof(*ops));
+	if (ops == NULL) {
+		cli_err(h->cli, "out of memory");
+		return RC_STORE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ops[i].name = challenge_name(a[1 + 3 * i]);
+		ops[i].value = a[3 + 3 * i];
+		ops[i].add = add;
+	}
+	rc = check_ops(h, ops, n);
+	if (rc == RC_OK) {
+		rc = hook_write(h, ops, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free((char *)ops[i].name);
+	}
+	free(ops);
+	return rc;
+}
+
+/*** The command. ***/
+
+/*
+ * Options from the environment, for clients that run one program without
+ * arguments of our choosing (lego's EXEC_PATH, dehydrated's HOOK).  The
+ * command line wins.
+ */
+static int hook_env(cli_t *cli, char **wait_copy)
+{
+	const char *env;
+
+	env = getenv("ACMEZONE_EXPIRE");
+	if (cli->expire == NULL && env != NULL && env[0] != '\0') {
+		cli->expire = env;
+	}
+	env = getenv("ACMEZONE_PROPAGATION_TIMEOUT");
+	if (!cli->propagation_given && env != NULL && env[0] != '\0') {
+		char *argv[] = { "--propagation-timeout", (char *)env, NULL };
+		int i = 0;
+		int rc = cli_opt_take(cli, cli_hook_opts, argv, &i);
+		if (rc != RC_OK) {
+			return rc;
+		}
+	}
+	env = getenv("ACMEZONE_WAIT");
+	if (cli->nwait == 0 && env != NULL && env[0] != '\0') {
+		*wait_copy = strdup(env);
+		if (*wait_copy == NULL) {
+			cli_err(cli, "out of memory");
+			return RC_STORE;
+		}
+		for (char *save = NULL, *tok = strtok_r(*wait_copy, " \t,", &save);
+		     tok != NULL; tok = strtok_r(NULL, " \t,", &save)) {
+			if (cli->nwait == CLI_MAX_WAIT) {
+				cli_err(cli, "ACMEZONE_WAIT: more than %d servers", CLI_MAX_WAIT);
+				return RC_INPUT;
+			}
+			cli->wait[cli->nwait++] = tok;
+		}
+	}
+	return RC_OK;
+}
+
+int cmd_hook(cli_t *cli)
+{
+	hook_t h = { .cli = cli, .args = cli->pos + 1, .nargs = cli->npos - 1,
+	             .expire = CLI_DEFAULT_EXPIRE };
+	const char *client = cli->pos[0];
+	char *wait_copy = NULL, q[CLI_QUOTE_MAX];
+	int rc;
+
+	if (strcmp(client, "certbot") != 0 && strcmp(client, "lego") != 0 &&
+	    strcmp(client, "dehydrated") != 0) {
+		return cli_usage(cli, "'%s' is not a client this hook knows (certbot, "
+		                 "lego or dehydrated; acme.sh has dns_acmezone.sh)",
+		                 quote(client, q));
+	}
+	rc = strcmp(client, "certbot") == 0 ? certbot_args(&h) : RC_OK;
+	if (rc == RC_OK) {
+		rc = hook_env(cli, &wait_copy);
+	}
+	if (rc == RC_OK && cli->expire != NULL) {
+		rc = check_duration(cli, cli->expire, &h.expire);
+	}
+	if (rc == RC_OK) {
+		if (strcmp(client, "certbot") == 0) {
+			rc = hook_certbot(&h);
+		} else if (strcmp(client, "lego") == 0) {
+			rc = hook_lego(&h);
+		} else {
+			rc = hook_dehydrated(&h);
+		}
+	}
+	free(wait_copy);
+	return rc;
+}
