@@ -109,7 +109,10 @@ check N7 3 "add: 'exa mple\\.org' is not a valid name \\(label has a character o
 check N8 3 "add: 'a-\\.org' is not a valid name \\(label starts or ends with '-'\\)" az add a-.org "$V"
 check N9 3 "add: 'a_b\\.org' is not a valid name \\(label has a character other than" az add a_b.org "$V"
 check N10 3 "add: '\\\\x1b\\[31m\\.org' is not a valid name" az add $'\x1b[31m.org' "$V"
-skip_row N11 "no zone setting in schema 1 (see doc/bad-input.md)"
+DB2="$tmp/zoned/acmezone.mdb"
+"$AZ" --db "$DB2" init --zone acme.example.net >/dev/null || bail "init --zone failed"
+TARGET="$DB2" check N11 3 "add: 'ACME\\.example\\.net\\.' is the apex of the challenge zone" \
+	"$AZ" --db "$DB2" --no-wait add ACME.example.net. "$V"
 
 ### Values
 check V1 3 "add: '.{42}' is not a valid value \\(not an ACME DNS-01 value \\(43 characters" az add "$N" "${V:0:42}"

@@ -932,6 +932,12 @@ int cli_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
 	}
 	if (az_name_parse(text, owner, &len, &why) == AZ_EOK &&
 	    name_under(owner, cfg->zone)) {
+		if (len == az_name_wire_len(cfg->zone, AZ_NAME_MAXLEN)) {
+			/* The zone file has the apex: knotd never asks us. */
+			cli_err(cli, "'%s' is the apex of the challenge zone; tokens "
+			        "go at names below it", quote(text, q));
+			return RC_INPUT;
+		}
 		return RC_OK;		/* already a name in the challenge zone */
 	}
 	if (strncasecmp(t, prefix, sizeof(prefix) - 1) == 0) {
