@@ -175,7 +175,7 @@ kd_running() {
 # recycled PID is never taken for it (and never signalled).
 kd_alive() {
 	kd_running || return 1
-	tr '\0' ' ' <"/proc/$KD_PID/cmdline" 2>/dev/null | grep -qF -- "$KD_CONF"
+	tr '\0' ' ' 2>/dev/null <"/proc/$KD_PID/cmdline" | grep -qF -- "$KD_CONF"
 }
 
 # The last lines of the log, as TAP comments.

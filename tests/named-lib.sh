@@ -6,6 +6,7 @@
 #	named_require                   # skip_all unless named & co can run here
 #	dir=$(mktemp -d) && trap named_cleanup EXIT
 #	named_setup "$dir" [ZONE]       # DIR/named.conf, DIR/rndc.conf, $ND_PORT
+#	named_add_zone NAME FILE        # optional: another zone, from a zone file
 #	named_start                     # bail with the log tail if it does not come up
 #	az init; az add NAME VALUE; q NAME TXT; dq NAME TXT
 #	named_stop
@@ -38,6 +39,7 @@ ND_DB=
 ND_PID=
 ND_LOG=
 ND_IPV6=no
+ND_EXTRA_ZONES=		# more zone statements for the config (named_add_zone)
 ND_DRIVER="$top_builddir/.libs/dlz_acmezone.so"
 ND_CLI="$top_builddir/acmezone"
 ND_DNSLOAD="$top_builddir/tests/dnsload"
@@ -106,6 +108,7 @@ named_write_conf() {
 	dlz "acmezone" {
 		database "dlopen $ND_DRIVER zone=$ND_ZONE db=$ND_DB $ttl_opt ns=ns.invalid rname=hostmaster.invalid soa-ttl=5 minimum=5 ${ND_EXTRA:-}";
 	};
+	$ND_EXTRA_ZONES
 	EOF
 	mv "$ND_CONF.tmp" "$ND_CONF"
 }
@@ -142,6 +145,15 @@ named_setup() {
 	named_write_conf
 }
 
+# named_add_zone NAME FILE: serve another zone from FILE, an ordinary
+# primary zone beside the DLZ one (a customer zone with the CNAMEs);
+# before named_start.
+named_add_zone() {
+	ND_EXTRA_ZONES="$ND_EXTRA_ZONES
+zone \"$1\" { type primary; file \"$2\"; };"
+	named_write_conf
+}
+
 # Is $ND_PID running (and not a zombie)?
 nd_running() {
 	[ -n "$ND_PID" ] && [ -r "/proc/$ND_PID/stat" ] || return 1
@@ -154,7 +166,7 @@ nd_running() {
 # recycled PID is never taken for it (and never signalled).
 nd_alive() {
 	nd_running || return 1
-	tr '\0' ' ' <"/proc/$ND_PID/cmdline" 2>/dev/null | grep -qF -- "$ND_CONF"
+	tr '\0' ' ' 2>/dev/null <"/proc/$ND_PID/cmdline" | grep -qF -- "$ND_CONF"
 }
 
 named_log_tail() {
