@@ -894,13 +894,21 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 			continue;
 		}
 		*removed += dropped;
+		/*
+		 * key points into the page: a put of another size deletes the
+		 * node and moves the page's other nodes before it inserts the
+		 * key again, so it must come from a copy, or the record lands
+		 * under a neighbour's name.  (The values are copied into t->rec
+		 * by rec_build() before the put.)
+		 */
 		memcpy(name, key.mv_data, key.mv_size);
+		MDB_val own = { key.mv_size, name };
 		if (count == 0) {
 			ret = mdb_cursor_del(cur, 0);
 		} else {
-			size_t len = rec_build(t, &key, count);
+			size_t len = rec_build(t, &own, count);
 			MDB_val nd = { len, t->rec };
-			ret = mdb_cursor_put(cur, &key, &nd, MDB_CURRENT);
+			ret = mdb_cursor_put(cur, &own, &nd, MDB_CURRENT);
 		}
 		if (ret != MDB_SUCCESS) {
 			break;

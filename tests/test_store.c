@@ -1043,6 +1043,67 @@ static void test_config(void)
 	tap_ok(read_config(p2, &got) == AZ_EOK && got.has_zone, "config: a good zone reads again");
 }
 
+/* Each record must still be under its own name after a purge rewrote it. */
+struct purge_check {
+	int seen, bad;
+};
+
+static int purge_check_one(const uint8_t *n, az_rec_iter_t *rec, void *ctx)
+{
+	struct purge_check *pc = ctx;
+	char text[AZ_NAME_TXTLEN], want[64];
+	az_val_t v;
+	pc->seen++;
+	if (n == NULL || rec == NULL || !az_rec_iter_next(rec, &v)) {
+		pc->bad++;
+		return 0;
+	}
+	az_name_to_text(n, text, sizeof(text));
+	/* "pNNN.acme.test." holds "keep-pNNN" */
+	snprintf(want, sizeof(want), "keep-%.*s", (int)(strchr(text, '.') - text), text);
+	if (v.len != strlen(want) || memcmp(v.data, want, v.len) != 0) {
+		pc->bad++;
+	}
+	return 0;
+}
+
+static void test_purge_rewrite(void)
+{
+	char path[300], text[64], val[64];
+	snprintf(path, sizeof(path), "%s/purge.mdb", dir);
+	az_store_create(path, (gid_t)-1);
+	az_store_t *st;
+	az_txn_t *t;
+	uint8_t w[AZ_NAME_MAXLEN];
+	int64_t now = (int64_t)time(NULL);
+	az_store_open(&st, path, 0);
+	az_txn_begin(st, &t);
+	for (int i = 0; i < 300; i++) {
+		snprintf(text, sizeof(text), "p%03d.acme.test", i);
+		name(text, w);
+		snprintf(val, sizeof(val), "keep-p%03d", i);
+		az_txn_add(t, w, (const uint8_t *)val, strlen(val), now + 3600, now);
+		/* A longer expired value: the purge shrinks every record. */
+		az_txn_add(t, w, (const uint8_t *)"an expired value, longer than the kept one",
+		           42, now + 1, now);
+	}
+	az_txn_commit(t, NULL);
+	size_t purged = 0;
+	az_txn_begin(st, &t);
+	tap_is(az_txn_purge(t, now + 2, &purged), AZ_EOK, "purge rewrites 300 records in place");
+	az_txn_commit(t, NULL);
+	tap_is(purged, 300, "... dropping one value from each");
+	struct purge_check pc = { 0, 0 };
+	az_reader_t *rd;
+	az_reader_begin(st, &rd);
+	az_reader_foreach(rd, NULL, purge_check_one, &pc);
+	az_reader_end(rd);
+	tap_ok(pc.seen == 300 && pc.bad == 0,
+	       "every rewritten record is whole and under its own name (%d seen, %d bad)",
+	       pc.seen, pc.bad);
+	az_store_close(st);
+}
+
 static void test_notify(void)
 {
 	char n[300];
@@ -1088,6 +1149,7 @@ int main(void)
 	test_store();
 	test_remap();
 	test_config();
+	test_purge_rewrite();
 	test_notify();
 	test_rmtree(dir);
 	return tap_done();
