@@ -92,7 +92,7 @@ if [ "$(field "$t" wrong)" != 0 ]; then
 	sed 1d "$dir/torture.out" | while IFS= read -r line; do diag "$line"; done
 fi
 is "$(field "$t" write_errors)" 0 "every CLI run succeeded ($(field "$t" writes) writes)"
-[ "$(field "$t" writes)" -gt $((SECS * 10)) ] 2>/dev/null
+[ "$(field "$t" writes)" -gt $((SECS * 2)) ] 2>/dev/null  # a real write load, even on a loaded machine
 ok $? "the writers wrote ($(field "$t" writes) CLI runs)"
 [ "$(field "$t" checked)" -gt $((SECS * 500)) ] 2>/dev/null
 ok $? "the verifier checked enough answers ($(field "$t" checked))"
