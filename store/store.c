@@ -788,13 +788,18 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 			continue;
 		}
 		*removed += dropped;
+		/* key points into the leaf page that the put below rewrites:
+		 * once the page is dirty LMDB moves nodes within it, and a key
+		 * read from there would be another name's (the record would
+		 * land under it).  Copy it first; rec_build() copies the values. */
 		memcpy(name, key.mv_data, key.mv_size);
+		MDB_val own = { key.mv_size, name };
 		if (count == 0) {
 			ret = mdb_cursor_del(cur, 0);
 		} else {
-			size_t len = rec_build(t, &key, count);
+			size_t len = rec_build(t, &own, count);
 			MDB_val nd = { len, t->rec };
-			ret = mdb_cursor_put(cur, &key, &nd, MDB_CURRENT);
+			ret = mdb_cursor_put(cur, &own, &nd, MDB_CURRENT);
 		}
 		if (ret != MDB_SUCCESS) {
 			break;
