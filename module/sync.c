@@ -138,12 +138,15 @@ static void open_store(sync_src_t *src)
 			ret = AZ_ECORRUPT;	/* still the truncation reported */
 		}
 		if (ret == AZ_ECORRUPT) {
-			report_plain(src, ret, "is shorter than the data it holds (truncated?); "
-			       "answering from what was loaded before, if anything, until it is whole again");
+			report_plain(src, ret, "is shorter than the data it holds "
+			             "(truncated?); answering from what was loaded "
+			             "before, if anything, until it is whole again");
 		} else if (ret == AZ_ESCHEMA) {
-			report(src, ret, "is refused; answering from what was loaded before, if anything");
+			report(src, ret, "is refused; answering from what was "
+			       "loaded before, if anything");
 		} else {
-			report(src, ret, "cannot be opened, will retry; answering from what was loaded before, if anything");
+			report(src, ret, "cannot be opened, will retry; answering "
+			       "from what was loaded before, if anything");
 		}
 		return;
 	}
@@ -187,11 +190,13 @@ static bool store_fit(sync_src_t *src)
 	}
 	close_store(src);
 	if (ret == AZ_ECORRUPT) {
-		report_plain(src, ret, "is shorter than the data it holds (truncated?); "
-		       "answering from what was loaded before until it is whole again");
+		report_plain(src, ret, "is shorter than the data it holds "
+		             "(truncated?); answering from what was loaded before "
+		             "until it is whole again");
 	} else if (ret == AZ_ENOENT) {
 		errno = ENOENT;
-		report_plain(src, AZ_ENOENT, "lock file was removed, replaced or cut short; reopening");
+		report_plain(src, AZ_ENOENT, "lock file was removed, replaced "
+		             "or cut short; reopening");
 	} else {
 		report(src, ret, "cannot be checked, will retry");
 	}
@@ -337,8 +342,9 @@ static void do_sync(sync_src_t *src)
 		 * first process to open it again rebuilds the lock file. */
 		az_reader_end(rd);
 		close_store(src);
-		report_plain(src, AZ_ECORRUPT, "was rewritten in place with older data; reopening "
-		       "(restore by renaming a file over it, not by copying into it)");
+		report_plain(src, AZ_ECORRUPT, "was rewritten in place with older "
+		             "data; reopening (restore by renaming a file over it, "
+		             "not by copying into it)");
 		return;
 	}
 	if (id == src->applied_local && !src->need_full && src->table != NULL) {
@@ -436,7 +442,8 @@ static void *sync_main(void *arg)
 				close_store(src);
 				nt = NULL;
 				errno = err;
-				report(src, AZ_EPERM, "is no longer readable; serving the last loaded state until it is");
+				report(src, AZ_EPERM, "is no longer readable; serving "
+				       "the last loaded state until it is");
 			}
 			if (src->store != NULL && !store_fit(src)) {
 				nt = NULL;

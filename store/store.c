@@ -1242,15 +1242,22 @@ int az_store_check(az_store_t *st)
 		}
 		return AZ_ENOENT;	/* reopen, as for a replaced one */
 	}
+	/* The two meta pages first: reading them is reading the map. */
 	if (fstat(st->fd, &sb) != 0) {
 		return AZ_EIO;
 	}
-	/* The two meta pages, then every page the newest of them uses. */
 	if ((uint64_t)sb.st_size < 2 * (uint64_t)st->psize) {
 		return AZ_ECORRUPT;
 	}
+	/* Then every page the newest meta uses.  The meta before the size:
+	 * a writer grows the file before it writes the meta that needs the
+	 * growth, so a size taken after the meta covers it (the other way
+	 * round a commit in between looks like a truncation). */
 	if (mdb_env_info(st->env, &info) != MDB_SUCCESS) {
 		return AZ_ELMDB;
+	}
+	if (fstat(st->fd, &sb) != 0) {
+		return AZ_EIO;
 	}
 	if (((uint64_t)info.me_last_pgno + 1) * st->psize > (uint64_t)sb.st_size) {
 		return AZ_ECORRUPT;

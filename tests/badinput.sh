@@ -131,6 +131,9 @@ for d in D1:0 D2:-5m D3:5x D4:1.5h D5:3651d D6:99999999999999999999 D7: D8:5m5; 
 done
 check D9 3 "'1\\.2345' is not a valid wait timeout \\(0 to 3600 seconds" "$AZ" --db "$DB" --wait-timeout 1.2345 add "$N" "$V"
 
+check D10 3 "add: ACMEZONE_MAPSIZE='12X' is not a map size \\(64K to 1024G\\)" \
+	env ACMEZONE_MAPSIZE=12X "$AZ" --db "$DB" --no-wait add "$N" "$V"
+
 ### Commands and options
 check U1 2 "'frobnicate' is not a command" az frobnicate
 check U2 2 "add: unknown option '--bogus'" az add "$N" "$V" --bogus

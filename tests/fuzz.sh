@@ -88,7 +88,7 @@ for t in record name batch hook; do
 		[ -d "$d" ] && replay+=("$d"/*)
 	done
 	if [ ${#replay[@]} -gt 0 ]; then
-		"$bin" -runs=0 "${replay[@]}" >"$out/$t.replay" 2>&1
+		timeout -k 10 300 "$bin" -runs=0 "${replay[@]}" >"$out/$t.replay" 2>&1
 		rc=$?
 		if [ $rc -eq 0 ] && ! crashed "$out/$t.replay"; then
 			ok 0 "fuzz_$t: ${#replay[@]} seed and regression inputs replay cleanly"
@@ -99,7 +99,7 @@ for t in record name batch hook; do
 		fi
 	fi
 	mkdir -p "$out/corpus-$t"
-	"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+	timeout -k 10 $((SECS + 120)) "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
 		-artifact_prefix="$out/$t-" -print_final_stats=1 \
 		"$out/corpus-$t" "$src/tests/fuzz/corpus/$t" >"$out/$t.log" 2>&1
 	rc=$?

@@ -40,7 +40,8 @@ run() {
 		ok 1 "$desc (not built)"
 		return
 	fi
-	env "$@" "$out/$name" >"$out/$name.out" 2>&1
+	# Bounded: a hang (say, a deadlock) fails the test instead of the suite.
+	timeout -k 10 "${SAN_TIMEOUT:-600}" env "$@" "$out/$name" >"$out/$name.out" 2>&1
 	local rc=$?
 	local bad
 	bad=$(grep -cE '^not ok|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer' "$out/$name.out")

@@ -32,7 +32,7 @@
 typedef struct {
 	_Atomic uint64_t started[NAMES], acked[NAMES];
 	_Atomic uint64_t commits;
-	_Atomic int stop, failed;
+	_Atomic int stop, go;
 } shared_t;
 
 static shared_t *sh;
@@ -264,6 +264,19 @@ int main(void)
 	waitpid(pid, &status, 0);
 	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "create a store");
 
+	/* The writer is forked before any thread exists: a child of a
+	 * threaded process must not run library code (an allocator lock
+	 * held by another thread at the fork stays held in the child, and
+	 * ASan's allocator is not fork-safe).  It waits for 'go'. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		while (!atomic_load(&sh->go) && !atomic_load(&sh->stop)) {
+			usleep(1000);
+		}
+		_exit(writer());
+	}
+
 	static sync_client_t client = { log_cb, NULL, NULL };
 	tap_is(sync_attach(db, 50, &client, &src), AZ_EOK, "attach the sync thread");
 	/* The writer may only wait on us once our slot is claimed. */
@@ -276,11 +289,7 @@ int main(void)
 	for (uintptr_t i = 0; i < READERS; i++) {
 		pthread_create(&th[i], NULL, reader, (void *)i);
 	}
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		_exit(writer());
-	}
+	atomic_store(&sh->go, 1);
 	int64_t end = mono_ms() + ms;
 	while (mono_ms() < end) {
 		usleep(20000);

@@ -108,6 +108,10 @@ lto=$(field "$l" timeouts)
 ok $? "dnsload timeouts under 1% (${lto:-?} of ${sent:-?})"
 kd_alive && kd_soa_answered
 ok $? "knotd is alive and answering: no crash"
+# Concurrent commits must never look like a fault to the module.
+grep -F 'mod-acmezone' "$KD_LOG" | grep -E 'warning|error' >"$dir/warnings"
+is "$(wc -l <"$dir/warnings" | tr -d ' ')" 0 "the module logged no warning (no false fault under concurrent writers)"
+head -n 5 "$dir/warnings" | while IFS= read -r line; do diag "log: $line"; done
 sleep 1
 rss1=$(rss_kb)
 diag "knotd RSS at end: ${rss1:-?} kB (start ${rss0:-?} kB)"

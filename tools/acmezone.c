@@ -517,6 +517,7 @@ static int parse_cmd(cli_t *cli, const cmd_t *cmd, char **argv)
 
 static int open_store(cli_t *cli, unsigned flags, az_store_t **store)
 {
+	char q[CLI_QUOTE_MAX];
 	const char *why = NULL;
 	int ret, err;
 
@@ -530,6 +531,11 @@ static int open_store(cli_t *cli, unsigned flags, az_store_t **store)
 	if (ret == AZ_ENOENT) {
 		cli_err(cli, "no store at '%s' (create one with 'acmezone init')",
 		        cli->db);
+	} else if (ret == AZ_EINVAL && !(flags & AZ_OPEN_RDONLY) &&
+	           getenv(AZ_ENV_MAPSIZE) != NULL) {
+		cli_err(cli, "%s='%s' is not a map size (64K to 1024G)", AZ_ENV_MAPSIZE,
+		        quote(getenv(AZ_ENV_MAPSIZE), q));
+		return RC_INPUT;
 	} else if ((ret == AZ_EPERM || ret == AZ_EIO) && !(flags & AZ_OPEN_RDONLY) &&
 	           az_store_trust(cli->db, &why) != AZ_EOK && why != NULL) {
 		/* Say which of the trust rules the file breaks. */
