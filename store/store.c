@@ -248,7 +248,15 @@ static int store_open(az_store_t **out, const char *path, unsigned flags, bool c
 		ret = map_err(ret);
 		goto fail;
 	}
-	unsigned mflags = MDB_NOSUBDIR | MDB_NOTLS | (st->rdonly ? MDB_RDONLY : 0);
+	/*
+	 * Writers commit with MDB_NOMETASYNC: one fdatasync of the data pages
+	 * per commit instead of that plus a synchronous meta page write.  The
+	 * file stays consistent whatever happens (LMDB's ACI); only an OS
+	 * crash or power loss may undo the last committed transaction, which
+	 * readers have already served.  See "Durability" in doc/design.md.
+	 */
+	unsigned mflags = MDB_NOSUBDIR | MDB_NOTLS |
+	                  (st->rdonly ? MDB_RDONLY : MDB_NOMETASYNC);
 	ret = mdb_env_open(st->env, path, mflags, 0640);
 	if (ret != MDB_SUCCESS) {
 		ret = (ret == MDB_INVALID) ? AZ_ENOTINIT : map_err(ret);
