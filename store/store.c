@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -778,6 +779,26 @@ int az_reader_get(az_reader_t *rd, const uint8_t *name, az_rec_iter_t *it)
 	return az_rec_iter_init(it, data.mv_data, data.mv_size);
 }
 
+/*
+ * A walk of the whole file has mapped every page of it into this process.
+ * The reader keeps what it needs elsewhere (knotd's table), so let the
+ * pages go: they stay in the page cache, shared with every other process,
+ * but stop counting in this one's resident set.  [lo, hi) spans the keys
+ * and values the walk saw, which all point into LMDB's map (a read-only
+ * shared file mapping for readers; LMDB does not tell its address).
+ * Dropping pages of such a mapping loses nothing, and pointers into it
+ * stay valid: the kernel maps the pages again on the next access.
+ */
+static void release_map(az_store_t *st, uintptr_t lo, uintptr_t hi)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	if (!st->rdonly || lo >= hi || ps <= 0) {
+		return;
+	}
+	lo &= ~((uintptr_t)ps - 1);
+	(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
                       az_foreach_cb cb, void *ctx)
 {
@@ -794,7 +815,15 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 	if (after != NULL && name_key(after, &key) == AZ_EOK) {
 		op = MDB_SET_RANGE;
 	}
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
 	while ((ret = mdb_cursor_get(cur, &key, &data, op)) == MDB_SUCCESS) {
+		if (after == NULL) {
+			uintptr_t k = (uintptr_t)key.mv_data, d = (uintptr_t)data.mv_data;
+			lo = k < lo ? k : lo;
+			lo = d < lo ? d : lo;
+			hi = k + key.mv_size > hi ? k + key.mv_size : hi;
+			hi = d + data.mv_size > hi ? d + data.mv_size : hi;
+		}
 		if (op == MDB_SET_RANGE && after != NULL &&
 		    key.mv_size == az_name_wire_len(after, AZ_NAME_MAXLEN) &&
 		    memcmp(key.mv_data, after, key.mv_size) == 0) {
@@ -815,6 +844,9 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 		}
 	}
 	mdb_cursor_close(cur);
+	if (after == NULL) {
+		release_map(rd->st, lo, hi);
+	}
 	return ret == MDB_NOTFOUND ? AZ_EOK : map_err(ret);
 }
 
