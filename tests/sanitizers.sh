@@ -54,13 +54,13 @@ run() {
 
 asan="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 build store-asan "$asan" "$src/tests/test_store.c" $store $lmdb
-build table-asan "$asan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
-build sync-asan "$asan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+build table-asan "$asan" "$src/tests/test_table.c" "$src/module/table.c" "$src/module/arena.c" $store $urcu $lmdb -lpthread
+build sync-asan "$asan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 
 # The hook harness loads an ASan build of the module from $out/.libs.
 mkdir -p "$out/.libs"
 build .libs/acmezone.so "$asan -fPIC -shared -fvisibility=hidden $knot_c" \
-	"$src/module/acmezone.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb $knot_l
+	"$src/module/acmezone.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb $knot_l
 build hook-asan "$asan -rdynamic $knot_c" "$src/tests/test_hook.c" $store $knot_l $urcu $lmdb -ldl -lpthread
 
 san_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
@@ -71,8 +71,8 @@ run hook-asan "hook tests clean under ASan+UBSan" $san_env top_builddir="$out"
 
 if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe" - 2>/dev/null; then
 	tsan="-fsanitize=thread"
-	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
-	build sync-tsan "$tsan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" "$src/module/arena.c" $store $urcu $lmdb -lpthread
+	build sync-tsan "$tsan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 	run table-tsan "table tests (readers racing the writer) clean under TSan" TSAN_OPTIONS=halt_on_error=1
 	run sync-tsan "sync thread tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
 else
