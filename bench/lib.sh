@@ -272,8 +272,7 @@ kd_ctl() {
 kd_alive() {
 	local pid
 	pid=$(kd_pid "$1")
-	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+	[ -n "$pid" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null |
 		grep -qF -- "$B_WORK/$1/knot.conf"
 }
 
@@ -393,8 +392,7 @@ named_launch() {
 named_alive() {
 	local pid
 	pid=$(kd_pid "$1")
-	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+	[ -n "$pid" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null |
 		grep -qF -- "$B_WORK/$1/named.conf"
 }
 
