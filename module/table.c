@@ -13,6 +13,14 @@ char az_rcu_grace;
 
 #define MAX_ANCESTORS	127	/* a 255-octet name has at most 127 labels */
 #define MIN_BUCKETS	64
+/*
+ * A maximum makes liburcu pick its "mmap" bucket allocator: one array
+ * indexed directly (one virtual reservation of MAX_BUCKETS * 16 octets,
+ * filled as the table grows) instead of per-order tables that a lookup
+ * reaches through a bit scan.  2^24 buckets serve 32 million names at the
+ * load factor table_grow() keeps; beyond that chains just get longer.
+ */
+#define MAX_BUCKETS	((size_t)1 << 24)
 
 struct table {
 	struct cds_lfht *ht;
@@ -42,18 +50,29 @@ struct table {
 
 uint64_t table_hash(const uint8_t *p, size_t len)
 {
-	uint64_t h = 0x6a09e667f3bcc908ULL ^ (len * 0x9e3779b97f4a7c15ULL);
-	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = 0x6a09e667f3bcc908ULL ^ (len * k);
+	uint64_t w;
+	size_t n = len;
+	const uint8_t *q = p;
+	while (n >= 8) {
+		memcpy(&w, q, 8);
+		h = (h ^ w) * k;
 		h ^= h >> 29;
-		p += 8;
-		len -= 8;
+		q += 8;
+		n -= 8;
 	}
-	uint64_t w = 0;
-	memcpy(&w, p, len);
-	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	/* The tail: the last 8 octets again (overlapping, no partial load
+	 * and no call) when there are 8, else byte by byte. */
+	if (len >= 8) {
+		memcpy(&w, p + len - 8, 8);
+	} else {
+		w = 0;
+		for (size_t i = 0; i < n; i++) {
+			w |= (uint64_t)q[i] << (8 * i);
+		}
+	}
+	h = (h ^ w) * k;
 	/* Final avalanche so the low bits (the bucket index) mix well. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
@@ -79,7 +98,7 @@ static int match(struct cds_lfht_node *lf, const void *arg)
 static size_t pow2_at_least(size_t n)
 {
 	size_t p = MIN_BUCKETS;
-	while (p < n && p < ((size_t)1 << 40)) {
+	while (p < n && p < MAX_BUCKETS) {
 		p <<= 1;
 	}
 	return p;
@@ -113,7 +132,7 @@ table_t *table_new(size_t hint)
 	arena_init(&t->arena, hint);
 	/* No CDS_LFHT_AUTO_RESIZE: no resize worker that could outlive the
 	 * module; the single writer resizes by itself (table_grow). */
-	t->ht = cds_lfht_new(t->buckets, MIN_BUCKETS, 0, 0, NULL);
+	t->ht = cds_lfht_new(t->buckets, MIN_BUCKETS, MAX_BUCKETS, 0, NULL);
 	if (t->ht == NULL) {
 		free(t);
 		return NULL;
@@ -463,7 +482,7 @@ static int vals_live(table_t *t, const tvals_t *old, int64_t now, tvals_t **out,
 
 static void table_grow(table_t *t)
 {
-	if (t->nodes <= 2 * t->buckets) {
+	if (t->nodes <= 2 * t->buckets || t->buckets >= MAX_BUCKETS) {
 		return;
 	}
 	/* Blocking and waits for grace periods: we are the writer thread,
