@@ -6,8 +6,8 @@
 # signals a process it did not start, and every wait is bounded.
 #
 # Settings (environment):
-#   BENCH_ROUNDS    interleaved rounds per comparison          (default 3)
-#   BENCH_SECONDS   seconds per dnsperf round                  (default 5)
+#   BENCH_ROUNDS    interleaved rounds per comparison          (default 5)
+#   BENCH_SECONDS   seconds per dnsperf round                  (default 3)
 #   BENCH_SIZES     token counts for throughput/memory   (100 100000 1000000)
 #   BENCH_QUICK=1   short development runs: 1 round of 2 s, fewer samples
 #   BENCH_KEEP=1    keep the work directory
@@ -40,8 +40,8 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 	BENCH_SECONDS=${BENCH_SECONDS:-2}
 else
-	BENCH_ROUNDS=${BENCH_ROUNDS:-3}
-	BENCH_SECONDS=${BENCH_SECONDS:-5}
+	BENCH_ROUNDS=${BENCH_ROUNDS:-5}
+	BENCH_SECONDS=${BENCH_SECONDS:-3}
 fi
 BENCH_SIZES=${BENCH_SIZES:-100 100000 1000000}
 
@@ -355,7 +355,7 @@ thread_cpu_ns() {
 proc_cpu_ns() {
 	local hz
 	hz=$(getconf CLK_TCK)
-	awk -v hz="$hz" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000000000 / hz }' \
+	awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.0f\n", ($12 + $13) * 1000000000 / hz }' \
 		"/proc/$(kd_pid "$1")/stat"
 }
 
@@ -414,14 +414,22 @@ named_stop() {
 
 ### Load and statistics.
 
-# perf_qps NAME QFILE: one dnsperf round against server NAME; prints the
-# queries per second and appends dnsperf's report to NAME/dnsperf.log.
+# perf_qps NAME QFILE: one dnsperf round against server NAME; prints
+# "QPS CPU_US_PER_QUERY": dnsperf's queries per second, and the server's
+# CPU time (user + system, /proc/PID/stat) over the round divided by the
+# queries completed.  The second is much less sensitive to what else runs
+# on the machine.  Appends dnsperf's report to NAME/dnsperf.log.
 perf_qps() {
-	local d="$B_WORK/$1" out
+	local d="$B_WORK/$1" out c0 c1
+	c0=$(proc_cpu_ns "$1")
 	out=$("$DNSPERF" -s 127.0.0.1 -p "$(kd_port "$1")" -d "$2" -c 4 -T 2 -q 100 \
 		-l "$BENCH_SECONDS" 2>&1)
+	c1=$(proc_cpu_ns "$1")
 	printf '%s\n' "$out" >>"$d/dnsperf.log"
-	printf '%s\n' "$out" | awk '/Queries per second:/ { printf "%.0f\n", $4 }'
+	printf '%s\n' "$out" | awk -v c="$((c1 - c0))" '
+		/Queries completed:/ { n = $3 }
+		/Queries per second:/ { q = $4 }
+		END { printf "%.0f %.2f\n", q, (n > 0) ? c / n / 1000 : 0 }'
 }
 
 # median: of the numbers on stdin (one a line).

@@ -7,7 +7,9 @@
 # -q 100 sends the same query file (90 % existing tokens, 10 % names that
 # do not exist) to each in turn, BENCH_ROUNDS rounds of BENCH_SECONDS
 # seconds, the order rotating every round.  Reports the medians and the
-# ratios.  BENCH_BIND=0 leaves BIND out.
+# ratios, and the server's CPU time per query answered (the inverse of the
+# throughput a fully busy server would reach, and much less disturbed by
+# other load on the machine).  BENCH_BIND=0 leaves BIND out.
 
 . "$(dirname "$0")/lib.sh"
 b_setup throughput
@@ -42,9 +44,10 @@ for n in $BENCH_SIZES; do
 	set -- $servers
 	for r in $(seq 1 "$BENCH_ROUNDS"); do
 		for s in "$@"; do
-			q=$(perf_qps "$s" "$d/queries")
+			read -r q c <<<"$(perf_qps "$s" "$d/queries")"
 			echo "$q" >>"$B_WORK/$s.qps"
-			b_note "  round $r $s: $q q/s"
+			echo "$c" >>"$B_WORK/$s.cpu"
+			b_note "  round $r $s: $q q/s, $c us CPU per query"
 		done
 		set -- "${@:2}" "$1"	# rotate the order
 	done
@@ -53,6 +56,9 @@ for n in $BENCH_SIZES; do
 	sta=$(median <"$B_WORK/static-$n.qps")
 	rt=$(ratio "$mod" "$sta")
 	row "1 throughput" "$n tokens: q/s module vs static zone" "$mod" "$sta" "$rt" ">= 0.97" "$(met "$rt" '>=' 0.97)"
+	mc=$(median <"$B_WORK/mod-$n.cpu")
+	sc=$(median <"$B_WORK/static-$n.cpu")
+	row "1 throughput" "$n tokens: knotd CPU us/query, static / module" "$mc" "$sc" "$(ratio "$sc" "$mc")" "(report)" "-"
 	for s in mod-$n static-$n; do
 		b_note "  $s: $(grep -h 'NOERROR' "$B_WORK/$s/dnsperf.log" | tail -n 1 | sed 's/^ *//')"
 	done
