@@ -35,8 +35,9 @@ struct az_store {
 struct az_txn {
 	az_store_t *st;
 	MDB_txn *txn;
-	uint8_t *rec;		/* AZ_REC_MAXLEN scratch for encoding */
-	az_val_t *vals;		/* AZ_MAX_VALUES + 1 scratch */
+	uint8_t *rec;		/* scratch for encoding, rec_cap octets */
+	az_val_t *vals;		/* scratch, vals_cap entries */
+	size_t rec_cap, vals_cap;
 	uint8_t *log;		/* changed names, concatenated wire forms */
 	size_t log_len, log_cap, log_names;
 	bool log_full;
@@ -390,13 +391,7 @@ int az_txn_begin(az_store_t *st, az_txn_t **out)
 		return AZ_ENOMEM;
 	}
 	t->st = st;
-	t->rec = malloc(AZ_REC_MAXLEN);
-	t->vals = malloc((AZ_MAX_VALUES + 1) * sizeof(*t->vals));
-	int ret = AZ_ENOMEM;
-	if (t->rec == NULL || t->vals == NULL) {
-		goto fail;
-	}
-	ret = mdb_txn_begin(st->env, NULL, 0, &t->txn);
+	int ret = mdb_txn_begin(st->env, NULL, 0, &t->txn);
 	if (ret == MDB_MAP_RESIZED) {
 		/* Another writer grew the map: adopt its size and retry. */
 		mdb_env_set_mapsize(st->env, 0);
@@ -461,6 +456,41 @@ static int note_change(az_txn_t *t, const uint8_t *name)
 	return AZ_EOK;
 }
 
+/*
+ * Room in the scratch buffers for a record of n values.  Grown on demand
+ * rather than sized for the worst case (a quarter of a megabyte): a
+ * one-token add then touches no memory it does not need, which is part of
+ * what a short-lived CLI process costs.
+ */
+static int scratch(az_txn_t *t, unsigned n)
+{
+	size_t rec = 3 + (size_t)n * (8 + 1 + AZ_VALUE_MAXLEN);
+	if (n > AZ_MAX_VALUES + 1) {
+		return AZ_ETOOMANY;
+	}
+	if (n > t->vals_cap) {
+		size_t cap = n < 2 * t->vals_cap ? 2 * t->vals_cap : n;
+		cap = cap > AZ_MAX_VALUES + 1 ? AZ_MAX_VALUES + 1 : cap;
+		az_val_t *v = realloc(t->vals, cap * sizeof(*v));
+		if (v == NULL) {
+			return AZ_ENOMEM;
+		}
+		t->vals = v;
+		t->vals_cap = cap;
+	}
+	if (rec > t->rec_cap) {
+		size_t cap = rec < 2 * t->rec_cap ? 2 * t->rec_cap : rec;
+		cap = cap > AZ_REC_MAXLEN ? AZ_REC_MAXLEN : cap;
+		uint8_t *r = realloc(t->rec, cap);
+		if (r == NULL) {
+			return AZ_ENOMEM;
+		}
+		t->rec = r;
+		t->rec_cap = cap;
+	}
+	return AZ_EOK;
+}
+
 /* Write vals[0..count) at key, or delete the key when count is 0. */
 static int put_record(az_txn_t *t, MDB_val *key, unsigned count)
 {
@@ -471,7 +501,7 @@ static int put_record(az_txn_t *t, MDB_val *key, unsigned count)
 			ret = MDB_SUCCESS;
 		}
 	} else {
-		size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN, t->vals, count);
+		size_t len = az_rec_encode(t->rec, t->rec_cap, t->vals, count);
 		if (len == 0) {
 			return AZ_ETOOMANY;
 		}
@@ -510,6 +540,9 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		if (az_rec_iter_init(&it, data.mv_data, data.mv_size) != AZ_EOK) {
 			return AZ_ECORRUPT;
 		}
+		if ((ret = scratch(t, az_rec_iter_count(&it) + 1)) != AZ_EOK) {
+			return ret;
+		}
 		az_val_t v;
 		while (az_rec_iter_next(&it, &v)) {
 			bool same = v.len == len && memcmp(v.data, value, len) == 0;
@@ -523,6 +556,8 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		}
 	} else if (ret != MDB_NOTFOUND) {
 		return map_err(ret);
+	} else if ((ret = scratch(t, 1)) != AZ_EOK) {
+		return ret;
 	}
 	if (!found) {
 		if (count >= AZ_MAX_VALUES) {
@@ -564,6 +599,9 @@ int az_txn_del(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		}
 		*removed = corrupt ? 1 : az_rec_iter_count(&it);
 	} else {
+		if ((ret = scratch(t, az_rec_iter_count(&it))) != AZ_EOK) {
+			return ret;
+		}
 		az_val_t v;
 		while (az_rec_iter_next(&it, &v)) {
 			if (v.len == len && memcmp(v.data, value, len) == 0) {
@@ -610,6 +648,10 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 		}
 		unsigned count = 0, dropped = 0;
 		az_val_t v;
+		if ((ret = scratch(t, az_rec_iter_count(&it))) != AZ_EOK) {
+			mdb_cursor_close(cur);
+			return ret;
+		}
 		while (az_rec_iter_next(&it, &v)) {
 			if (v.expire <= now) {
 				dropped++;
@@ -625,7 +667,7 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 		if (count == 0) {
 			ret = mdb_cursor_del(cur, 0);
 		} else {
-			size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN, t->vals, count);
+			size_t len = az_rec_encode(t->rec, t->rec_cap, t->vals, count);
 			MDB_val nd = { len, t->rec };
 			ret = mdb_cursor_put(cur, &key, &nd, MDB_CURRENT);
 		}
