@@ -8,7 +8,9 @@
 # fork() to the end of wait4() (process start-up included), and then
 # sends one query to the server: it must return the value.  Samples
 # alternate between the tools in batches of 10; BENCH_PUBLISH samples
-# per tool and size (default 200, quick 40).
+# per tool and size (default 200, quick 40).  Two floors are measured in
+# the same rotation: /bin/true (starting and reaping any process) and
+# 'acmezone --version' (the CLI starting without touching the store).
 
 . "$(dirname "$0")/lib.sh"
 b_setup publish
@@ -31,6 +33,32 @@ upd_files() {
 			close(file)
 		}
 	}'
+}
+
+# run_tool TOOL: one batch of BATCH samples from index $first.
+#   az    acmezone add (then a query to the module's knotd)
+#   ns    knsupdate add (then a query to the updated knotd)
+#   true  /bin/true: what starting and reaping any process costs here
+#   ver   acmezone --version: the CLI's own start-up, no store
+run_tool() {
+	case $1 in
+	az)
+		"$B_AZB" run -n "$BATCH" --first "$first" \
+			--check 127.0.0.1 "$mport" "p{}.$B_ZONE" "tok{40}" -- \
+			"$B_CLI" --db "$d/acmezone.mdb" add "p{}.$B_ZONE" "tok{40}"
+		;;
+	ns)
+		"$B_AZB" run -n "$BATCH" --first "$first" --stdin "$d/upd-{}" \
+			--check 127.0.0.1 "$uport" "p{}.$B_ZONE" "tok{40}" -- \
+			"$KNSUPDATE" -y "hmac-sha256:$B_KEY_NAME:$B_KEY_SECRET"
+		;;
+	true)
+		"$B_AZB" run -n "$BATCH" --first "$first" -- /bin/true
+		;;
+	ver)
+		"$B_AZB" run -n "$BATCH" --first "$first" -- "$B_CLI" --version
+		;;
+	esac
 }
 
 # summary FILE: "median p99 seen/total failed-exits" of an azbench run output.
@@ -63,26 +91,19 @@ for n in $SIZES; do
 	b_note "publish: $n records: $BENCH_PUBLISH adds per tool, alternating in batches of $BATCH ($(load_note))"
 	first=0
 	turn=0
+	tools="az ns true ver"
 	while [ "$first" -lt "$BENCH_PUBLISH" ]; do
-		for tool in $( [ $((turn % 2)) = 0 ] && echo "az ns" || echo "ns az"); do
-			if [ "$tool" = az ]; then
-				"$B_AZB" run -n "$BATCH" --first "$first" \
-					--check 127.0.0.1 "$mport" "p{}.$B_ZONE" "tok{40}" -- \
-					"$B_CLI" --db "$d/acmezone.mdb" add "p{}.$B_ZONE" \
-					"tok{40}" >>"$d/az.out" ||
-					b_die "azbench run failed"
-			else
-				"$B_AZB" run -n "$BATCH" --first "$first" --stdin "$d/upd-{}" \
-					--check 127.0.0.1 "$uport" "p{}.$B_ZONE" "tok{40}" -- \
-					"$KNSUPDATE" -y "hmac-sha256:$B_KEY_NAME:$B_KEY_SECRET" \
-					>>"$d/ns.out" || b_die "azbench run failed"
-			fi
+		for tool in $tools; do
+			run_tool "$tool" >>"$d/$tool.out" || b_die "azbench run failed"
 		done
+		tools="${tools#* } ${tools%% *}"	# rotate the order
 		first=$((first + BATCH))
 		turn=$((turn + 1))
 	done
 	read -r am ap as at ab <<<"$(summary "$d/az.out")"
 	read -r nm np ns nt nb <<<"$(summary "$d/ns.out")"
+	read -r tm _ _ _ _ <<<"$(summary "$d/true.out")"
+	read -r vm _ _ _ _ <<<"$(summary "$d/ver.out")"
 	[ "$ab" = 0 ] || b_note "publish: $ab acmezone add(s) exited non-zero"
 	[ "$nb" = 0 ] || b_note "publish: $nb knsupdate run(s) exited non-zero"
 	rt=$(ratio "$am" "$nm" 3)
@@ -93,6 +114,10 @@ for n in $SIZES; do
 	fi
 	row "2 publish" "$n records: add start->exit p99 ms" "$ap" "$np" "$(ratio "$ap" "$np" 3)" "(report)" "-"
 	row "2 publish" "$n records: first query after exit sees it" "$as/$at" "$ns/$nt" "-" "100 %" "$( [ "$as" = "$at" ] && echo met || echo MISSED)"
+	if [ "$n" = 100 ]; then
+		row "2 publish" "floor: /bin/true start->exit median ms" "$tm" "$nm" "$(ratio "$tm" "$nm" 3)" "(report)" "-"
+		row "2 publish" "floor: acmezone --version median ms" "$vm" "$nm" "$(ratio "$vm" "$nm" 3)" "(report)" "-"
+	fi
 	kd_stop "mod-$n"
 	kd_stop "upd-$n"
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$d"
