@@ -15,6 +15,7 @@
 
 #define MAPSIZE		((size_t)4 << 30)	/* sparse: costs nothing unused */
 #define LOG_KEEP	4096	/* transactions kept in the change log */
+#define RELEASE_EVERY	64	/* read transactions between map releases */
 #define LOG_MAX_NAMES	16384	/* above this a transaction says "reload all" */
 
 #define LOG_NAMES	0
@@ -30,6 +31,10 @@ struct az_store {
 	bool rdonly;
 	dev_t dev;
 	ino_t ino;
+	/* Readers: the span of LMDB's map that read transactions have
+	 * returned data from, and how many have ended (see release_map). */
+	uintptr_t seen_lo, seen_hi;
+	unsigned long reads;
 };
 
 struct az_txn {
@@ -766,6 +771,40 @@ out:
 
 /*** Reading. ***/
 
+/* Readers: widen the span of the map that data has been read from. */
+static void note_span(az_store_t *st, const MDB_val *v)
+{
+	uintptr_t p = (uintptr_t)v->mv_data;
+	if (!st->rdonly || v->mv_size == 0) {
+		return;
+	}
+	st->seen_lo = (st->seen_lo == 0 || p < st->seen_lo) ? p : st->seen_lo;
+	st->seen_hi = p + v->mv_size > st->seen_hi ? p + v->mv_size : st->seen_hi;
+}
+
+/*
+ * Drop the pages of LMDB's map that reads have brought into this process's
+ * resident set.  A reader keeps what it needs elsewhere (knotd's table),
+ * yet every page it reads stays mapped: a full walk maps the whole file,
+ * and incremental syncs keep touching the new pages writers make.  The
+ * pages stay in the page cache, shared with every other process; they
+ * just stop counting in this one.  The span is where records and log
+ * entries were found, all within LMDB's map (a read-only shared file
+ * mapping for readers; LMDB does not tell its address), which leaves the
+ * few branch and meta pages outside it mapped.  Dropping pages of such a
+ * mapping loses nothing, and pointers into it stay valid: the kernel maps
+ * the pages again on the next access.
+ */
+static void release_map(az_store_t *st)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	if (!st->rdonly || st->seen_lo == 0 || st->seen_lo >= st->seen_hi || ps <= 0) {
+		return;
+	}
+	uintptr_t lo = st->seen_lo & ~((uintptr_t)ps - 1);
+	(void)madvise((void *)lo, st->seen_hi - lo, MADV_DONTNEED);
+}
+
 int az_reader_begin(az_store_t *st, az_reader_t **out)
 {
 	if (st == NULL || out == NULL) {
@@ -779,6 +818,7 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 	int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
 	if (ret == MDB_MAP_RESIZED) {
 		mdb_env_set_mapsize(st->env, 0);
+		st->seen_lo = st->seen_hi = 0;		/* a new map */
 		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
 	} else if (ret == MDB_READERS_FULL) {
 		/* Slots of dead processes are freed by a reader check. */
@@ -800,6 +840,10 @@ void az_reader_end(az_reader_t *rd)
 		return;
 	}
 	mdb_txn_abort(rd->txn);
+	/* Now and then, so incremental syncs do not map the file bit by bit. */
+	if (rd->st->rdonly && ++rd->st->reads % RELEASE_EVERY == 0) {
+		release_map(rd->st);
+	}
 	free(rd);
 }
 
@@ -818,27 +862,8 @@ int az_reader_get(az_reader_t *rd, const uint8_t *name, az_rec_iter_t *it)
 	if (ret != MDB_SUCCESS) {
 		return map_err(ret);
 	}
+	note_span(rd->st, &data);
 	return az_rec_iter_init(it, data.mv_data, data.mv_size);
-}
-
-/*
- * A walk of the whole file has mapped every page of it into this process.
- * The reader keeps what it needs elsewhere (knotd's table), so let the
- * pages go: they stay in the page cache, shared with every other process,
- * but stop counting in this one's resident set.  [lo, hi) spans the keys
- * and values the walk saw, which all point into LMDB's map (a read-only
- * shared file mapping for readers; LMDB does not tell its address).
- * Dropping pages of such a mapping loses nothing, and pointers into it
- * stay valid: the kernel maps the pages again on the next access.
- */
-static void release_map(az_store_t *st, uintptr_t lo, uintptr_t hi)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-	if (!st->rdonly || lo >= hi || ps <= 0) {
-		return;
-	}
-	lo &= ~((uintptr_t)ps - 1);
-	(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
@@ -857,15 +882,8 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 	if (after != NULL && name_key(after, &key) == AZ_EOK) {
 		op = MDB_SET_RANGE;
 	}
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
 	while ((ret = mdb_cursor_get(cur, &key, &data, op)) == MDB_SUCCESS) {
-		if (after == NULL) {
-			uintptr_t k = (uintptr_t)key.mv_data, d = (uintptr_t)data.mv_data;
-			lo = k < lo ? k : lo;
-			lo = d < lo ? d : lo;
-			hi = k + key.mv_size > hi ? k + key.mv_size : hi;
-			hi = d + data.mv_size > hi ? d + data.mv_size : hi;
-		}
+		note_span(rd->st, &data);
 		if (op == MDB_SET_RANGE && after != NULL &&
 		    key.mv_size == az_name_wire_len(after, AZ_NAME_MAXLEN) &&
 		    memcmp(key.mv_data, after, key.mv_size) == 0) {
@@ -887,7 +905,7 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 	}
 	mdb_cursor_close(cur);
 	if (after == NULL) {
-		release_map(rd->st, lo, hi);
+		release_map(rd->st);	/* the walk mapped the whole file */
 	}
 	return ret == MDB_NOTFOUND ? AZ_EOK : map_err(ret);
 }
@@ -914,6 +932,7 @@ int az_reader_changes(az_reader_t *rd, uint64_t since, az_change_cb cb, void *ct
 	MDB_cursor_op op = MDB_SET_RANGE;
 	while ((ret = mdb_cursor_get(cur, &key, &data, op)) == MDB_SUCCESS) {
 		op = MDB_NEXT;
+		note_span(rd->st, &data);
 		const uint8_t *p = data.mv_data;
 		if (key.mv_size != 8 || data.mv_size < 1 || p[0] != LOG_NAMES) {
 			ret = AZ_ENOENT;	/* too much changed, or junk */
