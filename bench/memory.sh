@@ -88,12 +88,12 @@ if [ "$BENCH_CHURN" -gt 0 ]; then
 		}' >"$d/churn"
 		"$B_CLI" --db "$d/acmezone.mdb" apply "$d/churn" || b_die "churn apply $k failed"
 		if [ "$k" = "$warm" ]; then
-			read -r c0 _ _ <<<"$(rss_line mod)"
+			read -r c0 ca0 cf0 <<<"$(rss_line mod)"
 		fi
 	done
 	sleep 2
-	read -r c1 _ _ <<<"$(rss_line mod)"
-	b_note "memory: churn took $(( ($(now_ms) - t0) / 1000 )) s; RSS $c0 -> $c1 KiB"
+	read -r c1 ca1 cf1 <<<"$(rss_line mod)"
+	b_note "memory: churn took $(( ($(now_ms) - t0) / 1000 )) s; RSS $c0 -> $c1 KiB (anon $ca0 -> $ca1, file $cf0 -> $cf1)"
 	g=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", (b - a) * 100 / a }')
 	row "5 memory" "RSS growth over $BENCH_CHURN add/del cycles, % (KiB)" "$g ($c0 -> $c1)" "-" "-" "noise" "$(awk -v g="$g" 'BEGIN { print (g < 2 && g > -50) ? "met" : "MISSED" }')"
 fi
