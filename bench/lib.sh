@@ -62,7 +62,7 @@ b_require() {
 	[ -x "$KNOTD" ] || b_die "knotd not found at '$KNOTD'"
 	[ -x "$KNOTC" ] || b_die "knotc not found at '$KNOTC'"
 	for t in "$DNSPERF" "$KNSUPDATE"; do
-		command -v "$t" >/dev/null 2>&1 || b_die "'$t' not found (scripts/deps.sh installs it)"
+		command -v "$t" >/dev/null 2>&1 || b_die "'$t' not found (scripts/deps.sh --bench installs it)"
 	done
 	[ -f "$B_MODULE" ] && [ -x "$B_CLI" ] && [ -x "$B_FREEPORT" ] ||
 		make -C "$top_builddir" -s all tests/freeport >/dev/null ||

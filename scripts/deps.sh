@@ -1,9 +1,16 @@
 #!/bin/sh
 # deps.sh -- install what building and testing acmezone needs on Debian 12 (run as root).
+#
+#   scripts/deps.sh           build and test
+#   scripts/deps.sh --bench   also what bench/ needs: dnsperf, and BIND
+#                             (named) for its "for the record" figure
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
       knot knot-dnsutils python3"
+if [ "${1:-}" = "--bench" ]; then
+	pkgs="$pkgs dnsperf bind9"
+fi
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -19,5 +26,6 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-# The Debian package starts a knotd on port 53 with its own config; our
-# tests and demo run their own instances and never touch that one.
+# The Debian packages start a knotd (and bind9 a named) on port 53 with
+# their own config; our tests, demo and benchmarks run their own instances
+# on other loopback ports and never touch those.
