@@ -10,8 +10,8 @@
 #   b. The same knotd with a static zone of 0 and of BENCH_MEM TXT records.
 #   c. The store's file size per token.
 #   d. Churn: on the knotd of (a), BENCH_CHURN (default 1 000 000) add/del
-#      cycles in batches of 1000: batch k adds 1000 new names and deletes
-#      the 1000 of batch k-1, one 'acmezone apply' each (each waits for
+#      cycles in batches of 5000: batch k adds 5000 new names and deletes
+#      the 5000 of batch k-1, one 'acmezone apply' each (each waits for
 #      knotd).  RSS after the first tenth (warm) and at the end.
 
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +23,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 else
 	BENCH_CHURN=${BENCH_CHURN:-1000000}
 fi
-CB=1000
+CB=5000
 d="$B_WORK/data"
 mkdir -p "$d"
 
