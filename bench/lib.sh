@@ -6,8 +6,8 @@
 # signals a process it did not start, and every wait is bounded.
 #
 # Settings (environment):
-#   BENCH_ROUNDS    interleaved rounds per comparison          (default 5)
-#   BENCH_SECONDS   seconds per dnsperf round                  (default 3)
+#   BENCH_ROUNDS    interleaved rounds per comparison          (default 7)
+#   BENCH_SECONDS   seconds per dnsperf round                  (default 2)
 #   BENCH_SIZES     token counts for throughput/memory   (100 100000 1000000)
 #   BENCH_QUICK=1   short development runs: 1 round of 2 s, fewer samples
 #   BENCH_KEEP=1    keep the work directory
@@ -40,8 +40,8 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 	BENCH_SECONDS=${BENCH_SECONDS:-2}
 else
-	BENCH_ROUNDS=${BENCH_ROUNDS:-5}
-	BENCH_SECONDS=${BENCH_SECONDS:-3}
+	BENCH_ROUNDS=${BENCH_ROUNDS:-7}
+	BENCH_SECONDS=${BENCH_SECONDS:-2}
 fi
 BENCH_SIZES=${BENCH_SIZES:-100 100000 1000000}
 
@@ -445,6 +445,13 @@ pct() {
 		if (NR == 0) { print "nan"; exit }
 		r = int(p / 100 * NR + 0.999999); if (r < 1) r = 1; if (r > NR) r = NR
 		print v[r] }'
+}
+
+# paired FILE_A FILE_B: the median of the ratios A[i] / B[i], line by
+# line: samples taken next to each other saw the same machine load, so
+# their ratio is steadier than the ratio of the two medians.
+paired() {
+	paste "$1" "$2" | awk '$2 > 0 { print $1 / $2 }' | median
 }
 
 # ratio A B [DIGITS]: A / B.

@@ -54,7 +54,7 @@ echo "Machine: $(nproc) CPUs ($model), $mem, kernel $(uname -r), knotd $knot"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	r=${BENCH_ROUNDS:-1} s=${BENCH_SECONDS:-2}
 else
-	r=${BENCH_ROUNDS:-5} s=${BENCH_SECONDS:-3}
+	r=${BENCH_ROUNDS:-7} s=${BENCH_SECONDS:-2}
 fi
 echo "Settings: rounds=$r, dnsperf seconds per round=$s, quick=${BENCH_QUICK:-0}; dnsperf -c 4 -T 2 -q 100; knotd udp-workers 2"
 echo "Load average before: $load_before; after: $load_after"
