@@ -2,14 +2,14 @@
 # deps.sh -- install what building and testing acmezone needs on Debian 12 (run as root).
 #
 #   scripts/deps.sh           build and test
-#   scripts/deps.sh --bench   also what bench/ needs: dnsperf, and BIND
+#   scripts/deps.sh --bench   also what bench/ needs: dnsperf, valgrind, BIND
 #                             (named) for its "for the record" figure
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
       knot knot-dnsutils python3"
 if [ "${1:-}" = "--bench" ]; then
-	pkgs="$pkgs dnsperf bind9"
+	pkgs="$pkgs dnsperf bind9 valgrind"
 fi
 missing=""
 for p in $pkgs; do
