@@ -1,5 +1,6 @@
 /* acmezone.c -- mod-acmezone: the Knot glue (schema, load/unload, the answer hook). */
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +70,65 @@ static void client_stats(sync_client_t *c, const sync_stats_t *st)
 	knotd_mod_stats_store(ctx->mod, 0, CTR_TOKENS, 0, st->tokens);
 }
 
+/* Live values in v (NULL: none), counting at most max.  Under RCU. */
+static unsigned count_live(const tvals_t *v, int64_t now, unsigned max)
+{
+	unsigned live = 0;
+	const uint8_t *p = (v != NULL) ? v->data : NULL;
+	for (unsigned i = 0; v != NULL && i < v->count && live < max;
+	     i++, p = TVAL_NEXT(p)) {
+		/* Expired values are never served, whatever the sync thread
+		 * has or has not swept yet. */
+		live += TVAL_EXPIRE(p) > now;
+	}
+	return live;
+}
+
+/*
+ * The TXT RRset of the live values in v (live of them, > 0), copied into
+ * mm: the owner and the rdata.  Under RCU; nothing in rr points into v.
+ */
+static int make_rrset(knot_rrset_t *rr, const knot_dname_t *qname,
+                      const tvals_t *v, unsigned live, int64_t now,
+                      uint32_t ttl, knot_mm_t *mm)
+{
+	knot_dname_t *owner = knot_dname_copy(qname, mm);
+	if (owner == NULL) {
+		return KNOT_ENOMEM;
+	}
+	knot_rrset_init(rr, owner, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, ttl);
+	const uint8_t *p = v->data;
+	for (unsigned i = 0; i < v->count; i++, p = TVAL_NEXT(p)) {
+		if (TVAL_EXPIRE(p) <= now) {
+			continue;
+		}
+		const uint8_t *rd = TVAL_RDATA(p);	/* u8 len, text */
+		if (live == 1) {
+			/* The usual case, one token: the rdataset built in
+			 * place (one rdata is canonically sorted), no
+			 * knot_rdataset_add() search and reallocation.  mm is
+			 * the packet's: knot_rrset_clear() and the packet
+			 * (KNOT_PF_FREE) give it back through mm->free. */
+			size_t size = knot_rdata_size(1 + rd[0]);
+			knot_rdata_t *r = mm->alloc(mm->ctx, size);
+			if (r == NULL) {
+				return KNOT_ENOMEM;
+			}
+			knot_rdata_init(r, 1 + rd[0], rd);
+			rr->rrs.count = 1;
+			rr->rrs.size = (uint32_t)size;
+			rr->rrs.rdata = r;
+			return KNOT_EOK;
+		}
+		/* Several: knot_rrset_add_rdata() keeps them sorted. */
+		int ret = knot_rrset_add_rdata(rr, rd, 1 + rd[0], mm);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
 static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                                         knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
@@ -96,38 +156,13 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	 */
 	az_read_lock();
 	table_t *t = sync_table(ctx->src);
-	const tnode_t *n = (t != NULL) ? table_lookup(t, qname, knot_dname_size(qname)) : NULL;
+	/* qdata->name is the question's name in lower case: same length. */
+	const tnode_t *n = (t != NULL) ? table_lookup(t, qname, qdata->query->qname_size) : NULL;
 	if (n != NULL) {
 		const tvals_t *v = table_vals(n);
-		unsigned live = 0;
-		const uint8_t *p = (v != NULL) ? v->data : NULL;
-		for (unsigned i = 0; v != NULL && i < v->count; i++, p = TVAL_NEXT(p)) {
-			/* Expired values are never served, whatever the sync
-			 * thread has or has not swept yet. */
-			if (TVAL_EXPIRE(p) <= now) {
-				continue;
-			}
-			live++;
-			if (!want_txt) {
-				break;
-			}
-			if (rr.owner == NULL) {
-				knot_dname_t *owner = knot_dname_copy(qname, &pkt->mm);
-				if (owner == NULL) {
-					ret = KNOT_ENOMEM;
-					break;
-				}
-				knot_rrset_init(&rr, owner, KNOT_RRTYPE_TXT,
-				                KNOT_CLASS_IN, ctx->ttl);
-			}
-			/* Copies the rdata into the packet's pool. */
-			const uint8_t *rd = TVAL_RDATA(p);
-			ret = knot_rrset_add_rdata(&rr, rd, 1 + rd[0], &pkt->mm);
-			if (ret != KNOT_EOK) {
-				break;
-			}
-		}
+		unsigned live = count_live(v, now, want_txt ? UINT_MAX : 1);
 		if (live > 0 && want_txt) {
+			ret = make_rrset(&rr, qname, v, live, now, ctx->ttl, &pkt->mm);
 			next = KNOTD_IN_STATE_HIT;
 		} else if (live > 0 || table_ent(n) > 0) {
 			next = KNOTD_IN_STATE_NODATA;	/* or an empty non-terminal */

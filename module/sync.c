@@ -606,6 +606,8 @@ int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
 			ret = AZ_ENOMEM;
 			goto out;
 		}
+		/* A name to find it by in top -H and /proc/PID/task (bench/). */
+		(void)pthread_setname_np(src->thread, "acmezone-sync");
 		src->refs = 1;
 		src->next = registry;
 		registry = src;

@@ -1,8 +1,10 @@
 /* table.c -- RCU hash of TXT answers, fed from the LMDB store. */
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "table.h"
 
 #ifdef AZ_TSAN
@@ -11,9 +13,18 @@ char az_rcu_grace;
 
 #define MAX_ANCESTORS	127	/* a 255-octet name has at most 127 labels */
 #define MIN_BUCKETS	64
+/*
+ * A maximum makes liburcu pick its "mmap" bucket allocator: one array
+ * indexed directly (one virtual reservation of MAX_BUCKETS * 16 octets,
+ * filled as the table grows) instead of per-order tables that a lookup
+ * reaches through a bit scan.  2^24 buckets serve 32 million names at the
+ * load factor table_grow() keeps; beyond that chains just get longer.
+ */
+#define MAX_BUCKETS	((size_t)1 << 24)
 
 struct table {
 	struct cds_lfht *ht;
+	arena_t arena;		/* nodes and value blocks (writer only) */
 	size_t buckets;
 	size_t nodes;		/* nodes in ht: with values or ENT */
 	size_t names;		/* nodes with values */
@@ -22,24 +33,46 @@ struct table {
 	tnode_t **heap;		/* min-heap on min_expire, nodes with values */
 	size_t heap_len, heap_cap;
 
-	void **retired;		/* unpublished, freed after a grace period */
+	void **retired;		/* unpublished, freed after a grace period;
+				 * nodes are tagged with bit 0 */
 	size_t nretired, retired_cap;
+
+	/*
+	 * The ancestors of the last name that gained values, nearest first
+	 * (all with ent > 0, so in the table).  Names of one zone share them:
+	 * a full load of a million tokens below one parent adjusts the ENT
+	 * counts without looking the ancestors up a million times.  Emptied
+	 * by every node_del(), the only way a node leaves the table.
+	 */
+	tnode_t *anc[MAX_ANCESTORS];
+	size_t nanc;
 };
 
 uint64_t table_hash(const uint8_t *p, size_t len)
 {
-	uint64_t h = 0x6a09e667f3bcc908ULL ^ (len * 0x9e3779b97f4a7c15ULL);
-	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = 0x6a09e667f3bcc908ULL ^ (len * k);
+	uint64_t w;
+	size_t n = len;
+	const uint8_t *q = p;
+	while (n >= 8) {
+		memcpy(&w, q, 8);
+		h = (h ^ w) * k;
 		h ^= h >> 29;
-		p += 8;
-		len -= 8;
+		q += 8;
+		n -= 8;
 	}
-	uint64_t w = 0;
-	memcpy(&w, p, len);
-	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	/* The tail: the last 8 octets again (overlapping, no partial load
+	 * and no call) when there are 8, else byte by byte. */
+	if (len >= 8) {
+		memcpy(&w, p + len - 8, 8);
+	} else {
+		w = 0;
+		for (size_t i = 0; i < n; i++) {
+			w |= (uint64_t)q[i] << (8 * i);
+		}
+	}
+	h = (h ^ w) * k;
 	/* Final avalanche so the low bits (the bucket index) mix well. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
@@ -65,10 +98,28 @@ static int match(struct cds_lfht_node *lf, const void *arg)
 static size_t pow2_at_least(size_t n)
 {
 	size_t p = MIN_BUCKETS;
-	while (p < n && p < ((size_t)1 << 40)) {
+	while (p < n && p < MAX_BUCKETS) {
 		p <<= 1;
 	}
 	return p;
+}
+
+static int reserve(void ***arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap) {
+		return AZ_EOK;
+	}
+	size_t c = *cap ? *cap : 256;
+	while (c < need) {
+		c *= 2;
+	}
+	void *p = realloc(*arr, c * elem);
+	if (p == NULL) {
+		return AZ_ENOMEM;
+	}
+	*arr = p;
+	*cap = c;
+	return AZ_EOK;
 }
 
 table_t *table_new(size_t hint)
@@ -78,10 +129,18 @@ table_t *table_new(size_t hint)
 		return NULL;
 	}
 	t->buckets = pow2_at_least(hint);
+	arena_init(&t->arena, hint);
 	/* No CDS_LFHT_AUTO_RESIZE: no resize worker that could outlive the
 	 * module; the single writer resizes by itself (table_grow). */
-	t->ht = cds_lfht_new(t->buckets, MIN_BUCKETS, 0, 0, NULL);
+	t->ht = cds_lfht_new(t->buckets, MIN_BUCKETS, MAX_BUCKETS, 0, NULL);
 	if (t->ht == NULL) {
+		free(t);
+		return NULL;
+	}
+	/* A full load knows how many names come: no regrowth on the way. */
+	if (hint > 0 && reserve((void ***)&t->heap, &t->heap_cap, hint,
+	                        sizeof(tnode_t *)) != AZ_EOK) {
+		cds_lfht_destroy(t->ht, NULL);
 		free(t);
 		return NULL;
 	}
@@ -149,23 +208,6 @@ static void heap_insert(table_t *t, tnode_t *n)
 
 /*** Writing. ***/
 
-static int reserve(void ***arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap) {
-		return AZ_EOK;
-	}
-	size_t c = *cap ? *cap : 256;
-	while (c < need) {
-		c *= 2;
-	}
-	void *p = realloc(*arr, c * elem);
-	if (p == NULL) {
-		return AZ_ENOMEM;
-	}
-	*arr = p;
-	*cap = c;
-	return AZ_EOK;
-}
 
 static void retire(table_t *t, void *p)
 {
@@ -173,17 +215,77 @@ static void retire(table_t *t, void *p)
 	t->retired[t->nretired++] = p;
 }
 
-static tnode_t *node_new(const uint8_t *name, size_t len)
+static void retire_node(table_t *t, tnode_t *n)
 {
-	tnode_t *n = malloc(sizeof(*n) + len);
+	retire(t, (void *)((uintptr_t)n | 1));	/* arena blocks are 8-aligned */
+}
+
+/* Where a node's inline value block starts (tvals_t is 2-aligned). */
+static size_t inline_offset(size_t name_len)
+{
+	return (offsetof(tnode_t, name) + name_len + 1) & ~(size_t)1;
+}
+
+static tvals_t *node_inline(tnode_t *n)
+{
+	return (tvals_t *)((uint8_t *)n + inline_offset(n->name_len));
+}
+
+static bool is_inline(tnode_t *n, const tvals_t *v)
+{
+	return (n->flags & TNODE_INLINE) && v == node_inline(n);
+}
+
+/* Octets of a value block (its allocation size). */
+static size_t vals_size(const tvals_t *v)
+{
+	const uint8_t *p = v->data;
+	for (unsigned i = 0; i < v->count; i++) {
+		p = TVAL_NEXT(p);
+	}
+	return (size_t)(p - (const uint8_t *)v);
+}
+
+/* Octets of a node's allocation: computed, not stored (the inline block
+ * never changes once filled). */
+static size_t node_size(tnode_t *n)
+{
+	return (n->flags & TNODE_INLINE) ?
+	       inline_offset(n->name_len) + vals_size(node_inline(n)) :
+	       offsetof(tnode_t, name) + n->name_len;
+}
+
+static void node_free(table_t *t, tnode_t *n)
+{
+	arena_free(&t->arena, n, node_size(n));
+}
+
+static void vals_free(table_t *t, tvals_t *v)
+{
+	if (v != NULL) {
+		arena_free(&t->arena, v, vals_size(v));
+	}
+}
+
+/*
+ * A node for name, not in the table yet.  vals_size > 0 reserves an
+ * inline value block of that size (node_inline()) in the same allocation.
+ */
+static tnode_t *node_new(table_t *t, const uint8_t *name, size_t len,
+                         size_t vals_size)
+{
+	size_t size = vals_size > 0 ? inline_offset(len) + vals_size :
+	                              offsetof(tnode_t, name) + len;
+	tnode_t *n = arena_alloc(&t->arena, size);
 	if (n == NULL) {
 		return NULL;
 	}
 	cds_lfht_node_init(&n->lf);
 	n->vals = NULL;
+	n->min_expire = INT64_MAX;
 	n->ent = 0;
 	n->heap = 0;
-	n->min_expire = INT64_MAX;
+	n->flags = vals_size > 0 ? TNODE_INLINE : 0;
 	n->name_len = (uint8_t)len;
 	memcpy(n->name, name, len);
 	return n;
@@ -205,8 +307,9 @@ static void node_del(table_t *t, tnode_t *n)
 	int ret = cds_lfht_del(t->ht, &n->lf);
 	if (ret == 0) {
 		t->nodes--;
-		retire(t, n);
+		retire_node(t, n);	/* with its inline block, if any */
 	}
+	t->nanc = 0;		/* n may be one of the cached ancestors */
 }
 
 static tnode_t *writer_lookup(table_t *t, const uint8_t *name, size_t len)
@@ -215,16 +318,36 @@ static tnode_t *writer_lookup(table_t *t, const uint8_t *name, size_t len)
 	return (tnode_t *)table_lookup(t, name, len);
 }
 
+/* Is the parent of name (a valid wire name) the nearest cached ancestor? */
+static bool ancestors_cached(const table_t *t, const uint8_t *name)
+{
+	if (t->nanc == 0) {
+		return false;
+	}
+	const uint8_t *parent = name + 1 + name[0];
+	size_t len = az_name_wire_len(parent, AZ_NAME_MAXLEN);
+	const tnode_t *a = t->anc[0];
+	return len == a->name_len && memcmp(parent, a->name, len) == 0;
+}
+
 /*
  * Adjust the ENT counts of the ancestors of name by delta (+1/-1).  For
- * +1, missing ancestors must have been created in 'fresh' beforehand.
+ * +1, missing ancestors must have been created in 'fresh' beforehand; the
+ * ancestors are then cached for the next name with the same parent.
  */
 static void ancestors_adjust(table_t *t, const uint8_t *name, int delta,
                              tnode_t **fresh, size_t nfresh)
 {
+	if (delta > 0 && ancestors_cached(t, name)) {
+		for (size_t i = 0; i < t->nanc; i++) {
+			tnode_t *a = t->anc[i];
+			__atomic_store_n(&a->ent, a->ent + 1, __ATOMIC_RELAXED);
+		}
+		return;
+	}
 	const uint8_t *p = name + 1 + name[0];
 	size_t len = az_name_wire_len(name, AZ_NAME_MAXLEN) - 1 - name[0];
-	size_t used = 0;
+	size_t used = 0, nanc = 0;
 	while (*p != 0) {
 		tnode_t *a = writer_lookup(t, p, len);
 		if (a == NULL && delta > 0 && used < nfresh) {
@@ -235,10 +358,15 @@ static void ancestors_adjust(table_t *t, const uint8_t *name, int delta,
 			__atomic_store_n(&a->ent, a->ent + (uint32_t)delta, __ATOMIC_RELAXED);
 			if (a->ent == 0 && a->vals == NULL) {
 				node_del(t, a);
+			} else if (delta > 0) {
+				t->anc[nanc++] = a;
 			}
 		}
 		len -= 1 + (size_t)p[0];
 		p += 1 + p[0];
+	}
+	if (delta > 0) {
+		t->nanc = nanc;
 	}
 }
 
@@ -246,15 +374,18 @@ static void ancestors_adjust(table_t *t, const uint8_t *name, int delta,
 static int ancestors_prepare(table_t *t, const uint8_t *name, tnode_t **fresh,
                              size_t *nfresh)
 {
+	*nfresh = 0;
+	if (ancestors_cached(t, name)) {
+		return AZ_EOK;		/* all there */
+	}
 	const uint8_t *p = name + 1 + name[0];
 	size_t len = az_name_wire_len(name, AZ_NAME_MAXLEN) - 1 - name[0];
-	*nfresh = 0;
 	while (*p != 0) {
 		if (writer_lookup(t, p, len) == NULL) {
-			tnode_t *a = node_new(p, len);
+			tnode_t *a = node_new(t, p, len, 0);
 			if (a == NULL) {
 				for (size_t i = 0; i < *nfresh; i++) {
-					free(fresh[i]);
+					node_free(t, fresh[i]);
 				}
 				return AZ_ENOMEM;
 			}
@@ -266,36 +397,32 @@ static int ancestors_prepare(table_t *t, const uint8_t *name, tnode_t **fresh,
 	return AZ_EOK;
 }
 
-/* Build a vals block from the values of rec that are live at now. */
-static int vals_from_rec(az_rec_iter_t *rec, int64_t now, tvals_t **out,
-                         int64_t *min_expire)
+/* Size of a block of the values of rec live at now; 0 if there are none. */
+static size_t vals_measure(const az_rec_iter_t *rec, int64_t now)
 {
-	*out = NULL;
-	*min_expire = INT64_MAX;
 	if (rec == NULL) {
-		return AZ_EOK;
+		return 0;
 	}
 	az_rec_iter_t it = *rec;
 	az_val_t v;
 	size_t size = 0;
-	unsigned count = 0;
 	while (az_rec_iter_next(&it, &v)) {
 		if (v.expire > now) {
 			size += sizeof(int64_t) + 1 + v.len;
-			count++;
 		}
 	}
-	if (count == 0) {
-		return AZ_EOK;
-	}
-	tvals_t *tv = malloc(sizeof(*tv) + size);
-	if (tv == NULL) {
-		return AZ_ENOMEM;
-	}
-	tv->count = (uint16_t)count;
-	tv->size = (uint32_t)size;
+	return size > 0 ? sizeof(tvals_t) + size : 0;
+}
+
+/* Fill tv (vals_measure() octets) with the values of rec live at now;
+ * returns the earliest expiry among them. */
+static int64_t vals_fill(tvals_t *tv, const az_rec_iter_t *rec, int64_t now)
+{
+	az_rec_iter_t it = *rec;
+	az_val_t v;
+	int64_t min_expire = INT64_MAX;
 	uint8_t *p = tv->data;
-	it = *rec;
+	unsigned count = 0;
 	while (az_rec_iter_next(&it, &v)) {
 		if (v.expire <= now) {
 			continue;
@@ -304,16 +431,17 @@ static int vals_from_rec(az_rec_iter_t *rec, int64_t now, tvals_t **out,
 		p[sizeof(int64_t)] = v.len;
 		memcpy(p + sizeof(int64_t) + 1, v.data, v.len);
 		p = TVAL_NEXT(p);
-		if (v.expire < *min_expire) {
-			*min_expire = v.expire;
+		count++;
+		if (v.expire < min_expire) {
+			min_expire = v.expire;
 		}
 	}
-	*out = tv;
-	return AZ_EOK;
+	tv->count = (uint16_t)count;
+	return min_expire;
 }
 
 /* Copy the values of old that are live at now. */
-static int vals_live(const tvals_t *old, int64_t now, tvals_t **out,
+static int vals_live(table_t *t, const tvals_t *old, int64_t now, tvals_t **out,
                      int64_t *min_expire)
 {
 	*out = NULL;
@@ -330,12 +458,11 @@ static int vals_live(const tvals_t *old, int64_t now, tvals_t **out,
 	if (count == 0) {
 		return AZ_EOK;
 	}
-	tvals_t *tv = malloc(sizeof(*tv) + size);
+	tvals_t *tv = arena_alloc(&t->arena, sizeof(*tv) + size);
 	if (tv == NULL) {
 		return AZ_ENOMEM;
 	}
 	tv->count = (uint16_t)count;
-	tv->size = (uint32_t)size;
 	uint8_t *q = tv->data;
 	p = old->data;
 	for (unsigned i = 0; i < old->count; i++, p = TVAL_NEXT(p)) {
@@ -355,7 +482,7 @@ static int vals_live(const tvals_t *old, int64_t now, tvals_t **out,
 
 static void table_grow(table_t *t)
 {
-	if (t->nodes <= 2 * t->buckets) {
+	if (t->nodes <= 2 * t->buckets || t->buckets >= MAX_BUCKETS) {
 		return;
 	}
 	/* Blocking and waits for grace periods: we are the writer thread,
@@ -364,41 +491,52 @@ static void table_grow(table_t *t)
 	cds_lfht_resize(t->ht, t->buckets);
 }
 
-/* Publish newv (may be NULL) as the values of name; node may be NULL. */
+/* Free what apply() was given but could not use. */
+static void discard(table_t *t, tnode_t *fresh_node, tvals_t *newv)
+{
+	if (newv != NULL && (fresh_node == NULL || !is_inline(fresh_node, newv))) {
+		vals_free(t, newv);
+	}
+	if (fresh_node != NULL) {
+		node_free(t, fresh_node);
+	}
+}
+
+/*
+ * Publish newv (may be NULL) as the values of name.  node: the name's node
+ * if it is in the table, else NULL; then, when newv is not NULL,
+ * fresh_node is a new node for name (node_new(), newv possibly inline).
+ * Takes both: on failure they are freed and the table is unchanged.
+ */
 static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
-                 tvals_t *newv, int64_t min_expire)
+                 tnode_t *fresh_node, tvals_t *newv, int64_t min_expire)
 {
 	tnode_t *fresh[MAX_ANCESTORS + 1];
 	size_t nfresh = 0;
 	bool had = node != NULL && node->vals != NULL;
 
+	(void)len;
 	if (newv == NULL && !had) {
+		discard(t, fresh_node, newv);
 		return AZ_EOK;
 	}
 	/* Everything that can fail happens before the first change. */
 	if (reserve(&t->retired, &t->retired_cap, t->nretired + MAX_ANCESTORS + 2,
 	            sizeof(void *)) != AZ_EOK ||
 	    reserve((void ***)&t->heap, &t->heap_cap, t->heap_len + 1,
-	            sizeof(tnode_t *)) != AZ_EOK) {
-		free(newv);
+	            sizeof(tnode_t *)) != AZ_EOK ||
+	    (newv != NULL && node == NULL && fresh_node == NULL) ||
+	    (newv != NULL && !had &&
+	     ancestors_prepare(t, name, fresh, &nfresh) != AZ_EOK)) {
+		discard(t, fresh_node, newv);
 		return AZ_ENOMEM;
 	}
 	bool new_node = false;
 	if (newv != NULL && node == NULL) {
-		node = node_new(name, len);
-		if (node == NULL) {
-			free(newv);
-			return AZ_ENOMEM;
-		}
+		node = fresh_node;
 		new_node = true;
-	}
-	if (newv != NULL && !had &&
-	    ancestors_prepare(t, name, fresh, &nfresh) != AZ_EOK) {
-		free(newv);
-		if (new_node) {
-			free(node);
-		}
-		return AZ_ENOMEM;
+	} else {
+		discard(t, fresh_node, NULL);	/* unused (newv is not inline in it) */
 	}
 
 	tvals_t *old = node->vals;
@@ -409,7 +547,10 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 	rcu_assign_pointer(node->vals, newv);
 	if (old != NULL) {
 		t->values -= old->count;
-		retire(t, old);
+		/* An inline block goes with its node, never on its own. */
+		if (!is_inline(node, old)) {
+			retire(t, old);
+		}
 	}
 	if (newv != NULL) {
 		t->values += newv->count;
@@ -442,15 +583,30 @@ int table_set(table_t *t, const uint8_t *name, az_rec_iter_t *rec, int64_t now)
 	if (t == NULL || len == 0 || len == 1) {
 		return AZ_EINVAL;
 	}
-	tvals_t *newv;
-	int64_t min_expire;
-	int ret = vals_from_rec(rec, now, &newv, &min_expire);
-	if (ret != AZ_EOK) {
-		return ret;
-	}
+	size_t size = vals_measure(rec, now);
+	tnode_t *fresh_node = NULL;
+	tvals_t *newv = NULL;
+	int64_t min_expire = INT64_MAX;
+	int ret = AZ_ENOMEM;
+
 	/* lfht add/del/lookup want a read-side section even for the writer. */
 	az_read_lock();
-	ret = apply(t, name, len, writer_lookup(t, name, len), newv, min_expire);
+	tnode_t *node = writer_lookup(t, name, len);
+	if (size > 0) {
+		/* A new name gets its values in its node's allocation. */
+		if (node == NULL) {
+			fresh_node = node_new(t, name, len, size);
+			newv = fresh_node != NULL ? node_inline(fresh_node) : NULL;
+		} else {
+			newv = arena_alloc(&t->arena, size);
+		}
+		if (newv == NULL) {
+			goto out;	/* fresh_node is NULL here */
+		}
+		min_expire = vals_fill(newv, rec, now);
+	}
+	ret = apply(t, name, len, node, fresh_node, newv, min_expire);
+out:
 	az_read_unlock();
 	table_grow(t);
 	return ret;
@@ -465,8 +621,8 @@ size_t table_expire(table_t *t, int64_t now)
 		tvals_t *newv;
 		int64_t min_expire;
 		size_t before = n->vals->count;
-		if (vals_live(n->vals, now, &newv, &min_expire) != AZ_EOK ||
-		    apply(t, n->name, n->name_len, n, newv, min_expire) != AZ_EOK) {
+		if (vals_live(t, n->vals, now, &newv, &min_expire) != AZ_EOK ||
+		    apply(t, n->name, n->name_len, n, NULL, newv, min_expire) != AZ_EOK) {
 			break;	/* out of memory: readers still filter by time */
 		}
 		dropped += before - (newv != NULL ? newv->count : 0);
@@ -499,7 +655,12 @@ void table_reclaim(table_t *t)
 	 * loaded before the blocks were unpublished. */
 	az_synchronize();
 	for (size_t i = 0; i < t->nretired; i++) {
-		free(t->retired[i]);
+		uintptr_t p = (uintptr_t)t->retired[i];
+		if (p & 1) {
+			node_free(t, (tnode_t *)(p & ~(uintptr_t)1));
+		} else {
+			vals_free(t, (tvals_t *)p);
+		}
 	}
 	t->nretired = 0;
 	if (t->retired_cap > 4096) {
@@ -533,10 +694,13 @@ void table_free(table_t *t)
 	/* Precondition: unreachable by readers, so no grace period needed. */
 	cds_lfht_destroy(t->ht, NULL);
 	for (size_t i = 0; i < n; i++) {
-		free(all[i]->vals);
-		free(all[i]);
+		if (!is_inline(all[i], all[i]->vals)) {
+			vals_free(t, all[i]->vals);
+		}
+		node_free(t, all[i]);
 	}
 	free(all);
+	arena_destroy(&t->arena);
 	free(t->heap);
 	free(t->retired);
 	free(t);

@@ -20,7 +20,6 @@
  */
 typedef struct {
 	uint16_t count;		/* at most AZ_MAX_VALUES */
-	uint32_t size;		/* octets used in data */
 	uint8_t data[];
 } tvals_t;
 
@@ -30,17 +29,24 @@ typedef struct {
 
 /*
  * One owner name.  Readers see 'vals' through table_vals() and 'ent'
- * through table_ent(); everything else is fixed at creation.
+ * through table_ent(); everything else is fixed at creation.  A node
+ * made for a name with values carries its first value block in the same
+ * allocation, after the name (TNODE_INLINE): one allocation per name
+ * instead of two.  Later blocks are allocated on their own; the inline
+ * one is never freed by itself, only with the node.
  */
 typedef struct tnode {
 	struct cds_lfht_node lf;
 	tvals_t *vals;		/* RCU pointer; NULL: no values (only an ENT) */
+	int64_t min_expire;	/* earliest expiry in vals (writer only) */
 	uint32_t ent;		/* names below this one with values (atomic) */
 	uint32_t heap;		/* index in the expiry heap (writer only) */
-	int64_t min_expire;	/* earliest expiry in vals (writer only) */
+	uint8_t flags;		/* TNODE_INLINE */
 	uint8_t name_len;
 	uint8_t name[];
 } tnode_t;
+
+#define TNODE_INLINE	0x01	/* the allocation holds a first vals block */
 
 typedef struct table table_t;
 

@@ -1,11 +1,18 @@
 #!/bin/sh
 # deps.sh -- install what building and testing acmezone needs on Debian 12 (run as root).
+#
+#   scripts/deps.sh           build and test
+#   scripts/deps.sh --bench   also what bench/ needs: dnsperf, valgrind, BIND
+#                             (named) for its "for the record" figure
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
       knot knot-dnsutils bind9 bind9-dnsutils python3
       clang-14 libclang-rt-14-dev valgrind util-linux
       unbound pebble certbot lego dehydrated openssl curl"
+if [ "${1:-}" = "--bench" ]; then
+	pkgs="$pkgs dnsperf"
+fi
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #define MAPSIZE_MIN	((size_t)64 << 10)	/* ACMEZONE_MAPSIZE bounds */
 #define MAPSIZE_MAX	((size_t)1 << 40)
 #define LOG_KEEP	4096	/* transactions kept in the change log */
+#define RELEASE_EVERY	64	/* read transactions between map releases */
 #define LOG_MAX_NAMES	16384	/* above this a transaction says "reload all" */
 
 #define LOG_NAMES	0
@@ -43,13 +45,18 @@ struct az_store {
 	ino_t lock_ino;
 	off_t lock_size;
 	bool lock_broken;	/* shrunk and could not be grown back */
+	/* Readers: the span of LMDB's map that read transactions have
+	 * returned data from, and how many have ended (see release_map). */
+	uintptr_t seen_lo, seen_hi;
+	unsigned long reads;
 };
 
 struct az_txn {
 	az_store_t *st;
 	MDB_txn *txn;
-	uint8_t *rec;		/* AZ_REC_MAXLEN scratch for encoding */
-	az_val_t *vals;		/* AZ_MAX_VALUES + 1 scratch */
+	uint8_t *rec;		/* scratch for encoding, rec_cap octets */
+	az_val_t *vals;		/* scratch, vals_cap entries */
+	size_t rec_cap, vals_cap;
 	uint8_t *log;		/* changed names, concatenated wire forms */
 	size_t log_len, log_cap, log_names;
 	bool log_full;
@@ -475,7 +482,15 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 		ret = map_err(ret);
 		goto fail;
 	}
-	unsigned mflags = MDB_NOSUBDIR | MDB_NOTLS | (st->rdonly ? MDB_RDONLY : 0);
+	/*
+	 * Writers commit with MDB_NOMETASYNC: one fdatasync of the data pages
+	 * per commit instead of that plus a synchronous meta page write.  The
+	 * file stays consistent whatever happens (LMDB's ACI); only an OS
+	 * crash or power loss may undo the last committed transaction, which
+	 * readers have already served.  See "Durability" in doc/design.md.
+	 */
+	unsigned mflags = MDB_NOSUBDIR | MDB_NOTLS |
+	                  (st->rdonly ? MDB_RDONLY : MDB_NOMETASYNC);
 	ret = mdb_env_open(st->env, path, mflags, 0640);
 	if (ret != MDB_SUCCESS) {
 		/* We stat()ed the file above: ENOENT here means LMDB found it
@@ -638,12 +653,6 @@ int az_txn_begin(az_store_t *st, az_txn_t **out)
 		free(t);
 		return ret;
 	}
-	t->rec = malloc(AZ_REC_MAXLEN);
-	t->vals = malloc((AZ_MAX_VALUES + 1) * sizeof(*t->vals));
-	ret = AZ_ENOMEM;
-	if (t->rec == NULL || t->vals == NULL) {
-		goto fail;
-	}
 	ret = mdb_txn_begin(st->env, NULL, 0, &t->txn);
 	if (ret == MDB_MAP_RESIZED) {
 		/* Another writer grew the map: adopt its size and retry. */
@@ -727,11 +736,46 @@ static int rec_open(az_rec_iter_t *it, const MDB_val *key, const MDB_val *data)
 /* Encode t->vals[0..count) for key into t->rec. \return length, 0: too many. */
 static size_t rec_build(az_txn_t *t, const MDB_val *key, unsigned count)
 {
-	size_t len = az_rec_encode(t->rec, AZ_REC_MAXLEN - AZ_REC_SUMLEN, t->vals, count);
+	size_t len = az_rec_encode(t->rec, t->rec_cap - AZ_REC_SUMLEN, t->vals, count);
 	if (len == 0) {
 		return 0;
 	}
-	return az_rec_seal(t->rec, len, AZ_REC_MAXLEN, key->mv_data, key->mv_size);
+	return az_rec_seal(t->rec, len, t->rec_cap, key->mv_data, key->mv_size);
+}
+
+/*
+ * Room in the scratch buffers for a record of n values.  Grown on demand
+ * rather than sized for the worst case (a quarter of a megabyte): a
+ * one-token add then touches no memory it does not need, which is part of
+ * what a short-lived CLI process costs.
+ */
+static int scratch(az_txn_t *t, unsigned n)
+{
+	size_t rec = 3 + (size_t)n * (8 + 1 + AZ_VALUE_MAXLEN) + AZ_REC_SUMLEN;
+	if (n > AZ_MAX_VALUES + 1) {
+		return AZ_ETOOMANY;
+	}
+	if (n > t->vals_cap) {
+		size_t cap = n < 2 * t->vals_cap ? 2 * t->vals_cap : n;
+		cap = cap > AZ_MAX_VALUES + 1 ? AZ_MAX_VALUES + 1 : cap;
+		az_val_t *v = realloc(t->vals, cap * sizeof(*v));
+		if (v == NULL) {
+			return AZ_ENOMEM;
+		}
+		t->vals = v;
+		t->vals_cap = cap;
+	}
+	if (rec > t->rec_cap) {
+		size_t cap = rec < 2 * t->rec_cap ? 2 * t->rec_cap : rec;
+		cap = cap > AZ_REC_MAXLEN ? AZ_REC_MAXLEN : cap;
+		uint8_t *r = realloc(t->rec, cap);
+		if (r == NULL) {
+			return AZ_ENOMEM;
+		}
+		t->rec = r;
+		t->rec_cap = cap;
+	}
+	return AZ_EOK;
 }
 
 /* Write vals[0..count) at key, or delete the key when count is 0. */
@@ -783,6 +827,9 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		if (rec_open(&it, &key, &data) != AZ_EOK) {
 			return AZ_ECORRUPT;
 		}
+		if ((ret = scratch(t, az_rec_iter_count(&it) + 1)) != AZ_EOK) {
+			return ret;
+		}
 		az_val_t v;
 		while (az_rec_iter_next(&it, &v)) {
 			bool same = v.len == len && memcmp(v.data, value, len) == 0;
@@ -796,6 +843,8 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		}
 	} else if (ret != MDB_NOTFOUND) {
 		return map_err(ret);
+	} else if ((ret = scratch(t, 1)) != AZ_EOK) {
+		return ret;
 	}
 	if (!found) {
 		if (count >= AZ_MAX_VALUES) {
@@ -837,6 +886,9 @@ int az_txn_del(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		}
 		*removed = corrupt ? 1 : az_rec_iter_count(&it);
 	} else {
+		if ((ret = scratch(t, az_rec_iter_count(&it))) != AZ_EOK) {
+			return ret;
+		}
 		az_val_t v;
 		while (az_rec_iter_next(&it, &v)) {
 			if (v.len == len && memcmp(v.data, value, len) == 0) {
@@ -883,6 +935,10 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 		}
 		unsigned count = 0, dropped = 0;
 		az_val_t v;
+		if ((ret = scratch(t, az_rec_iter_count(&it))) != AZ_EOK) {
+			mdb_cursor_close(cur);
+			return ret;
+		}
 		while (az_rec_iter_next(&it, &v)) {
 			if (v.expire <= now) {
 				dropped++;
@@ -1043,6 +1099,40 @@ out:
 
 /*** Reading. ***/
 
+/* Readers: widen the span of the map that data has been read from. */
+static void note_span(az_store_t *st, const MDB_val *v)
+{
+	uintptr_t p = (uintptr_t)v->mv_data;
+	if (!st->rdonly || v->mv_size == 0) {
+		return;
+	}
+	st->seen_lo = (st->seen_lo == 0 || p < st->seen_lo) ? p : st->seen_lo;
+	st->seen_hi = p + v->mv_size > st->seen_hi ? p + v->mv_size : st->seen_hi;
+}
+
+/*
+ * Drop the pages of LMDB's map that reads have brought into this process's
+ * resident set.  A reader keeps what it needs elsewhere (knotd's table),
+ * yet every page it reads stays mapped: a full walk maps the whole file,
+ * and incremental syncs keep touching the new pages writers make.  The
+ * pages stay in the page cache, shared with every other process; they
+ * just stop counting in this one.  The span is where records and log
+ * entries were found, all within LMDB's map (a read-only shared file
+ * mapping for readers; LMDB does not tell its address), which leaves the
+ * few branch and meta pages outside it mapped.  Dropping pages of such a
+ * mapping loses nothing, and pointers into it stay valid: the kernel maps
+ * the pages again on the next access.
+ */
+static void release_map(az_store_t *st)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	if (!st->rdonly || st->seen_lo == 0 || st->seen_lo >= st->seen_hi || ps <= 0) {
+		return;
+	}
+	uintptr_t lo = st->seen_lo & ~((uintptr_t)ps - 1);
+	(void)madvise((void *)lo, st->seen_hi - lo, MADV_DONTNEED);
+}
+
 int az_reader_begin(az_store_t *st, az_reader_t **out)
 {
 	if (st == NULL || out == NULL) {
@@ -1065,6 +1155,7 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 		return AZ_ERESIZED;
 	} else if (ret == MDB_MAP_RESIZED) {
 		mdb_env_set_mapsize(st->env, 0);
+		st->seen_lo = st->seen_hi = 0;		/* a new map */
 		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
 	} else if (ret == MDB_READERS_FULL) {
 		/* Slots of dead processes are freed by a reader check. */
@@ -1092,6 +1183,10 @@ void az_reader_end(az_reader_t *rd)
 		return;
 	}
 	mdb_txn_abort(rd->txn);
+	/* Now and then, so incremental syncs do not map the file bit by bit. */
+	if (rd->st->rdonly && ++rd->st->reads % RELEASE_EVERY == 0) {
+		release_map(rd->st);
+	}
 	free(rd);
 }
 
@@ -1110,6 +1205,7 @@ int az_reader_get(az_reader_t *rd, const uint8_t *name, az_rec_iter_t *it)
 	if (ret != MDB_SUCCESS) {
 		return map_err(ret);
 	}
+	note_span(rd->st, &data);
 	return rec_open(it, &key, &data);
 }
 
@@ -1130,6 +1226,7 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 		op = MDB_SET_RANGE;
 	}
 	while ((ret = mdb_cursor_get(cur, &key, &data, op)) == MDB_SUCCESS) {
+		note_span(rd->st, &data);
 		if (op == MDB_SET_RANGE && after != NULL &&
 		    key.mv_size == az_name_wire_len(after, AZ_NAME_MAXLEN) &&
 		    memcmp(key.mv_data, after, key.mv_size) == 0) {
@@ -1150,6 +1247,9 @@ int az_reader_foreach(az_reader_t *rd, const uint8_t *after,
 		}
 	}
 	mdb_cursor_close(cur);
+	if (after == NULL) {
+		release_map(rd->st);	/* the walk mapped the whole file */
+	}
 	return ret == MDB_NOTFOUND ? AZ_EOK : map_err(ret);
 }
 
@@ -1175,6 +1275,7 @@ int az_reader_changes(az_reader_t *rd, uint64_t since, az_change_cb cb, void *ct
 	MDB_cursor_op op = MDB_SET_RANGE;
 	while ((ret = mdb_cursor_get(cur, &key, &data, op)) == MDB_SUCCESS) {
 		op = MDB_NEXT;
+		note_span(rd->st, &data);
 		const uint8_t *p = data.mv_data;
 		if (key.mv_size != 8 || data.mv_size < 1 || p[0] != LOG_NAMES) {
 			ret = AZ_ENOENT;	/* too much changed, or junk */

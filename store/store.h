@@ -381,7 +381,10 @@ int az_reader_get(az_reader_t *rd, const uint8_t *name, az_rec_iter_t *it);
  * NULL.  A record that does not decode is passed with rec == NULL, and a
  * key that is not a valid wire name with name == NULL, so the caller can
  * log it and go on.  A non-zero return from cb stops the walk
- * and is returned.
+ * and is returned.  After a complete walk (after == NULL) of a read-only
+ * store, the file's pages are dropped from the process's resident set
+ * (they stay in the page cache); pointers into the map remain valid.
+ * Read-only stores do the same every 64th az_reader_end().
  */
 typedef int (*az_foreach_cb)(const uint8_t *name, az_rec_iter_t *rec, void *ctx);
 int az_reader_foreach(az_reader_t *rd, const uint8_t *after,

@@ -55,15 +55,15 @@ run() {
 
 asan="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 build store-asan "$asan" "$src/tests/test_store.c" $store $lmdb
-build table-asan "$asan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
-build sync-asan "$asan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
-build faults-asan "$asan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
-build stress-asan "$asan" "$src/tests/test_stress.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+build table-asan "$asan" "$src/tests/test_table.c" "$src/module/table.c" "$src/module/arena.c" $store $urcu $lmdb -lpthread
+build sync-asan "$asan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+build faults-asan "$asan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+build stress-asan "$asan" "$src/tests/test_stress.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 
 # The hook harness loads an ASan build of the module from $out/.libs.
 mkdir -p "$out/.libs"
 build .libs/acmezone.so "$asan -fPIC -shared -fvisibility=hidden $knot_c" \
-	"$src/module/acmezone.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb $knot_l
+	"$src/module/acmezone.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb $knot_l
 build hook-asan "$asan -rdynamic $knot_c" "$src/tests/test_hook.c" $store $knot_l $urcu $lmdb -ldl -lpthread
 
 # The DLZ harness loads an ASan build of the BIND driver from $out/.libs and
@@ -114,10 +114,10 @@ fi
 
 if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe" - 2>/dev/null; then
 	tsan="-fsanitize=thread"
-	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" $store $urcu $lmdb -lpthread
-	build sync-tsan "$tsan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
-	build faults-tsan "$tsan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
-	build stress-tsan "$tsan" "$src/tests/test_stress.c" "$src/module/table.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	build table-tsan "$tsan" "$src/tests/test_table.c" "$src/module/table.c" "$src/module/arena.c" $store $urcu $lmdb -lpthread
+	build sync-tsan "$tsan" "$src/tests/test_sync.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	build faults-tsan "$tsan" "$src/tests/test_faults.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
+	build stress-tsan "$tsan" "$src/tests/test_stress.c" "$src/module/table.c" "$src/module/arena.c" "$src/module/sync.c" $store $urcu $lmdb -lpthread
 	mkdir -p "$out/tsan/.libs"
 	build tsan/.libs/dlz_acmezone.so "$tsan -fPIC -shared -fvisibility=hidden -pthread -I$src/bind" \
 		$dlz_src $store $lmdb

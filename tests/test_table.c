@@ -166,11 +166,13 @@ static void test_many(void)
  */
 #define NAMES		64
 #define FLIPS		300
+#define FLIPS_MAX	300000
 #define READERS		2
 
 static table_t *shared;
 static int stop_readers;
 static long torn, seen;
+static int seen_any;	/* a reader has seen values: the race is on */
 
 static void *reader(void *arg)
 {
@@ -196,7 +198,9 @@ static void *reader(void *arg)
 				}
 			}
 			my_torn += v->count != 2;
-			my_seen++;
+			if (my_seen++ == 0) {
+				__atomic_store_n(&seen_any, 1, __ATOMIC_RELEASE);
+			}
 		}
 		az_read_unlock();
 	}
@@ -216,7 +220,10 @@ static void test_concurrent(void)
 	const char *ga[] = { "A1", "A2", NULL }, *gb[] = { "B1", "B2", NULL };
 	char name[64];
 	int ok = 1;
-	for (int f = 0; f < FLIPS; f++) {
+	/* At least FLIPS, and on a loaded machine more (at most FLIPS_MAX)
+	 * until the readers have been scheduled and seen values. */
+	for (int f = 0; f < FLIPS || (f < FLIPS_MAX &&
+	     !__atomic_load_n(&seen_any, __ATOMIC_ACQUIRE)); f++) {
 		for (int i = 0; i < NAMES; i++) {
 			snprintf(name, sizeof(name), "c%d.zone.test", i);
 			/* Every 7th flip removes a name, to exercise node frees. */

@@ -583,6 +583,15 @@ static int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn)
 	return RC_OK;
 }
 
+/* Monotonic microseconds, for the -v timing line. */
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /*
  * Make the committed write visible to the servers before returning, so a
  * hook can tell the ACME server to look right away: ring the doorbell in
@@ -631,7 +640,9 @@ static int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn,
                         bool changed)
 {
 	uint64_t txnid = 0;
+	int64_t t0 = mono_us();
 	int ret = az_txn_commit(*txn, &txnid);
+	int64_t t1 = mono_us();
 
 	*txn = NULL;
 	if (ret != AZ_EOK) {
@@ -642,6 +653,14 @@ static int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn,
 	*store = NULL;
 	if (changed) {
 		wait_readers(cli, txnid);
+	}
+	if (cli->verbose && changed) {
+		/* Timing on stderr, like apply's progress: stdout stays the
+		 * one line scripts read. */
+		fprintf(stderr, "acmezone: %s: committed transaction %llu in %lld us, "
+		        "acknowledged in %lld us\n", cli->cmd,
+		        (unsigned long long)txnid, (long long)(t1 - t0),
+		        (long long)(mono_us() - t1));
 	}
 	return RC_OK;
 }
