@@ -1103,7 +1103,9 @@ out:
 static void note_span(az_store_t *st, const MDB_val *v)
 {
 	uintptr_t p = (uintptr_t)v->mv_data;
-	if (!st->rdonly || v->mv_size == 0) {
+	/* Single-reader handles only (knotd's sync thread): a handle shared
+	 * by threads (the BIND driver) keeps no span, so nothing to race on. */
+	if (!st->rdonly || st->threads || v->mv_size == 0) {
 		return;
 	}
 	st->seen_lo = (st->seen_lo == 0 || p < st->seen_lo) ? p : st->seen_lo;
@@ -1126,7 +1128,7 @@ static void note_span(az_store_t *st, const MDB_val *v)
 static void release_map(az_store_t *st)
 {
 	long ps = sysconf(_SC_PAGESIZE);
-	if (!st->rdonly || st->seen_lo == 0 || st->seen_lo >= st->seen_hi || ps <= 0) {
+	if (!st->rdonly || st->threads || st->seen_lo == 0 || st->seen_lo >= st->seen_hi || ps <= 0) {
 		return;
 	}
 	uintptr_t lo = st->seen_lo & ~((uintptr_t)ps - 1);
@@ -1184,7 +1186,7 @@ void az_reader_end(az_reader_t *rd)
 	}
 	mdb_txn_abort(rd->txn);
 	/* Now and then, so incremental syncs do not map the file bit by bit. */
-	if (rd->st->rdonly && ++rd->st->reads % RELEASE_EVERY == 0) {
+	if (rd->st->rdonly && !rd->st->threads && ++rd->st->reads % RELEASE_EVERY == 0) {
 		release_map(rd->st);
 	}
 	free(rd);
