@@ -49,6 +49,9 @@ struct sync_src {
 	sync_stats_t st;
 	unsigned corrupt_logged;
 
+	/* Held by the thread for each round, and by sync_hold(). */
+	pthread_mutex_t hold;
+
 	/* Atomic: read by tests and sync_applied(). */
 	uint64_t applied;
 };
@@ -410,6 +413,10 @@ static void *sync_main(void *arg)
 	int64_t next_check = 0;
 
 	for (;;) {
+		/* Every access to the files happens inside a round; a test
+		 * holding 'hold' damages them only between rounds.  Left held
+		 * by the 'break's below until the files are closed. */
+		pthread_mutex_lock(&src->hold);
 		pthread_mutex_lock(&src->lock);
 		az_notify_t *nt = src->nt;
 		pthread_mutex_unlock(&src->lock);
@@ -501,6 +508,7 @@ static void *sync_main(void *arg)
 		if (sleep_ms < 1) {
 			sleep_ms = 1;
 		}
+		pthread_mutex_unlock(&src->hold);
 		if (nt != NULL) {
 			az_notify_sleep(nt, seen, (int)sleep_ms);
 		} else {
@@ -527,6 +535,7 @@ static void *sync_main(void *arg)
 		table_free(t);
 	}
 	close_store(src);
+	pthread_mutex_unlock(&src->hold);
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -534,6 +543,7 @@ static void *sync_main(void *arg)
 static void src_free(sync_src_t *src)
 {
 	pthread_mutex_destroy(&src->lock);
+	pthread_mutex_destroy(&src->hold);
 	pthread_cond_destroy(&src->cond);
 	free(src->path);
 	free(src);
@@ -595,6 +605,7 @@ int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
 		src->last_err = 1;	/* nothing reported yet */
 		pthread_condattr_t ca;
 		pthread_mutex_init(&src->lock, NULL);
+		pthread_mutex_init(&src->hold, NULL);
 		pthread_condattr_init(&ca);
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* no wall-clock steps */
 		pthread_cond_init(&src->cond, &ca);
@@ -681,4 +692,14 @@ table_t *sync_table(sync_src_t *src)
 uint64_t sync_applied(sync_src_t *src)
 {
 	return __atomic_load_n(&src->applied, __ATOMIC_ACQUIRE);
+}
+
+void sync_hold(sync_src_t *src)
+{
+	pthread_mutex_lock(&src->hold);
+}
+
+void sync_release(sync_src_t *src)
+{
+	pthread_mutex_unlock(&src->hold);
 }

@@ -57,3 +57,14 @@ table_t *sync_table(sync_src_t *src);
 
 /*! Newest transaction id applied to the table (for tests). */
 uint64_t sync_applied(sync_src_t *src);
+
+/*!
+ * For tests that damage the files under the thread: wait until the sync
+ * thread is between rounds and keep it there until sync_release().  A
+ * fault made meanwhile cannot land between a check of a file and the
+ * reads of its map that follow (the window doc/reliability.md describes:
+ * a module cannot close it).  The holder must not wait for the thread
+ * (no acknowledged writes) until it releases.
+ */
+void sync_hold(sync_src_t *src);
+void sync_release(sync_src_t *src);

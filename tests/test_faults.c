@@ -361,7 +361,9 @@ static void test_truncated(void)
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		size_t cut = (i == sizeof(cuts) / sizeof(cuts[0]) - 1) ? len / 2 : cuts[i];
 		log_clear();
+		sync_hold(src);
 		tap_ok(truncate(db, (off_t)cut) == 0, "truncate the data file to %zu octets under the open map", cut);
+		sync_release(src);
 		ring();
 		tap_ok(wait_log("shorter than the data it holds"), "the truncation is logged");
 		/* A few slow-path rounds: still alive, logged only once. */
@@ -377,7 +379,9 @@ static void test_truncated(void)
 		tap_is(served("n299.bulk.acme.test"), 1, "all of it");
 
 		/* Good again, in place (as 'cp backup db' would). */
+		sync_hold(src);
 		tap_ok(write_file(db, good, len, true) == 0, "the good bytes are written back in place");
+		sync_release(src);
 		tap_ok(wait_log("' opened"), "the store is reopened by itself");
 		tap_is(add("after-cut.acme.test", V2, true), AZ_EOK,
 		       "a write after the repair is acknowledged");
@@ -393,7 +397,9 @@ static void test_truncated(void)
 static void test_lock_cut(void)
 {
 	log_clear();
+	sync_hold(src);
 	tap_ok(truncate(lockfile, 0) == 0, "truncate the LMDB lock file (its reader table) to 0");
+	sync_release(src);
 	ring();
 	tap_ok(wait_log("lock file was removed, replaced or cut short"), "the shrunk lock file is noticed");
 	tap_ok(wait_log("' opened"), "and the store reopened once it is regrown");
@@ -419,7 +425,9 @@ static void test_sync_cut(void)
 	 * the race window doc/reliability.md describes). */
 	tap_is(add("pre-cut.acme.test", V1, true), AZ_EOK, "the sync thread is idle");
 	log_clear();
+	sync_hold(src);
 	tap_ok(truncate(syncf, 0) == 0, "truncate the sync file to 0 under its map");
+	sync_release(src);
 	tap_ok(wait_log("was truncated"), "the sync thread lets go of it, logged");
 	/* The next writer's open gives the file its size back; the thread
 	 * picks it up on its slow path and acknowledges again. */
@@ -502,7 +510,9 @@ static void test_rewound(void)
 	read_file(db, &old, &len);
 	tap_is(add("later.acme.test", V1, true), AZ_EOK, "a write after the backup was taken");
 	tap_is(served("later.acme.test"), 1, "served");
+	sync_hold(src);
 	tap_ok(write_file(db, old, len, true) == 0, "the older copy is written back in place (same inode)");
+	sync_release(src);
 	free(old);
 	ring();
 	tap_ok(wait_served("later.acme.test", -1), "the rewound state is served: the later name is gone");
