@@ -69,6 +69,7 @@
 #define BATCH_NAMES	6	/* names per apply batch */
 #define TIMEOUT_MS	2000
 #define SHOWN		8
+#define UNSURE		1024
 
 typedef struct {
 	_Atomic uint64_t started, acked;
@@ -78,6 +79,9 @@ typedef struct {
 typedef struct {
 	name_state_t seq[MAX_WRITERS][MAX_NAMES];
 	_Atomic uint64_t exp_started[MAX_WRITERS][EXP_NAMES];
+	/* Expiring values whose spelled expiry may be too early (see below),
+	 * by number modulo UNSURE: the verifier does not judge their expiry. */
+	_Atomic uint64_t unsure[MAX_WRITERS][UNSURE];
 	_Atomic uint64_t writes, acked, write_errors;
 	_Atomic int stop;
 } shared_t;
@@ -241,6 +245,12 @@ static void writer_main(int w, uint64_t seed)
 			char *argv[] = { (char *)cli, "--db", (char *)db, "add", nm, v,
 			                 "--expire", dur, NULL };
 			cli_ok(run_cli(argv, NULL));
+			if ((int64_t)time(NULL) > expire - secs) {
+				/* The CLI may have read its clock 2 s or more
+				 * after ours (a loaded machine): its expiry may
+				 * be later than the one spelled. */
+				atomic_store(&sh->unsure[w][exp_n % UNSURE], exp_n);
+			}
 			if (rng_next(&rng) % 8 == 0) {
 				char *pargv[] = { (char *)cli, "--db", (char *)db, "purge", NULL };
 				cli_ok(run_cli(pargv, NULL));
@@ -473,7 +483,8 @@ static void check_exp(int w, int j, uint64_t started, int64_t sent_wall,
 		} else if (x > started) {
 			report_wrong(&future, "%s: value %" PRIu64 " served, only %" PRIu64
 			             " was written", qtext, x, started);
-		} else if (expire <= sent_wall) {
+		} else if (expire <= sent_wall &&
+		           atomic_load(&sh->unsure[w][x % UNSURE]) != x) {
 			/* knotd serves a value while expiry > its clock, and its
 			 * clock was at least sent_wall: expire > sent_wall. */
 			report_wrong(&expired, "%s: value expiring at %" PRId64
