@@ -131,45 +131,39 @@ static int write_op_here(const char *path, const char *name, bool del, int count
 }
 
 /* Writers run in a child process, as the CLI does (see testlib.h). */
-struct wargs {
-	const char *path, *name;
-	bool del;
-	int count;
-	uint64_t id;
-};
-
-static int write_child(void *arg)
-{
-	struct wargs *w = arg;
-	return write_op_here(w->path, w->name, w->del, w->count, &w->id);
-}
-
 static int write_op(const char *path, const char *name, bool del, int count, uint64_t *id_out)
 {
-	/* Shared with the child, which reports the id it committed. */
-	struct wargs *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
-	                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (w == MAP_FAILED) {
-		return AZ_ENOMEM;
-	}
-	*w = (struct wargs){ path, name, del, count, 0 };
-	int ret = test_in_child(write_child, w);
+	char count_s[16], idfile[300];
+	snprintf(count_s, sizeof(count_s), "%d", count);
+	snprintf(idfile, sizeof(idfile), "%s/child-id", dir);
+	unlink(idfile);
+	char *args[] = { "write", (char *)path, (char *)name, del ? "del" : "add",
+	                 count_s, idfile, NULL };
+	int ret = test_run_self(args) == 0 ? AZ_EOK : AZ_EIO;
+	/* The child leaves the id it committed in idfile. */
 	if (id_out != NULL) {
-		*id_out = w->id;
+		unsigned long long id = 0;
+		FILE *f = fopen(idfile, "r");
+		if (f == NULL || fscanf(f, "%llu", &id) != 1) {
+			id = 0;
+		}
+		if (f != NULL) {
+			fclose(f);
+		}
+		*id_out = id;
 	}
-	munmap(w, sizeof(*w));
 	return ret;
 }
 
-static int create_child(void *arg)
+static int create_db(const char *path)
 {
-	return az_store_create(arg, (gid_t)-1);
+	char *args[] = { "create", (char *)path, NULL };
+	return test_run_self(args);
 }
 
 /* Put a record that does not decode, and log it like a real write. */
-static int write_corrupt(void *arg)
+static int write_corrupt(const char *path)
 {
-	const char *path = arg;
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi tok, log;
@@ -197,6 +191,27 @@ static int write_corrupt(void *arg)
 	mdb_txn_commit(txn);
 	mdb_env_close(env);
 	return AZ_EOK;
+}
+
+/* The other end of test_run_self(): "--child OP ARGS". */
+static int child_main(int argc, char **argv)
+{
+	if (argc == 8 && strcmp(argv[2], "write") == 0) {
+		uint64_t id = 0;
+		int ret = write_op_here(argv[3], argv[4], strcmp(argv[5], "del") == 0,
+		                        atoi(argv[6]), &id);
+		FILE *f = fopen(argv[7], "w");
+		if (f != NULL) {
+			fprintf(f, "%llu\n", (unsigned long long)id);
+			fclose(f);
+		}
+		return ret == AZ_EOK ? 0 : 1;
+	} else if (argc == 4 && strcmp(argv[2], "create") == 0) {
+		return az_store_create(argv[3], (gid_t)-1) == AZ_EOK ? 0 : 1;
+	} else if (argc == 4 && strcmp(argv[2], "corrupt") == 0) {
+		return write_corrupt(argv[3]) == AZ_EOK ? 0 : 1;
+	}
+	return 2;
 }
 
 static bool wait_applied(sync_src_t *src, uint64_t id)
@@ -251,7 +266,8 @@ static void test_ryw(void)
 	tap_is(served(src, "one-more.acme.test"), 1, "and is served");
 
 	/* A corrupt record is skipped with a log line; the rest is served. */
-	tap_is(test_in_child(write_corrupt, db), 0, "a corrupt record is written behind the store's back");
+	char *corrupt[] = { "corrupt", db, NULL };
+	tap_is(test_run_self(corrupt), 0, "a corrupt record is written behind the store's back");
 	write_op(db, "after-bad.acme.test", false, 1, &id);
 	tap_ok(logged(&rc, "skipping corrupt record 'bad.acme.test.'"), "corrupt record logged by name");
 	tap_is(served(src, "bad.acme.test"), -1, "corrupt record not served");
@@ -264,7 +280,7 @@ static void test_ryw(void)
 	unlink(db);
 	unlink(lock);
 	unlink(syncf);
-	test_in_child(create_child, db);
+	create_db(db);
 	write_op(db, "new-file.acme.test", false, 1, &id);
 	/* The old slot went with the old sync file: wait on the state. */
 	bool picked = false;
@@ -297,7 +313,7 @@ static void test_late_db(void)
 		usleep(5000);
 	}
 	tap_ok(said, "missing database logged");
-	test_in_child(create_child, late);
+	create_db(late);
 	uint64_t id;
 	write_op(late, "late.acme.test", false, 1, &id);
 	tap_ok(wait_applied(src, id), "the database is picked up when it appears");
@@ -317,8 +333,11 @@ static void test_late_db(void)
 	sync_detach(src2, &rc2.c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], TEST_CHILD_FLAG) == 0) {
+		return child_main(argc, argv);
+	}
 	if (mkdtemp(dir) == NULL) {
 		return 1;
 	}

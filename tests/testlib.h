@@ -1,4 +1,4 @@
-/* testlib.h -- small helpers shared by the C tests: threads, child writers, temp dirs. */
+/* testlib.h -- small helpers shared by the C tests: threads, writers in child processes, temp dirs. */
 
 #pragma once
 
@@ -24,20 +24,38 @@ static inline int test_threads(void)
 }
 
 /*
- * Run fn(arg) in a child process and return 0 if it returned 0.  Writers
- * run this way, as the CLI does: LMDB must not have one file open twice in
- * a process (closing one environment drops the other's locks), and the
- * module under test keeps the store open in this one.
+ * Run this program again in a child as "PROG --child ARGS..." and return 0
+ * if it exited 0; main() hands such a call to the test's own child_main().
+ * Writers run this way, as the CLI does: LMDB must not have one file open
+ * twice in a process (closing one environment drops the other's locks),
+ * and the module under test keeps the store open in this one.  The child
+ * execs at once instead of running the writer after fork(): a fork()ed
+ * child of a threaded process must run no library code, since another
+ * thread may have held a lock at the fork (ASan's allocator is not
+ * fork-safe: such children hung under the sanitizer builds).
  */
-static inline int test_in_child(int (*fn)(void *), void *arg)
+#define TEST_CHILD_FLAG		"--child"
+#define TEST_CHILD_MAXARGS	12
+
+static inline int test_run_self(char *const args[])
 {
+	char *argv[TEST_CHILD_MAXARGS + 3] = { "test-child", TEST_CHILD_FLAG };
+	int n = 2;
+	for (int i = 0; args[i] != NULL; i++) {
+		if (i == TEST_CHILD_MAXARGS) {
+			return -1;
+		}
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid < 0) {
 		return -1;
 	}
 	if (pid == 0) {
-		_exit(fn(arg) == 0 ? 0 : 1);
+		execv("/proc/self/exe", argv);
+		_exit(127);
 	}
 	int status;
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
