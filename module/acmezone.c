@@ -89,13 +89,17 @@ static unsigned count_live(const tvals_t *v, int64_t now, unsigned max)
  * mm: the owner and the rdata.  Under RCU; nothing in rr points into v.
  */
 static int make_rrset(knot_rrset_t *rr, const knot_dname_t *qname,
-                      const tvals_t *v, unsigned live, int64_t now,
-                      uint32_t ttl, knot_mm_t *mm)
+                      size_t qname_size, const tvals_t *v, unsigned live,
+                      int64_t now, uint32_t ttl, knot_mm_t *mm)
 {
-	knot_dname_t *owner = knot_dname_copy(qname, mm);
+	/* knot_dname_copy() without measuring the name again.  mm is the
+	 * packet's: knot_rrset_clear() and the packet (KNOT_PF_FREE) give
+	 * the owner and the rdata back through mm->free. */
+	knot_dname_t *owner = mm->alloc(mm->ctx, qname_size);
 	if (owner == NULL) {
 		return KNOT_ENOMEM;
 	}
+	memcpy(owner, qname, qname_size);
 	knot_rrset_init(rr, owner, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, ttl);
 	const uint8_t *p = v->data;
 	for (unsigned i = 0; i < v->count; i++, p = TVAL_NEXT(p)) {
@@ -106,9 +110,7 @@ static int make_rrset(knot_rrset_t *rr, const knot_dname_t *qname,
 		if (live == 1) {
 			/* The usual case, one token: the rdataset built in
 			 * place (one rdata is canonically sorted), no
-			 * knot_rdataset_add() search and reallocation.  mm is
-			 * the packet's: knot_rrset_clear() and the packet
-			 * (KNOT_PF_FREE) give it back through mm->free. */
+			 * knot_rdataset_add() search and reallocation. */
 			size_t size = knot_rdata_size(1 + rd[0]);
 			knot_rdata_t *r = mm->alloc(mm->ctx, size);
 			if (r == NULL) {
@@ -157,12 +159,14 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	az_read_lock();
 	table_t *t = sync_table(ctx->src);
 	/* qdata->name is the question's name in lower case: same length. */
-	const tnode_t *n = (t != NULL) ? table_lookup(t, qname, qdata->query->qname_size) : NULL;
+	size_t qname_size = qdata->query->qname_size;
+	const tnode_t *n = (t != NULL) ? table_lookup(t, qname, qname_size) : NULL;
 	if (n != NULL) {
 		const tvals_t *v = table_vals(n);
 		unsigned live = count_live(v, now, want_txt ? UINT_MAX : 1);
 		if (live > 0 && want_txt) {
-			ret = make_rrset(&rr, qname, v, live, now, ctx->ttl, &pkt->mm);
+			ret = make_rrset(&rr, qname, qname_size, v, live, now,
+			                 ctx->ttl, &pkt->mm);
 			next = KNOTD_IN_STATE_HIT;
 		} else if (live > 0 || table_ent(n) > 0) {
 			next = KNOTD_IN_STATE_NODATA;	/* or an empty non-terminal */
