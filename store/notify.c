@@ -213,6 +213,29 @@ void az_notify_ring(az_notify_t *nt)
 	futex(&hdr(nt)->bell, FUTEX_WAKE, INT_MAX, NULL);
 }
 
+/*
+ * The first slot from 'first' on whose lock is held by another open of
+ * the file (a live reader), or NSLOTS.  One F_OFD_GETLK over the whole
+ * range names the first conflicting lock, so a writer asks once per live
+ * reader and once more, not once per slot.  Our own slot never conflicts
+ * with our own open file description.
+ */
+static int next_live(az_notify_t *nt, int first)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = LINE * (first + 1),
+		.l_len = LINE * (NSLOTS - first),
+	};
+	if (first >= NSLOTS || fcntl(nt->fd, F_OFD_GETLK, &fl) != 0 ||
+	    fl.l_type == F_UNLCK) {
+		return NSLOTS;
+	}
+	int i = (int)(fl.l_start / LINE) - 1;
+	return i < first ? first : i;	/* a lock reaching in from before */
+}
+
 static bool slot_live(az_notify_t *nt, int i)
 {
 	struct flock fl = {
@@ -233,24 +256,14 @@ int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_
 		return AZ_EINVAL;
 	}
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	for (int i = 0; i < NSLOTS; i++) {
-		if (i == nt->slot) {
-			continue;	/* our own slot, if we are a reader too */
-		}
+	for (int i = next_live(nt, 0); i < NSLOTS; i = next_live(nt, i + 1)) {
 		struct sync_slot *s = slot_at(nt, i);
-		bool checked_live = false;
 		for (;;) {
 			/* Load seq before applied: an ack between the two makes
 			 * the futex wait below return at once (value changed). */
 			uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 			if (__atomic_load_n(&s->applied, __ATOMIC_ACQUIRE) >= txnid) {
 				break;
-			}
-			if (!checked_live) {
-				if (!slot_live(nt, i)) {
-					break;	/* nobody serves from this slot */
-				}
-				checked_live = true;
 			}
 			int64_t left = deadline - now_ms();
 			if (left <= 0) {
