@@ -199,6 +199,11 @@ _acme-challenge.da	CNAME	shared.$CZ.
 ; for check: a wrong target, and a zone that does not answer
 _acme-challenge.wrong	CNAME	wrong.elsewhere.test.
 _acme-challenge.lame	CNAME	lame-example-test.lame.test.
+; for check: a chain through the customer's own names, and a loop
+_acme-challenge.chain	CNAME	_acme-challenge.hop.$D.
+_acme-challenge.hop	CNAME	chain-example-test.$CZ.
+_acme-challenge.loop	CNAME	_acme-challenge.loop2.$D.
+_acme-challenge.loop2	CNAME	_acme-challenge.loop.$D.
 ; the records 'acmezone cname' prints, pasted as they are:
 EOF
 az cname "$D" "*.$D" "www.$D" "alias.$D" "sh.$D" >>"$dir/$D.zone"
@@ -333,12 +338,32 @@ is "$?" 4 "check of a domain without the CNAME: exit 4"
 like "$out" "^nocname\\.$D: missing: _acme-challenge\\.nocname\\.$D\\. has no CNAME \\(NXDOMAIN\\); the customer adds: _acme-challenge\\.nocname\\.$D\\. IN CNAME nocname-example-test\\.$CZ\\.\$" \
 	"check: missing, with the record to add"
 out=$(az check "wrong.$D" --server "127.0.0.1@$UB_PORT")
-like "$out" "^wrong\\.$D: wrong: _acme-challenge\\.wrong\\.$D\\. is a CNAME to wrong\\.elsewhere\\.test\\., not to wrong-example-test\\.$CZ\\.\$" \
-	"check: a wrong target"
+like "$out" "^wrong\\.$D: wrong: _acme-challenge\\.wrong\\.$D\\. is a CNAME to wrong\\.elsewhere\\.test\\., not to wrong-example-test\\.$CZ\\.: wrong\\.elsewhere\\.test\\. could not be followed \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
+	"check: a wrong target (one that does not resolve: said so)"
 out=$(az check "lame.$D" --zone lame.test --server "127.0.0.1@$UB_PORT")
 is "$?" 4 "check with a challenge zone that does not answer: exit 4"
 like "$out" "^lame\\.$D: no-answer: _acme-challenge\\.lame\\.$D\\. CNAME lame-example-test\\.lame\\.test\\. is in place, but the challenge zone does not answer for it \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
 	"check: the CNAME is right but the challenge zone is silent"
+out=$(az check "chain.$D" --server "127.0.0.1@$UB_PORT")
+is "$?" 0 "check follows a chain of CNAMEs to the expected name: exit 0"
+like "$out" "^chain\\.$D: ok: _acme-challenge\\.chain\\.$D\\. CNAME _acme-challenge\\.hop\\.$D\\. CNAME chain-example-test\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\)\$" \
+	"check: ok through two CNAMEs, the chain spelled out"
+out=$(az check "loop.$D" --server "127.0.0.1@$UB_PORT")
+is "$?" 4 "check of a CNAME loop: exit 4"
+like "$out" "^loop\\.$D: wrong: _acme-challenge\\.loop\\.$D\\. is a CNAME to _acme-challenge\\.loop2\\.$D\\., then to _acme-challenge\\.loop\\.$D\\., not to loop-example-test\\.$CZ\\.: a CNAME loop\$" \
+	"check: the loop is named, not followed forever"
+out=$(az check "ca.$D" --server "127.0.0.1@$UB_PORT")
+like "$out" "^ca\\.$D: wrong: _acme-challenge\\.ca\\.$D\\. is a CNAME to _acme-challenge\\.alias\\.$D\\., then to alias-example-test\\.$CZ\\., not to ca-example-test\\.$CZ\\.: it ends in the challenge zone, so it works only if the ACME client publishes this domain's values there" \
+	"check: a chain that ends at another name of the challenge zone (acme.sh --challenge-alias) says so"
+out=$(az check "chain.$D" "nocname.$D" --json --server "127.0.0.1@$UB_PORT")
+printf '%s\n' "$out" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert a[0]["status"] == "ok" and a[0]["chain"] == ["_acme-challenge.hop.'"$D"'.", a[0]["expected"]], a
+assert a[0]["cname"] == "_acme-challenge.hop.'"$D"'.", a
+assert a[1]["chain"] == [], a
+'
+ok $? "check --json: the chain of CNAME targets"
 out=$(az check "$D" "nocname.$D" --json --server "127.0.0.1@$UB_PORT")
 printf '%s\n' "$out" | python3 -c '
 import json, sys

@@ -12,8 +12,10 @@
 #define WAIT_QUERY_MS		1000	/* one question while waiting */
 #define WAIT_POLL_MS		250	/* between two questions while waiting */
 #define CHECK_MAX_SERVERS	8
+#define CHECK_MAX_HOPS		8	/* CNAMEs followed from _acme-challenge.<domain> */
 #define CHECK_WHY_MAX		(4 * AZ_NAME_TXTLEN)	/* why the zone is silent */
-#define CHECK_MSG_MAX		(8 * AZ_NAME_TXTLEN)	/* one verdict */
+#define CHECK_CHAIN_MAX		((CHECK_MAX_HOPS + 2) * AZ_NAME_TXTLEN)	/* a chain as text */
+#define CHECK_MSG_MAX		(CHECK_CHAIN_MAX + CHECK_WHY_MAX + 2 * AZ_NAME_TXTLEN)	/* one verdict */
 
 typedef enum {
 	ST_OK,			/* CNAME right, challenge zone answers */
@@ -107,17 +109,112 @@ typedef struct {
 	char owner[AZ_NAME_TXTLEN], expected[AZ_NAME_TXTLEN], cname[AZ_NAME_TXTLEN];
 	bool has_cname, zone_ok;
 	unsigned values;
+	unsigned hops;				/* CNAMEs followed */
+	char chain[CHECK_MAX_HOPS][AZ_NAME_TXTLEN];	/* their targets */
 	char message[CHECK_MSG_MAX];
 } verdict_t;
 
-/* One domain: its CNAME (asked as such, so the target's zone cannot
- * spoil the answer), then the challenge zone's answer for the target. */
+/* Is name at or below zone (wire names)? */
+static bool name_under(const uint8_t *name, const uint8_t *zone)
+{
+	for (;;) {
+		if (dns_name_eq(name, zone)) {
+			return true;
+		}
+		if (name[0] == 0) {
+			return false;
+		}
+		name += name[0] + 1;
+	}
+}
+
+/* "A. CNAME B. CNAME C." or "A. is a CNAME to B., then to C." of a chain. */
+static void chain_text(const verdict_t *v, bool as_records, char *out, size_t size)
+{
+	size_t o = (size_t)snprintf(out, size, "%s", v->owner);
+	for (unsigned i = 0; i < v->hops && o < size; i++) {
+		const char *sep = as_records ? " CNAME " :
+		                  i == 0 ? " is a CNAME to " : ", then to ";
+		o += (size_t)snprintf(out + o, size - o, "%s%s", sep, v->chain[i]);
+	}
+}
+
+/*
+ * Follow the CNAMEs from owner as a CA's resolver does, each asked as
+ * such (so a target's zone cannot spoil the answer): until expected, a
+ * name in the challenge zone (which holds no CNAMEs), a name without
+ * one, a loop or CHECK_MAX_HOPS; note says why a chain stopped short.
+ * \return false if the first question got no usable reply (*r holds
+ * it, *asked names the name asked).
+ */
+static bool follow_chain(const check_t *ck, const uint8_t *owner, const uint8_t *expected,
+                         verdict_t *v, dns_reply_t *r, const dns_server_t **used,
+                         uint8_t asked[AZ_NAME_MAXLEN], char *note, size_t nsize)
+{
+	uint8_t seen[CHECK_MAX_HOPS + 1][AZ_NAME_MAXLEN];
+	size_t len = az_name_wire_len(owner, AZ_NAME_MAXLEN);
+	char what[256];
+
+	note[0] = '\0';
+	memcpy(seen[0], owner, len);
+	while (v->hops < CHECK_MAX_HOPS) {
+		const uint8_t *cur = seen[v->hops], *target = NULL;
+		memcpy(asked, cur, az_name_wire_len(cur, AZ_NAME_MAXLEN));
+		resolve(ck, cur, DNS_TYPE_CNAME, r, used);
+		if (r->rcode != DNS_NOERROR && r->rcode != DNS_NXDOMAIN) {
+			if (v->hops == 0) {
+				return false;
+			}
+			/* A CNAME is there; where it leads is unknown. */
+			dns_reply_str(r, *used, what, sizeof(what));
+			snprintf(note, nsize, ": %s could not be followed (%s)",
+			         v->chain[v->hops - 1], what);
+			return true;
+		}
+		for (size_t i = 0; i < r->nrr && r->rcode == DNS_NOERROR; i++) {
+			if (r->rr[i].type == DNS_TYPE_CNAME && !r->rr[i].authority &&
+			    dns_name_eq(r->rr[i].owner, cur)) {
+				target = r->rr[i].target;
+				break;
+			}
+		}
+		if (target == NULL) {
+			return true;
+		}
+		az_name_to_text(target, v->chain[v->hops], sizeof(v->chain[0]));
+		v->hops++;
+		memcpy(seen[v->hops], target, az_name_wire_len(target, AZ_NAME_MAXLEN));
+		if (dns_name_eq(target, expected)) {
+			return true;
+		}
+		if (name_under(target, ck->cfg->zone)) {
+			snprintf(note, nsize, ": it ends in the challenge zone, so it "
+			         "works only if the ACME client publishes this domain's "
+			         "values there (acme.sh --challenge-alias or --domain-alias)");
+			return true;
+		}
+		for (unsigned i = 0; i < v->hops; i++) {
+			if (dns_name_eq(target, seen[i])) {
+				snprintf(note, nsize, ": a CNAME loop");
+				return true;
+			}
+		}
+	}
+	snprintf(note, nsize, ": too many CNAMEs (%d are followed)", CHECK_MAX_HOPS);
+	return true;
+}
+
+/* One domain: its CNAME chain, then the challenge zone's answer for the
+ * expected target. */
 static void check_domain(const check_t *ck, const char *domain, const uint8_t *owner,
                          const uint8_t *expected, verdict_t *v)
 {
 	const dns_server_t *used = NULL;
-	char what[256], zwhy[CHECK_WHY_MAX];
+	char what[256], zwhy[CHECK_WHY_MAX], chain[CHECK_CHAIN_MAX], at[AZ_NAME_TXTLEN];
+	uint8_t asked[AZ_NAME_MAXLEN];
 	dns_reply_t *r = malloc(sizeof(*r));
+	char note[AZ_NAME_TXTLEN + 320];
+	bool answered;
 
 	memset(v, 0, sizeof(*v));
 	snprintf(v->domain, sizeof(v->domain), "%s", domain);
@@ -128,42 +225,41 @@ static void check_domain(const check_t *ck, const char *domain, const uint8_t *o
 		snprintf(v->message, sizeof(v->message), "out of memory");
 		return;
 	}
-	resolve(ck, owner, DNS_TYPE_CNAME, r, &used);
-	for (size_t i = 0; i < r->nrr && r->rcode == DNS_NOERROR; i++) {
-		if (r->rr[i].type == DNS_TYPE_CNAME && !r->rr[i].authority &&
-		    dns_name_eq(r->rr[i].owner, owner)) {
-			v->has_cname = true;
-			az_name_to_text(r->rr[i].target, v->cname, sizeof(v->cname));
-			break;
-		}
+	answered = follow_chain(ck, owner, expected, v, r, &used, asked, note, sizeof(note));
+	v->has_cname = v->hops > 0;
+	if (v->has_cname) {
+		snprintf(v->cname, sizeof(v->cname), "%s", v->chain[0]);
 	}
 	dns_reply_str(r, used, what, sizeof(what));
+	az_name_to_text(asked, at, sizeof(at));
 	v->zone_ok = zone_answers(ck, expected, &v->values, zwhy, sizeof(zwhy));
+	bool reached = v->has_cname && strcmp(v->chain[v->hops - 1], v->expected) == 0;
 
-	if (r->rcode != DNS_NOERROR && r->rcode != DNS_NXDOMAIN) {
+	if (!answered) {
 		v->status = ST_ERROR;
-		snprintf(v->message, sizeof(v->message), "cannot resolve %s (%s)",
-		         v->owner, what);
+		snprintf(v->message, sizeof(v->message), "cannot resolve %s (%s)", at, what);
 	} else if (!v->has_cname) {
 		v->status = ST_MISSING;
 		snprintf(v->message, sizeof(v->message), "%s has no CNAME (%s); the "
 		         "customer adds: %s IN CNAME %s", v->owner,
 		         r->rcode == DNS_NXDOMAIN ? "NXDOMAIN" : "no such record",
 		         v->owner, v->expected);
-	} else if (strcmp(v->cname, v->expected) != 0) {
+	} else if (!reached) {
 		v->status = ST_WRONG;
-		snprintf(v->message, sizeof(v->message), "%s is a CNAME to %s, not "
-		         "to %s", v->owner, v->cname, v->expected);
+		chain_text(v, false, chain, sizeof(chain));
+		snprintf(v->message, sizeof(v->message), "%s, not to %s%s", chain,
+		         v->expected, note);
 	} else if (!v->zone_ok) {
 		v->status = ST_NO_ANSWER;
-		snprintf(v->message, sizeof(v->message), "%s CNAME %s is in place, "
-		         "but the challenge zone does not answer for it (%s)",
-		         v->owner, v->expected, zwhy);
+		chain_text(v, true, chain, sizeof(chain));
+		snprintf(v->message, sizeof(v->message), "%s is in place, but the "
+		         "challenge zone does not answer for it (%s)", chain, zwhy);
 	} else {
 		v->status = ST_OK;
-		snprintf(v->message, sizeof(v->message), "%s CNAME %s is in place and "
-		         "the challenge zone answers for it (%u value(s) published)",
-		         v->owner, v->expected, v->values);
+		chain_text(v, true, chain, sizeof(chain));
+		snprintf(v->message, sizeof(v->message), "%s is in place and the "
+		         "challenge zone answers for it (%u value(s) published)",
+		         chain, v->values);
 	}
 	/* Both halves matter to whoever fixes it: say the zone's part too. */
 	if (v->status != ST_OK && v->status != ST_NO_ANSWER && !v->zone_ok) {
@@ -192,7 +288,12 @@ static void print_verdict(const cli_t *cli, const verdict_t *v, bool first)
 	} else {
 		fputs("null", stdout);
 	}
-	printf(", \"zone_answers\": %s, \"values\": %u, \"message\": ",
+	fputs(", \"chain\": [", stdout);
+	for (unsigned i = 0; i < v->hops; i++) {
+		fputs(i > 0 ? ", " : "", stdout);
+		json_string(v->chain[i], strlen(v->chain[i]));
+	}
+	printf("], \"zone_answers\": %s, \"values\": %u, \"message\": ",
 	       v->zone_ok ? "true" : "false", v->values);
 	json_string(v->message, strlen(v->message));
 	putchar('}');
