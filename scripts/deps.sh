@@ -8,7 +8,7 @@ set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
       knot knot-dnsutils bind9 bind9-dnsutils python3
-      clang-14 libclang-rt-14-dev valgrind util-linux
+      clang-14 libclang-rt-14-dev valgrind util-linux iproute2
       unbound pebble certbot lego dehydrated openssl curl"
 if [ "${1:-}" = "--bench" ]; then
 	pkgs="$pkgs dnsperf"
