@@ -4,7 +4,8 @@
 # Targets (tests/fuzz/fuzz_*.c): record (the record decoder on bytes read
 # back from LMDB), name (name parsing and printing), batch (the CLI's apply
 # input through its own line reader and parser), hook (the answer hook with
-# arbitrary query packets, knotd stood in for).
+# arbitrary query packets, knotd stood in for), dns (the CLI's DNS reply
+# parser on arbitrary messages).
 #
 # FUZZ_SECONDS (default 6) is the time per target; 'make fuzz' runs this
 # with 300.  FUZZ_CC picks the compiler (default: clang-14, else clang).
@@ -53,13 +54,15 @@ build() {
 build record $store $lmdb
 # shellcheck disable=SC2086
 build name $store $lmdb
+# The CLI and its DNS client do not use libknot; the module does.
 # shellcheck disable=SC2086
-build batch -DPACKAGE_VERSION='"fuzz"' -I$src/tools $knot_c \
-	"$src/tools/check.c" "$src/tools/hook.c" "$src/tools/dns.c" $store $knot_l $lmdb
+build batch -DPACKAGE_VERSION='"fuzz"' -I$src/tools \
+	"$src/tools/check.c" "$src/tools/hook.c" "$src/tools/dns.c" $store $lmdb
 # shellcheck disable=SC2086
 build hook $knot_c $module $store $knot_l $urcu $lmdb -lpthread
+build dns -I"$src/tools" "$src/tools/dns.c" "$src/store/name.c"
 wait
-for t in record name batch hook; do
+for t in record name batch hook dns; do
 	if [ "$(cat "$out/$t.status" 2>/dev/null)" = 0 ]; then
 		ok 0 "build fuzz_$t with $CC (ASan+UBSan+libFuzzer)"
 	else
@@ -76,7 +79,7 @@ crashed() {
 	grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY: .*Sanitizer|deadly signal' "$1"
 }
 
-for t in record name batch hook; do
+for t in record name batch hook dns; do
 	bin="$out/fuzz_$t"
 	if [ ! -x "$bin" ]; then
 		ok 1 "fuzz_$t: not built"

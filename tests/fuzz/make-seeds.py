@@ -78,3 +78,46 @@ out('hook', 'big-tcp', b'\x03' + query('big.example.test', 16))
 out('hook', 'expired', b'\x00' + query('gone.example.test', 16))
 out('hook', 'miss', b'\x00' + query('nothing.example.test', 16))
 out('hook', 'hit-state', b'\x08' + query('_acme-challenge.example.test', 16))
+
+# dns: one knob octet (fuzz_dns.c), then a reply as servers send them:
+# owners compressed against the question, EDNS, the flags of an
+# authoritative server (AA) or a resolver (RD RA).
+def rr(owner, rtype, rdata, ttl=60):
+    return owner + struct.pack('>HHIH', rtype, 1, ttl, len(rdata)) + rdata
+
+def reply(name, qtype, rcode=0, flags=0x8400, an=(), ns=(), edns=True, ext=0):
+    m = struct.pack('>HHHHHH', 0x4a7e, flags | rcode, 1, len(an), len(ns), 1 if edns else 0)
+    m += wire(name) + struct.pack('>HH', qtype, 1)
+    for r in list(an) + list(ns):
+        m += r
+    if edns:
+        m += b'\x00' + struct.pack('>HHIH', 41, 1232, ext << 24, 0)
+    return m
+
+def txt(*strings):
+    return b''.join(bytes([len(s)]) + s for s in strings)
+
+Q = '_acme-challenge.example.test'
+AT_Q = b'\xc0\x0c'			# the question's name
+AT_EXAMPLE = b'\xc0\x1c'		# "example.test" inside it
+AT_TEST = b'\xc0\x24'			# "test"
+def soa(at):
+    return b'\x02ns' + at + b'\x0ahostmaster' + at + struct.pack('>IIIII', 7, 3600, 900, 604800, 60)
+out('dns', 'txt', b'\x00' + reply(Q, 16, an=[rr(AT_Q, 16, txt(TOK))]))
+out('dns', 'txt-fixed-q', b'\x01' + reply(Q, 16, an=[rr(AT_Q, 16, txt(TOK))]))
+out('dns', 'txt-many', b'\x00' + reply(Q, 16, an=[rr(AT_Q, 16, txt(TOK)), rr(AT_Q, 16, txt(TOK[::-1])),
+                                                  rr(AT_Q, 16, txt(b'v=split', b'', b' in three'))]))
+# A resolver's answer through the delegation: the CNAME, then TXT at its target.
+tgt = b'\x0cexample-test\x0achallenges' + AT_TEST
+out('dns', 'cname-txt', b'\x00' + reply(Q, 16, flags=0x8180,
+                                        an=[rr(AT_Q, 5, tgt), rr(b'\xc0\x3a', 16, txt(TOK))]))
+out('dns', 'cname', b'\x04' + reply(Q, 5, flags=0x8180, an=[rr(AT_Q, 5, tgt)]))
+out('dns', 'nxdomain', b'\x00' + reply(Q, 16, rcode=3, ns=[rr(AT_TEST, 6, soa(AT_TEST), ttl=3600)]))
+out('dns', 'nodata', b'\x08' + reply('example.test', 6, ns=[rr(b'\xc0\x14', 6, soa(b'\xc0\x14'))]))
+out('dns', 'badvers', b'\x00' + reply(Q, 16, ext=1))
+out('dns', 'servfail', b'\x00' + reply(Q, 16, rcode=2, flags=0x8180))
+# Over TCP, more records than the client keeps (DNS_MAX_RRS is 64).
+out('dns', 'txt-70', b'\x00' + reply(Q, 16, an=[rr(AT_Q, 16, txt(b'%02d' % i + TOK[2:])) for i in range(70)]))
+out('dns', 'truncated', b'\x00' + reply(Q, 16, flags=0x8600))
+out('dns', 'no-edns', b'\x00' + reply(Q, 16, an=[rr(AT_Q, 16, txt(TOK))], edns=False))
+out('dns', 'loop', b'\x00' + reply(Q, 16, an=[rr(b'\x01x\xc0\x2e', 16, txt(TOK))]))
