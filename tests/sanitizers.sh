@@ -71,7 +71,7 @@ build hook-asan "$asan -rdynamic $knot_c" "$src/tests/test_hook.c" $store $knot_
 dlz_src="$src/bind/dlz_acmezone.c $src/bind/shared.c $src/bind/ent.c"
 build .libs/dlz_acmezone.so "$asan -fPIC -shared -fvisibility=hidden -pthread -I$src/bind" \
 	$dlz_src $store $lmdb
-build dlz-asan "$asan -pthread -I$src/bind" "$src/tests/test_dlz.c" $lmdb -ldl -lpthread
+build dlz-asan "$asan -pthread -I$src/bind" "$src/tests/test_dlz.c" -ldl -lpthread
 ln -sf "$top_builddir/acmezone" "$out/acmezone"
 
 san_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
@@ -121,7 +121,7 @@ if echo 'int main(void){return 0;}' | $CC -x c -fsanitize=thread -o "$out/probe"
 	mkdir -p "$out/tsan/.libs"
 	build tsan/.libs/dlz_acmezone.so "$tsan -fPIC -shared -fvisibility=hidden -pthread -I$src/bind" \
 		$dlz_src $store $lmdb
-	build dlz-tsan "$tsan -pthread -I$src/bind" "$src/tests/test_dlz.c" $lmdb -ldl -lpthread
+	build dlz-tsan "$tsan -pthread -I$src/bind" "$src/tests/test_dlz.c" -ldl -lpthread
 	ln -sf "$top_builddir/acmezone" "$out/tsan/acmezone"
 	run table-tsan "table tests (readers racing the writer) clean under TSan" TSAN_OPTIONS=halt_on_error=1
 	run sync-tsan "sync thread tests clean under TSan" TSAN_OPTIONS=halt_on_error=1
