@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "recclient.h"
 #include "sync.h"
 #include "tap.h"
 
@@ -37,54 +38,21 @@ static char db[256], lockfile[300], syncf[300];
 
 /*** A client that records what the sync thread says. ***/
 
-typedef struct {
-	sync_client_t c;
-	pthread_mutex_t lock;
-	char logs[32768];
-} rec_client_t;
+static rec_client_t rc = REC_CLIENT_INIT;
 
-static void rec_log(sync_client_t *c, int prio, const char *msg)
-{
-	rec_client_t *r = (rec_client_t *)c;
-	(void)prio;
-	pthread_mutex_lock(&r->lock);
-	if (strlen(r->logs) + strlen(msg) + 2 < sizeof(r->logs)) {
-		strcat(r->logs, msg);
-		strcat(r->logs, "\n");
-	}
-	pthread_mutex_unlock(&r->lock);
-}
-
-static rec_client_t rc = { .c = { rec_log, NULL, NULL }, .lock = PTHREAD_MUTEX_INITIALIZER };
-
-/* Occurrences of needle in the log. */
 static int logged(const char *needle)
 {
-	int n = 0;
-	pthread_mutex_lock(&rc.lock);
-	for (const char *p = rc.logs; (p = strstr(p, needle)) != NULL; p++) {
-		n++;
-	}
-	pthread_mutex_unlock(&rc.lock);
-	return n;
+	return rec_count(&rc, needle);
 }
 
 static void log_clear(void)
 {
-	pthread_mutex_lock(&rc.lock);
-	rc.logs[0] = '\0';
-	pthread_mutex_unlock(&rc.lock);
+	rec_clear(&rc);
 }
 
 static void log_dump(void)
 {
-	pthread_mutex_lock(&rc.lock);
-	char *copy = strdup(rc.logs);
-	pthread_mutex_unlock(&rc.lock);
-	for (char *line = strtok(copy, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		tap_diag("log: %s", line);
-	}
-	free(copy);
+	rec_dump(&rc);
 }
 
 static int64_t mono_ms(void)

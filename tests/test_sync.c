@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "recclient.h"
 #include "sync.h"
 #include "tap.h"
 #include "testlib.h"
@@ -17,48 +18,9 @@ static const char *V1 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK-_0123";
 static char dir[] = "/tmp/az-test-sync-XXXXXX";
 static char db[256];
 
-/* A client that records what the sync thread tells it. */
-typedef struct {
-	sync_client_t c;
-	pthread_mutex_t lock;
-	char logs[8192];
-	sync_stats_t st;
-} rec_client_t;
-
-static void rec_log(sync_client_t *c, int prio, const char *msg)
-{
-	rec_client_t *r = (rec_client_t *)c;
-	(void)prio;
-	pthread_mutex_lock(&r->lock);
-	if (strlen(r->logs) + strlen(msg) + 2 < sizeof(r->logs)) {
-		strcat(r->logs, msg);
-		strcat(r->logs, "\n");
-	}
-	pthread_mutex_unlock(&r->lock);
-}
-
-static void rec_stats(sync_client_t *c, const sync_stats_t *st)
-{
-	rec_client_t *r = (rec_client_t *)c;
-	pthread_mutex_lock(&r->lock);
-	r->st = *st;
-	pthread_mutex_unlock(&r->lock);
-}
-
-static sync_stats_t stats(rec_client_t *r)
-{
-	pthread_mutex_lock(&r->lock);
-	sync_stats_t st = r->st;
-	pthread_mutex_unlock(&r->lock);
-	return st;
-}
-
 static bool logged(rec_client_t *r, const char *needle)
 {
-	pthread_mutex_lock(&r->lock);
-	bool found = strstr(r->logs, needle) != NULL;
-	pthread_mutex_unlock(&r->lock);
-	return found;
+	return rec_count(r, needle) > 0;
 }
 
 /* Live values at name as a query would see them, -1 if absent. */
@@ -225,7 +187,7 @@ static bool wait_applied(sync_src_t *src, uint64_t id)
 
 static void test_ryw(void)
 {
-	rec_client_t rc = { .c = { rec_log, rec_stats, NULL }, .lock = PTHREAD_MUTEX_INITIALIZER };
+	rec_client_t rc = REC_CLIENT_INIT;
 	sync_src_t *src = NULL;
 	az_store_create(db, (gid_t)-1);
 	int before = test_threads();
@@ -252,9 +214,9 @@ static void test_ryw(void)
 	/* Incremental: one change at 20000 names is not a full load. */
 	write_op(db, "bulk.acme.test", false, 20000, &id);
 	tap_is(served(src, "n19999.bulk.acme.test"), 1, "a 20000-name batch is served after its ack");
-	sync_stats_t s0 = stats(&rc);
+	sync_stats_t s0 = rec_counters(&rc);
 	int wret = write_op(db, "one-more.acme.test", false, 1, &id);
-	sync_stats_t s1 = stats(&rc);
+	sync_stats_t s1 = rec_counters(&rc);
 	tap_diag("write %d id %llu applied %llu syncs %llu -> %llu tokens %llu -> %llu", wret,
 	         (unsigned long long)id, (unsigned long long)sync_applied(src),
 	         (unsigned long long)s0.syncs, (unsigned long long)s1.syncs,
@@ -304,7 +266,7 @@ static void test_late_db(void)
 {
 	char late[300];
 	snprintf(late, sizeof(late), "%s/late.mdb", dir);
-	rec_client_t rc = { .c = { rec_log, rec_stats, NULL }, .lock = PTHREAD_MUTEX_INITIALIZER };
+	rec_client_t rc = REC_CLIENT_INIT;
 	sync_src_t *src = NULL;
 	tap_is(sync_attach(late, 50, &rc.c, &src), AZ_EOK, "attach to a database that does not exist");
 	bool said = false;
@@ -320,13 +282,13 @@ static void test_late_db(void)
 	tap_is(served(src, "late.acme.test"), 1, "and served");
 
 	/* Two users of one path share one source (the reload overlap). */
-	rec_client_t rc2 = { .c = { rec_log, rec_stats, NULL }, .lock = PTHREAD_MUTEX_INITIALIZER };
+	rec_client_t rc2 = REC_CLIENT_INIT;
 	sync_src_t *src2 = NULL;
 	char other[300];
 	snprintf(other, sizeof(other), "%s/./late.mdb", dir);	/* another spelling */
 	sync_attach(other, 50, &rc2.c, &src2);
 	tap_ok(src2 == src, "a second instance on the same file (spelt differently) shares the source");
-	tap_ok(stats(&rc2).tokens == 1, "... and starts with the current counters");
+	tap_ok(rec_counters(&rc2).tokens == 1, "... and starts with the current counters");
 	sync_detach(src, &rc.c);
 	write_op(late, "late2.acme.test", false, 1, &id);
 	tap_is(served(src2, "late2.acme.test"), 1, "the remaining instance keeps serving");
