@@ -62,6 +62,8 @@
 
 #include <libknot/libknot.h>
 
+#include "testlib.h"
+
 #define DL_TIMEOUT_MS		2000
 #define DL_EDNS_PAYLOAD		1232
 #define DL_QUERY_MAX		512	/* one question and an OPT fit easily */
@@ -130,24 +132,6 @@ static void on_interrupt(int sig)
 	dl_interrupted = 1;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* xorshift64*: plenty for picking names and letter cases. */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * UINT64_C(2685821657736338717);
-}
-
 static bool parse_long(const char *text, long min, long max, long *out)
 {
 	char *end = NULL;
@@ -204,7 +188,7 @@ not_loopback:
 static int wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - test_mono_ms();
 		if (left <= 0) {
 			return 0;
 		}
@@ -313,7 +297,7 @@ static int read_full(int fd, uint8_t *buf, size_t len, int64_t deadline)
 static int tcp_exchange(const dl_addr_t *addr, const uint8_t *query, size_t qlen,
                         uint8_t *resp, size_t *resp_len, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = test_mono_ms() + timeout_ms;
 	uint8_t frame[2 + DL_QUERY_MAX];
 	int ret = DL_XCHG_ERROR;
 
@@ -368,7 +352,7 @@ out:
 static int udp_exchange(const dl_addr_t *addr, const uint8_t *query, size_t qlen,
                         uint8_t *resp, size_t *resp_len, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = test_mono_ms() + timeout_ms;
 	int ret = DL_XCHG_ERROR;
 
 	int fd = open_socket(addr, SOCK_DGRAM, deadline);
@@ -556,7 +540,7 @@ static int cmd_query(int argc, char **argv)
 	}
 
 	uint8_t query[DL_QUERY_MAX];
-	uint16_t id = (uint16_t)(getpid() ^ now_ms());
+	uint16_t id = (uint16_t)(getpid() ^ test_mono_ms());
 	size_t qlen = build_query(query, sizeof(query), id, qname, qtype, edns);
 	if (qlen == 0) {
 		fprintf(stderr, "dnsload: query: cannot build the query\n");
@@ -714,7 +698,7 @@ static void randomise_case(uint64_t *rng, const knot_dname_t *in, knot_dname_t *
 		size_t llen = out[pos];
 		for (size_t i = pos + 1; i <= pos + llen; i++) {
 			uint8_t c = out[i];
-			bool up = rng_next(rng) & 1;
+			bool up = test_rng(rng) & 1;
 			if (c >= 'a' && c <= 'z' && up) {
 				out[i] = (uint8_t)(c - 'a' + 'A');
 			} else if (c >= 'A' && c <= 'Z' && !up) {
@@ -1022,7 +1006,7 @@ static int cmd_load(int argc, char **argv)
 	ld.rng = (uint64_t)seed | 1;
 
 	int ret = DL_EXIT_USAGE;
-	int64_t start = now_ms();
+	int64_t start = test_mono_ms();
 	int64_t stop = start + duration;
 	/* No SA_RESTART: the signal also cuts the poll below short. */
 	struct sigaction sa;
@@ -1041,15 +1025,15 @@ static int cmd_load(int argc, char **argv)
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 
 	size_t inflight = 0;
-	uint16_t next_id = (uint16_t)rng_next(&ld.rng);
+	uint16_t next_id = (uint16_t)test_rng(&ld.rng);
 	bool blocked = false;	/* the last UDP send would block */
 	for (;;) {
-		int64_t now = now_ms();
+		int64_t now = test_mono_ms();
 		bool sending = now < stop && ld.sent < (uint64_t)max_queries;
 
 		/* Fill the window. */
 		while (sending && !blocked && inflight < (size_t)window) {
-			size_t idx = rng_next(&ld.rng) % ld.nexp;
+			size_t idx = test_rng(&ld.rng) % ld.nexp;
 			const dl_expect_t *e = &ld.exp[idx];
 			knot_dname_storage_t qname;
 			if (ld.case_random) {
@@ -1065,7 +1049,7 @@ static int cmd_load(int argc, char **argv)
 			uint16_t id = next_id++;
 
 			if (tcp_share > 0 &&
-			    (long)(rng_next(&ld.rng) % 100) < tcp_share) {
+			    (long)(test_rng(&ld.rng) % 100) < tcp_share) {
 				ld.sent++;
 				tcp_checked(&ld, e, qname, id);
 			} else {
@@ -1095,11 +1079,11 @@ static int cmd_load(int argc, char **argv)
 					s->id = id;
 					s->entry = idx;
 					memcpy(s->qname, qname, knot_dname_size(qname));
-					s->deadline = now_ms() + DL_TIMEOUT_MS;
+					s->deadline = test_mono_ms() + DL_TIMEOUT_MS;
 					inflight++;
 				}
 			}
-			now = now_ms();
+			now = test_mono_ms();
 			sending = now < stop && ld.sent < (uint64_t)max_queries &&
 			          !dl_interrupted;
 		}
@@ -1118,7 +1102,7 @@ static int cmd_load(int argc, char **argv)
 				wake = slots[i].deadline;
 			}
 		}
-		int64_t left = wake - now_ms();
+		int64_t left = wake - test_mono_ms();
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		if (blocked) {
 			pfd.events |= POLLOUT;
@@ -1133,7 +1117,7 @@ static int cmd_load(int argc, char **argv)
 		}
 		/* Replies first, so nothing that arrived is counted late. */
 		drain_udp(&ld, fd, slots, (size_t)window, &inflight);
-		now = now_ms();
+		now = test_mono_ms();
 		for (size_t i = 0; i < (size_t)window; i++) {
 			if (slots[i].used && slots[i].deadline <= now) {
 				slots[i].used = false;
@@ -1143,7 +1127,7 @@ static int cmd_load(int argc, char **argv)
 		}
 	}
 
-	int64_t elapsed = now_ms() - start;
+	int64_t elapsed = test_mono_ms() - start;
 	printf("sent=%" PRIu64 " answered=%" PRIu64 " timeouts=%" PRIu64
 	       " wrong=%" PRIu64 " truncated=%" PRIu64 " tcp=%" PRIu64
 	       " unmatched=%" PRIu64 " errors=%" PRIu64 " elapsed_ms=%" PRId64

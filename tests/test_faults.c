@@ -26,6 +26,7 @@
 #include "recclient.h"
 #include "sync.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define POLL_MS		50	/* the sync thread's slow-path interval here */
 #define WAIT_MS		5000	/* bound of every wait on a condition */
@@ -55,13 +56,6 @@ static void log_dump(void)
 	rec_dump(&rc);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -71,8 +65,8 @@ static void sleep_ms(int ms)
 /* Wait (bounded) until the log has needle. */
 static bool wait_log(const char *needle)
 {
-	int64_t end = mono_ms() + WAIT_MS;
-	while (logged(needle) == 0 && mono_ms() < end) {
+	int64_t end = test_mono_ms() + WAIT_MS;
+	while (logged(needle) == 0 && test_mono_ms() < end) {
 		sleep_ms(5);
 	}
 	return logged(needle) > 0;
@@ -119,8 +113,8 @@ static int served(const char *text)
 /* Wait (bounded) until name has 'want' live values (-1: absent). */
 static bool wait_served(const char *text, int want)
 {
-	int64_t end = mono_ms() + WAIT_MS;
-	while (served(text) != want && mono_ms() < end) {
+	int64_t end = test_mono_ms() + WAIT_MS;
+	while (served(text) != want && test_mono_ms() < end) {
 		sleep_ms(5);
 	}
 	return served(text) == want;
@@ -257,7 +251,6 @@ static void ring(void)
 		az_notify_close(nt);
 	}
 }
-
 
 /*** File surgery. ***/
 
@@ -400,9 +393,9 @@ static void test_sync_cut(void)
 	/* The next writer's open gives the file its size back; the thread
 	 * picks it up on its slow path and acknowledges again. */
 	tap_is(add("sync1.acme.test", V1, false), AZ_EOK, "a writer repairs the sync file");
-	int64_t end = mono_ms() + WAIT_MS;
+	int64_t end = test_mono_ms() + WAIT_MS;
 	bool acked = false;
-	while (!acked && mono_ms() < end) {
+	while (!acked && test_mono_ms() < end) {
 		acked = add("sync2.acme.test", V2, true) == AZ_EOK &&
 		        served("sync2.acme.test") == 1;
 		wr_t del = { "sync2.acme.test", NULL, 1, true, true };

@@ -348,11 +348,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rng(void)
 {
-	/* xorshift64*: deterministic, so a failure can be replayed. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
+	return test_rng(&rng_state);
 }
 
 /* A random host name, biased towards '-', short labels and xn-- IDNs. */

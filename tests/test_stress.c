@@ -24,6 +24,7 @@
 
 #include "sync.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define NAMES		24
 #define READERS		4
@@ -40,23 +41,6 @@ static char dir[64];
 static char db[256];
 static sync_src_t *src;
 static _Atomic uint64_t lookups, checked, torn, stale, future, foreign;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * UINT64_C(2685821657736338717);
-}
 
 static void name_of(int j, uint8_t w[AZ_NAME_MAXLEN], size_t *len)
 {
@@ -111,7 +95,7 @@ static int writer(void)
 	while (!atomic_load(&sh->stop)) {
 		az_txn_t *t;
 		int64_t now = (int64_t)time(NULL);
-		int j = (int)(rng_next(&rng) % NAMES);
+		int j = (int)(test_rng(&rng) % NAMES);
 		uint64_t m = cur[j] + 1;
 		if (m % 4 == 0) {
 			atomic_store(&sh->started[j], m);
@@ -132,7 +116,7 @@ static int writer(void)
 			return 1;
 		}
 		for (int k = 0; k < BATCH; k++) {
-			int jj = k == 0 ? j : (int)(rng_next(&rng) % NAMES);
+			int jj = k == 0 ? j : (int)(test_rng(&rng) % NAMES);
 			bool dup = false;
 			for (int q = 0; q < np; q++) {
 				dup |= picked[q] == jj;
@@ -168,7 +152,7 @@ static void *reader(void *arg)
 	uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 7;
 	rcu_register_thread();
 	while (!atomic_load(&sh->stop)) {
-		int j = (int)(rng_next(&rng) % NAMES);
+		int j = (int)(test_rng(&rng) % NAMES);
 		uint8_t w[AZ_NAME_MAXLEN];
 		size_t len;
 		name_of(j, w, &len);
@@ -290,8 +274,8 @@ int main(void)
 		pthread_create(&th[i], NULL, reader, (void *)i);
 	}
 	atomic_store(&sh->go, 1);
-	int64_t end = mono_ms() + ms;
-	while (mono_ms() < end) {
+	int64_t end = test_mono_ms() + ms;
+	while (test_mono_ms() < end) {
 		usleep(20000);
 	}
 	atomic_store(&sh->stop, 1);

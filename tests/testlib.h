@@ -1,12 +1,33 @@
-/* testlib.h -- small helpers shared by the C tests: threads, writers in child processes, temp dirs. */
+/* testlib.h -- small helpers shared by the C tests: clock, random numbers, threads, writers in child processes, temp dirs. */
 
 #pragma once
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Milliseconds of CLOCK_MONOTONIC: for the bounds of waits and runs. */
+static inline int64_t test_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* xorshift64*: fast and deterministic, so a printed seed replays a run. */
+static inline uint64_t test_rng(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * UINT64_C(2685821657736338717);
+}
 
 /* Threads of this process, from /proc. */
 static inline int test_threads(void)

@@ -63,6 +63,8 @@
 
 #include <libknot/libknot.h>
 
+#include "testlib.h"
+
 #define MAX_WRITERS	16
 #define MAX_NAMES	64
 #define EXP_NAMES	4	/* expiring names per writer */
@@ -99,23 +101,6 @@ static _Atomic uint64_t queries, answers, checked, wrong, timeouts, torn, stale,
 static pthread_mutex_t shown_lock = PTHREAD_MUTEX_INITIALIZER;
 static char shown[SHOWN][256];
 static unsigned nshown;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * UINT64_C(2685821657736338717);
-}
 
 /*** Values: 43 characters of [A-Za-z0-9-], as an ACME token. ***/
 
@@ -227,13 +212,13 @@ static void writer_main(int w, uint64_t seed)
 	}
 
 	while (!atomic_load(&sh->stop)) {
-		int j = (int)(rng_next(&rng) % (uint64_t)names);
+		int j = (int)(test_rng(&rng) % (uint64_t)names);
 		uint64_t m = cur[j] + 1;
-		uint64_t r = rng_next(&rng) % 10;
+		uint64_t r = test_rng(&rng) % 10;
 		if (r == 0) {
 			/* An expiring value; now and then a purge. */
-			int e = (int)(rng_next(&rng) % EXP_NAMES);
-			int secs = 1 + (int)(rng_next(&rng) % 3);
+			int e = (int)(test_rng(&rng) % EXP_NAMES);
+			int secs = 1 + (int)(test_rng(&rng) % 3);
 			/* The CLI adds 'secs' to its own clock, read a moment
 			 * after ours: spell an expiry at or just after the real
 			 * one, so that the verifier never blames a value early. */
@@ -251,7 +236,7 @@ static void writer_main(int w, uint64_t seed)
 				 * be later than the one spelled. */
 				atomic_store(&sh->unsure[w][exp_n % UNSURE], exp_n);
 			}
-			if (rng_next(&rng) % 8 == 0) {
+			if (test_rng(&rng) % 8 == 0) {
 				char *pargv[] = { (char *)cli, "--db", (char *)db, "purge", NULL };
 				cli_ok(run_cli(pargv, NULL));
 			}
@@ -276,7 +261,7 @@ static void writer_main(int w, uint64_t seed)
 			int picked[BATCH_NAMES], np = 0;
 			size_t off = 0;
 			for (int k = 0; k < BATCH_NAMES; k++) {
-				int jj = (k == 0) ? j : (int)(rng_next(&rng) % (uint64_t)names);
+				int jj = (k == 0) ? j : (int)(test_rng(&rng) % (uint64_t)names);
 				bool dup = false;
 				for (int q = 0; q < np; q++) {
 					dup |= picked[q] == jj;
@@ -333,7 +318,7 @@ static void report_wrong(_Atomic uint64_t *kind, const char *fmt, ...)
 static int exchange(int fd, bool tcp, const uint8_t *q, size_t qlen, uint16_t id,
                     uint8_t *resp, size_t *rlen)
 {
-	int64_t deadline = now_ms() + TIMEOUT_MS;
+	int64_t deadline = test_mono_ms() + TIMEOUT_MS;
 	if (tcp) {
 		uint8_t msg[2 + 512];
 		msg[0] = (uint8_t)(qlen >> 8);
@@ -346,7 +331,7 @@ static int exchange(int fd, bool tcp, const uint8_t *q, size_t qlen, uint16_t id
 		uint8_t hdr[2];
 		while (have < need) {
 			struct pollfd p = { fd, POLLIN, 0 };
-			int left = (int)(deadline - now_ms());
+			int left = (int)(deadline - test_mono_ms());
 			if (left <= 0 || poll(&p, 1, left) <= 0) {
 				return -1;
 			}
@@ -372,7 +357,7 @@ static int exchange(int fd, bool tcp, const uint8_t *q, size_t qlen, uint16_t id
 	}
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - test_mono_ms());
 		if (left <= 0 || poll(&p, 1, left) <= 0) {
 			return -1;
 		}
@@ -497,10 +482,10 @@ static void check_exp(int w, int j, uint64_t started, int64_t sent_wall,
 static void *query_main(void *arg)
 {
 	bool tcp = (intptr_t)arg & 1;
-	uint64_t rng = ((uint64_t)(intptr_t)arg + 1) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)now_ms();
+	uint64_t rng = ((uint64_t)(intptr_t)arg + 1) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)test_mono_ms();
 	uint8_t *resp = malloc(KNOT_WIRE_MAX_PKTSIZE);
 	int fd = connect_to(tcp);
-	uint16_t id = (uint16_t)rng_next(&rng);
+	uint16_t id = (uint16_t)test_rng(&rng);
 	char nm[512];
 	while (!atomic_load(&sh->stop) && resp != NULL) {
 		if (fd < 0) {
@@ -510,9 +495,9 @@ static void *query_main(void *arg)
 				continue;
 			}
 		}
-		int w = (int)(rng_next(&rng) % (uint64_t)writers);
-		bool exp = rng_next(&rng) % 8 == 0;
-		int j = exp ? (int)(rng_next(&rng) % EXP_NAMES) : (int)(rng_next(&rng) % (uint64_t)names);
+		int w = (int)(test_rng(&rng) % (uint64_t)writers);
+		bool exp = test_rng(&rng) % 8 == 0;
+		int j = exp ? (int)(test_rng(&rng) % EXP_NAMES) : (int)(test_rng(&rng) % (uint64_t)names);
 		if (exp) {
 			name_exp(nm, sizeof(nm), w, j);
 		} else {
@@ -658,8 +643,8 @@ int main(int argc, char **argv)
 			nth++;
 		}
 	}
-	int64_t end = now_ms() + duration_ms;
-	while (now_ms() < end && atomic_load(&sh->write_errors) == 0) {
+	int64_t end = test_mono_ms() + duration_ms;
+	while (test_mono_ms() < end && atomic_load(&sh->write_errors) == 0) {
 		usleep(20000);
 	}
 	atomic_store(&sh->stop, 1);
