@@ -606,11 +606,6 @@ void az_store_close(az_store_t *st)
 	free(st);
 }
 
-const char *az_store_path(const az_store_t *st)
-{
-	return st->path;
-}
-
 uint64_t az_store_last_txnid(az_store_t *st)
 {
 	MDB_envinfo info;

@@ -277,9 +277,6 @@ void az_store_close(az_store_t *store);
  */
 int az_store_trust(const char *path, const char **why);
 
-/*! The configured path (not owned by the caller). */
-const char *az_store_path(const az_store_t *store);
-
 /*!
  * Id of the newest committed transaction, read from the map without a
  * transaction or a system call (cheap; for "did anything change?").
