@@ -86,10 +86,6 @@ wants() {
 	return 1
 }
 
-now_ms() {
-	date +%s%3N
-}
-
 srv_require
 [ -x "$UNBOUND" ] || skip_all "unbound not found at '$UNBOUND' (Debian: unbound)"
 for prog in "$PEBBLE" $ACME_CLIENTS openssl curl timeout; do
@@ -106,8 +102,8 @@ stop_pid() {
 	local pid=$1 limit
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null
-	limit=$(( $(now_ms) + 5000 ))
-	while kill -0 "$pid" 2>/dev/null && [ "$(now_ms)" -lt "$limit" ]; do
+	limit=$(( $(test_now_ms) + 5000 ))
+	while kill -0 "$pid" 2>/dev/null && [ "$(test_now_ms)" -lt "$limit" ]; do
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
@@ -142,11 +138,6 @@ D=example.test
 AZ="$top_builddir/acmezone"
 srv_setup "$dir" "$CZ"
 
-# tok SEED: a deterministic 43-character ACME-style value.
-tok() {
-	printf '%s' "$1" | sha256sum | cut -c1-43
-}
-
 # out_tail FILE: the last lines of a client's output, as TAP comments.
 out_tail() {
 	diag "--- last lines of $1"
@@ -175,7 +166,7 @@ r() {
 
 # elapsed SINCE_MS: seconds since, with one decimal.
 elapsed() {
-	local ms=$(( $(now_ms) - $1 ))
+	local ms=$(( $(test_now_ms) - $1 ))
 	printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
 }
 
@@ -382,7 +373,7 @@ like "$out" "^$D: error: cannot resolve _acme-challenge\\.$D\\. \\(no reply" "..
 # --wait: ask the authoritative server until it serves the value.
 
 W=$(tok wait)
-t0=$(now_ms)
+t0=$(test_now_ms)
 az add "wait.$D" "$W" --wait "127.0.0.1@$SRV_PORT" --propagation-timeout 10 -v >"$dir/wait.out"
 ok $? "add --wait at the authoritative $SRV_WHAT"
 like "$(cat "$dir/wait.out")" "^127\\.0\\.0\\.1@$SRV_PORT serves $W at wait-example-test\\.$CZ\\.\$" \
@@ -476,7 +467,7 @@ if wants certbot; then
 			"$@" >"$log" 2>&1
 	}
 
-	t0=$(now_ms)
+	t0=$(test_now_ms)
 	certbot_run cb "$dir/certbot.out" -d "$D" -d "*.$D" -d "www.$D"
 	rc=$?
 	is "$rc" 0 "certbot: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
@@ -490,7 +481,7 @@ if wants certbot; then
 	ok $? "certbot: no challenge value left in the store"
 
 	# A customer without the CNAME: the CA fails, certbot says why, cleanup runs.
-	t0=$(now_ms)
+	t0=$(test_now_ms)
 	certbot_run bad "$dir/certbot-bad.out" -d "nocname.$D"
 	rc=$?
 	[ "$rc" -ne 0 ]
@@ -520,7 +511,7 @@ if wants lego; then
 			-d "$D" -d "*.$D" -d "www.$D" run >"$log" 2>&1
 	}
 
-	t0=$(now_ms)
+	t0=$(test_now_ms)
 	lego_run "$dir/lego" "$dir/lego.out"
 	rc=$?
 	is "$rc" 0 "lego: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
@@ -531,7 +522,7 @@ if wants lego; then
 	store_empty
 	ok $? "lego: no challenge value left in the store"
 
-	t0=$(now_ms)
+	t0=$(test_now_ms)
 	lego_run "$dir/lego-raw" "$dir/lego-raw.out" EXEC_MODE=RAW
 	rc=$?
 	is "$rc" 0 "lego EXEC_MODE=RAW: the hook computes the values ($(elapsed "$t0") s)"
@@ -554,7 +545,7 @@ if wants dehydrated; then
 	BASEDIR="$dir/dh"
 	CURL_OPTS="--cacert $dir/ca.pem"
 	EOF
-	t0=$(now_ms)
+	t0=$(test_now_ms)
 	ACMEZONE="$AZ" timeout -k 5 "$CLIENT_TIMEOUT" \
 		dehydrated --config "$dir/dh/config" --register --accept-terms >"$dir/dehydrated.out" 2>&1 &&
 	ACMEZONE="$AZ" timeout -k 5 "$CLIENT_TIMEOUT" \

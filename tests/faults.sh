@@ -32,22 +32,6 @@ fi
 Z=$KD_ZONE
 A="_acme-challenge.keep.$Z"
 
-tok() {
-	printf '%s' "$1" | sha256sum | cut -c1-43
-}
-
-has_value() {
-	local out
-	out=$(dq "$1" TXT 2>/dev/null) || return 1
-	[[ $out$'\n' == *" TXT $2"$'\n'* ]]
-}
-
-is_nx() {
-	local out
-	out=$(dq "$1" TXT 2>/dev/null) || return 1
-	[[ $out == "rcode=NXDOMAIN aa=1 tc=0 ancount=0 "* ]]
-}
-
 # nlog TEXT: how many log lines of the module hold TEXT.
 nlog() {
 	grep -F 'mod-acmezone' "$KD_LOG" 2>/dev/null | grep -cF -- "$1"

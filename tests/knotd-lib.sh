@@ -11,6 +11,9 @@
 #	az init; az add NAME VALUE; q NAME TXT; dq NAME TXT
 #	knotd_stop
 #
+# It sources testlib.sh: poll_until, tok, and the answer helpers
+# (has_value, is_nx, ...) over this file's dq.
+#
 # Environment: top_builddir, top_srcdir (set by the Makefile; derived from
 # this file's location otherwise), KNOTD, KNOTC, KDIG (fallbacks
 # /usr/sbin/knotd, /usr/sbin/knotc, kdig), KD_TTL (ttl written to the
@@ -24,6 +27,9 @@ if [ -z "${top_srcdir:-}" ] || [ -z "${top_builddir:-}" ]; then
 	top_srcdir=${top_srcdir:-$kd_here}
 	top_builddir=${top_builddir:-$kd_here}
 fi
+
+. "$top_srcdir/tests/testlib.sh"
+
 KNOTD=${KNOTD:-/usr/sbin/knotd}
 KNOTC=${KNOTC:-/usr/sbin/knotc}
 KDIG=${KDIG:-kdig}
@@ -42,24 +48,6 @@ KD_CLI="$top_builddir/acmezone"
 KD_DNSLOAD="$top_builddir/tests/dnsload"
 KD_READY_S=10		# how long knotd may take to answer its SOA
 KD_STOP_S=10		# how long it may take to exit after 'knotc stop'
-
-# Milliseconds since the epoch (GNU date).
-kd_now_ms() {
-	date +%s%3N
-}
-
-# poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds or the
-# time is up.  Returns CMD's last status.
-poll_until() {
-	local limit=$(( $(kd_now_ms) + $1 * 1000 ))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(kd_now_ms)" -ge "$limit" ] && break
-		sleep 0.1
-	done
-	"$@"
-}
 
 # knotd_require: skip the whole test unless the tools it needs exist.
 knotd_require() {
@@ -211,9 +199,9 @@ knotd_start() {
 	"$KNOTD" -c "$KD_CONF" >>"$KD_DIR/knotd.out" 2>&1 &
 	KD_PID=$!
 
-	local limit=$(( $(kd_now_ms) + KD_READY_S * 1000 ))
+	local limit=$(( $(test_now_ms) + KD_READY_S * 1000 ))
 	local stage=control
-	while [ "$(kd_now_ms)" -lt "$limit" ]; do
+	while [ "$(test_now_ms)" -lt "$limit" ]; do
 		if ! kd_running; then
 			local why="knotd exited during startup"
 			if [ "$(id -u)" -ne 0 ] &&
@@ -249,15 +237,15 @@ knotd_stop() {
 	local status=1 limit
 	if kd_alive; then
 		kd_ctl stop >/dev/null 2>&1
-		limit=$(( $(kd_now_ms) + KD_STOP_S * 1000 ))
-		while kd_alive && [ "$(kd_now_ms)" -lt "$limit" ]; do
+		limit=$(( $(test_now_ms) + KD_STOP_S * 1000 ))
+		while kd_alive && [ "$(test_now_ms)" -lt "$limit" ]; do
 			sleep 0.1
 		done
 		if kd_alive; then
 			diag "knotd (PID $KD_PID) ignored 'knotc stop'; sending TERM"
 			kill "$KD_PID" 2>/dev/null
-			limit=$(( $(kd_now_ms) + 3000 ))
-			while kd_alive && [ "$(kd_now_ms)" -lt "$limit" ]; do
+			limit=$(( $(test_now_ms) + 3000 ))
+			while kd_alive && [ "$(test_now_ms)" -lt "$limit" ]; do
 				sleep 0.1
 			done
 			kd_alive && kill -KILL "$KD_PID" 2>/dev/null

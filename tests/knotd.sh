@@ -13,49 +13,6 @@ Z=$KD_ZONE				# acme.example.test.
 A="_acme-challenge.$Z"			# the usual token name
 TTL=10					# the ttl item knotd_setup writes
 
-# tok SEED: a deterministic 43-character ACME-style value.
-tok() {
-	printf '%s' "$1" | sha256sum | cut -c1-43
-}
-
-# head_of OUTPUT: the first (summary) line of dnsload query output.
-head_of() {
-	printf '%s\n' "$1" | head -n 1
-}
-
-# txt_of OUTPUT: the answer TXT values, sorted, one a line.
-txt_of() {
-	printf '%s\n' "$1" | awk '$3 == "TXT" { sub(/^[^ ]+ [^ ]+ [^ ]+ /, ""); print }' |
-		LC_ALL=C sort
-}
-
-# sorted ARGS: the arguments, sorted, one a line.
-sorted() {
-	printf '%s\n' "$@" | LC_ALL=C sort
-}
-
-# is_nx NAME: NXDOMAIN with no answer.  (No pipes in these two: the
-# read-your-writes loop calls them hundreds of times.)
-is_nx() {
-	local out
-	out=$(dq "$1" TXT 2>/dev/null) || return 1
-	[[ $out == "rcode=NXDOMAIN aa=1 tc=0 ancount=0 "* ]]
-}
-
-# has_value NAME VALUE: VALUE is among NAME's TXT answers.
-has_value() {
-	local out
-	out=$(dq "$1" TXT 2>/dev/null) || return 1
-	[[ $out$'\n' == *" TXT $2"$'\n'* ]]
-}
-
-# ttls_are NAME TTL: every TXT answer at NAME has this TTL (and there is one).
-ttls_are() {
-	local got
-	got=$(dq "$1" TXT 2>/dev/null | awk '$3 == "TXT" { print $2 }' | sort -u)
-	[ "$got" = "$2" ]
-}
-
 # zstat COUNTER: one mod-acmezone counter of our zone ('knotc zone-stats':
 # 'knotc stats' lists only server-wide and global-module counters).
 zstat() {
@@ -66,26 +23,6 @@ zstat() {
 # tokens_counted: the module's gauges describe a store it has read.
 tokens_counted() {
 	[ "$(zstat tokens)" -gt 0 ] 2>/dev/null && [ "$(zstat syncs)" -gt 0 ] 2>/dev/null
-}
-
-# mix_case NAME: NAME with the case of its letters alternating.
-mix_case() {
-	local in=$1 out='' c i up=1
-	for ((i = 0; i < ${#in}; i++)); do
-		c=${in:i:1}
-		case $c in
-		[a-zA-Z])
-			if [ "$up" = 1 ]; then c=${c^}; up=0; else c=${c,}; up=1; fi
-			;;
-		esac
-		out+=$c
-	done
-	printf '%s\n' "$out"
-}
-
-# field OUTPUT KEY: the value of KEY=... in a dnsload summary line.
-field() {
-	printf '%s\n' "$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
 ########################################################################
@@ -195,7 +132,7 @@ like "$(head_of "$out")" '^rcode=NOERROR ' "the ENT is not affected by another n
 # --- Expiry.
 E="_acme-challenge.exp.$Z"
 TE=$(tok exp)
-t0=$(kd_now_ms)		# before the add: the CLI may wait for knotd
+t0=$(test_now_ms)		# before the add: the CLI may wait for knotd
 # Expiry times are whole seconds: "3s" lives 2 to 3 s, room for a slow
 # add on a loaded machine before the first query.
 az add "$E" "$TE" --expire 3s
@@ -204,7 +141,7 @@ has_value "$E" "$TE"
 ok $? "the expiring token is answered at first"
 poll_until 10 is_nx "$E"
 ok $? "after its expiry time it becomes NXDOMAIN (no write needed)"
-t1=$(kd_now_ms)
+t1=$(test_now_ms)
 elapsed=$((t1 - t0))
 [ "$elapsed" -ge 1900 ]
 ok $? "and not before about its expiry time (${elapsed} ms after add)"
@@ -246,7 +183,7 @@ is "$(printf '%s\n' "$out" | grep -c .)" 40 "kdig retries over TCP and gets 40 v
 # --- Read your writes: every add/del is visible to the very next query.
 R="_acme-challenge.ryw.$Z"
 fails=0
-t0=$(kd_now_ms)
+t0=$(test_now_ms)
 first_fail=
 for i in $(seq 1 300); do
 	printf -v v 'ryw%040d' "$i"	# 43 characters, like a token
@@ -265,7 +202,7 @@ for i in $(seq 1 300); do
 	fi
 done
 is "$fails" 0 "300 rounds of add+query and del+query: no stale answer"
-diag "300 rounds took $(( $(kd_now_ms) - t0 )) ms"
+diag "300 rounds took $(( $(test_now_ms) - t0 )) ms"
 [ -n "$first_fail" ] && diag "first failure: $first_fail"
 
 # --- knotc reload while under load.
@@ -328,14 +265,14 @@ ok $? "after the reloads, mod-acmezone.tokens and .syncs are not 0 (tokens=$(zst
 
 # The instance that the reloads left in place still reads its writes.
 fails=0
-t0=$(kd_now_ms)
+t0=$(test_now_ms)
 for i in $(seq 1 20); do
 	printf -v v 'rld%040d' "$i"
 	az add "$R" "$v" && has_value "$R" "$v" || fails=$((fails + 1))
 	az del "$R" && is_nx "$R" || fails=$((fails + 1))
 done
 is "$fails" 0 "after the reloads: 20 rounds of add/del are visible at once"
-diag "20 rounds took $(( $(kd_now_ms) - t0 )) ms"
+diag "20 rounds took $(( $(test_now_ms) - t0 )) ms"
 
 # --- IPv6 loopback.
 if [ "$KD_IPV6" = yes ]; then

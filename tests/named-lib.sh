@@ -11,6 +11,9 @@
 #	az init; az add NAME VALUE; q NAME TXT; dq NAME TXT
 #	named_stop
 #
+# It sources testlib.sh: poll_until, tok, and the answer helpers
+# (has_value, is_nx, ...) over this file's dq.
+#
 # Environment: top_builddir, top_srcdir (set by the Makefile; derived from
 # this file's location otherwise), NAMED, RNDC (fallbacks /usr/sbin/named,
 # /usr/sbin/rndc), DIG (fallback dig), ND_TTL (the driver's ttl= option,
@@ -25,6 +28,9 @@ if [ -z "${top_srcdir:-}" ] || [ -z "${top_builddir:-}" ]; then
 	top_srcdir=${top_srcdir:-$nd_here}
 	top_builddir=${top_builddir:-$nd_here}
 fi
+
+. "$top_srcdir/tests/testlib.sh"
+
 NAMED=${NAMED:-/usr/sbin/named}
 RNDC=${RNDC:-/usr/sbin/rndc}
 DIG=${DIG:-dig}
@@ -45,23 +51,6 @@ ND_CLI="$top_builddir/acmezone"
 ND_DNSLOAD="$top_builddir/tests/dnsload"
 ND_READY_S=15		# how long named may take to answer our SOA
 ND_STOP_S=15		# how long it may take to exit after 'rndc stop'
-
-nd_now_ms() {
-	date +%s%3N
-}
-
-# poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds or the
-# time is up.  Returns CMD's last status.
-poll_until() {
-	local limit=$(( $(nd_now_ms) + $1 * 1000 ))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(nd_now_ms)" -ge "$limit" ] && break
-		sleep 0.1
-	done
-	"$@"
-}
 
 # named_require: skip the whole test unless the tools it needs exist.
 named_require() {
@@ -195,8 +184,8 @@ named_start() {
 	"$NAMED" -g -c "$ND_CONF" -n "${ND_THREADS:-4}" >>"$ND_LOG" 2>&1 &
 	ND_PID=$!
 
-	local limit=$(( $(nd_now_ms) + ND_READY_S * 1000 ))
-	while [ "$(nd_now_ms)" -lt "$limit" ]; do
+	local limit=$(( $(test_now_ms) + ND_READY_S * 1000 ))
+	while [ "$(test_now_ms)" -lt "$limit" ]; do
 		if ! nd_running; then
 			if [ "$(id -u)" -ne 0 ] &&
 			   grep -qiE 'permission denied|operation not permitted' "$ND_LOG"; then
@@ -223,15 +212,15 @@ named_stop() {
 	local status=1 limit
 	if nd_alive; then
 		nd_rndc stop >/dev/null 2>&1
-		limit=$(( $(nd_now_ms) + ND_STOP_S * 1000 ))
-		while nd_alive && [ "$(nd_now_ms)" -lt "$limit" ]; do
+		limit=$(( $(test_now_ms) + ND_STOP_S * 1000 ))
+		while nd_alive && [ "$(test_now_ms)" -lt "$limit" ]; do
 			sleep 0.1
 		done
 		if nd_alive; then
 			diag "named (PID $ND_PID) ignored 'rndc stop'; sending TERM"
 			kill "$ND_PID" 2>/dev/null
-			limit=$(( $(nd_now_ms) + 5000 ))
-			while nd_alive && [ "$(nd_now_ms)" -lt "$limit" ]; do
+			limit=$(( $(test_now_ms) + 5000 ))
+			while nd_alive && [ "$(test_now_ms)" -lt "$limit" ]; do
 				sleep 0.1
 			done
 			nd_alive && kill -KILL "$ND_PID" 2>/dev/null

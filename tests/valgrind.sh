@@ -31,22 +31,12 @@ KD_STOP_S=90
 knotd_require
 knotd_setup "$dir"
 Z=$KD_ZONE
-t0=$(kd_now_ms)
-
-tok() {
-	printf '%s' "$1" | sha256sum | cut -c1-43
-}
-
-has_value() {
-	local out
-	out=$(dq "$1" TXT 2>/dev/null) || return 1
-	[[ $out$'\n' == *" TXT $2"$'\n'* ]]
-}
+t0=$(test_now_ms)
 
 az init >/dev/null
 ok $? "acmezone init"
 knotd_start
-diag "knotd under valgrind is up after $(( ($(kd_now_ms) - t0) / 1000 )) s"
+diag "knotd under valgrind is up after $(( ($(test_now_ms) - t0) / 1000 )) s"
 A="_acme-challenge.vg.$Z"
 T1=$(tok one)
 az --wait-timeout 30 add "$A" "$T1"
@@ -83,7 +73,7 @@ ok $? "still served"
 
 knotd_stop
 ok $? "knotc stop: knotd (under valgrind) exits with status 0"
-diag "whole run: $(( ($(kd_now_ms) - t0) / 1000 )) s"
+diag "whole run: $(( ($(test_now_ms) - t0) / 1000 )) s"
 
 # The valgrind logs of knotd (one file per process; knotd does not fork).
 logs=("$dir"/vg.*)

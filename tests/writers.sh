@@ -81,16 +81,6 @@ trap cleanup EXIT
 knotd_setup "$dir"
 Z=$KD_ZONE
 
-tok() {
-	printf '%s' "$1" | sha256sum | cut -c1-43
-}
-
-has_value() {
-	local out
-	out=$(dq "$1" TXT 2>/dev/null) || return 1
-	[[ $out$'\n' == *" TXT $2"$'\n'* ]]
-}
-
 az init >/dev/null
 ok $? "acmezone init"
 knotd_start
@@ -117,7 +107,7 @@ echo "nx.$Z -" >>"$dir/expect"
 	--tcp-share 10 --window 16 >"$dir/load.out" 2>&1 &
 load_pid=$!
 
-t0=$(kd_now_ms)
+t0=$(test_now_ms)
 acked=() killed=0 completed=0 hung=0
 for i in $(seq 1 "$KILLS"); do
 	"$KD_CLI" --db "$KD_DB" apply "$dir/b/$i" 2>/dev/null &
@@ -143,7 +133,7 @@ for i in $(seq 1 "$KILLS"); do
 		break
 	fi
 done
-t1=$(kd_now_ms)
+t1=$(test_now_ms)
 diag "$KILLS batches in $((t1 - t0)) ms: $killed killed, $completed acknowledged, $hung other"
 [ "$killed" -ge $((KILLS / 4)) ]
 ok $? "at least a quarter of the writers were killed ($killed of $KILLS)"
