@@ -11,118 +11,10 @@
 #include <knot/module.h>
 #include <urcu.h>
 
+#include "knotd-standin.h"
 #include "store.h"
 #include "tap.h"
 #include "testlib.h"
-
-/*** The knotd side of the module API, just enough of it. ***/
-
-/* Exported so that the dlopened module resolves against us, as against knotd. */
-#define EXPORT __attribute__((visibility("default")))
-
-#define MAX_CTRS 16
-
-struct knotd_mod {
-	void *ctx;
-	knotd_mod_in_hook_f hook;
-	const char *db;
-	int64_t ttl;
-	const char *ctr_names[MAX_CTRS];
-	uint64_t ctrs[MAX_CTRS];
-	unsigned nctrs;
-};
-
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char logbuf[16384];
-
-EXPORT void *knotd_mod_ctx(knotd_mod_t *mod) { return mod->ctx; }
-EXPORT void knotd_mod_ctx_set(knotd_mod_t *mod, void *ctx) { mod->ctx = ctx; }
-
-EXPORT const knot_dname_t *knotd_mod_zone(knotd_mod_t *mod)
-{
-	(void)mod;
-	return (const knot_dname_t *)"\x09""acme-test""\x00";
-}
-
-EXPORT void knotd_mod_vlog(knotd_mod_t *mod, int priority, const char *fmt, va_list args)
-{
-	(void)mod;
-	(void)priority;
-	char msg[512];
-	vsnprintf(msg, sizeof(msg), fmt, args);
-	pthread_mutex_lock(&log_lock);
-	if (strlen(logbuf) + strlen(msg) + 2 < sizeof(logbuf)) {
-		strcat(logbuf, msg);
-		strcat(logbuf, "\n");
-	}
-	pthread_mutex_unlock(&log_lock);
-}
-
-EXPORT void knotd_mod_log(knotd_mod_t *mod, int priority, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	knotd_mod_vlog(mod, priority, fmt, ap);
-	va_end(ap);
-}
-
-EXPORT int knotd_mod_stats_add(knotd_mod_t *mod, const char *name, uint32_t idx_count,
-                        knotd_mod_idx_to_str_f idx_to_str)
-{
-	(void)idx_to_str;
-	if (idx_count != 1 || mod->nctrs >= MAX_CTRS) {
-		return KNOT_EINVAL;
-	}
-	mod->ctr_names[mod->nctrs++] = name;
-	return KNOT_EOK;
-}
-
-EXPORT void knotd_mod_stats_incr(knotd_mod_t *mod, unsigned thr, uint32_t ctr, uint32_t idx, uint64_t val)
-{
-	(void)thr;
-	(void)idx;
-	__atomic_add_fetch(&mod->ctrs[ctr], val, __ATOMIC_RELAXED);
-}
-
-EXPORT void knotd_mod_stats_store(knotd_mod_t *mod, unsigned thr, uint32_t ctr, uint32_t idx, uint64_t val)
-{
-	(void)thr;
-	(void)idx;
-	__atomic_store_n(&mod->ctrs[ctr], val, __ATOMIC_RELAXED);
-}
-
-EXPORT knotd_conf_t knotd_conf_mod(knotd_mod_t *mod, const yp_name_t *item)
-{
-	knotd_conf_t out;
-	memset(&out, 0, sizeof(out));
-	/* yp_name_t: a length octet, then the name. */
-	if (item[0] == 8 && memcmp(item, "\x08""database", 9) == 0) {
-		out.single.string = mod->db;
-		out.count = 1;
-	} else if (item[0] == 3 && memcmp(item, "\x03""ttl", 4) == 0) {
-		out.single.integer = mod->ttl;
-		out.count = 1;
-	}
-	return out;
-}
-
-EXPORT knotd_conf_t knotd_conf_check_item(knotd_conf_check_args_t *args, const yp_name_t *item)
-{
-	(void)args;
-	(void)item;
-	knotd_conf_t out;
-	memset(&out, 0, sizeof(out));
-	return out;
-}
-
-EXPORT int knotd_mod_in_hook(knotd_mod_t *mod, knotd_stage_t stage, knotd_mod_in_hook_f hook)
-{
-	if (stage != KNOTD_STAGE_ANSWER) {
-		return KNOT_EINVAL;
-	}
-	mod->hook = hook;
-	return KNOT_EOK;
-}
 
 /*** Helpers. ***/
 
@@ -130,24 +22,15 @@ static const char *V1 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK-_0123";
 static const char *V2 = "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONM-_9";
 static char dir[] = "/tmp/az-test-hook-XXXXXX";
 static char db[256];
-static struct knotd_mod mod;
 
 static uint64_t ctr(const char *name)
 {
-	for (unsigned i = 0; i < mod.nctrs; i++) {
-		if (strcmp(mod.ctr_names[i], name) == 0) {
-			return __atomic_load_n(&mod.ctrs[i], __ATOMIC_RELAXED);
-		}
-	}
-	return (uint64_t)-1;
+	return standin_ctr(name);
 }
 
 static bool logged(const char *needle)
 {
-	pthread_mutex_lock(&log_lock);
-	bool found = strstr(logbuf, needle) != NULL;
-	pthread_mutex_unlock(&log_lock);
-	return found;
+	return standin_logged(needle);
 }
 
 /* Write values at name like the CLI does: commit, ring, wait for the ack. */

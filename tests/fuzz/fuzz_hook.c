@@ -1,8 +1,8 @@
 /* fuzz_hook.c -- libFuzzer target: mod-acmezone's answer hook fed arbitrary query packets, knotd stood in for. */
 
 /*
- * As tests/test_hook.c does, this file provides the knotd_* functions the
- * module calls; the module (acmezone.c, table.c, sync.c) and the store are
+ * As for tests/test_hook.c, tests/knotd-standin.h provides the knotd_*
+ * functions the module calls; the module (acmezone.c, table.c, sync.c) and the store are
  * linked in.  Before the first input a store with a few names (one with an
  * RRset too large for a small packet, one under an empty non-terminal) is
  * created and loaded by the module's own sync thread.  Each input is then
@@ -20,102 +20,13 @@
 #include <knot/module.h>
 #include <urcu.h>
 
+#include "knotd-standin.h"
 #include "store.h"
-
-#define MAX_CTRS 16
-
-struct knotd_mod {
-	void *ctx;
-	knotd_mod_in_hook_f hook;
-	const char *db;
-	int64_t ttl;
-	uint64_t ctrs[MAX_CTRS];
-	unsigned nctrs;
-};
-
-void *knotd_mod_ctx(knotd_mod_t *mod) { return mod->ctx; }
-void knotd_mod_ctx_set(knotd_mod_t *mod, void *ctx) { mod->ctx = ctx; }
-
-void knotd_mod_vlog(knotd_mod_t *mod, int priority, const char *fmt, va_list args)
-{
-	(void)mod;
-	(void)priority;
-	(void)fmt;
-	(void)args;
-}
-
-void knotd_mod_log(knotd_mod_t *mod, int priority, const char *fmt, ...)
-{
-	(void)mod;
-	(void)priority;
-	(void)fmt;
-}
-
-int knotd_mod_stats_add(knotd_mod_t *mod, const char *name, uint32_t idx_count,
-                        knotd_mod_idx_to_str_f idx_to_str)
-{
-	(void)name;
-	(void)idx_to_str;
-	if (idx_count != 1 || mod->nctrs >= MAX_CTRS) {
-		return KNOT_EINVAL;
-	}
-	mod->nctrs++;
-	return KNOT_EOK;
-}
-
-void knotd_mod_stats_incr(knotd_mod_t *mod, unsigned thr, uint32_t ctr, uint32_t idx, uint64_t val)
-{
-	(void)thr;
-	(void)idx;
-	__atomic_add_fetch(&mod->ctrs[ctr], val, __ATOMIC_RELAXED);
-}
-
-void knotd_mod_stats_store(knotd_mod_t *mod, unsigned thr, uint32_t ctr, uint32_t idx, uint64_t val)
-{
-	(void)thr;
-	(void)idx;
-	__atomic_store_n(&mod->ctrs[ctr], val, __ATOMIC_RELAXED);
-}
-
-knotd_conf_t knotd_conf_mod(knotd_mod_t *mod, const yp_name_t *item)
-{
-	knotd_conf_t out;
-	memset(&out, 0, sizeof(out));
-	if (item[0] == 8 && memcmp(item, "\x08""database", 9) == 0) {
-		out.single.string = mod->db;
-		out.count = 1;
-	} else if (item[0] == 3 && memcmp(item, "\x03""ttl", 4) == 0) {
-		out.single.integer = mod->ttl;
-		out.count = 1;
-	}
-	return out;
-}
-
-knotd_conf_t knotd_conf_check_item(knotd_conf_check_args_t *args, const yp_name_t *item)
-{
-	(void)args;
-	(void)item;
-	knotd_conf_t out;
-	memset(&out, 0, sizeof(out));
-	return out;
-}
-
-int knotd_mod_in_hook(knotd_mod_t *mod, knotd_stage_t stage, knotd_mod_in_hook_f hook)
-{
-	if (stage != KNOTD_STAGE_ANSWER) {
-		return KNOT_EINVAL;
-	}
-	mod->hook = hook;
-	return KNOT_EOK;
-}
 
 extern const knotd_mod_api_t knotd_mod_api;
 
-static struct knotd_mod mod;
 static char dir[] = "/tmp/az-fuzz-hook-XXXXXX";
 static char db[128];
-
-#define CTR_SYNCS	3	/* registration order in module/acmezone.c */
 
 static void put(az_txn_t *t, const char *name, const char *value, int64_t expire)
 {
@@ -180,10 +91,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	/* Wait (bounded) for the module's first load. */
-	for (int i = 0; i < 1000 && __atomic_load_n(&mod.ctrs[CTR_SYNCS], __ATOMIC_RELAXED) == 0; i++) {
+	for (int i = 0; i < 1000 && standin_ctr("syncs") == 0; i++) {
 		usleep(5000);
 	}
-	if (__atomic_load_n(&mod.ctrs[CTR_SYNCS], __ATOMIC_RELAXED) == 0) {
+	if (standin_ctr("syncs") == 0) {
 		abort();
 	}
 	atexit(cleanup);
