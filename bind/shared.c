@@ -49,13 +49,6 @@ struct shared {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static shared_t *registry;
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void no_log(int level, const char *fmt, ...)
 {
 	(void)level;
@@ -64,7 +57,7 @@ static void no_log(int level, const char *fmt, ...)
 
 bool shared_may_log(shared_t *sh)
 {
-	int64_t now = mono_ms();
+	int64_t now = az_mono_ms();
 	int64_t last = __atomic_load_n(&sh->log_ms, __ATOMIC_RELAXED);
 	if (last != 0 && now - last < LOG_EVERY_MS) {
 		return false;
@@ -120,7 +113,7 @@ static bool need_change(const shared_t *sh, bool have, const struct stat *sb,
 		return sh->err != stat_err(sys_err);
 	}
 	return !sh->failed_valid || !same_state(&sh->failed, sb) ||
-	       mono_ms() >= sh->retry_ms;
+	       az_mono_ms() >= sh->retry_ms;
 }
 
 /* Write lock held: bring st in line with the file at path. */
@@ -187,7 +180,7 @@ static void change(shared_t *sh, az_dlz_log_t *log)
 	sh->err = ret;
 	sh->failed = sb;
 	sh->failed_valid = true;
-	sh->retry_ms = mono_ms() + RETRY_MS;
+	sh->retry_ms = az_mono_ms() + RETRY_MS;
 }
 
 int shared_begin(shared_t *sh, az_dlz_log_t *log, shared_read_t *r)

@@ -399,13 +399,6 @@ static void do_sync(sync_src_t *src)
 	report(src, AZ_EOK, "loaded");
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *sync_main(void *arg)
 {
 	sync_src_t *src = arg;
@@ -434,7 +427,7 @@ static void *sync_main(void *arg)
 			break;
 		}
 
-		int64_t now_ms = mono_ms();
+		int64_t now_ms = az_mono_ms();
 		if (now_ms >= next_check) {
 			/* Slow path, once per poll interval: file checks. */
 			next_check = now_ms + src->poll_ms;
@@ -498,7 +491,7 @@ static void *sync_main(void *arg)
 			table_reclaim(src->table);
 		}
 
-		int64_t sleep_ms = next_check - mono_ms();
+		int64_t sleep_ms = next_check - az_mono_ms();
 		if (src->table != NULL && table_next_expiry(src->table) != INT64_MAX) {
 			int64_t until = (table_next_expiry(src->table) - (int64_t)time(NULL)) * 1000;
 			if (until < sleep_ms) {

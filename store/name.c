@@ -134,3 +134,28 @@ void az_name_to_text(const uint8_t *wire, char *out, size_t out_size)
 	}
 	out[o < out_size ? o : out_size - 1] = '\0';
 }
+
+bool az_name_under(const uint8_t *name, const uint8_t *zone)
+{
+	size_t nlen = az_name_wire_len(name, AZ_NAME_MAXLEN);
+	size_t zlen = az_name_wire_len(zone, AZ_NAME_MAXLEN);
+	size_t pos = 0;
+
+	if (nlen == 0 || zlen == 0) {
+		return false;
+	}
+	/* Step over whole labels, so a match can start only at a boundary. */
+	while (pos < nlen && nlen - pos >= zlen) {
+		if (nlen - pos == zlen) {
+			/* ASCII case folded: names from DNS replies keep their case. */
+			for (size_t i = 0; i < zlen; i++) {
+				if (tolower(name[pos + i]) != tolower(zone[i])) {
+					return false;
+				}
+			}
+			return true;
+		}
+		pos += 1 + (size_t)name[pos];
+	}
+	return false;
+}

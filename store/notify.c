@@ -71,13 +71,6 @@ static void ms_to_ts(int ms, struct timespec *ts)
 	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 {
 	if (out == NULL || dbpath == NULL) {
@@ -255,7 +248,7 @@ int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_
 	if (nt == NULL) {
 		return AZ_EINVAL;
 	}
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = az_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	for (int i = next_live(nt, 0); i < NSLOTS; i = next_live(nt, i + 1)) {
 		struct sync_slot *s = slot_at(nt, i);
 		for (;;) {
@@ -265,7 +258,7 @@ int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_
 			if (__atomic_load_n(&s->applied, __ATOMIC_ACQUIRE) >= txnid) {
 				break;
 			}
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - az_mono_ms();
 			if (left <= 0) {
 				if (late_pid != NULL) {
 					*late_pid = (pid_t)__atomic_load_n(&s->pid, __ATOMIC_RELAXED);

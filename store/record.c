@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "store.h"
 
 #define REC_FORMAT	1	/* no checksum: written before format 2 */
@@ -86,23 +87,6 @@ int az_duration_parse(const char *text, int64_t *seconds)
 	return AZ_EOK;
 }
 
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++) {
-		v = (v << 8) | p[i];
-	}
-	return v;
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
 /* CRC-32C (Castagnoli, reflected 0x82f63b78), four bits at a time. */
 static const uint32_t crc32c_nibble[16] = {
 	0x00000000, 0x105ec76f, 0x20bd8ede, 0x30e349b1,
@@ -140,10 +124,7 @@ size_t az_rec_seal(uint8_t *buf, size_t len, size_t size, const uint8_t *key,
 	buf[0] = REC_FORMAT_SUM;
 	len += AZ_REC_SUMLEN;
 	uint32_t crc = rec_sum(key, klen, buf, len);
-	buf[len - 4] = (uint8_t)(crc >> 24);
-	buf[len - 3] = (uint8_t)(crc >> 16);
-	buf[len - 2] = (uint8_t)(crc >> 8);
-	buf[len - 1] = (uint8_t)crc;
+	az_put_be32(buf + len - 4, crc);
 	return len;
 }
 
@@ -160,8 +141,7 @@ int az_rec_verify(const uint8_t *key, size_t klen, const void *buf, size_t len)
 		return AZ_ECORRUPT;
 	}
 	const uint8_t *s = p + len - AZ_REC_SUMLEN;
-	uint32_t want = ((uint32_t)s[0] << 24) | ((uint32_t)s[1] << 16) |
-	                ((uint32_t)s[2] << 8) | s[3];
+	uint32_t want = az_get_be32(s);
 	return rec_sum(key, klen, p, len) == want ? AZ_EOK : AZ_ECORRUPT;
 }
 
@@ -179,7 +159,7 @@ int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len)
 	} else if (p[0] != REC_FORMAT) {
 		return AZ_ECORRUPT;
 	}
-	unsigned count = ((unsigned)p[1] << 8) | p[2];
+	unsigned count = az_get_be16(p + 1);
 	if (count > AZ_MAX_VALUES) {
 		return AZ_ECORRUPT;
 	}
@@ -222,7 +202,7 @@ bool az_rec_iter_next(az_rec_iter_t *it, az_val_t *val)
 	if (it->left == 0) {
 		return false;
 	}
-	val->expire = (int64_t)get_u64(it->pos);
+	val->expire = (int64_t)az_get_be64(it->pos);
 	val->len = it->pos[8];
 	val->data = it->pos + VAL_HDR;
 	it->pos += VAL_HDR + val->len;
@@ -236,14 +216,13 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 		return 0;
 	}
 	buf[0] = REC_FORMAT;
-	buf[1] = (uint8_t)(count >> 8);
-	buf[2] = (uint8_t)count;
+	az_put_be16(buf + 1, (uint16_t)count);
 	size_t pos = REC_HDR;
 	for (unsigned i = 0; i < count; i++) {
 		if (size - pos < VAL_HDR + (size_t)vals[i].len) {
 			return 0;
 		}
-		put_u64(buf + pos, (uint64_t)vals[i].expire);
+		az_put_be64(buf + pos, (uint64_t)vals[i].expire);
 		buf[pos + 8] = vals[i].len;
 		memcpy(buf + pos + VAL_HDR, vals[i].data, vals[i].len);
 		pos += VAL_HDR + vals[i].len;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "store.h"
 
 #define MAPSIZE		((size_t)4 << 30)	/* sparse: costs nothing unused */
@@ -93,23 +94,6 @@ static int map_err(int ret)
 		}
 		return AZ_ELMDB;
 	}
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++) {
-		v = (v << 8) | p[i];
-	}
-	return v;
 }
 
 static char *suffixed(const char *path, const char *suffix)
@@ -999,7 +983,7 @@ int az_txn_get_config(az_txn_t *t, az_config_t *cfg)
 static int write_log(az_txn_t *t, uint64_t id)
 {
 	uint8_t kbuf[8];
-	put_be64(kbuf, id);
+	az_put_be64(kbuf, id);
 	MDB_val key = { sizeof(kbuf), kbuf }, data;
 	data.mv_size = 1 + (t->log_full ? 0 : t->log_len);
 	int ret = mdb_put(t->txn, t->st->log, &key, &data, MDB_RESERVE);
@@ -1023,8 +1007,8 @@ static int write_log(az_txn_t *t, uint64_t id)
 	while ((ret = mdb_cursor_get(cur, &key, &data, MDB_FIRST)) == MDB_SUCCESS) {
 		if (key.mv_size != 8) {
 			ret = mdb_cursor_del(cur, 0);	/* junk: drop it */
-		} else if (get_be64(key.mv_data) <= id - LOG_KEEP) {
-			floor = get_be64(key.mv_data);
+		} else if (az_get_be64(key.mv_data) <= id - LOG_KEEP) {
+			floor = az_get_be64(key.mv_data);
 			ret = mdb_cursor_del(cur, 0);
 		} else {
 			break;
@@ -1039,7 +1023,7 @@ static int write_log(az_txn_t *t, uint64_t id)
 	}
 	if (floor > 0) {
 		uint8_t fbuf[8];
-		put_be64(fbuf, floor);
+		az_put_be64(fbuf, floor);
 		MDB_val fk = { strlen(KEY_FLOOR), KEY_FLOOR }, fv = { sizeof(fbuf), fbuf };
 		ret = mdb_put(t->txn, t->st->meta, &fk, &fv, 0);
 		if (ret != MDB_SUCCESS) {
@@ -1257,7 +1241,7 @@ int az_reader_changes(az_reader_t *rd, uint64_t since, az_change_cb cb, void *ct
 	}
 	MDB_val key = { strlen(KEY_FLOOR), KEY_FLOOR }, data;
 	int ret = mdb_get(rd->txn, rd->st->meta, &key, &data);
-	if (ret != MDB_SUCCESS || data.mv_size != 8 || get_be64(data.mv_data) > since) {
+	if (ret != MDB_SUCCESS || data.mv_size != 8 || az_get_be64(data.mv_data) > since) {
 		return AZ_ENOENT;	/* trimmed past 'since': reload all */
 	}
 
@@ -1266,7 +1250,7 @@ int az_reader_changes(az_reader_t *rd, uint64_t since, az_change_cb cb, void *ct
 		return map_err(ret);
 	}
 	uint8_t kbuf[8];
-	put_be64(kbuf, since + 1);
+	az_put_be64(kbuf, since + 1);
 	key.mv_size = sizeof(kbuf);
 	key.mv_data = kbuf;
 	MDB_cursor_op op = MDB_SET_RANGE;

@@ -67,6 +67,15 @@ enum {
 /*! One-line description of an AZ_E* code (static string). */
 const char *az_strerror(int code);
 
+/*** Clock. ***/
+
+/*!
+ * Microseconds and milliseconds of CLOCK_MONOTONIC (never steps with the
+ * wall clock): for deadlines, poll intervals and durations.  Any thread.
+ */
+int64_t az_mono_us(void);
+int64_t az_mono_ms(void);
+
 /*** Names. ***/
 
 /*!
@@ -85,6 +94,14 @@ size_t az_name_wire_len(const uint8_t *wire, size_t max);
 
 /*! Text form of a wire name, with a trailing dot.  out >= AZ_NAME_TXTLEN. */
 void az_name_to_text(const uint8_t *wire, char *out, size_t out_size);
+
+/*!
+ * Is the wire name `name` equal to `zone` or below it?  Both valid wire
+ * names; ASCII case is ignored (names from DNS replies keep their case);
+ * compared at label boundaries only, so "xacme.net" is not below
+ * "acme.net".  False for an invalid name.
+ */
+bool az_name_under(const uint8_t *name, const uint8_t *zone);
 
 /*** Delegation names (label.c): the label of a customer domain. ***/
 

@@ -583,15 +583,6 @@ static int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn)
 	return RC_OK;
 }
 
-/* Monotonic microseconds, for the -v timing line. */
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * Make the committed write visible to the servers before returning, so a
  * hook can tell the ACME server to look right away: ring the doorbell in
@@ -640,9 +631,9 @@ static int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn,
                         bool changed)
 {
 	uint64_t txnid = 0;
-	int64_t t0 = mono_us();
+	int64_t t0 = az_mono_us();
 	int ret = az_txn_commit(*txn, &txnid);
-	int64_t t1 = mono_us();
+	int64_t t1 = az_mono_us();
 
 	*txn = NULL;
 	if (ret != AZ_EOK) {
@@ -660,7 +651,7 @@ static int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn,
 		fprintf(stderr, "acmezone: %s: committed transaction %llu in %lld us, "
 		        "acknowledged in %lld us\n", cli->cmd,
 		        (unsigned long long)txnid, (long long)(t1 - t0),
-		        (long long)(mono_us() - t1));
+		        (long long)(az_mono_us() - t1));
 	}
 	return RC_OK;
 }
@@ -902,23 +893,6 @@ int cli_config(cli_t *cli, az_config_t *cfg, bool need_zone)
 	return rc;
 }
 
-/* Is name (wire) the zone or below it? */
-static bool name_under(const uint8_t *name, const uint8_t *zone)
-{
-	size_t nlen = az_name_wire_len(name, AZ_NAME_MAXLEN);
-	size_t zlen = az_name_wire_len(zone, AZ_NAME_MAXLEN);
-	size_t pos = 0;
-
-	/* Compare at label boundaries only: "xacme.net" is not below "acme.net". */
-	while (pos < nlen && nlen - pos >= zlen) {
-		if (nlen - pos == zlen) {
-			return memcmp(name + pos, zone, zlen) == 0;
-		}
-		pos += 1 + (size_t)name[pos];
-	}
-	return false;
-}
-
 /*
  * A name as add, del and list take it: a domain may have "*." in front,
  * else it must be a valid owner name.  Checked before the store is opened,
@@ -956,7 +930,7 @@ int cli_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
 		return check_name(cli, text, owner);
 	}
 	if (az_name_parse(text, owner, &len, &why) == AZ_EOK &&
-	    name_under(owner, cfg->zone)) {
+	    az_name_under(owner, cfg->zone)) {
 		if (len == az_name_wire_len(cfg->zone, AZ_NAME_MAXLEN)) {
 			/* The zone file has the apex: knotd never asks us. */
 			cli_err(cli, "'%s' is the apex of the challenge zone; tokens "

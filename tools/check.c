@@ -36,14 +36,6 @@ typedef struct {
 	const az_config_t *cfg;
 } check_t;
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Ask the resolvers in turn until one replies; *used is the one that did. */
 static void resolve(const check_t *ck, const uint8_t *qname, uint16_t qtype,
                     dns_reply_t *r, const dns_server_t **used)
@@ -114,20 +106,6 @@ typedef struct {
 	char message[CHECK_MSG_MAX];
 } verdict_t;
 
-/* Is name at or below zone (wire names)? */
-static bool name_under(const uint8_t *name, const uint8_t *zone)
-{
-	for (;;) {
-		if (dns_name_eq(name, zone)) {
-			return true;
-		}
-		if (name[0] == 0) {
-			return false;
-		}
-		name += name[0] + 1;
-	}
-}
-
 /* "A. CNAME B. CNAME C." or "A. is a CNAME to B., then to C." of a chain. */
 static void chain_text(const verdict_t *v, bool as_records, char *out, size_t size)
 {
@@ -187,7 +165,7 @@ static bool follow_chain(const check_t *ck, const uint8_t *owner, const uint8_t 
 		if (dns_name_eq(target, expected)) {
 			return true;
 		}
-		if (name_under(target, ck->cfg->zone)) {
+		if (az_name_under(target, ck->cfg->zone)) {
 			snprintf(note, nsize, ": it ends in the challenge zone, so it "
 			         "works only if the ACME client publishes this domain's "
 			         "values there (acme.sh --challenge-alias or --domain-alias)");
@@ -415,7 +393,7 @@ int cli_wait_served(cli_t *cli, const cli_op_t *ops, size_t n)
 		}
 		nsrv += got;
 	}
-	deadline = mono_ms() + cli->propagation_ms;
+	deadline = az_mono_ms() + cli->propagation_ms;
 	for (size_t i = 0; i < n; i++) {
 		if (!ops[i].add) {
 			continue;
@@ -423,7 +401,7 @@ int cli_wait_served(cli_t *cli, const cli_op_t *ops, size_t n)
 		az_name_to_text(ops[i].owner, name, sizeof(name));
 		for (size_t s = 0; s < nsrv; s++) {
 			for (;;) {
-				int64_t left = deadline - mono_ms();
+				int64_t left = deadline - az_mono_ms();
 				int tmo = left < WAIT_QUERY_MS ? (int)(left > 0 ? left : 1) : WAIT_QUERY_MS;
 				bool tcp = false;
 				if (served(&srv[s], ops[i].owner, ops[i].value, tmo, last,
@@ -434,7 +412,7 @@ int cli_wait_served(cli_t *cli, const cli_op_t *ops, size_t n)
 					}
 					break;
 				}
-				int64_t left_ms = deadline - mono_ms();
+				int64_t left_ms = deadline - az_mono_ms();
 				if (left_ms <= 0) {
 					snprintf(secs, sizeof(secs), "%.3g s",
 					         cli->propagation_ms / 1000.0);

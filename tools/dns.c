@@ -49,14 +49,6 @@ enum {
 	SEC_COUNT,
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* "addr@port" of a socket address. */
 static void addr_text(const struct sockaddr *sa, socklen_t len, char *out, size_t size)
 {
@@ -235,7 +227,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	struct pollfd p = { .fd = fd, .events = events };
 
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - az_mono_ms();
 		if (left <= 0) {
 			return 0;
 		}
@@ -549,12 +541,12 @@ static void query_udp(const dns_server_t *srv, const uint8_t *q, size_t qlen,
 		goto out;
 	}
 	set_error(r, "no reply in time", 0);
-	while (now_ms() < deadline) {
+	while (az_mono_ms() < deadline) {
 		if (send(fd, q, qlen, 0) != (ssize_t)qlen) {
 			set_error(r, "cannot send", errno);
 			goto out;
 		}
-		int64_t until = now_ms() + try_ms;
+		int64_t until = az_mono_ms() + try_ms;
 		if (until > deadline) {
 			until = deadline;
 		}
@@ -667,14 +659,14 @@ void dns_query(const dns_server_t *srv, const uint8_t *qname, uint16_t qtype,
                bool rd, int timeout_ms, dns_reply_t *reply)
 {
 	uint8_t q[DNS_QUERY_MAX];
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = az_mono_ms() + timeout_ms;
 	uint16_t id = 0;
 	size_t qlen;
 	bool tc = false;
 
 	memset(reply, 0, sizeof(*reply));
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
-		id = (uint16_t)(now_ms() ^ getpid());
+		id = (uint16_t)(az_mono_ms() ^ getpid());
 	}
 	qlen = dns_build_query(q, sizeof(q), id, qname, qtype, rd);
 	if (qlen == 0) {
