@@ -92,6 +92,50 @@ static int write_op_here(const char *path, const char *name, bool del, int count
 	return ret;
 }
 
+/*
+ * One transaction adding count distinct values at the one name, as one
+ * batch that touches a name count times; with ring false the writer
+ * neither rings nor waits (the sync thread may be held).
+ */
+static int write_many_here(const char *path, const char *name, int count, bool ring,
+                           uint64_t *id_out)
+{
+	az_store_t *st;
+	az_txn_t *t;
+	int ret = az_store_open(&st, path, 0);
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	if ((ret = az_txn_begin(st, &t)) != AZ_EOK) {
+		az_store_close(st);
+		return ret;
+	}
+	int64_t now = (int64_t)time(NULL);
+	uint8_t w[AZ_NAME_MAXLEN];
+	size_t len;
+	char val[64];
+	az_name_parse(name, w, &len, NULL);
+	for (int i = 0; i < count && ret == AZ_EOK; i++) {
+		snprintf(val, sizeof(val), "%043d", i);
+		ret = az_txn_add(t, w, (const uint8_t *)val, 43, now + 3600, now);
+	}
+	uint64_t id = 0;
+	if (ret == AZ_EOK) {
+		ret = az_txn_commit(t, &id);
+	} else {
+		az_txn_abort(t);
+	}
+	az_store_close(st);
+	*id_out = id;
+	az_notify_t *nt;
+	if (ret == AZ_EOK && ring && (ret = az_notify_open(&nt, path, false)) == AZ_EOK) {
+		az_notify_ring(nt);
+		ret = az_notify_wait(nt, id, 5000, NULL);
+		az_notify_close(nt);
+	}
+	return ret;
+}
+
 /* Writers run in a child process, as the CLI does (see testlib.h). */
 static int write_op(const char *path, const char *name, bool del, int count, uint64_t *id_out)
 {
@@ -162,6 +206,16 @@ static int child_main(int argc, char **argv)
 		uint64_t id = 0;
 		int ret = write_op_here(argv[3], argv[4], strcmp(argv[5], "del") == 0,
 		                        atoi(argv[6]), &id);
+		FILE *f = fopen(argv[7], "w");
+		if (f != NULL) {
+			fprintf(f, "%llu\n", (unsigned long long)id);
+			fclose(f);
+		}
+		return ret == AZ_EOK ? 0 : 1;
+	} else if (argc == 8 && strcmp(argv[2], "many") == 0) {
+		uint64_t id = 0;
+		int ret = write_many_here(argv[3], argv[4], atoi(argv[5]),
+		                          strcmp(argv[6], "ring") == 0, &id);
 		FILE *f = fopen(argv[7], "w");
 		if (f != NULL) {
 			fprintf(f, "%llu\n", (unsigned long long)id);
@@ -295,6 +349,79 @@ static void test_late_db(void)
 	sync_detach(src2, &rc2.c);
 }
 
+/* write_many_here() in a child; returns the id it committed, 0 if none. */
+static uint64_t write_many(const char *path, const char *name, int count, bool ring)
+{
+	char count_s[16], idfile[300];
+	snprintf(count_s, sizeof(count_s), "%d", count);
+	snprintf(idfile, sizeof(idfile), "%s/child-id", dir);
+	unlink(idfile);
+	char *args[] = { "many", (char *)path, (char *)name, count_s,
+	                 ring ? "ring" : "quiet", idfile, NULL };
+	unsigned long long id = 0;
+	if (test_run_self(args) == 0) {
+		FILE *f = fopen(idfile, "r");
+		if (f == NULL || fscanf(f, "%llu", &id) != 1) {
+			id = 0;
+		}
+		if (f != NULL) {
+			fclose(f);
+		}
+	}
+	return id;
+}
+
+/*
+ * Each changed name is read once per sync, whatever the writes did to it:
+ * counted (the 'reads' counter), not timed.
+ */
+static void test_read_once(void)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/once.mdb", dir);
+	rec_client_t rc = REC_CLIENT_INIT;
+	sync_src_t *src = NULL;
+	create_db(path);
+	tap_is(sync_attach(path, 1000, &rc.c, &src), AZ_EOK, "attach to a fresh store");
+	uint64_t id;
+	write_op(path, "first.acme.test", false, 1, &id);
+	tap_ok(wait_applied(src, id), "first state loaded");
+
+	/* One batch that touches one name 1024 times. */
+	sync_stats_t s0 = rec_counters(&rc);
+	id = write_many(path, "hot.acme.test", 1024, true);
+	sync_stats_t s1 = rec_counters(&rc);
+	tap_ok(id != 0 && sync_applied(src) >= id, "a batch of 1024 values at one name is acknowledged");
+	tap_is(served(src, "hot.acme.test"), 1024, "... and all 1024 are served");
+	tap_ok(s1.syncs == s0.syncs + 1 && s1.full_loads == s0.full_loads,
+	       "... after one incremental sync");
+	tap_is(s1.reads - s0.reads, 1, "... that read the name's record once, not 1024 times");
+
+	/* Several transactions at one name, all applied by one sync. */
+	sync_hold(src);
+	uint64_t last = 0;
+	int ok = 0;
+	char name[64];
+	for (int i = 0; i < 5; i++) {
+		last = write_many(path, "burst.acme.test", 10 + i, false);
+		ok += last != 0;
+	}
+	snprintf(name, sizeof(name), "other.acme.test");
+	last = write_many(path, name, 3, false);
+	ok += last != 0;
+	s0 = rec_counters(&rc);
+	sync_release(src);
+	tap_is(ok, 6, "six transactions committed while the sync thread was held");
+	tap_ok(wait_applied(src, last), "... all applied");
+	s1 = rec_counters(&rc);
+	tap_is(served(src, "burst.acme.test"), 14, "the name written five times is served with its 14 values");
+	tap_is(served(src, name), 3, "the other name too");
+	tap_ok(s1.syncs == s0.syncs + 1, "... in one sync (%llu)",
+	       (unsigned long long)(s1.syncs - s0.syncs));
+	tap_is(s1.reads - s0.reads, 2, "... that read each of the two names once");
+	sync_detach(src, &rc.c);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], TEST_CHILD_FLAG) == 0) {
@@ -307,6 +434,7 @@ int main(int argc, char **argv)
 	rcu_register_thread();
 	test_ryw();
 	test_late_db();
+	test_read_once();
 	rcu_unregister_thread();
 	test_rmtree(dir);
 	return tap_done();
