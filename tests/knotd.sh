@@ -5,6 +5,8 @@
 . "$top_srcdir/tests/knotd-lib.sh"
 
 knotd_require
+AZTOOL="$top_builddir/tests/aztool"
+[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azknotd.XXXXXX") || bail "mktemp failed"
 trap knotd_cleanup EXIT
 knotd_setup "$dir"
@@ -179,6 +181,58 @@ like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=40 ' "TCP: all 40 ans
 is "$(txt_of "$out")" "$(sorted "${big_vals[@]}")" "TCP: exactly the 40 values"
 out=$(q "$B" TXT +short 2>/dev/null)
 is "$(printf '%s\n' "$out" | grep -c .)" 40 "kdig retries over TCP and gets 40 values"
+
+# --- Many values at one name: one batch, one read per sync, and the whole
+# RRset over TCP in canonical order (the module builds it in one pass).
+M="_acme-challenge.many.$Z"
+many_vals=()
+batch=
+for i in $(seq 0 1023); do
+	printf -v v 'm%042d' $(( (i * 7919) % 1024 ))	# in no order
+	many_vals+=("$v")
+	batch+="add $M $v"$'\n'
+done
+printf '%s' "$batch" | az apply -
+ok $? "1024 values at one name in one batch"
+out=$(dq --tcp "$M" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=1024 ' "TCP: all 1024 answers"
+is "$(printf '%s\n' "$out" | awk '$3 == "TXT" { print $4 }')" "$(sorted "${many_vals[@]}")" \
+	"TCP: exactly the 1024 values, in canonical order"
+out=$(dq "$M" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=1 ' "UDP: TC=1"
+az del "$M"
+ok $? "the 1024 values deleted"
+
+# --- More than one DNS message can carry (a record the store refuses now,
+# written behind its back): as knotd answers the same records from a zone
+# file, TC over UDP and SERVFAIL over TCP (a TC over TCP would leave the
+# client nowhere to retry).
+H="huge.$Z"
+"$AZTOOL" huge "$KD_DB" "$H" 300 255
+ok $? "300 values of 255 octets at one name, written with plain LMDB"
+poll_until 10 eval '[[ "$(head_of "$(dq --tcp "$H" TXT)")" != rcode=NXDOMAIN* ]]'
+ok $? "the module has read it"
+SZ=static.example.test.
+{
+	printf '$ORIGIN %s\n$TTL 5\n@ SOA ns.invalid. hostmaster.invalid. 1 3600 600 86400 5\n@ NS ns.invalid.\n' "$SZ"
+	for i in $(seq 0 299); do
+		printf 'huge TXT "%07d%0248d"\n' "$i" 0
+	done
+} >"$KD_DIR/static.db"
+knotd_add_zone "$SZ" "$KD_DIR/static.db"
+kd_ctl reload >/dev/null
+poll_until 10 eval '[[ "$(head_of "$(dq "$SZ" SOA)")" == rcode=NOERROR* ]]'
+ok $? "a static zone with the same 300 values loaded"
+mod_tcp=$(head_of "$(dq --tcp "$H" TXT)")
+static_tcp=$(head_of "$(dq --tcp "huge.$SZ" TXT)")
+is "$mod_tcp" "$static_tcp" "TCP: the module answers as knotd from a zone file ($static_tcp)"
+like "$mod_tcp" '^rcode=SERVFAIL ' "... SERVFAIL"
+mod_udp=$(head_of "$(dq "$H" TXT)")
+static_udp=$(head_of "$(dq "huge.$SZ" TXT)")
+is "$mod_udp" "$static_udp" "UDP: the same as well ($static_udp)"
+like "$mod_udp" '^rcode=NOERROR aa=1 tc=1 ' "... TC"
+az del "$H"
+ok $? "the huge record deleted"
 
 # --- Read your writes: every add/del is visible to the very next query.
 R="_acme-challenge.ryw.$Z"
