@@ -18,7 +18,9 @@
 # this file's location otherwise), NAMED, RNDC (fallbacks /usr/sbin/named,
 # /usr/sbin/rndc), DIG (fallback dig), ND_TTL (the driver's ttl= option,
 # default 10; empty leaves it out), ND_EXTRA (more driver options),
-# ND_THREADS (named -n, default 4), ND_KEEP=1 keeps the directory.
+# ND_THREADS (named -n, default 4), ND_KEEP=1 keeps the directory,
+# ND_ZONE_FORM=1 serves the zone with a zone statement ('search no;' in
+# the dlz statement, 'zone ... { type primary; dlz acmezone; }').
 #
 # named is only ever stopped with 'rndc stop' or by the PID this file
 # started; nothing here signals processes by name.
@@ -72,8 +74,10 @@ nd_have_ipv6() {
 named_write_conf() {
 	local v6='none;'
 	[ "$ND_IPV6" = yes ] && v6='::1;'
-	local ttl_opt=
+	local ttl_opt= zone_stmt=
 	[ -n "${ND_TTL-10}" ] && ttl_opt="ttl=${ND_TTL-10}"
+	[ -n "${ND_ZONE_FORM:-}" ] &&
+		zone_stmt="zone \"$ND_ZONE\" { type primary; dlz acmezone; };"
 	# The SOA TTL and MINIMUM are 5 as in knotd-lib.sh's zone file:
 	# negative answers are not cached for long by anyone.
 	cat >"$ND_CONF.tmp" <<-EOF
@@ -96,7 +100,9 @@ named_write_conf() {
 	};
 	dlz "acmezone" {
 		database "dlopen $ND_DRIVER zone=$ND_ZONE db=$ND_DB $ttl_opt ns=ns.invalid rname=hostmaster.invalid soa-ttl=5 minimum=5 ${ND_EXTRA:-}";
+		${ND_ZONE_FORM:+search no;}
 	};
+	$zone_stmt
 	$ND_EXTRA_ZONES
 	EOF
 	mv "$ND_CONF.tmp" "$ND_CONF"
