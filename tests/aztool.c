@@ -7,8 +7,9 @@
  *                              copy of STRING ('a' <-> 'c': the record still
  *                              decodes, only its checksum can tell); prints
  *                              the number of copies changed
- * aztool huge DB NAME N LEN    put N distinct values of LEN octets at NAME
- *                              with plain LMDB, change log included, and
+ * aztool huge DB NAME N LEN    put N distinct values of LEN octets at NAME,
+ *                              in no order, as one record written with
+ *                              plain LMDB, change log included, and
  *                              ring the doorbell: a record the store now
  *                              refuses (AZ_E2BIG), as an older acmezone
  *                              could write it
@@ -105,7 +106,8 @@ static int cmd_huge(const char *db, const char *text, const char *n_text,
 	for (unsigned i = 0; i < n; i++) {
 		char head[16];
 		memset(text_buf[i], 'h', len);
-		snprintf(head, sizeof(head), "%07u", i);
+		/* 7919 is prime: the values go in in no order, each once. */
+		snprintf(head, sizeof(head), "%07u", (7919 * i) % n);
 		memcpy(text_buf[i], head, 7);
 		vals[i] = (az_val_t){ .expire = expire, .len = (uint8_t)len, .data = text_buf[i] };
 	}

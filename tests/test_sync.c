@@ -46,59 +46,15 @@ static int served(sync_src_t *src, const char *text)
 	return ret;
 }
 
-/* One CLI-like write: a transaction, a ring, a wait for the ack. */
-static int write_op_here(const char *path, const char *name, bool del, int count, uint64_t *id_out)
-{
-	az_store_t *st;
-	int ret = az_store_open(&st, path, 0);
-	if (ret != AZ_EOK) {
-		return ret;
-	}
-	az_txn_t *t;
-	az_txn_begin(st, &t);
-	int64_t now = (int64_t)time(NULL);
-	uint8_t w[AZ_NAME_MAXLEN];
-	size_t len;
-	char buf[300];
-	for (int i = 0; i < count; i++) {
-		if (count == 1) {
-			snprintf(buf, sizeof(buf), "%s", name);
-		} else {
-			snprintf(buf, sizeof(buf), "n%d.%s", i, name);
-		}
-		az_name_parse(buf, w, &len, NULL);
-		if (del) {
-			az_txn_del(t, w, NULL, 0, NULL);
-		} else {
-			az_txn_add(t, w, (const uint8_t *)V1, 43, now + 3600, now);
-		}
-	}
-	uint64_t id = 0;
-	ret = az_txn_commit(t, &id);
-	az_store_close(st);
-	if (id_out != NULL) {
-		*id_out = id;
-	}
-	if (ret != AZ_EOK) {
-		return ret;
-	}
-	az_notify_t *nt;
-	if ((ret = az_notify_open(&nt, path, false)) != AZ_EOK) {
-		return ret;
-	}
-	az_notify_ring(nt);
-	ret = az_notify_wait(nt, id, 5000, NULL);
-	az_notify_close(nt);
-	return ret;
-}
-
 /*
- * One transaction adding count distinct values at the one name, as one
- * batch that touches a name count times; with ring false the writer
+ * One CLI-like write: a transaction, then (ring) a ring and a wait for the
+ * ack.  op 'a': add V1 at name, or with count > 1 at n0.name .. n<count-1>.name;
+ * 'd': delete those names; 'm': add count distinct values at the one name,
+ * one batch that touches a name count times.  Without ring the writer
  * neither rings nor waits (the sync thread may be held).
  */
-static int write_many_here(const char *path, const char *name, int count, bool ring,
-                           uint64_t *id_out)
+static int write_op_here(const char *path, const char *name, char op, int count, bool ring,
+                         uint64_t *id_out)
 {
 	az_store_t *st;
 	az_txn_t *t;
@@ -113,38 +69,50 @@ static int write_many_here(const char *path, const char *name, int count, bool r
 	int64_t now = (int64_t)time(NULL);
 	uint8_t w[AZ_NAME_MAXLEN];
 	size_t len;
-	char val[64];
+	char buf[300];
 	az_name_parse(name, w, &len, NULL);
 	for (int i = 0; i < count && ret == AZ_EOK; i++) {
-		snprintf(val, sizeof(val), "%043d", i);
-		ret = az_txn_add(t, w, (const uint8_t *)val, 43, now + 3600, now);
+		if (op == 'm') {
+			snprintf(buf, sizeof(buf), "%043d", i);
+			ret = az_txn_add(t, w, (const uint8_t *)buf, 43, now + 3600, now);
+			continue;
+		}
+		if (count > 1) {
+			snprintf(buf, sizeof(buf), "n%d.%s", i, name);
+			az_name_parse(buf, w, &len, NULL);
+		}
+		ret = op == 'd' ? az_txn_del(t, w, NULL, 0, NULL) :
+		      az_txn_add(t, w, (const uint8_t *)V1, 43, now + 3600, now);
 	}
 	uint64_t id = 0;
-	if (ret == AZ_EOK) {
-		ret = az_txn_commit(t, &id);
-	} else {
-		az_txn_abort(t);
-	}
+	ret = ret == AZ_EOK ? az_txn_commit(t, &id) : (az_txn_abort(t), ret);
 	az_store_close(st);
-	*id_out = id;
-	az_notify_t *nt;
-	if (ret == AZ_EOK && ring && (ret = az_notify_open(&nt, path, false)) == AZ_EOK) {
-		az_notify_ring(nt);
-		ret = az_notify_wait(nt, id, 5000, NULL);
-		az_notify_close(nt);
+	if (id_out != NULL) {
+		*id_out = id;
 	}
+	if (ret != AZ_EOK || !ring) {
+		return ret;
+	}
+	az_notify_t *nt;
+	if ((ret = az_notify_open(&nt, path, false)) != AZ_EOK) {
+		return ret;
+	}
+	az_notify_ring(nt);
+	ret = az_notify_wait(nt, id, 5000, NULL);
+	az_notify_close(nt);
 	return ret;
 }
 
-/* Writers run in a child process, as the CLI does (see testlib.h). */
-static int write_op(const char *path, const char *name, bool del, int count, uint64_t *id_out)
+/* write_op_here() in a child process, as the CLI writes (see testlib.h). */
+static int write_child(const char *path, const char *name, char op, int count, bool ring,
+                       uint64_t *id_out)
 {
-	char count_s[16], idfile[300];
+	char count_s[16], op_s[2] = { op, '\0' }, idfile[300];
 	snprintf(count_s, sizeof(count_s), "%d", count);
 	snprintf(idfile, sizeof(idfile), "%s/child-id", dir);
 	unlink(idfile);
-	char *args[] = { "write", (char *)path, (char *)name, del ? "del" : "add",
-	                 count_s, idfile, NULL };
+	char *args[] = { "write", (char *)path, (char *)name, op_s, count_s,
+	                 ring ? "ring" : "quiet", idfile, NULL };
 	int ret = test_run_self(args) == 0 ? AZ_EOK : AZ_EIO;
 	/* The child leaves the id it committed in idfile. */
 	if (id_out != NULL) {
@@ -159,6 +127,11 @@ static int write_op(const char *path, const char *name, bool del, int count, uin
 		*id_out = id;
 	}
 	return ret;
+}
+
+static int write_op(const char *path, const char *name, bool del, int count, uint64_t *id_out)
+{
+	return write_child(path, name, del ? 'd' : 'a', count, true, id_out);
 }
 
 static int create_db(const char *path)
@@ -202,21 +175,11 @@ static int write_corrupt(const char *path)
 /* The other end of test_run_self(): "--child OP ARGS". */
 static int child_main(int argc, char **argv)
 {
-	if (argc == 8 && strcmp(argv[2], "write") == 0) {
+	if (argc == 9 && strcmp(argv[2], "write") == 0) {
 		uint64_t id = 0;
-		int ret = write_op_here(argv[3], argv[4], strcmp(argv[5], "del") == 0,
-		                        atoi(argv[6]), &id);
-		FILE *f = fopen(argv[7], "w");
-		if (f != NULL) {
-			fprintf(f, "%llu\n", (unsigned long long)id);
-			fclose(f);
-		}
-		return ret == AZ_EOK ? 0 : 1;
-	} else if (argc == 8 && strcmp(argv[2], "many") == 0) {
-		uint64_t id = 0;
-		int ret = write_many_here(argv[3], argv[4], atoi(argv[5]),
-		                          strcmp(argv[6], "ring") == 0, &id);
-		FILE *f = fopen(argv[7], "w");
+		int ret = write_op_here(argv[3], argv[4], argv[5][0], atoi(argv[6]),
+		                        strcmp(argv[7], "ring") == 0, &id);
+		FILE *f = fopen(argv[8], "w");
 		if (f != NULL) {
 			fprintf(f, "%llu\n", (unsigned long long)id);
 			fclose(f);
@@ -349,26 +312,11 @@ static void test_late_db(void)
 	sync_detach(src2, &rc2.c);
 }
 
-/* write_many_here() in a child; returns the id it committed, 0 if none. */
+/* write_child() of count values at one name; the id committed, 0 if none. */
 static uint64_t write_many(const char *path, const char *name, int count, bool ring)
 {
-	char count_s[16], idfile[300];
-	snprintf(count_s, sizeof(count_s), "%d", count);
-	snprintf(idfile, sizeof(idfile), "%s/child-id", dir);
-	unlink(idfile);
-	char *args[] = { "many", (char *)path, (char *)name, count_s,
-	                 ring ? "ring" : "quiet", idfile, NULL };
-	unsigned long long id = 0;
-	if (test_run_self(args) == 0) {
-		FILE *f = fopen(idfile, "r");
-		if (f == NULL || fscanf(f, "%llu", &id) != 1) {
-			id = 0;
-		}
-		if (f != NULL) {
-			fclose(f);
-		}
-	}
-	return id;
+	uint64_t id = 0;
+	return write_child(path, name, 'm', count, ring, &id) == AZ_EOK ? id : 0;
 }
 
 /*
