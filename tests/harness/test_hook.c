@@ -65,12 +65,12 @@ static int store_add_here(const char *name, const char *value, int64_t expire, b
 	return ret;
 }
 
-/* tests/aztool with args; its exit status (-1: did not run). */
+/* tests/lib/aztool with args; its exit status (-1: did not run). */
 static int aztool(char *const args[])
 {
 	const char *top = getenv("top_builddir");
 	char path[512];
-	snprintf(path, sizeof(path), "%s/tests/aztool", top ? top : ".");
+	snprintf(path, sizeof(path), "%s/tests/lib/aztool", top ? top : ".");
 	char *argv[8] = { path };
 	for (int i = 0; i < 6 && args[i] != NULL; i++) {
 		argv[i + 1] = args[i];

@@ -5,8 +5,8 @@
 . "$top_srcdir/tests/lib/knotd-lib.sh"
 
 knotd_require
-AZTOOL="$top_builddir/tests/aztool"
-[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+AZTOOL="$top_builddir/tests/lib/aztool"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azknotd.XXXXXX") || bail "mktemp failed"
 trap knotd_cleanup EXIT
 knotd_setup "$dir"

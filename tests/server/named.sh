@@ -5,8 +5,8 @@
 . "$top_srcdir/tests/lib/named-lib.sh"
 
 named_require
-AZTOOL="$top_builddir/tests/aztool"
-[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+AZTOOL="$top_builddir/tests/lib/aztool"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aznamed.XXXXXX") || bail "mktemp failed"
 trap named_cleanup EXIT
 named_setup "$dir"
