@@ -84,3 +84,24 @@ mix_case() {
 	done
 	printf '%s\n' "$out"
 }
+
+# runs_as PID USER: the process's real and effective user ids are USER's
+# (a server that dropped its privileges as installed).
+runs_as() {
+	local want
+	want=$(id -u "$2" 2>/dev/null) || return 1
+	awk -v w="$want" '/^Uid:/ { ok = ($2 == w && $3 == w) } END { exit !ok }' \
+		"/proc/$1/status" 2>/dev/null
+}
+
+# require_account SERVER USER GROUP PACKAGE: skip the whole test unless we
+# are root (the server starts as root and drops to USER, as installed) and
+# USER and GROUP exist.
+require_account() {
+	[ "$(id -u)" -eq 0 ] ||
+		skip_all "$1 runs as user $2, as installed: that needs root"
+	getent passwd "$2" >/dev/null ||
+		skip_all "no user $2 to run $1 as (apt-get install $4)"
+	getent group "$3" >/dev/null ||
+		skip_all "no group $3 for the store (apt-get install $4)"
+}
