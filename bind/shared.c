@@ -9,15 +9,14 @@
 #include <time.h>
 
 #include "ent.h"
+#include "registry.h"
 #include "shared.h"
 
 #define RETRY_MS	1000	/* re-open an unchanged file that failed to open */
 #define LOG_EVERY_MS	10000	/* repeated errors: at most one line this often */
 
 struct shared {
-	shared_t *next;		/* registry list, under registry_lock */
-	unsigned refs;		/* under registry_lock */
-	char *path;
+	char *path;		/* canonical (store/registry.h) */
 	char *lock_path;	/* LMDB's "<path>-lock" */
 
 	/*
@@ -46,8 +45,8 @@ struct shared {
 	int64_t log_ms;		/* atomic: last rate-limited log line */
 };
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static shared_t *registry;
+/* Process-wide: one handle per store file (store/registry.h). */
+static az_registry_t handles = AZ_REGISTRY_INIT;
 
 static void no_log(int level, const char *fmt, ...)
 {
@@ -314,7 +313,6 @@ static shared_t *shared_new(const char *path)
 	}
 	snprintf(sh->lock_path, n, "%s-lock", path);
 	sh->err = AZ_EOK;	/* with st NULL: not looked at yet */
-	sh->refs = 1;
 
 	pthread_rwlockattr_t attr;
 	pthread_rwlockattr_init(&attr);
@@ -337,58 +335,43 @@ static shared_t *shared_new(const char *path)
 	return sh;
 }
 
+static void shared_destroy(void *obj)
+{
+	shared_free(obj);
+}
+
+/* Registry, first user of a file: the handle, and a first look at it. */
+static void *shared_make(const char *path, void *arg)
+{
+	shared_t *sh = shared_new(path);
+	if (sh != NULL) {
+		/* Nobody else can see sh yet, but change() wants the write
+		 * lock's guarantees, so take it anyway. */
+		pthread_rwlock_wrlock(&sh->lock);
+		change(sh, *(az_dlz_log_t **)arg);
+		pthread_rwlock_unlock(&sh->lock);
+	}
+	return sh;
+}
+
 int shared_attach(const char *path, az_dlz_log_t *log, shared_t **out)
 {
 	if (path == NULL || out == NULL) {
 		return AZ_EINVAL;
 	}
+	static const az_registry_ops_t ops = { shared_make, NULL };
+	void *obj = NULL;
 	if (log == NULL) {
 		log = no_log;
 	}
-	pthread_mutex_lock(&registry_lock);
-	shared_t *sh = registry;
-	while (sh != NULL && strcmp(sh->path, path) != 0) {
-		sh = sh->next;
+	int ret = az_registry_attach(&handles, path, &ops, &log, &obj);
+	if (ret == AZ_EOK) {
+		*out = obj;
 	}
-	if (sh != NULL) {
-		sh->refs++;
-		pthread_mutex_unlock(&registry_lock);
-		*out = sh;
-		return AZ_EOK;
-	}
-	sh = shared_new(path);
-	if (sh == NULL) {
-		pthread_mutex_unlock(&registry_lock);
-		return AZ_ENOMEM;
-	}
-	/* First reference: nobody else can see sh yet, but change() wants
-	 * the write lock's guarantees, so take it anyway. */
-	pthread_rwlock_wrlock(&sh->lock);
-	change(sh, log);
-	pthread_rwlock_unlock(&sh->lock);
-	sh->next = registry;
-	registry = sh;
-	pthread_mutex_unlock(&registry_lock);
-	*out = sh;
-	return AZ_EOK;
+	return ret;
 }
 
 void shared_detach(shared_t *sh)
 {
-	if (sh == NULL) {
-		return;
-	}
-	pthread_mutex_lock(&registry_lock);
-	if (--sh->refs > 0) {
-		pthread_mutex_unlock(&registry_lock);
-		return;
-	}
-	for (shared_t **p = &registry; *p != NULL; p = &(*p)->next) {
-		if (*p == sh) {
-			*p = sh->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-	shared_free(sh);
+	az_registry_detach(&handles, sh, shared_destroy);
 }

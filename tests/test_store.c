@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "store.h"
 #include "tap.h"
 #include "testlib.h"
@@ -1115,6 +1116,93 @@ static void test_notify(void)
 	az_notify_close(writer);
 }
 
+/* Registry callbacks for test_registry: count what was made and freed. */
+static int reg_made, reg_joined, reg_freed;
+
+static void *reg_make(const char *path, void *arg)
+{
+	(void)arg;
+	reg_made++;
+	return strdup(path);
+}
+
+static void reg_join(void *obj, void *arg)
+{
+	(void)obj;
+	(void)arg;
+	reg_joined++;
+}
+
+static void reg_destroy(void *obj)
+{
+	reg_freed++;
+	free(obj);
+}
+
+static void test_registry(void)
+{
+	static az_registry_t reg = AZ_REGISTRY_INIT;
+	static const az_registry_ops_t ops = { reg_make, reg_join };
+	char sub[300], plain[300], odd[300], viadir[300], hard[300], rel[300], other[300];
+	void *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL, *f = NULL;
+
+	snprintf(sub, sizeof(sub), "%s/reg", dir);
+	mkdir(sub, 0700);
+	snprintf(plain, sizeof(plain), "%s/reg/r.mdb", dir);
+	snprintf(odd, sizeof(odd), "%s//reg/./../reg/r.mdb", dir);
+	snprintf(viadir, sizeof(viadir), "%s/reglink", dir);
+	tap_ok(symlink(sub, viadir) == 0, "registry: a symlinked directory");
+	snprintf(viadir, sizeof(viadir), "%s/reglink/r.mdb", dir);
+	char *canon = az_registry_canonical(odd);
+	tap_str(canon, plain, "registry: '//', '.' and '..' resolved in the canonical path");
+	free(canon);
+	canon = az_registry_canonical(viadir);
+	tap_str(canon, plain, "registry: a symlinked directory resolved");
+	free(canon);
+
+	tap_is(az_registry_attach(&reg, plain, &ops, NULL, &a), AZ_EOK, "registry: first attach");
+	tap_is(az_registry_attach(&reg, odd, &ops, NULL, &b), AZ_EOK, "registry: attach by another spelling");
+	tap_ok(a == b && reg_made == 1 && reg_joined == 1, "registry: ... shares the object (made once, joined once)");
+	tap_is(az_registry_attach(&reg, viadir, &ops, NULL, &c), AZ_EOK, "registry: attach through a symlinked directory");
+	tap_ok(c == a && reg_made == 1, "registry: ... shares it too (the file does not exist yet)");
+
+	/* By inode: a hard link is another path to the same file. */
+	az_store_create(plain, (gid_t)-1);
+	snprintf(hard, sizeof(hard), "%s/reg/hard.mdb", dir);
+	tap_ok(link(plain, hard) == 0, "registry: a hard link to the store");
+	tap_is(az_registry_attach(&reg, plain, &ops, NULL, &d), AZ_EOK, "registry: attach once the file exists");
+	tap_is(az_registry_attach(&reg, hard, &ops, NULL, &e), AZ_EOK, "registry: attach by the hard link");
+	tap_ok(d == a && e == a && reg_made == 1, "registry: the same inode shares the object");
+	tap_is(az_registry_refs(&reg, a), 5, "registry: five references");
+
+	/* Relative paths name the file in the current directory. */
+	char cwd[300];
+	tap_ok(getcwd(cwd, sizeof(cwd)) != NULL && chdir(sub) == 0, "registry: into the store's directory");
+	snprintf(rel, sizeof(rel), "r.mdb");
+	tap_is(az_registry_attach(&reg, rel, &ops, NULL, &f), AZ_EOK, "registry: attach by a relative name");
+	tap_ok(f == a, "registry: ... shares the object");
+	tap_ok(chdir(cwd) == 0, "registry: back");
+
+	snprintf(other, sizeof(other), "%s/reg/other.mdb", dir);
+	void *g = NULL;
+	tap_is(az_registry_attach(&reg, other, &ops, NULL, &g), AZ_EOK, "registry: another file");
+	tap_ok(g != a && reg_made == 2, "registry: ... gets an object of its own");
+	tap_ok(az_registry_detach(&reg, g, reg_destroy) && reg_freed == 1, "registry: its only detach destroys it");
+
+	bool last = false;
+	for (int i = 0; i < 6; i++) {
+		last = az_registry_detach(&reg, a, reg_destroy);
+		if (last != (i == 5)) {
+			break;
+		}
+	}
+	tap_ok(last && reg_freed == 2, "registry: the sixth detach of the shared object destroys it, not before");
+	tap_is(az_registry_refs(&reg, a), 0, "registry: nothing left");
+	tap_is(az_registry_attach(&reg, plain, &ops, NULL, &a), AZ_EOK, "registry: attach again after the last detach");
+	tap_ok(reg_made == 3, "registry: ... makes a new object");
+	tap_ok(az_registry_detach(&reg, a, reg_destroy), "registry: and lets it go");
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -1133,6 +1221,7 @@ int main(void)
 	test_config();
 	test_purge_rewrite();
 	test_notify();
+	test_registry();
 	test_rmtree(dir);
 	return tap_done();
 }
