@@ -105,8 +105,10 @@ static bool need_change(const shared_t *sh, bool have, const struct stat *sb,
 {
 	if (sh->st != NULL) {
 		/* A removed file keeps being served from the open mapping,
-		 * as mod-acmezone keeps its table; a new file replaces it. */
-		return have && (sb->st_dev != sh->dev || sb->st_ino != sh->ino);
+		 * as mod-acmezone keeps its table; a new file replaces it.
+		 * One that others may now write is not served any more. */
+		return have && (sb->st_dev != sh->dev || sb->st_ino != sh->ino ||
+		                az_mode_shared(sb));
 	}
 	if (!have) {
 		return sh->err != stat_err(sys_err);
@@ -119,6 +121,7 @@ static bool need_change(const shared_t *sh, bool have, const struct stat *sb,
 static void change(shared_t *sh, az_dlz_log_t *log)
 {
 	struct stat sb, lsb;
+	const char *why = NULL;
 	bool have = stat(sh->path, &sb) == 0;
 	int sys_err = have ? 0 : errno;
 	if (!need_change(sh, have, &sb, sys_err)) {
@@ -126,8 +129,10 @@ static void change(shared_t *sh, az_dlz_log_t *log)
 	}
 
 	if (sh->st != NULL) {
-		log(AZ_DLZ_LOG_NOTICE, "acmezone: database '%s' was replaced "
-		    "by another file, reopening", sh->path);
+		if (have && (sb.st_dev != sh->dev || sb.st_ino != sh->ino)) {
+			log(AZ_DLZ_LOG_NOTICE, "acmezone: database '%s' was "
+			    "replaced by another file, reopening", sh->path);
+		}
 		close_store(sh);
 		sh->err = AZ_ENOENT;
 	}
@@ -154,6 +159,12 @@ static void change(shared_t *sh, az_dlz_log_t *log)
 	} else {
 		az_store_t *st = NULL;
 		ret = az_store_open(&st, sh->path, AZ_OPEN_RDONLY | AZ_OPEN_THREADS);
+		/* A store others could have written is not served (see
+		 * doc/security.md): named would answer for whoever wrote. */
+		if (ret == AZ_EOK && az_store_exposed(st, &why) == AZ_EPERM) {
+			az_store_close(st);
+			ret = AZ_EPERM;
+		}
 		if (ret == AZ_EOK) {
 			sh->st = st;
 			az_store_file_id(st, &sh->dev, &sh->ino);
@@ -170,6 +181,11 @@ static void change(shared_t *sh, az_dlz_log_t *log)
 			log(AZ_DLZ_LOG_WARNING, "acmezone: database '%s' has no lock "
 			    "file '%s' yet; waiting for a writer to create it",
 			    sh->path, sh->lock_path);
+		} else if (why != NULL) {
+			log(AZ_DLZ_LOG_ERROR, "acmezone: database '%s' is not "
+			    "served: %s, so others than root and the writers could "
+			    "have written it; answering SERVFAIL below the zone "
+			    "apex until that is fixed", sh->path, why);
 		} else {
 			log(AZ_DLZ_LOG_ERROR, "acmezone: cannot open database '%s' "
 			    "(%s); answering SERVFAIL below the zone apex, will retry",

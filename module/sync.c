@@ -17,6 +17,7 @@
 
 #define MAX_CORRUPT_LOGS	5	/* per load, then a summary */
 #define MISSING_POLL_MS		100	/* while the store is missing */
+#define ERR_EXPOSED		2	/* last_err: not served (no AZ_E* code) */
 
 struct sync_src {
 	/* Set at creation, then read-only. */
@@ -128,6 +129,30 @@ static void close_store(sync_src_t *src)
 	src->store = NULL;
 }
 
+/*
+ * Would serving the store publish values that someone other than root and
+ * the writers wrote?  (az_store_exposed(): the data file, or its directory,
+ * writable by any user or by a group other than root's.)  Such a store is
+ * not served -- knotd would answer for whoever can write it, and writers
+ * refuse it anyway -- but what was loaded while it was trusted stays.
+ * Logged once until it changes; looked at again every poll interval.
+ * \return true if the store was closed.
+ */
+static bool store_exposed(sync_src_t *src)
+{
+	const char *why = NULL;
+	if (az_store_exposed(src->store, &why) != AZ_EPERM) {
+		return false;
+	}
+	close_store(src);
+	char what[320];
+	snprintf(what, sizeof(what), "is not served: %s, so others than root and "
+	         "the writers could have written it; answering from what was "
+	         "loaded before, if anything, until that is fixed", why);
+	report_plain(src, ERR_EXPOSED, what);
+	return true;
+}
+
 static void open_store(sync_src_t *src)
 {
 	int ret = az_store_open(&src->store, src->path, AZ_OPEN_RDONLY);
@@ -147,6 +172,9 @@ static void open_store(sync_src_t *src)
 			report(src, ret, "cannot be opened, will retry; answering "
 			       "from what was loaded before, if anything");
 		}
+		return;
+	}
+	if (store_exposed(src)) {
 		return;
 	}
 	az_store_file_id(src->store, &src->dev, &src->ino);
@@ -440,6 +468,9 @@ static void *sync_main(void *arg)
 				errno = err;
 				report(src, AZ_EPERM, "is no longer readable; serving "
 				       "the last loaded state until it is");
+			}
+			if (src->store != NULL && store_exposed(src)) {
+				nt = NULL;
 			}
 			if (src->store != NULL && !store_fit(src)) {
 				nt = NULL;

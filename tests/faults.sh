@@ -13,13 +13,18 @@ knotd_require
 AZTOOL="$top_builddir/tests/aztool"
 [ -x "$AZTOOL" ] || bail "tests/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azfaults.XXXXXX") || bail "mktemp failed"
-trap knotd_cleanup EXIT
+# The store's directories must be root's alone: writers refuse a store
+# below a directory knot owns (knot could rename it away and put another
+# in its place), and knotd's own directory ($dir) is knot's below.
+sdir=$(mktemp -d "${TMPDIR:-/tmp}/azfaults-db.XXXXXX") || bail "mktemp failed"
+trap 'knotd_cleanup; rc=$?; [ "$rc" -eq 0 ] && [ "${tap_failed:-0}" -eq 0 ] && rm -rf -- "$sdir"; exit "$rc"' EXIT
 knotd_setup "$dir"
 
 # The store in a directory of its own, as 'acmezone init' makes it
 # (0750, group knot): knotd runs as user knot when we can arrange that, so
 # that file modes mean what they say (root reads anything).
-KD_DB="$dir/store/acmezone.mdb"
+chmod 0755 "$sdir"
+KD_DB="$sdir/store/acmezone.mdb"
 knotd_write_conf
 AS_KNOT=no
 if [ "$(id -u)" -eq 0 ] && id knot >/dev/null 2>&1 && getent group knot >/dev/null 2>&1; then

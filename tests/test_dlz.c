@@ -315,6 +315,16 @@ static void test_answers(void)
 	lookup(in2, "_acme-challenge", &lk);
 	tap_ok(lk.n == 1 && has_txt(&lk, V2), "is answered");
 	tap_ok(log_has("replaced"), "the replacement is logged");
+
+	/* A store others could write is not served (doc/security.md). */
+	log_clear();
+	tap_ok(chmod(db, 0646) == 0, "the store made writable by any user");
+	tap_ok(lookup(in2, "_acme-challenge", &lk) != AZ_DLZ_SUCCESS,
+	       "it is not served any more (SERVFAIL)");
+	tap_ok(log_has("is not served: it is writable by any user"), "... and that is logged with why");
+	tap_ok(chmod(db, 0640) == 0, "mode fixed");
+	lookup(in2, "_acme-challenge", &lk);
+	tap_ok(lk.n == 1 && has_txt(&lk, V2), "served again at once");
 	p_destroy(in2);
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1116,6 +1117,90 @@ static void test_notify(void)
 	az_notify_close(writer);
 }
 
+/*
+ * LMDB's lock file holds the newest transaction id at offset 8 +
+ * sizeof(pthread_mutex_t) (48 here): a field every reader -- knotd's
+ * account -- may write.  Read it, or write it as such a reader could.
+ */
+static uint64_t lock_txnid(const char *path, const uint64_t *set)
+{
+	char lock[300];
+	size_t v = 0;
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	int fd = open(lock, O_RDWR);
+	if (fd >= 0) {
+		off_t at = (off_t)(8 + sizeof(pthread_mutex_t));
+		if (set != NULL) {
+			v = (size_t)*set;
+			if (pwrite(fd, &v, sizeof(v), at) != (ssize_t)sizeof(v)) {
+				v = 0;
+			}
+		} else if (pread(fd, &v, sizeof(v), at) != (ssize_t)sizeof(v)) {
+			v = 0;
+		}
+		close(fd);
+	}
+	return v;
+}
+
+static int del_all(az_store_t *st, const char *text)
+{
+	uint8_t w[AZ_NAME_MAXLEN];
+	name(text, w);
+	az_txn_t *t;
+	int ret = az_txn_begin(st, &t);
+	if (ret == AZ_EOK && (ret = az_txn_del(t, w, NULL, 0, NULL)) != AZ_EOK) {
+		az_txn_abort(t);
+	}
+	return ret == AZ_EOK ? az_txn_commit(t, NULL) : ret;
+}
+
+/* Issue 14 item 8: a rolled-back transaction id in the lock file. */
+static void test_rollback(void)
+{
+	char rb[300];
+	snprintf(rb, sizeof(rb), "%s/rb.mdb", dir);
+	int64_t now = (int64_t)time(NULL);
+	az_store_t *w = NULL, *r = NULL;
+	az_reader_t *rd = NULL;
+	unsigned live = 0;
+
+	az_store_create(rb, (gid_t)-1);
+	tap_is(az_store_open(&w, rb, 0), AZ_EOK, "rollback: writer opens");
+	tap_is(add(w, "gone.acme.test", V1, now + 3600, now), AZ_EOK, "rollback: a value added");
+	tap_is(del_all(w, "gone.acme.test"), AZ_EOK, "rollback: and deleted (acknowledged)");
+	uint64_t b = az_store_last_txnid(w);
+	tap_is(lock_txnid(rb, NULL), b, "rollback: the lock file holds the newest id (%llu)",
+	       (unsigned long long)b);
+
+	/* knotd's account writes the id before the delete.  (Both handles
+	 * are open first: a process that opens the store alone -- as fcntl
+	 * locks see it, any open in this one -- rebuilds the lock file's
+	 * header from the data file.) */
+	tap_is(az_store_open(&r, rb, AZ_OPEN_RDONLY), AZ_EOK, "rollback: a reader opens");
+	uint64_t back = b - 1;
+	lock_txnid(rb, &back);
+	tap_is(az_reader_begin(r, &rd), AZ_EROLLBACK, "rollback: it refuses the older snapshot");
+	tap_ok(strstr(az_strerror(AZ_EROLLBACK), "rolled back") != NULL,
+	       "rollback: the error says so (%s)", az_strerror(AZ_EROLLBACK));
+
+	tap_is(add(w, "new.acme.test", V2, now + 3600, now), AZ_EOK, "rollback: the next write commits");
+	tap_is(az_store_last_txnid(w), b + 1, "rollback: as id b+1, on the newest commit");
+	tap_is(lock_txnid(rb, NULL), b + 1, "rollback: the lock file's id is right again");
+	tap_is(count_values(r, "gone.acme.test", now, &live), 0, "rollback: the deleted value stays deleted");
+	tap_is(count_values(r, "new.acme.test", now, &live), 1, "rollback: the new one is there");
+
+	/* Raised instead: LMDB would pick the meta page by its parity. */
+	uint64_t ahead = b + 6;
+	lock_txnid(rb, &ahead);
+	tap_is(add(w, "third.acme.test", V2, now + 3600, now), AZ_EOK, "rollback: raised id, a write commits");
+	tap_is(az_store_last_txnid(w), b + 2, "rollback: as the next id, b+2");
+	tap_is(count_values(r, "new.acme.test", now, &live), 1, "rollback: nothing committed before is lost");
+	tap_is(count_values(r, "gone.acme.test", now, &live), 0, "rollback: nor brought back");
+	az_store_close(w);
+	az_store_close(r);
+}
+
 /* Registry callbacks for test_registry: count what was made and freed. */
 static int reg_made, reg_joined, reg_freed;
 
@@ -1222,6 +1307,7 @@ int main(void)
 	test_purge_rewrite();
 	test_notify();
 	test_registry();
+	test_rollback();
 	test_rmtree(dir);
 	return tap_done();
 }
