@@ -24,6 +24,17 @@ static bool logged(rec_client_t *r, const char *needle)
 	return rec_count(r, needle) > 0;
 }
 
+/* Bounded wait (1 s) for a log line holding needle. */
+static bool wait_logged(rec_client_t *r, const char *needle)
+{
+	bool said = logged(r, needle);
+	for (int i = 0; i < 200 && !said; i++) {
+		usleep(5000);
+		said = logged(r, needle);
+	}
+	return said;
+}
+
 /* Live values at name as a query would see them, -1 if absent. */
 static int served(sync_src_t *src, const char *text)
 {
@@ -270,11 +281,7 @@ static void test_late_db(void)
 	rec_client_t rc = REC_CLIENT_INIT;
 	sync_src_t *src = NULL;
 	tap_is(sync_attach(late, 50, &rc.c, &src), AZ_EOK, "attach to a database that does not exist");
-	bool said = false;
-	for (int i = 0; i < 200 && !said; i++) {
-		said = logged(&rc, "cannot be opened");
-		usleep(5000);
-	}
+	bool said = wait_logged(&rc, "cannot be opened");
 	tap_ok(said, "missing database logged");
 	create_db(late);
 	uint64_t id;
@@ -311,11 +318,7 @@ static void test_exposed(void)
 	rec_client_t rc = REC_CLIENT_INIT;
 	sync_src_t *src = NULL;
 	tap_is(sync_attach(ex, 50, &rc.c, &src), AZ_EOK, "exposed: attach to it");
-	bool said = false;
-	for (int i = 0; i < 200 && !said; i++) {
-		said = logged(&rc, "is not served: it is writable by any user");
-		usleep(5000);
-	}
+	bool said = wait_logged(&rc, "is not served: it is writable by any user");
 	tap_ok(said, "exposed: refused with a log line naming why");
 	tap_is(served(src, "ex.acme.test"), -1, "exposed: nothing of it is served");
 	tap_ok(chmod(ex, 0640) == 0, "exposed: mode fixed");
@@ -325,11 +328,7 @@ static void test_exposed(void)
 	/* Exposed while served: to a group other than root's this time. */
 	tap_ok(chown(ex, (uid_t)-1, 1) == 0 && chmod(ex, 0660) == 0,
 	       "exposed: the data file made writable by its group (gid 1)");
-	said = false;
-	for (int i = 0; i < 200 && !said; i++) {
-		said = logged(&rc, "is not served: it is writable by its group");
-		usleep(5000);
-	}
+	said = wait_logged(&rc, "is not served: it is writable by its group");
 	tap_ok(said, "exposed: noticed while open, with a log line");
 	tap_is(served(src, "ex.acme.test"), 1, "exposed: what was loaded before stays served");
 	usleep(300000);	/* six more polls: no more lines */
