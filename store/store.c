@@ -712,11 +712,24 @@ int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg)
 		return AZ_EINVAL;
 	}
 	char *lock = suffixed(path, "-lock");
+	char *canon = az_registry_canonical(path);
 	az_store_t *st = NULL;
 	az_notify_t *nt = NULL;
 	bool made_data = false, made_lock = false, made_sync = false;
+	const char *why = NULL;
 	int ret = AZ_ENOMEM;
-	if (lock == NULL) {
+	if (lock == NULL || canon == NULL) {
+		goto out;
+	}
+	/* Only where writers will trust it: in a directory others may
+	 * write, the files made below could be swapped before LMDB opens
+	 * them (see az_store_trust()). */
+	if ((ret = chain_of(canon, &why)) != AZ_EOK) {
+		goto out;
+	}
+	if (why != NULL) {
+		errno = EPERM;
+		ret = AZ_EPERM;
 		goto out;
 	}
 	if ((ret = create_file(path, 0640, gid)) != AZ_EOK) {
@@ -763,6 +776,7 @@ out:
 	}
 	az_notify_close(nt);
 	az_store_close(st);
+	free(canon);
 	free(lock);
 	return ret;
 }

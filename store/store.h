@@ -255,8 +255,10 @@ enum {
  * Create a new store: the data file, its lock file and its sync file, with
  * the schema version record.  Files are created 0640 (data) and 0660
  * (lock, sync) with group gid (-1 = the caller's), so that a reader in
- * that group can read and a writer can write.  Refuses an existing file.
- * On failure nothing is left behind.
+ * that group can read and a writer can write.  Refuses an existing file,
+ * and (AZ_EPERM) a directory writers would not trust (az_store_trust():
+ * one that others may write, or below one).  On failure nothing is left
+ * behind.
  */
 int az_store_create(const char *path, gid_t gid);
 

@@ -329,6 +329,11 @@ else
 	skip_row T14 "needs root and Debian's knot user"
 fi
 
+mkdir -m 0770 "$tmp/t15" && chgrp "$GRP" "$tmp/t15"
+check T15 1 "init: cannot create '.*' \\(permission denied or untrusted file\\)" "$AZ" --db "$tmp/t15/a.mdb" init
+test -z "$(ls -A "$tmp/t15")"
+ok $? "T15: and nothing was created"
+
 ### The table and the test name the same rows.
 doc_rows=$(sed -n 's/^| \([A-Z][0-9]*\) |.*/\1/p' "$DOC" | sort | tr '\n' ' ')
 test_rows=$(printf '%s\n' $rows | sort -u | tr '\n' ' ')
