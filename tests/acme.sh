@@ -404,7 +404,7 @@ A2=$(tok acme-sh-2)
 A3=$(tok acme-sh-3)
 A4=$(tok acme-sh-4)
 (
-	. "$top_srcdir/tools/dns_acmezone.sh"
+	. "$top_srcdir/cli/dns_acmezone.sh"
 	ACMEZONE_BIN="$AZ"
 	ACMEZONE_DB="$SRV_DB"
 	ACMEZONE_WAIT="127.0.0.1@$SRV_PORT"
@@ -426,14 +426,14 @@ is "$(r "_acme-challenge.ca.$D" TXT | tr '\n' ' ')" \
 is "$(r "_acme-challenge.da.$D" TXT | tr '\n' ' ')" "shared.$CZ. \"$A3\" " \
 	"--domain-alias: the value at the name in the zone"
 (
-	. "$top_srcdir/tools/dns_acmezone.sh"
+	. "$top_srcdir/cli/dns_acmezone.sh"
 	ACMEZONE_BIN="$AZ"
 	ACMEZONE_DB="$SRV_DB"
 	dns_acmezone_rm "_acme-challenge.sh.$D" "$A1"
 )
 is "$(az list "sh.$D" | awk '{ print $2 }')" "$A4" "dns_acmezone_rm removes exactly its value"
 (
-	. "$top_srcdir/tools/dns_acmezone.sh"
+	. "$top_srcdir/cli/dns_acmezone.sh"
 	ACMEZONE_BIN="$AZ"
 	ACMEZONE_DB="$SRV_DB"
 	dns_acmezone_rm "_acme-challenge.sh.$D" "$A4" &&
@@ -502,7 +502,7 @@ if wants lego; then
 	lego_run() {
 		local path=$1 log=$2
 		shift 2
-		env "$@" EXEC_PATH="$top_builddir/tools/acmezone-lego" ACMEZONE="$AZ" \
+		env "$@" EXEC_PATH="$top_builddir/cli/acmezone-lego" ACMEZONE="$AZ" \
 			EXEC_SEQUENCE_INTERVAL=2 EXEC_POLLING_INTERVAL=1 EXEC_PROPAGATION_TIMEOUT=20 \
 			LEGO_CA_CERTIFICATES="$dir/ca.pem" \
 			timeout -k 5 "$CLIENT_TIMEOUT" \
@@ -540,7 +540,7 @@ if wants dehydrated; then
 	cat >"$dir/dh/config" <<-EOF
 	CA="$DIRURL"
 	CHALLENGETYPE="dns-01"
-	HOOK="$top_builddir/tools/acmezone-dehydrated"
+	HOOK="$top_builddir/cli/acmezone-dehydrated"
 	HOOK_CHAIN="yes"
 	BASEDIR="$dir/dh"
 	CURL_OPTS="--cacert $dir/ca.pem"

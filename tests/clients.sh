@@ -273,7 +273,7 @@ is "$rc" 2 "lego: wrong number of words: usage error"
 run hook lego timeout
 is "$rc" 2 "lego: an unknown action: usage error"
 
-LEGO="$top_builddir/tools/acmezone-lego"
+LEGO="$top_builddir/cli/acmezone-lego"
 ACMEZONE="$AZ" "$LEGO" present _acme-challenge.wrap.test. "$V1"
 ok $? "acmezone-lego: the EXEC_PATH wrapper runs the hook"
 is "$(names | grep '^wrap-test')" "wrap-test.$Z. $V1" "... and the value is there"
@@ -307,7 +307,7 @@ is "$rc" 3 "dehydrated: one bad value in a chain: exit 3"
 is "$(names | grep -c 'd-test')" 0 "... and nothing of the chain is written"
 run hook dehydrated deploy_challenge d.test t1
 is "$rc" 2 "dehydrated: an incomplete triple: usage error"
-DEHY="$top_builddir/tools/acmezone-dehydrated"
+DEHY="$top_builddir/cli/acmezone-dehydrated"
 ACMEZONE="$AZ" "$DEHY" deploy_challenge wrap.test t "$V1" && ACMEZONE="$AZ" "$DEHY" startup_hook
 ok $? "acmezone-dehydrated: the HOOK wrapper"
 ACMEZONE="$AZ" "$DEHY" clean_challenge wrap.test t "$V1"
@@ -341,7 +341,7 @@ is "$rc" 3 "--wait with an invalid server: exit 3"
 
 if command -v dash >/dev/null 2>&1; then SH=dash; else SH=sh; fi
 "$SH" -c '
-. "$1/tools/dns_acmezone.sh"
+. "$1/cli/dns_acmezone.sh"
 ACMEZONE_BIN=$2
 dns_acmezone_add _acme-challenge.sh.test "$3" &&
 dns_acmezone_add _acme-challenge.sh.test "$4" &&
@@ -351,7 +351,7 @@ dns_acmezone_rm _acme-challenge.sh.test "$3"
 ok $? "dns_acmezone.sh: add, add, add in the zone, rm, under $SH"
 is "$(names | grep -E 'sh-test|shared' | tr '\n' ' ')" "sh-test.$Z. $V3 shared.$Z. $V1 " \
 	"dns_acmezone.sh: rm removed exactly its value (and a value starting with '-' works)"
-"$SH" -c '. "$1/tools/dns_acmezone.sh"; ACMEZONE_BIN=$2; dns_acmezone_add "bad..name" "$3"' \
+"$SH" -c '. "$1/cli/dns_acmezone.sh"; ACMEZONE_BIN=$2; dns_acmezone_add "bad..name" "$3"' \
 	sh "$top_srcdir" "$AZ" "$V1" 2>"$tmp/err"
 is "$?" 1 "dns_acmezone_add of a bad name returns 1"
 like "$(cat "$tmp/err")" "not a valid name" "... with acmezone's message"

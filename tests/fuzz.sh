@@ -57,10 +57,10 @@ build name $store $lmdb
 # The CLI and its DNS client do not use libknot; the module does.
 # shellcheck disable=SC2086
 build batch -DPACKAGE_VERSION='"fuzz"' -I$src/tools \
-	"$src/tools/check.c" "$src/tools/hook.c" "$src/tools/dns.c" $store $lmdb
+	"$src/cli/check.c" "$src/cli/hook.c" "$src/cli/dns.c" $store $lmdb
 # shellcheck disable=SC2086
 build hook $knot_c $module $store $knot_l $urcu $lmdb -lpthread
-build dns -I"$src/tools" "$src/tools/dns.c" "$src/store/name.c"
+build dns -I"$src/tools" "$src/cli/dns.c" "$src/store/name.c"
 wait
 for t in record name batch hook dns; do
 	if [ "$(cat "$out/$t.status" 2>/dev/null)" = 0 ]; then

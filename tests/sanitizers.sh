@@ -86,14 +86,14 @@ run dlz-asan "DLZ driver tests (instances, reloads, replaced files) clean under 
 
 # The CLI and its DNS client under ASan+UBSan, driven by tests/clients.sh
 # through a build directory of its own (the wrappers run $ACMEZONE).
-build cli-asan "$asan -I$src/tools -include $top_builddir/config.h" \
-	"$src/tools/acmezone.c" "$src/tools/check.c" "$src/tools/hook.c" "$src/tools/dns.c" \
+build cli-asan "$asan -I$src/cli -include $top_builddir/config.h" \
+	"$src/cli/acmezone.c" "$src/cli/check.c" "$src/cli/hook.c" "$src/cli/dns.c" \
 	$store $lmdb
 if [ -x "$out/cli-asan" ]; then
-	mkdir -p "$out/cli/tools" "$out/cli/tests"
+	mkdir -p "$out/cli/cli" "$out/cli/tests"
 	cp "$out/cli-asan" "$out/cli/acmezone"
-	ln -s "$top_builddir/tools/acmezone-lego" "$top_builddir/tools/acmezone-dehydrated" \
-		"$out/cli/tools/"
+	ln -s "$top_builddir/cli/acmezone-lego" "$top_builddir/cli/acmezone-dehydrated" \
+		"$out/cli/cli/"
 	ln -s "$top_builddir/tests/freeport" "$out/cli/tests/"
 	ASAN_OPTIONS="detect_leaks=1:log_path=$out/cli-san" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$out/cli-san" \
