@@ -1,4 +1,18 @@
-/* cli.h -- what the files of the acmezone CLI share: the command line, messages, writes. */
+/* cli.h -- the core of the acmezone CLI: exit statuses, the parsed command line, the command descriptor. */
+
+/*
+ * Layers, each using only the ones below it:
+ *
+ *   main.c                 the table of commands; parses, dispatches
+ *   cmd_*.c                one command or a small group (a cmd_t each)
+ *   write.c                write transactions, read-your-writes
+ *   wait.c  db.c  batch.c  --wait servers; opening and reading the store;
+ *                          the 'apply' batch format (pure)
+ *   names.c  opts.c        names, values, durations; the option parser
+ *   msg.c  json.c          messages, escaping, time; the JSON writer
+ *   dns.c  dns_wire.c      the DNS client
+ *   cli.h (this file), store/ (the store library)
+ */
 
 #pragma once
 
@@ -22,14 +36,17 @@ enum {
 #define CLI_QUOTE_IN		320		/* input octets shown in a message */
 #define CLI_QUOTE_MAX		(CLI_QUOTE_IN * 4 + 4)
 #define CLI_MAX_WAIT		8		/* --wait servers */
+#define CLI_DEFAULT_WAIT_MS	5000		/* --wait-timeout */
 #define CLI_DEFAULT_PROPAGATION	60		/* seconds, --propagation-timeout */
 #define CLI_DEFAULT_EXPIRE	3600		/* seconds, --expire */
+#define CLI_MAX_NAMES		2		/* named positional arguments */
 
 /* Everything the command line said. */
 typedef struct {
 	const char *cmd;		/* command name for messages, NULL before it */
 	unsigned long line;		/* batch line for messages, 0: none */
 	const char *db;			/* store path, resolved before a command runs */
+	char qdb[CLI_QUOTE_MAX];	/* db escaped for messages (msg.c: quote) */
 	int wait_ms;			/* read-your-writes: --wait-timeout */
 	bool no_wait, raw, json, verbose, force;
 	const char *group, *expire;
@@ -43,76 +60,22 @@ typedef struct {
 	int npos;
 } cli_t;
 
-/*** Messages (acmezone.c). ***/
+#define CMD_ANY		(-1)		/* max_pos: no limit */
 
-/* "acmezone: CMD: [line N: ]what" on stderr. */
-void cli_err(const cli_t *cli, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* The same for a usage error, pointing at --help; returns RC_USAGE. */
-int cli_usage(const cli_t *cli, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* A failed store call: "what (reason)". */
-void cli_store_err(const cli_t *cli, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void cli_warn(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-/* Untrusted input made safe to print (at most CLI_QUOTE_IN octets). */
-const char *quote(const char *in, char out[CLI_QUOTE_MAX]);
-void json_string(const char *s, size_t len);
-
-/*** Options (acmezone.c). ***/
-
-/* Take the option at argv[*i] if it is one of 'allowed' (OPT_* of acmezone.c). */
-int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i);
-/* Is this argument an option (not a value that happens to start with '-')? */
-bool cli_is_option(const char *arg);
-/* The options that 'hook' takes, for the hook's own argument parsing. */
-extern const unsigned cli_hook_opts;
-
-/*** Writes (acmezone.c). ***/
-
-/* One add or delete, given the way a user or an ACME client names it. */
+/*
+ * A command: what main.c's table lists.  A new command is one cmd_*.c file
+ * defining one of these and one line in that table.  run() gets the parsed
+ * command line (db resolved) and returns an RC_* exit status, having
+ * printed its own one-line error.
+ */
 typedef struct {
-	const char *name;		/* domain, _acme-challenge.<domain> or owner */
-	const char *value;		/* NULL: every value at the name (del) */
-	bool add;
-	bool strict;			/* refuse a bare domain (lego's FQDN) */
-	uint8_t owner[AZ_NAME_MAXLEN];	/* out: the owner name written */
-	az_fallback_t fallback;		/* out: why it was hashed, if it was */
-	int64_t expire;			/* out: the expiry written (add) */
-	unsigned removed;		/* out: values removed (del) */
-} cli_op_t;
-
-int check_value(const cli_t *cli, const char *value);
-int check_duration(const cli_t *cli, const char *text, int64_t *secs);
-
-/*!
- * The owner name in the store for a name as given.  Without a challenge
- * zone in cfg: the name itself.  With one: the name itself if it is the
- * zone or below it, else the delegation name of the domain it names
- * (a leading "_acme-challenge." or "*." removed); strict refuses a name
- * that is neither in the zone nor starts with "_acme-challenge.".
- * Prints the error.
- */
-int cli_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
-              bool strict, uint8_t owner[AZ_NAME_MAXLEN], az_fallback_t *fallback);
-
-/*!
- * Apply ops in one write transaction (all or none), wait for the readers
- * (read-your-writes), then for the --wait servers to serve every added
- * value.  expire is the lifetime of added values in seconds.
- */
-int cli_write_ops(cli_t *cli, cli_op_t *ops, size_t n, int64_t expire);
-
-/*! The settings: --zone and --scheme if given, else those of the store. */
-int cli_config(cli_t *cli, az_config_t *cfg, bool need_zone);
-
-/*** check.c ***/
-
-int cmd_check(cli_t *cli);
-/* Ask each --wait server until it serves every added value of ops. */
-int cli_wait_served(cli_t *cli, const cli_op_t *ops, size_t n);
-
-/*** hook.c ***/
-
-int cmd_hook(cli_t *cli);
+	const char *name;
+	int (*run)(cli_t *cli);
+	unsigned opts;			/* OPT_* (opts.h) besides OPT_GLOBAL */
+	int min_pos, max_pos;		/* positional arguments; CMD_ANY */
+	const char *pos_names[CLI_MAX_NAMES];	/* for "missing NAME" */
+	int verbatim;			/* > 0: arguments after this many
+					 * positional ones are not options */
+	const char *synopsis;		/* after "acmezone [OPTIONS] " */
+	const char *help;		/* the rest of 'acmezone CMD --help' */
+} cmd_t;

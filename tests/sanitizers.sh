@@ -87,8 +87,7 @@ run dlz-asan "DLZ driver tests (instances, reloads, replaced files) clean under 
 # The CLI and its DNS client under ASan+UBSan, driven by tests/clients.sh
 # through a build directory of its own (the wrappers run $ACMEZONE).
 build cli-asan "$asan -I$src/cli -include $top_builddir/config.h" \
-	"$src/cli/acmezone.c" "$src/cli/check.c" "$src/cli/hook.c" "$src/cli/dns.c" \
-	$store $lmdb
+	"$src"/cli/*.c $store $lmdb
 if [ -x "$out/cli-asan" ]; then
 	mkdir -p "$out/cli/cli" "$out/cli/tests"
 	cp "$out/cli-asan" "$out/cli/acmezone"
