@@ -36,7 +36,7 @@ static int hook_write(hook_t *h, cli_op_t *ops, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		ops[i].ttl = h->expire;
 	}
-	rc = write_ops(h->cli, ops, n, 0);
+	rc = write_ops(h->cli, ops, n, WRITE_NEED_ZONE);
 	for (size_t i = 0; rc == RC_OK && h->cli->verbose && i < n; i++) {
 		az_name_to_text(ops[i].owner, text, sizeof(text));
 		if (ops[i].add) {

@@ -243,9 +243,13 @@ CERTBOT_DOMAIN=w.test CERTBOT_VALIDATION=not-a-token run hook certbot
 is "$rc" 3 "certbot: a value that is no ACME value: exit 3"
 is "$(names | grep -c "^example-test\\|other-test")" 0 "certbot: nothing left behind"
 
-CERTBOT_DOMAIN=plain.test CERTBOT_VALIDATION=$V1 "$AZ" --db "$PLAIN" hook certbot >/dev/null
-is "$(names "$PLAIN")" "_acme-challenge.plain.test. $V1" "certbot without a zone: at _acme-challenge.<domain>"
-"$AZ" --db "$PLAIN" del _acme-challenge.plain.test
+# Without a challenge zone a hook would publish at _acme-challenge.<domain>
+# of the store, where no customer's CNAME points: refused.
+CERTBOT_DOMAIN=plain.test CERTBOT_VALIDATION=$V1 run --db "$PLAIN" hook certbot
+is "$rc" 1 "certbot into a store without a challenge zone: exit 1"
+like "$err" "^acmezone: hook: '.*plain\\.mdb' has no challenge zone \\(set it with 'acmezone config --zone ZONE'" \
+	"... one line saying so and how to set one"
+is "$(names "$PLAIN")" "" "... nothing written"
 
 ### hook lego
 
@@ -355,6 +359,21 @@ is "$(names | grep -E 'sh-test|shared' | tr '\n' ' ')" "sh-test.$Z. $V3 shared.$
 	sh "$top_srcdir" "$AZ" "$V1" 2>"$tmp/err"
 is "$?" 1 "dns_acmezone_add of a bad name returns 1"
 like "$(cat "$tmp/err")" "not a valid name" "... with acmezone's message"
+# ACMEZONE_WAIT is split into servers, never globbed into file names.
+# (A port of 0 is refused before any name is looked up.)
+mkdir "$tmp/glob" && : >"$tmp/glob/a@0" && : >"$tmp/glob/b@0"
+(cd "$tmp/glob" && "$SH" -c '. "$1/cli/dns_acmezone.sh"; ACMEZONE_BIN=$2
+ACMEZONE_WAIT="*@0 ,127.0.0.1@0"; dns_acmezone_add _acme-challenge.glob.test "$3"' \
+	sh "$top_srcdir" "$AZ" "$V1" 2>"$tmp/err")
+is "$?" 1 "dns_acmezone_add with ACMEZONE_WAIT='*@0 ,...' returns 1"
+like "$(cat "$tmp/err")" "'\\*@0' is not a valid server for --wait" \
+	"... naming '*@0' as given, not the files it matches"
+is "$(names | grep -c '^glob-test')" 0 "... and nothing is written"
+"$SH" -c '. "$1/cli/dns_acmezone.sh"; ACMEZONE_BIN=$2; ACMEZONE_DB=$3
+dns_acmezone_add _acme-challenge.plain.test "$4"' sh "$top_srcdir" "$AZ" "$PLAIN" "$V1" 2>"$tmp/err"
+is "$?" 1 "dns_acmezone_add into a store without a challenge zone returns 1"
+like "$(cat "$tmp/err")" "has no challenge zone" "... saying so"
+is "$(names "$PLAIN")" "" "... nothing written"
 
 ### help
 
