@@ -58,14 +58,8 @@ static int run_config(cli_t *cli)
 		return rc;
 	}
 
-	rc = write_begin(cli, &store, &txn);
+	rc = write_begin(cli, &store, &txn, &cur);
 	if (rc != RC_OK) {
-		goto out;
-	}
-	ret = az_txn_get_config(txn, &cur);
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->qdb);
-		rc = RC_STORE;
 		goto out;
 	}
 	if (cli->zone == NULL) {

@@ -70,7 +70,7 @@ static int run_purge(cli_t *cli)
 	size_t removed = 0;
 	int rc, ret;
 
-	rc = write_begin(cli, &store, &txn);
+	rc = write_begin(cli, &store, &txn, NULL);
 	if (rc != RC_OK) {
 		goto out;
 	}
@@ -92,27 +92,21 @@ out:
 
 /*** apply ***/
 
-/* Every operation of b into txn, names mapped by the committed settings. */
-static int apply_batch(cli_t *cli, az_txn_t *txn, const batch_t *b,
-                       unsigned long *removed)
+/* Every operation of b into txn, names mapped by the committed cfg. */
+static int apply_batch(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
+                       const batch_t *b, unsigned long *removed)
 {
 	uint8_t owner[AZ_NAME_MAXLEN];
-	az_config_t cfg;
 	batch_op_t op;
 	size_t pos = 0;
 	int64_t now = (int64_t)time(NULL);
 	int rc = RC_OK, ret;
 
-	ret = az_txn_get_config(txn, &cfg);
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->qdb);
-		return RC_STORE;
-	}
 	while (rc == RC_OK && batch_next(b, &pos, &op)) {
 		unsigned n = 0;
 		size_t vlen = op.value != NULL ? strlen(op.value) : 0;
 		cli->line = op.line;
-		rc = names_owner(cli, &cfg, op.name, false, owner, NULL);
+		rc = names_owner(cli, cfg, op.name, false, owner, NULL);
 		if (rc != RC_OK) {
 			break;
 		}
@@ -137,6 +131,7 @@ static int run_apply(cli_t *cli)
 	bool use_stdin = strcmp(file, "-") == 0;
 	char q[CLI_QUOTE_MAX];
 	batch_t b = { 0 };
+	az_config_t cfg;
 	az_store_t *store = NULL;
 	az_txn_t *txn = NULL;
 	unsigned long removed = 0;
@@ -161,10 +156,10 @@ static int run_apply(cli_t *cli)
 		(void)fclose(in);	/* read only: nothing to lose */
 	}
 	if (rc == RC_OK) {
-		rc = write_begin(cli, &store, &txn);
+		rc = write_begin(cli, &store, &txn, &cfg);
 	}
 	if (rc == RC_OK) {
-		rc = apply_batch(cli, txn, &b, &removed);
+		rc = apply_batch(cli, txn, &cfg, &b, &removed);
 	}
 	if (rc == RC_OK) {
 		rc = write_commit(cli, &store, &txn, b.nadd > 0 || removed > 0);

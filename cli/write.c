@@ -24,7 +24,7 @@ int write_fail(const cli_t *cli, int ret, const char *verb, const char *name)
 	return (ret == AZ_EINVAL || ret == AZ_ETOOMANY) ? RC_INPUT : RC_STORE;
 }
 
-int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn)
+int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn, az_config_t *cfg)
 {
 	int ret, rc;
 
@@ -38,11 +38,18 @@ int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn)
 		cli_store_err(cli, ret, "cannot begin a write transaction on '%s'",
 		              cli->qdb);
 		*txn = NULL;
+		rc = RC_STORE;
+	} else if (cfg != NULL && (ret = az_txn_get_config(*txn, cfg)) != AZ_EOK) {
+		cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->qdb);
+		az_txn_abort(*txn);
+		*txn = NULL;
+		rc = RC_STORE;
+	}
+	if (rc != RC_OK) {
 		az_store_close(*store);
 		*store = NULL;
-		return RC_STORE;
 	}
-	return RC_OK;
+	return rc;
 }
 
 /*
@@ -115,26 +122,19 @@ int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn, bool changed)
 	return RC_OK;
 }
 
-/* Map and apply ops inside txn; *changed if anything was. */
-static int apply_ops(cli_t *cli, az_txn_t *txn, cli_op_t *ops, size_t n,
-                     unsigned flags, bool *changed)
+/* Map (by the committed cfg) and apply ops inside txn; *changed if anything was. */
+static int apply_ops(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
+                     cli_op_t *ops, size_t n, unsigned flags, bool *changed)
 {
-	az_config_t cfg;
 	int64_t now;
 	int rc, ret;
 
-	/* Read in the write transaction: names map by what is committed. */
-	ret = az_txn_get_config(txn, &cfg);
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->qdb);
-		return RC_STORE;
-	}
-	if ((flags & WRITE_NEED_ZONE) && !cfg.has_zone) {
+	if ((flags & WRITE_NEED_ZONE) && !cfg->has_zone) {
 		db_no_zone(cli);
 		return RC_STORE;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = names_owner(cli, &cfg, ops[i].name, ops[i].strict, ops[i].owner,
+		rc = names_owner(cli, cfg, ops[i].name, ops[i].strict, ops[i].owner,
 		                 &ops[i].fallback);
 		if (rc != RC_OK) {
 			return rc;
@@ -164,6 +164,7 @@ static int apply_ops(cli_t *cli, az_txn_t *txn, cli_op_t *ops, size_t n,
 int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 {
 	wait_servers_t w;
+	az_config_t cfg;
 	az_store_t *store = NULL;
 	az_txn_t *txn = NULL;
 	bool changed = false;
@@ -173,10 +174,10 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	/* Every argument is valid before the write lock is taken. */
 	rc = wait_parse(cli, &w);
 	if (rc == RC_OK) {
-		rc = write_begin(cli, &store, &txn);
+		rc = write_begin(cli, &store, &txn, &cfg);
 	}
 	if (rc == RC_OK) {
-		rc = apply_ops(cli, txn, ops, n, flags, &changed);
+		rc = apply_ops(cli, txn, &cfg, ops, n, flags, &changed);
 	}
 	/* Deleting what is not there succeeds: cleanup hooks may run twice. */
 	if (rc == RC_OK) {

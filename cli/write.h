@@ -30,12 +30,13 @@ enum {
 
 /*!
  * Open the store for writing and begin a transaction (this takes LMDB's
- * write lock: call it only once every argument is validated).  On
- * success the caller ends *txn with write_commit() or az_txn_abort(),
- * then closes *store (NULL is fine).  \return RC_OK or RC_STORE/RC_INPUT,
- * message printed, *store and *txn NULL.
+ * write lock: call it only once every argument is validated), and read
+ * the settings in it into *cfg (if not NULL): names map by what is
+ * committed.  On success the caller ends *txn with write_commit() or
+ * az_txn_abort(), then closes *store (NULL is fine).  \return RC_OK or
+ * RC_STORE/RC_INPUT, message printed, *store and *txn NULL.
  */
-int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn);
+int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn, az_config_t *cfg);
 
 /*!
  * Commit *txn (consumed, set to NULL, whatever happens) and close *store
