@@ -83,27 +83,13 @@ static uint8_t lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
 }
 
+/* Equal lengths, and one under the other: the same name (store/name.c). */
 bool dns_name_eq(const uint8_t *a, const uint8_t *b)
 {
-	size_t pos = 0;
+	size_t len = az_name_wire_len(a, AZ_NAME_MAXLEN);
 
-	while (pos < AZ_NAME_MAXLEN) {
-		uint8_t l = a[pos];
-		if (l != b[pos] || l > DNS_LABEL_MAX ||
-		    pos + 1 + (size_t)l > AZ_NAME_MAXLEN) {
-			return false;
-		}
-		if (l == 0) {
-			return true;
-		}
-		for (size_t k = pos + 1; k <= pos + l; k++) {
-			if (lower(a[k]) != lower(b[k])) {
-				return false;
-			}
-		}
-		pos += 1 + (size_t)l;
-	}
-	return false;
+	return len != 0 && len == az_name_wire_len(b, AZ_NAME_MAXLEN) &&
+	       az_name_under(a, b);
 }
 
 /* Big-endian 16 bits at p; returns the position after them. */
