@@ -59,6 +59,9 @@ typedef struct {
 	az_fallback_t fallback;		/* why the label was hashed, if it was */
 } names_deleg_t;
 
-/*! The delegation of a domain given as text, under cfg (which has a zone). */
+/*!
+ * The delegation of a domain given as text, under cfg (which has a zone).
+ * \return RC_OK, RC_INPUT (not a valid domain), RC_STORE (no memory).
+ */
 int names_delegation(const cli_t *cli, const az_config_t *cfg, const char *text,
                      names_deleg_t *d);
