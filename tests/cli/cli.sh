@@ -427,12 +427,14 @@ mkfifo "$tmp/fifo"
 apply_pid=$!
 exec 7>"$tmp/fifo"
 printf 'add idle.example.org %s\n' "$V1" >&7
-# apply_reading: the apply is blocked reading its standard input.
+# apply_reading: the apply is blocked reading its standard input (on a
+# kernel that does not show wchan: asleep, which is only ever that here).
 apply_reading() {
 	case $(cat "/proc/$apply_pid/wchan" 2>/dev/null) in
 	*pipe*) return 0 ;;
+	0 | "") test "$(awk '{ print $3 }' "/proc/$apply_pid/stat" 2>/dev/null)" = S ;;
+	*) return 1 ;;
 	esac
-	return 1
 }
 i=0
 until apply_reading || [ $i -ge 100 ]; do	# 10 s at most
