@@ -164,6 +164,8 @@ check B8 3 "apply: line 2: contains a NUL byte" apply_file "add a.example.org $V
 check B9 3 "apply: line 1: '\\\\xff\\\\xfe.*' is not an operation" apply_file '\377\376\375\200 junk\n'
 printf 'add new.example.org %s\nadd bad..name %s\n' "$V" "$V" >"$tmp/stdin"
 check B10 3 "apply: line 2: 'bad\\.\\.name' is not a valid name" bash -c '"$1" --db "$2" --no-wait apply - <"$3"' _ "$AZ" "$DB" "$tmp/stdin"
+check B11 3 "apply: line 2000001: more than 2000000 operations in one batch" \
+	bash -c 'yes "del a.example.org" | head -n 2000001 | "$1" --db "$2" --no-wait apply -' _ "$AZ" "$DB"
 
 ### Files
 check F1 1 "apply: cannot open '$tmp/nofile' \\(No such file or directory\\)" az apply "$tmp/nofile"
@@ -212,6 +214,27 @@ else
 	skip_row F11 "needs root and a second user"
 fi
 
+# Every echo of a path is escaped, as any other input.
+ESC=$(printf '\033')
+check F12 1 "add: no store at '$tmp/\\\\x1b\\[31mnone\\.mdb' \\(create one" "$AZ" --db "$tmp/${ESC}[31mnone.mdb" add "$N" "$V"
+check F13 1 "apply: cannot open '$tmp/\\\\x1b\\[31mnofile' \\(No such file or directory\\)" az apply "$tmp/${ESC}[31mnofile"
+: >"$tmp/${ESC}esc.mdb"
+TARGET="$tmp/${ESC}esc.mdb" check F14 1 "init: '$tmp/\\\\x1besc\\.mdb' already exists" "$AZ" --db "$tmp/${ESC}esc.mdb" init
+
+### Arguments checked before the transaction begins
+check W1 3 "add: '127\\.0\\.0\\.1@0' is not a valid server for --wait \\(the port is not" \
+	az add "$N" "$V" --wait 127.0.0.1@0
+TARGET="$DB2" check W2 3 "hook: '127\\.0\\.0\\.1@0' is not a valid server for --wait" \
+	env CERTBOT_DOMAIN=w.example.org CERTBOT_VALIDATION="$V" ACMEZONE_WAIT=127.0.0.1@0 \
+	"$AZ" --db "$DB2" --no-wait hook certbot
+
+### Hooks need a challenge zone
+check Z1 1 "hook: '.*' has no challenge zone \\(set it with 'acmezone config --zone ZONE'" \
+	env CERTBOT_DOMAIN=example.org CERTBOT_VALIDATION="$V" "$AZ" --db "$DB" --no-wait hook certbot
+check Z1 1 "hook: '.*' has no challenge zone" az hook lego present _acme-challenge.example.org. "$V"
+check Z1 1 "hook: '.*' has no challenge zone" az hook dehydrated deploy_challenge example.org t "$V"
+rows=${rows% Z1 Z1}	# one row, three checks
+
 ### Stores a writer does not trust
 # trust_store DIR: a fresh store DIR/a.mdb with one value; sets $T.
 trust_store() {
@@ -247,6 +270,10 @@ TARGET=$T check T5 1 "add: cannot open '.*' \\(not trusted: its sync file is wri
 trust_store "$tmp/t6"
 chmod 0777 "$tmp/t6"
 TARGET=$T check T6 1 "add: cannot open '.*' \\(not trusted: its directory is writable by any user\\)" "$AZ" --db "$T" add "$N" "$V"
+trust_store "$tmp/${ESC}t8"
+chmod o+w "$T"
+TARGET=$T check T8 1 "add: cannot open '$tmp/\\\\x1bt8/a\\.mdb' \\(not trusted: it is writable by any user\\)" \
+	"$AZ" --db "$T" add "$N" "$V"
 if [ -n "$OTHER" ]; then
 	trust_store "$tmp/t7"
 	chown "$OTHER" "$tmp/t7"
