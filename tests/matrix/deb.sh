@@ -75,6 +75,12 @@ if [ "$inroot" = 1 ]; then
 	knotver=$(dpkg-query -W -f='${Version}' knot)
 	echo "# $suite: knot $knotver, bind9 $(dpkg-query -W -f='${Version}' bind9)"
 	ex=/usr/share/doc/knot-module-acmezone/examples
+	# The cached roots leave out docs and man pages; an operator's system
+	# has them (the examples are docs).
+	rm -f /etc/dpkg/dpkg.cfg.d/99mmdebstrap
+	# An ACME DNS-01 value: 43 characters of base64url.
+	tok() { printf '%s' "$1" | sha256sum | cut -c1-43; }
+	t_root=$(tok root) t_exp=$(tok expiring) t_acme=$(tok acme) t_reader=$(tok reader)
 
 	# The packages of another suite's knot must not install here.
 	if ls /olddebs/knot-module-acmezone_*.deb >/dev/null 2>&1; then
@@ -116,36 +122,36 @@ if [ "$inroot" = 1 ]; then
 		ok "knotd started with the distribution's config"
 	else
 		fail "knotd started with the distribution's config"
-		sed 's/^/# knotd: /' /tmp/knotd.log
+		tail -n 20 /tmp/knotd.log | sed 's/^/# knotd: /'
 	fi
 	check "knotd runs as user knot" test "$(stat -c %U /proc/"$knotd_pid")" = knot
 	check "knotd loaded mod-acmezone and opened the store" \
 		poll 10 grep -q "database '/var/lib/acmezone/acmezone.mdb'" /tmp/knotd.log
 
-	name=_acme-challenge.example.org
 	owner=example-org.acme.example.net
-	check "acmezone add as root" acmezone add example.org token-root-1
-	check "kdig gets the root's token" served "$owner" token-root-1
+	check "acmezone add as root" acmezone add example.org $t_root
+	check "kdig gets the root's token" served "$owner" $t_root
 
 	# An expiring token, then the cron job (no systemd here) purges it.
-	check "acmezone add --expire 1s" acmezone add --expire 1s example.net token-expiring
-	check "the expired token is not served" poll 10 gone example-net.acme.example.net token-expiring
+	check "acmezone add --expire 3s" acmezone add --expire 3s example.net $t_exp
+	check "kdig gets the expiring token" served example-net.acme.example.net $t_exp
+	check "the expired token is not served" poll 10 gone example-net.acme.example.net $t_exp
 	check "/etc/cron.daily/acmezone runs acmezone purge" /etc/cron.daily/acmezone
 	check "nothing left to purge afterwards" sh -c "acmezone purge -v | grep -qx 'purged 0 expired value(s)'"
 
 	# A non-root writer: member of acmezone and owner of the data file.
 	useradd --system --no-create-home --shell /usr/sbin/nologin reader >/dev/null 2>&1
 	adduser --quiet reader acmezone
-	check "a member of acmezone reads the store (acmezone list)" lists reader token-root-1
-	check "a member of acmezone that does not own the data file cannot write" not as reader acmezone add example.org token-reader
+	check "a member of acmezone reads the store (acmezone list)" lists reader $t_root
+	check "a member of acmezone that does not own the data file cannot write" not as reader acmezone add example.org $t_reader
 	useradd --system --no-create-home --shell /usr/sbin/nologin acme >/dev/null 2>&1
 	adduser --quiet acme acmezone
 	chown acme /var/lib/acmezone/acmezone.mdb
 	check "acmezone add as the writer account (group acmezone, owns the data file)" \
-		as acme acmezone add example.com token-acme-1
-	check "kdig gets the writer account's token" served example-com.acme.example.net token-acme-1
-	check "acmezone del as the writer account" as acme acmezone del example.com token-acme-1
-	check "the deleted token is gone" gone example-com.acme.example.net token-acme-1
+		as acme acmezone add example.com $t_acme
+	check "kdig gets the writer account's token" served example-com.acme.example.net $t_acme
+	check "acmezone del as the writer account" as acme acmezone del example.com $t_acme
+	check "the deleted token is gone" gone example-com.acme.example.net $t_acme
 	check "hook wrapper acmezone-lego is installed and runs the CLI" sh -c "acmezone-lego 2>&1 | grep -q acmezone"
 	check "knotc stop" knotc_ stop
 	wait "$knotd_pid" 2>/dev/null || true
