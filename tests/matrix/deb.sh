@@ -14,8 +14,9 @@
 #    the distribution's /etc/knot/knot.conf, starts the distribution's knotd
 #    (as user knot, its own config and paths), writes tokens with the
 #    installed CLI as root and as a non-root writer in the group
-#    'acmezone', sees them served (kdig), then removes and purges the
-#    packages and checks what is left.
+#    'acmezone', sees them served (kdig), then the same store through the
+#    distribution's named with the example DLZ statement, then removes and
+#    purges the packages and checks what is left.
 #
 # The .debs are kept in $ACMEZONE_DEBS/SUITE (default
 # /var/cache/acmezone/debs); with a bookworm build there, the trixie run also
@@ -62,14 +63,18 @@ if [ "$inroot" = 1 ]; then
 	as() { u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"; }
 	lists() { as "$1" acmezone list | grep -q "$2"; }
 	knotd_pid=""
-	stop_knotd() {
+	named_pid=""
+	stop_servers() {
 		if [ -n "$knotd_pid" ]; then
 			knotc_ stop >/dev/null 2>&1 || kill "$knotd_pid" 2>/dev/null || true
 			wait "$knotd_pid" 2>/dev/null || true
-			knotd_pid=""
+		fi
+		if [ -n "$named_pid" ] && kill -0 "$named_pid" 2>/dev/null; then
+			rndc stop >/dev/null 2>&1 || kill "$named_pid" 2>/dev/null || true
+			wait "$named_pid" 2>/dev/null || true
 		fi
 	}
-	trap stop_knotd EXIT
+	trap stop_servers EXIT
 	export DEBIAN_FRONTEND=noninteractive
 	suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
 	knotver=$(dpkg-query -W -f='${Version}' knot)
@@ -153,9 +158,28 @@ if [ "$inroot" = 1 ]; then
 	check "acmezone del as the writer account" as acme acmezone del example.com $t_acme
 	check "the deleted token is gone" gone example-com.acme.example.net $t_acme
 	check "hook wrapper acmezone-lego is installed and runs the CLI" sh -c "acmezone-lego 2>&1 | grep -q acmezone"
+	check "acmezone add as the writer account, for named" as acme acmezone add example.com $t_acme
 	check "knotc stop" knotc_ stop
 	wait "$knotd_pid" 2>/dev/null || true
 	knotd_pid=""
+
+	# The same store through named and the DLZ driver, with Debian's
+	# named.conf and the example statement in named.conf.local.
+	cat /usr/share/doc/bind9-dlz-acmezone/examples/named.conf.acmezone >>/etc/bind/named.conf.local
+	check "named-checkconf" named-checkconf
+	install -d -o bind -g bind /run/named
+	/usr/sbin/named -u bind -g >/tmp/named.log 2>&1 &
+	named_pid=$!
+	if poll 20 rndc status; then
+		ok "named started with the distribution's config"
+	else
+		fail "named started with the distribution's config"
+		tail -n 20 /tmp/named.log | sed 's/^/# named: /'
+	fi
+	check "named answers the writer account's token from the store" \
+		served example-com.acme.example.net $t_acme
+	check "rndc stop" rndc stop
+	wait "$named_pid" 2>/dev/null || true
 
 	# Remove keeps the store; purge deletes it.
 	check "apt-get remove" apt-get remove -y acmezone knot-module-acmezone bind9-dlz-acmezone
