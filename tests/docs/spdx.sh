@@ -2,11 +2,7 @@
 # spdx.sh -- every source file carries its SPDX-License-Identifier line; scripts/spdx.sh finds and adds them right.
 # SPDX-License-Identifier: GPL-2.0-or-later
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -f "$top_srcdir/tests/lib/tap.sh" ]; then
-	. "$top_srcdir/tests/lib/tap.sh"
-else
-	. "$top_srcdir/tests/tap.sh"
-fi
+. "$top_srcdir/tests/lib/tap.sh"
 spdx="$top_srcdir/scripts/spdx.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
