@@ -21,7 +21,8 @@ int write_fail(const cli_t *cli, int ret, const char *verb, const char *name)
 	} else {
 		cli_store_err(cli, ret, "cannot %s at '%s'", verb, quote(name, q));
 	}
-	return (ret == AZ_EINVAL || ret == AZ_ETOOMANY || ret == AZ_E2BIG) ? RC_INPUT : RC_STORE;
+	return (ret == AZ_EINVAL || ret == AZ_ETOOMANY || ret == AZ_E2BIG) ?
+	       RC_INPUT : RC_STORE;
 }
 
 int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn, az_config_t *cfg)
