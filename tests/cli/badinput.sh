@@ -270,9 +270,9 @@ TARGET=$T check T5 1 "add: cannot open '.*' \\(not trusted: its sync file is wri
 trust_store "$tmp/t6"
 chmod 0777 "$tmp/t6"
 TARGET=$T check T6 1 "add: cannot open '.*' \\(not trusted: its directory is writable by any user\\)" "$AZ" --db "$T" add "$N" "$V"
-trust_store "$tmp/${ESC}t8"
+trust_store "$tmp/${ESC}t16"
 chmod o+w "$T"
-TARGET=$T check T8 1 "add: cannot open '$tmp/\\\\x1bt8/a\\.mdb' \\(not trusted: it is writable by any user\\)" \
+TARGET=$T check T16 1 "add: cannot open '$tmp/\\\\x1bt16/a\\.mdb' \\(not trusted: it is writable by any user\\)" \
 	"$AZ" --db "$T" add "$N" "$V"
 if [ -n "$OTHER" ]; then
 	trust_store "$tmp/t7"
