@@ -4,6 +4,8 @@
 #   scripts/deps.sh           build and test
 #   scripts/deps.sh --bench   also what bench/ needs: dnsperf, valgrind, BIND
 #                             (named) for its "for the record" figure
+#   scripts/deps.sh --deb     also what tests/matrix/deb.sh needs: debhelper,
+#                             lintian (Debian packages), mmdebstrap (roots)
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
@@ -12,6 +14,9 @@ pkgs="build-essential autoconf automake libtool pkg-config
       unbound pebble certbot lego dehydrated openssl curl"
 if [ "${1:-}" = "--bench" ]; then
 	pkgs="$pkgs dnsperf"
+fi
+if [ "${1:-}" = "--deb" ]; then
+	pkgs="$pkgs debhelper dh-autoreconf lintian mmdebstrap"
 fi
 missing=""
 for p in $pkgs; do
