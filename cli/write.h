@@ -48,7 +48,8 @@ int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn, bool changed);
 
 /*!
  * A failed az_txn_add/del at name (as given): print why.  \return RC_INPUT
- * for a value or count the store refuses, else RC_STORE.
+ * for what the store refuses as input (AZ_EINVAL, AZ_ETOOMANY values at
+ * one name, AZ_E2BIG an answer over one DNS message), else RC_STORE.
  */
 int write_fail(const cli_t *cli, int ret, const char *verb, const char *name);
 
