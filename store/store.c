@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "pages.h"
 #include "store.h"
 
 #define MAPSIZE		((size_t)4 << 30)	/* sparse: costs nothing unused */
@@ -1044,6 +1045,29 @@ static bool disk_full(az_store_t *st)
 	return full;
 }
 
+/*
+ * After a commit: make the file reach the newest meta's last page.  The
+ * commit may have left the pages it allocated and freed again unwritten
+ * at the end (see check_tail()); they are free, so zeros there are
+ * right, and readers then pass the cheap check.  fallocate() never
+ * shrinks a file and never changes data, so a writer that committed
+ * since (we no longer hold LMDB's write lock) loses nothing.  Best
+ * effort: on a full disk it fails and readers take the slow way.
+ */
+static void cover_last_page(az_store_t *st)
+{
+	MDB_envinfo info;
+	struct stat sb;
+	int saved = errno;
+	if (mdb_env_info(st->env, &info) == MDB_SUCCESS && fstat(st->fd, &sb) == 0) {
+		off_t want = ((off_t)info.me_last_pgno + 1) * (off_t)st->psize;
+		if (sb.st_size < want) {
+			(void)fallocate(st->fd, 0, sb.st_size, want - sb.st_size);
+		}
+	}
+	errno = saved;
+}
+
 int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 {
 	if (t == NULL) {
@@ -1062,6 +1086,9 @@ int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 	}
 	ret = map_err(mdb_txn_commit(t->txn));
 	t->txn = NULL;		/* committed or freed by LMDB either way */
+	if (ret == AZ_EOK) {
+		cover_last_page(t->st);
+	}
 	if (ret == AZ_EIO && disk_full(t->st)) {
 		/* LMDB reports a short write as EIO, and a full disk
 		 * writes short before it fails: say what it is. */
@@ -1300,6 +1327,42 @@ size_t az_reader_count(az_reader_t *rd)
 
 /*** Health of the open files. ***/
 
+/*
+ * The file ends before the newest meta's last page number.  That is not
+ * yet a truncation: LMDB never writes the pages a transaction allocated
+ * and freed again before it committed, and those may be the last ones
+ * (az_txn_commit() gives the file room for them afterwards, but a commit
+ * may be between the two, a writer may have died there, and older
+ * writers did not).  The file is whole when every page past its end is
+ * on the free list: az_pages_whole() reads that list with pread(), under
+ * a snapshot taken first, so that no writer reuses the pages it reads.
+ * Beginning the snapshot reads only the meta pages, checked above.
+ */
+static int check_tail(az_store_t *st, off_t size)
+{
+	MDB_txn *txn = NULL;
+	int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (ret == MDB_MAP_RESIZED && st->threads) {
+		return AZ_ERESIZED;	/* as az_reader_begin() would say */
+	} else if (ret == MDB_MAP_RESIZED) {
+		/* No snapshot of a single-thread handle is open while it is
+		 * checked (see az_store_check()): adopt the size in passing. */
+		mdb_env_set_mapsize(st->env, 0);
+		st->seen_lo = st->seen_hi = 0;
+		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	} else if (ret == MDB_READERS_FULL) {
+		int dead = 0;
+		mdb_reader_check(st->env, &dead);
+		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	}
+	if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	ret = az_pages_whole(st->fd, st->psize, size, MAPSIZE_MAX / st->psize);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
 int az_store_check(az_store_t *st)
 {
 	struct stat sb;
@@ -1342,7 +1405,8 @@ int az_store_check(az_store_t *st)
 		return AZ_EIO;
 	}
 	if (((uint64_t)info.me_last_pgno + 1) * st->psize > (uint64_t)sb.st_size) {
-		return AZ_ECORRUPT;
+		/* Not yet a truncation: see check_tail(). */
+		return check_tail(st, sb.st_size);
 	}
 	return AZ_EOK;
 }

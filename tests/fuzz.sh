@@ -32,7 +32,7 @@ if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;ret
 	skip_all "$CC cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
 fi
 
-store="$src/store/errors.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/notify.c"
+store="$src/store/errors.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/pages.c $src/store/notify.c $src/store/clock.c"
 module="$src/module/acmezone.c $src/module/table.c $src/module/arena.c $src/module/sync.c"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-missing-field-initializers -Werror -I$src/store -I$src/module -I$src/tests"

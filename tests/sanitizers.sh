@@ -12,7 +12,7 @@ if ! echo 'int main(void){return 0;}' | $CC -x c -fsanitize=address,undefined -o
 	skip_all "$CC cannot build with -fsanitize=address,undefined (install libasan/libubsan)"
 fi
 
-store="$src/store/errors.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/notify.c"
+store="$src/store/errors.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/pages.c $src/store/notify.c $src/store/clock.c"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror -I$src/store -I$src/module -I$src/tests"
 urcu="$(pkg-config --libs liburcu-cds liburcu)"
 lmdb="$(pkg-config --libs lmdb)"
