@@ -90,8 +90,7 @@ int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 	if (create) {
 		(void)unlink(path);	/* a leftover of a removed store */
 		nt->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0660);
-		if (nt->fd >= 0 && (fchmod(nt->fd, 0660) != 0 ||
-		                    ftruncate(nt->fd, SYNC_SIZE) != 0)) {
+		if (nt->fd >= 0 && fchmod(nt->fd, 0660) != 0) {
 			ret = AZ_EIO;
 			goto fail;
 		}
@@ -99,23 +98,24 @@ int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 		nt->fd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	if (nt->fd < 0) {
-		ret = (errno == ENOENT) ? AZ_ENOENT :
+		ret = (errno == ENOENT) ? AZ_ENOENT : (errno == EROFS) ? AZ_EROFS :
 		      (errno == EACCES || errno == EPERM) ? AZ_EPERM : AZ_EIO;
 		goto fail;
 	}
-	struct stat st;
-	if (fstat(nt->fd, &st) != 0) {
-		ret = AZ_EIO;
+	/*
+	 * New, or truncated (the file holds nothing durable): give it its
+	 * size back, with blocks.  A hole made by ftruncate() would do for
+	 * reading, but the header and the slots are written through the map
+	 * below, and a write into a hole on a full file system raises SIGBUS
+	 * instead of returning ENOSPC.  posix_fallocate() only allocates what
+	 * is missing and never changes data, so openers may race here.  The
+	 * header is written again below if it was lost.
+	 */
+	int err = posix_fallocate(nt->fd, 0, SYNC_SIZE);
+	if (err != 0) {
+		errno = err;
+		ret = err == ENOSPC ? AZ_EFULL : err == EROFS ? AZ_EROFS : AZ_EIO;
 		goto fail;
-	}
-	if (st.st_size < SYNC_SIZE) {
-		/* Truncated (the file holds nothing durable): give it its size
-		 * back, so that the map below cannot fault; the header is
-		 * written again below if it was lost. */
-		if (ftruncate(nt->fd, SYNC_SIZE) != 0) {
-			ret = AZ_ECORRUPT;
-			goto fail;
-		}
 	}
 	nt->map = mmap(NULL, SYNC_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, nt->fd, 0);
 	if (nt->map == MAP_FAILED) {
@@ -147,6 +147,7 @@ int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 fail:
 	{
 		int saved = errno;
+		(void)az_fail(ret);	/* the errno behind it, for az_errno() */
 		if (create && nt != NULL && nt->fd >= 0) {
 			unlink(path);
 		}

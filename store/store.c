@@ -83,15 +83,15 @@ static int map_err(int ret)
 	case MDB_INVALID:
 	case MDB_VERSION_MISMATCH: return AZ_ECORRUPT;
 	case ENOMEM:		errno = ret; return AZ_ENOMEM;
-	case ENOSPC:		errno = ret; return AZ_EFULL;
+	case ENOSPC:		errno = ret; return az_fail(AZ_EFULL);
 	case EACCES:
-	case EPERM:
-	case EROFS:		errno = ret; return AZ_EPERM;
-	case ENOENT:		errno = ret; return AZ_ENOENT;
+	case EPERM:		errno = ret; return az_fail(AZ_EPERM);
+	case EROFS:		errno = ret; return az_fail(AZ_EROFS);
+	case ENOENT:		errno = ret; return az_fail(AZ_ENOENT);
 	default:
 		if (ret > 0) {
 			errno = ret;
-			return AZ_EIO;
+			return az_fail(AZ_EIO);
 		}
 		return AZ_ELMDB;
 	}
@@ -394,6 +394,72 @@ static int env_mapsize(size_t *out)
 	return AZ_EOK;
 }
 
+/*
+ * LMDB's lock file for its default 126 readers: 125 reader lines of 64
+ * octets after a 192-octet header (LMDB 0.9 on 64-bit Linux).  LMDB keeps
+ * a larger file as it is and grows a smaller one itself.
+ */
+#define LOCK_SIZE	8192
+
+/*
+ * Make a side file (lock, sync) fit for every process of the store: it
+ * exists, is a regular file, has the data file's group and mode 0660, and
+ * its first 'size' octets have blocks (LMDB writes its lock file through a
+ * map, where a write into a hole on a full disk raises SIGBUS).  A missing
+ * one is created here rather than by LMDB, which would give it the
+ * writer's own group and umask (0640 root:root for root): readers in the
+ * store's group could then never open the store again.  Writers only;
+ * opened without following a symbolic link.  \return AZ_EOK, or the
+ * error of the call that failed (az_errno()).
+ */
+static int side_file(const char *path, const struct stat *data, off_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+	struct stat sb;
+	int ret = AZ_EOK, err;
+	if (fd < 0) {
+		return map_err(errno);
+	}
+	if (fstat(fd, &sb) != 0) {
+		ret = map_err(errno);
+	} else if (!S_ISREG(sb.st_mode)) {
+		ret = map_err(EINVAL);
+	} else if (sb.st_gid != data->st_gid && fchown(fd, (uid_t)-1, data->st_gid) != 0) {
+		ret = map_err(errno);
+	} else if ((sb.st_mode & 07777) != 0660 && fchmod(fd, 0660) != 0) {
+		ret = map_err(errno);
+	} else if (size > 0 && (err = posix_fallocate(fd, 0, size)) != 0) {
+		ret = map_err(err);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Writers, before LMDB opens the store: its side files as readers need them. */
+static int side_files(az_store_t *st, const struct stat *data)
+{
+	char *lock = suffixed(st->path, "-lock");
+	char *sync = suffixed(st->path, "-sync");
+	az_notify_t *nt = NULL;
+	int ret = AZ_ENOMEM;
+	if (lock == NULL || sync == NULL) {
+		goto out;
+	}
+	if ((ret = side_file(lock, data, LOCK_SIZE)) != AZ_EOK) {
+		goto out;
+	}
+	/* The sync file is best effort: without it writes are still served
+	 * (readers poll), and the CLI says why it cannot wait.  A new, empty
+	 * one gets its size and header from its opener. */
+	if (side_file(sync, data, 0) == AZ_EOK && az_notify_open(&nt, st->path, false) == AZ_EOK) {
+		az_notify_close(nt);
+	}
+out:
+	free(lock);
+	free(sync);
+	return ret;
+}
+
 /* Remember what az_store_check() compares against, right after the open. */
 static int check_prepare(az_store_t *st)
 {
@@ -461,6 +527,9 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 	if (!st->rdonly && (ret = env_mapsize(&mapsize)) != AZ_EOK) {
 		goto fail;
 	}
+	if (!st->rdonly && !create && (ret = side_files(st, &sb)) != AZ_EOK) {
+		goto fail;
+	}
 	if ((ret = mdb_env_create(&st->env)) != MDB_SUCCESS ||
 	    (ret = mdb_env_set_maxdbs(st->env, 4)) != MDB_SUCCESS ||
 	    (!st->rdonly && (ret = mdb_env_set_mapsize(st->env, mapsize)) != MDB_SUCCESS)) {
@@ -487,6 +556,9 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 	if ((ret = check_prepare(st)) != AZ_EOK || (ret = az_store_check(st)) != AZ_EOK) {
 		goto fail;
 	}
+	/* Slots of readers that died (a 'list' killed by SIGPIPE) pin their
+	 * snapshots, and writers could never reuse the pages those hold. */
+	(void)az_store_reap(st);
 	if ((ret = open_dbis(st, create, cfg)) != AZ_EOK) {
 		goto fail;
 	}
@@ -495,10 +567,23 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 fail:
 	{
 		int saved = errno;
+		(void)az_fail(ret);	/* the errno behind it, for az_errno() */
 		az_store_close(st);
 		errno = saved;
 	}
 	return ret;
+}
+
+int az_store_reap(az_store_t *st)
+{
+	int dead = 0;
+	if (st == NULL || st->env == NULL) {
+		return 0;
+	}
+	/* mdb_reader_check() takes LMDB's reader-table lock for a moment
+	 * and asks the kernel once per distinct pid whether it still holds
+	 * its lock on the lock file: no snapshot of ours is concerned. */
+	return mdb_reader_check(st->env, &dead) == MDB_SUCCESS ? dead : 0;
 }
 
 int az_store_open(az_store_t **out, const char *path, unsigned flags)
@@ -538,6 +623,18 @@ int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg)
 		goto out;
 	}
 	made_lock = true;
+	{
+		/* Blocks for LMDB's lock file, which it writes through a map. */
+		int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		int err = fd < 0 ? errno : posix_fallocate(fd, 0, LOCK_SIZE);
+		if (fd >= 0) {
+			close(fd);
+		}
+		if (err != 0) {
+			ret = map_err(err);
+			goto out;
+		}
+	}
 	if ((ret = az_notify_open(&nt, path, true)) != AZ_EOK) {
 		goto out;
 	}
@@ -633,6 +730,8 @@ int az_txn_begin(az_store_t *st, az_txn_t **out)
 		free(t);
 		return ret;
 	}
+	/* Before the write: the pages it frees are reused sooner. */
+	(void)az_store_reap(st);
 	ret = mdb_txn_begin(st->env, NULL, 0, &t->txn);
 	if (ret == MDB_MAP_RESIZED) {
 		/* Another writer grew the map: adopt its size and retry. */

@@ -46,14 +46,43 @@
 #define AZ_ACME_VALUE_LEN	43	/* base64url(SHA-256) without padding */
 #define AZ_MAX_VALUES		1024	/* values per owner name */
 
+/*
+ * Contracts of this header, once for every call below:
+ *
+ * - Return codes.  Every call that returns int returns AZ_EOK or one of
+ *   the negative AZ_E* codes below; each call's comment lists the codes
+ *   it returns besides AZ_EINVAL (a NULL or malformed argument, which any
+ *   of them may return) and AZ_ENOMEM.  Calls returning void cannot fail
+ *   (or report nothing that the caller could act on, as said there).
+ * - errno.  AZ_EIO, AZ_EPERM, AZ_EROFS, AZ_EFULL and AZ_ENOENT for a file
+ *   come from a system call or LMDB: az_errno() returns the errno behind
+ *   the last such failure in the calling thread, so callers need not save
+ *   errno around their own calls (logging, cleanup) before they report.
+ *   errno itself is also left as the failing call set it, but anything
+ *   the caller does afterwards may change it.
+ * - Ownership.  Handles are opaque and owned by the caller from the call
+ *   that makes them: az_store_open() -> az_store_close(), az_txn_begin()
+ *   -> az_txn_commit() or az_txn_abort() (exactly one: both free the
+ *   transaction, commit whether it succeeds or not), az_reader_begin() ->
+ *   az_reader_end(), az_notify_open() -> az_notify_close().  A store must
+ *   outlive its transactions and readers.  Pointers handed out (records,
+ *   names in callbacks) point into LMDB's map and are valid until the
+ *   reader or transaction they came from ends; strings returned are
+ *   static.  Nothing keeps a pointer the caller passed in after the call.
+ * - Threads.  A store opened without AZ_OPEN_THREADS, and every
+ *   transaction, reader and notify handle, belongs to one thread at a
+ *   time; az_errno() and az_strerror() may be called from any thread.
+ */
+
 /* Error codes: 0 or one of these (all negative). */
 enum {
 	AZ_EOK       = 0,
 	AZ_EINVAL    = -1,	/* invalid argument or input */
 	AZ_ENOENT    = -2,	/* no such name / value / file */
 	AZ_ENOMEM    = -3,
-	AZ_EIO       = -4,	/* system call failed (see errno) */
-	AZ_ECORRUPT  = -5,	/* bytes read back from LMDB do not decode */
+	AZ_EIO       = -4,	/* system call failed (az_errno()) */
+	AZ_ECORRUPT  = -5,	/* bytes read back from LMDB do not decode,
+				 * or the data file is shorter than its data */
 	AZ_ESCHEMA   = -6,	/* store written by another schema version */
 	AZ_EFULL     = -7,	/* LMDB map full or disk full */
 	AZ_ELMDB     = -8,	/* other LMDB error */
@@ -62,10 +91,23 @@ enum {
 	AZ_ETOOMANY  = -11,	/* more than AZ_MAX_VALUES at one name */
 	AZ_EBUSY     = -12,	/* LMDB reader table full / stale */
 	AZ_ERESIZED  = -13,	/* a writer grew the map: az_store_remap() */
+	AZ_EROFS     = -14,	/* the file system is read-only */
+	AZ_EUNSERVED = -15,	/* a live reader says it cannot read the store
+				 * (az_notify_wait()) */
 };
 
 /*! One-line description of an AZ_E* code (static string). */
 const char *az_strerror(int code);
+
+/*!
+ * The errno behind the last AZ_EIO, AZ_EPERM, AZ_EROFS, AZ_EFULL or
+ * AZ_ENOENT (of a file) that a store call returned in this thread; 0 if
+ * none has yet.  Meaningless after other codes.
+ */
+int az_errno(void);
+
+/*! Store internal: remember errno for az_errno(); returns code. */
+int az_fail(int code);
 
 /*** Clock. ***/
 
@@ -254,8 +296,13 @@ enum {
  * Create a new store: the data file, its lock file and its sync file, with
  * the schema version record.  Files are created 0640 (data) and 0660
  * (lock, sync) with group gid (-1 = the caller's), so that a reader in
- * that group can read and a writer can write.  Refuses an existing file.
- * On failure nothing is left behind.
+ * that group can read and a writer can write.  The lock and sync files
+ * get their blocks allocated (both are written through maps, where a
+ * full disk would raise SIGBUS rather than fail a call).  Refuses an
+ * existing file.  On failure nothing is left behind: every file this
+ * call created is removed again.
+ * \return AZ_EOK; AZ_EIO (errno EEXIST: the data file exists), AZ_EPERM
+ * (the group cannot be set), AZ_EROFS, AZ_EFULL (no room on the disk).
  */
 int az_store_create(const char *path, gid_t gid);
 
@@ -275,11 +322,36 @@ int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg);
 
 /*!
  * Open an existing store.  Checks the schema record (AZ_ESCHEMA if newer
- * or unknown, AZ_ENOTINIT if absent).  Writers also refuse files they
- * cannot trust (AZ_EPERM, see az_store_trust()).
+ * or unknown, AZ_ENOTINIT if absent or the file is empty).  Writers also
+ * refuse files they cannot trust (AZ_EPERM, see az_store_trust()).
+ *
+ * Writers (not AZ_OPEN_RDONLY) also repair the side files readers need:
+ * a missing lock file is created before LMDB would create it with the
+ * writer's own group and umask, and a lock or sync file that is missing
+ * or lacks its group or mode gets the data file's group and mode 0660
+ * (see "Side files" in doc/reliability.md).  Readers never create files.
+ * Every opener frees the reader slots of dead processes
+ * (mdb_reader_check()), so a reader killed mid-read pins no snapshot.
+ *
+ * \return AZ_EOK with *out set; AZ_ENOENT (no file), AZ_ENOTINIT,
+ * AZ_ESCHEMA, AZ_ECORRUPT (shorter than its data), AZ_EPERM, AZ_EROFS
+ * (a writer on a read-only file system), AZ_EIO, AZ_ELMDB.
  */
 int az_store_open(az_store_t **out, const char *path, unsigned flags);
+
+/*! Close a store (NULL is fine); no transaction or reader may be open. */
 void az_store_close(az_store_t *store);
+
+/*!
+ * Free the reader slots of processes that died with a snapshot open (an
+ * 'acmezone list' killed by SIGPIPE): LMDB keeps every page such a
+ * snapshot can reach, so the file would grow with every write after it.
+ * az_store_open() and az_txn_begin() do it in passing; a long-lived
+ * reader calls it now and then (it takes LMDB's reader-table lock for a
+ * moment and asks the kernel once per reader process).  Any thread.
+ * \return the number of slots freed.
+ */
+int az_store_reap(az_store_t *store);
 
 /*!
  * Would a writer trust the store at path?  Not if the data file is a
@@ -332,11 +404,23 @@ int az_store_check(az_store_t *store);
 
 typedef struct az_txn az_txn_t;
 
+/*!
+ * Begin the write transaction (waits for LMDB's write lock, held until
+ * commit or abort).  Checks the files first (az_store_check()) and frees
+ * the reader slots of dead processes, so that their snapshots do not keep
+ * the pages this transaction frees from being reused.
+ * \return AZ_EOK with *out set; AZ_EINVAL (a read-only store), the codes
+ * of az_store_check(), AZ_EFULL, AZ_EIO, AZ_ELMDB.
+ */
 int az_txn_begin(az_store_t *store, az_txn_t **out);
 
 /*!
  * Add value at name, or refresh its expiry if it is already there.  Values
  * at that name that have expired by 'now' are dropped in passing.
+ * \return AZ_EOK; AZ_EINVAL (name or value invalid), AZ_ETOOMANY,
+ * AZ_ECORRUPT (the record there does not decode: "del NAME" clears it),
+ * AZ_EFULL (the map is full), AZ_ELMDB.  After a failure the transaction
+ * may only be aborted.
  */
 int az_txn_add(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
                size_t len, int64_t expire, int64_t now);
@@ -344,26 +428,40 @@ int az_txn_add(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
 /*!
  * Delete one value (value != NULL) or every value (value == NULL) at name.
  * *removed (optional) receives the count; deleting nothing is not an error.
+ * \return AZ_EOK, AZ_EINVAL, AZ_ECORRUPT (one value asked for at a record
+ * that does not decode), AZ_EFULL, AZ_ELMDB.
  */
 int az_txn_del(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
                size_t len, unsigned *removed);
 
-/*! Drop every value that expired by now. */
+/*!
+ * Drop every value that expired by now; records that do not decode are
+ * left alone.  *removed (optional) receives the count.
+ * \return AZ_EOK, AZ_EINVAL, AZ_EFULL, AZ_ELMDB.
+ */
 int az_txn_purge(az_txn_t *txn, int64_t now, size_t *removed);
 
 /*!
  * Replace the settings (zone and scheme).  Readers' tables are not
  * concerned: the change log gets an entry that names no name.
+ * \return AZ_EOK, AZ_EINVAL (a zone too long, an unknown scheme), AZ_EFULL.
  */
 int az_txn_set_config(az_txn_t *txn, const az_config_t *cfg);
 
-/*! The settings as this transaction sees them. */
+/*! The settings as this transaction sees them.  AZ_EOK or AZ_ECORRUPT. */
 int az_txn_get_config(az_txn_t *txn, az_config_t *cfg);
 
-/*! Commit; *txnid (optional) receives the committed transaction id. */
+/*!
+ * Commit, and free the transaction whatever the outcome: txn must not be
+ * used (nor aborted) afterwards.  *txnid (optional) receives the id of
+ * the committed transaction (of the newest one if nothing changed).
+ * \return AZ_EOK (committed and flushed: see "Durability" in
+ * doc/reliability.md); AZ_EFULL (no room: nothing of the transaction is
+ * in the file), AZ_EIO (az_errno()), AZ_ELMDB.
+ */
 int az_txn_commit(az_txn_t *txn, uint64_t *txnid);
 
-/*! Abort (NULL is fine).  Nothing reaches the disk. */
+/*! Abort and free (NULL is fine).  Nothing reaches the disk. */
 void az_txn_abort(az_txn_t *txn);
 
 /*** Reading: one LMDB read snapshot. ***/
@@ -379,6 +477,11 @@ typedef struct az_reader az_reader_t;
  * AZ_OPEN_THREADS, any number of threads may call this at once.
  */
 int az_reader_begin(az_store_t *store, az_reader_t **out);
+/* \return of az_reader_begin(): AZ_EOK with *out set; the codes of
+ * az_store_check(); AZ_ERESIZED (AZ_OPEN_THREADS only), AZ_ESCHEMA,
+ * AZ_ENOTINIT, AZ_EBUSY (reader table full of live readers), AZ_ELMDB. */
+
+/*! End a snapshot and free it (NULL is fine). */
 void az_reader_end(az_reader_t *rd);
 
 /*! Id of the snapshot being read. */
@@ -436,7 +539,15 @@ size_t az_reader_count(az_reader_t *rd);
 
 typedef struct az_notify az_notify_t;
 
-/*! Open (and with create, create) the sync file of the store at dbpath. */
+/*!
+ * Open (and with create, create) the sync file of the store at dbpath.
+ * The file is given its full size with blocks allocated before it is
+ * mapped (a truncated one is grown back), so that writes through the map
+ * cannot fault on a full disk.
+ * \return AZ_EOK; AZ_ENOENT (no sync file), AZ_EPERM, AZ_EROFS, AZ_EFULL
+ * (no room to grow it back), AZ_ECORRUPT (not a sync file), AZ_ESCHEMA,
+ * AZ_EIO.
+ */
 int az_notify_open(az_notify_t **out, const char *dbpath, bool create);
 void az_notify_close(az_notify_t *nt);
 
