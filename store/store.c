@@ -407,19 +407,28 @@ static int env_mapsize(size_t *out)
  * its first 'size' octets have blocks (LMDB writes its lock file through a
  * map, where a write into a hole on a full disk raises SIGBUS).  A missing
  * one is created here rather than by LMDB, which would give it the
- * writer's own group and umask (0640 root:root for root): readers in the
- * store's group could then never open the store again.  Writers only;
- * opened without following a symbolic link.  \return AZ_EOK, or the
- * error of the call that failed (az_errno()).
+ * opener's own group and umask (0640 root:root for root): readers in the
+ * store's group could then never open the store again.  An existing one
+ * is repaired only with 'fix' (writers: the owner of the store).  Opened
+ * without following a symbolic link.  \return AZ_EOK, or the error of the
+ * call that failed (az_errno()); a file created here is removed again then.
  */
-static int side_file(const char *path, const struct stat *data, off_t size)
+static int side_file(const char *path, const struct stat *data, off_t size, bool fix)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
-	struct stat sb;
-	int ret = AZ_EOK, err;
+	bool made = true;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (fd < 0 && errno == EEXIST) {
+		if (!fix) {
+			return AZ_EOK;
+		}
+		made = false;
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	}
 	if (fd < 0) {
 		return map_err(errno);
 	}
+	struct stat sb;
+	int ret = AZ_EOK, err;
 	if (fstat(fd, &sb) != 0) {
 		ret = map_err(errno);
 	} else if (!S_ISREG(sb.st_mode)) {
@@ -432,10 +441,18 @@ static int side_file(const char *path, const struct stat *data, off_t size)
 		ret = map_err(err);
 	}
 	close(fd);
+	if (ret != AZ_EOK && made) {
+		unlink(path);
+	}
 	return ret;
 }
 
-/* Writers, before LMDB opens the store: its side files as readers need them. */
+/*
+ * Before LMDB opens the store: its side files as readers need them.
+ * Every opener creates a missing lock file properly (or fails, if it
+ * may not); writers also repair the group and mode of existing ones and
+ * recreate a missing sync file.
+ */
 static int side_files(az_store_t *st, const struct stat *data)
 {
 	char *lock = suffixed(st->path, "-lock");
@@ -445,13 +462,18 @@ static int side_files(az_store_t *st, const struct stat *data)
 	if (lock == NULL || sync == NULL) {
 		goto out;
 	}
-	if ((ret = side_file(lock, data, LOCK_SIZE)) != AZ_EOK) {
+	ret = side_file(lock, data, LOCK_SIZE, !st->rdonly);
+	if (ret == AZ_EROFS && st->rdonly) {
+		ret = AZ_EOK;	/* LMDB reads a read-only medium without locks */
+	}
+	if (ret != AZ_EOK || st->rdonly) {
 		goto out;
 	}
 	/* The sync file is best effort: without it writes are still served
 	 * (readers poll), and the CLI says why it cannot wait.  A new, empty
 	 * one gets its size and header from its opener. */
-	if (side_file(sync, data, 0) == AZ_EOK && az_notify_open(&nt, st->path, false) == AZ_EOK) {
+	if (side_file(sync, data, 0, true) == AZ_EOK &&
+	    az_notify_open(&nt, st->path, false) == AZ_EOK) {
 		az_notify_close(nt);
 	}
 out:
@@ -527,7 +549,7 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 	if (!st->rdonly && (ret = env_mapsize(&mapsize)) != AZ_EOK) {
 		goto fail;
 	}
-	if (!st->rdonly && !create && (ret = side_files(st, &sb)) != AZ_EOK) {
+	if (!create && (ret = side_files(st, &sb)) != AZ_EOK) {
 		goto fail;
 	}
 	if ((ret = mdb_env_create(&st->env)) != MDB_SUCCESS ||

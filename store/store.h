@@ -325,11 +325,12 @@ int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg);
  * or unknown, AZ_ENOTINIT if absent or the file is empty).  Writers also
  * refuse files they cannot trust (AZ_EPERM, see az_store_trust()).
  *
- * Writers (not AZ_OPEN_RDONLY) also repair the side files readers need:
- * a missing lock file is created before LMDB would create it with the
- * writer's own group and umask, and a lock or sync file that is missing
- * or lacks its group or mode gets the data file's group and mode 0660
- * (see "Side files" in doc/reliability.md).  Readers never create files.
+ * Side files: a missing lock file is created by this call, with the data
+ * file's group and mode 0660, before LMDB would create it with the
+ * opener's own group and umask (a reader that may not create it fails
+ * with AZ_EPERM instead).  Writers (not AZ_OPEN_RDONLY) also give an
+ * existing lock or sync file that group and mode, and recreate a missing
+ * sync file (see "Side files" in doc/reliability.md).
  * Every opener frees the reader slots of dead processes
  * (mdb_reader_check()), so a reader killed mid-read pins no snapshot.
  *
@@ -556,8 +557,11 @@ void az_notify_ring(az_notify_t *nt);
 
 /*!
  * Writer: wait until every live reader has acknowledged txnid, for at most
- * timeout_ms.  \return AZ_EOK, or AZ_EBUSY on timeout with *late_pid set to
- * one reader that did not answer.
+ * timeout_ms.  A live reader that has published that it cannot read the
+ * store (az_notify_status()) is not waited for: it will not serve the
+ * write.  \return AZ_EOK; AZ_EUNSERVED with *late_pid set to the first
+ * such reader and az_errno() (and errno) to the reason it published;
+ * AZ_EBUSY on timeout with *late_pid set to one reader that did not answer.
  */
 int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_pid);
 
@@ -572,6 +576,15 @@ int az_notify_check(az_notify_t *nt, const char *dbpath);
 
 /*! Reader: claim a slot (one per process).  AZ_EBUSY if all are taken. */
 int az_notify_claim(az_notify_t *nt);
+
+/*!
+ * Reader: publish whether it can read the store: 0 (serving), or the
+ * errno why not (the store cannot be opened or read).  A reader that
+ * serves a zone keeps its slot while its store is unusable and says so
+ * here, so that writers report their writes as not served instead of
+ * finding no reader to wait for.  Wakes waiting writers.
+ */
+void az_notify_status(az_notify_t *nt, int err);
 
 /*! Reader: publish that every transaction up to txnid is being served. */
 void az_notify_ack(az_notify_t *nt, uint64_t txnid);
