@@ -65,6 +65,80 @@ if [ "${1:-}" = --enospc ]; then
 	exit 0
 fi
 
+# --- Part 3's inner half: knotd (as user knot when there is one) serving
+# a store on a 1 MiB tmpfs, in its own mount namespace, as root.
+if [ "${1:-}" = --fulldisk ]; then
+	d=$2
+	mkdir -p "$d/tiny" "$d/kd" || exit 1
+	mount -t tmpfs -o size=1m,mode=0755 tmpfs "$d/tiny" || { echo "mount=fail"; exit 0; }
+	echo "mount=ok"
+	trap 'knotd_stop >/dev/null 2>&1; umount -l "$d/tiny" 2>/dev/null' EXIT
+	knotd_setup "$d/kd"
+	KD_DB="$d/tiny/store/acmezone.mdb"
+	knotd_write_conf
+	if id knot >/dev/null 2>&1 && getent group knot >/dev/null 2>&1; then
+		chmod 0755 "$d"
+		chown knot:knot "$d/kd"
+		sed -i 's/^server:$/server:\n    user: knot:knot/' "$KD_CONF"
+		echo "user=knot"
+	fi
+	az init >/dev/null 2>&1
+	echo "init=$?"
+	T=$(printf '%043d' 1)
+	az add "_acme-challenge.a.$KD_ZONE" "$T" >/dev/null 2>&1
+	# Free pages in the file, so that a delete can commit on the full
+	# disk (the names added, then deleted, then one more commit: LMDB
+	# reuses pages freed two transactions back).
+	for i in $(seq 1 300); do
+		printf 'add f%d.%s %043d\n' "$i" "$KD_ZONE" "$i"
+	done | az --no-wait apply >/dev/null 2>&1
+	for i in $(seq 1 300); do
+		printf 'del f%d.%s\n' "$i" "$KD_ZONE"
+	done | az --no-wait apply >/dev/null 2>&1
+	az --no-wait add "_acme-challenge.z.$KD_ZONE" "$T" >/dev/null 2>&1
+	knotd_start >/dev/null 2>&1
+	poll_until 5 has_value "_acme-challenge.a.$KD_ZONE" "$T"
+	echo "served=$?"
+	# Fill the file system, then cut the sync file: knotd and the CLI
+	# must grow it back with real blocks or not at all (a hole written
+	# through a map on a full disk is SIGBUS).
+	dd if=/dev/zero of="$d/tiny/fill" bs=4k >/dev/null 2>&1
+	echo "avail=$(df -k --output=avail "$d/tiny" | tail -n 1 | tr -d ' ')"
+	: >"$KD_DB-sync"
+	sleep 2.5	# two rounds of the module's one-second checks
+	kd_alive && kd_soa_answered
+	echo "alive_cut=$?"
+	az del "_acme-challenge.a.$KD_ZONE" >/dev/null 2>"$d/err.del"
+	echo "del=$?"
+	echo "del_err=$(head -n 1 "$d/err.del")"
+	n=$(az list 2>/dev/null | grep -c "_acme-challenge.a")
+	echo "left=$n"
+	kd_alive && kd_soa_answered
+	echo "alive_del=$?"
+	# init on the full disk: an honest exit, nothing left behind.
+	az --db "$d/tiny/store/new.mdb" init >/dev/null 2>"$d/err.init"
+	echo "init_full=$?"
+	echo "init_err=$(head -n 1 "$d/err.init")"
+	echo "init_left=$(find "$d/tiny/store" -name 'new.mdb*' | wc -l)"
+	# Room again: the next write repairs the sync file and is served.
+	rm -f "$d/tiny/fill"
+	T=$(printf '%043d' 2)
+	az add "_acme-challenge.b.$KD_ZONE" "$T" >/dev/null 2>&1 &&
+		has_value "_acme-challenge.b.$KD_ZONE" "$T"
+	echo "after=$?"
+	kd_alive && kd_soa_answered
+	echo "alive_end=$?"
+	knotd_stop >/dev/null 2>&1
+	echo "stop=$?"
+	# A read-only file system (once nothing has files open for writing
+	# there, or the remount is refused): said so.
+	mount -o remount,ro "$d/tiny"
+	az add "_acme-challenge.c.$KD_ZONE" "$T" >/dev/null 2>"$d/err.ro"
+	echo "ro=$?"
+	echo "ro_err=$(head -n 1 "$d/err.ro")"
+	exit 0
+fi
+
 knotd_require
 [ -x "$AZTOOL" ] || bail "tests/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azwriters.XXXXXX") || bail "mktemp failed"
@@ -234,6 +308,39 @@ else
 		is "$(r failed_batch_names)" 0 "nothing of the failed batch is there"
 		like "$(r del)" "^0" "a delete still commits on the full disk"
 		like "$(r check_after)" "^0 " "and the store still verifies"
+	fi
+fi
+
+# --- Part 3: knotd and the CLI on a full disk whose sync file is cut.
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null 2>&1; then
+	ok 0 "full disk with knotd # SKIP needs root and unshare for a private tmpfs"
+else
+	unshare -m --propagation private bash "$0" --fulldisk "$dir" >"$dir/fulldisk" 2>&1
+	r() { sed -n "s/^$1=//p" "$dir/fulldisk" | head -n 1; }
+	if [ "$(r mount)" != ok ]; then
+		ok 0 "full disk with knotd # SKIP cannot mount a tmpfs here"
+	else
+		diag "$(tr '\n' ' ' <"$dir/fulldisk")"
+		is "$(r init)" 0 "a store on a 1 MiB tmpfs"
+		is "$(r served)" 0 "knotd ($(r user)) serves it"
+		is "$(r avail)" 0 "the file system is full"
+		is "$(r alive_cut)" 0 "sync file cut on the full disk: knotd stays up"
+		del=$(r del)
+		[ "$del" = 0 ] || [ "$del" = 1 ]
+		ok $? "del on the full disk exits 0 or 1, not by a signal (exit $del: $(r del_err))"
+		if [ "$del" = 0 ]; then
+			is "$(r left)" 0 "... it committed: the value is gone"
+		else
+			is "$(r left)" 1 "... it did not commit: the value is there"
+		fi
+		is "$(r alive_del)" 0 "knotd is still up"
+		is "$(r init_full)" 1 "init on the full disk: exit 1 ($(r init_err))"
+		is "$(r init_left)" 0 "and no file of it is left behind"
+		is "$(r after)" 0 "with room again a write is served at once"
+		is "$(r ro)" 1 "a write on a read-only file system: exit 1"
+		like "$(r ro_err)" "read-only file system" "saying so: $(r ro_err)"
+		is "$(r alive_end)" 0 "knotd is up to the end"
+		is "$(r stop)" 0 "knotc stop: knotd exits with status 0"
 	fi
 fi
 
