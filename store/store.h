@@ -193,6 +193,7 @@ int az_domain_parse(const char *text, char out[AZ_DOMAIN_BUFLEN], const char **w
  * a challenge zone of zone_len octets in wire form (0: do not check the
  * length of the whole name).  *fallback (optional) says whether and why
  * the hashed label was used instead of the scheme's.
+ * \return AZ_EOK, or AZ_EINVAL (an unknown scheme, a zone too long).
  */
 int az_label(const char *domain, az_scheme_t scheme, size_t zone_len,
              char out[AZ_LABEL_BUFLEN], az_fallback_t *fallback);
@@ -201,6 +202,7 @@ int az_label(const char *domain, az_scheme_t scheme, size_t zone_len,
  * The delegation name <label>.<zone> of a domain given as text (any case,
  * optional trailing dot and leading "*."), in wire form.  zone is a wire
  * name of at most AZ_ZONE_MAXLEN octets.
+ * \return AZ_EOK, or AZ_EINVAL with *why (optional) set to a static reason.
  */
 int az_delegation(const char *text, az_scheme_t scheme, const uint8_t *zone,
                   uint8_t out[AZ_NAME_MAXLEN], size_t *out_len,
@@ -223,10 +225,11 @@ void az_acme_value(const char *keyauth, size_t len, char out[AZ_ACME_VALUE_LEN +
 /*!
  * Check a TXT value.  Without raw: exactly AZ_ACME_VALUE_LEN characters of
  * base64url.  With raw: 1..255 printable ASCII octets (0x20..0x7e).
+ * \return AZ_EOK, or AZ_EINVAL with *why (optional) set to a static reason.
  */
 int az_value_check(const char *value, size_t len, bool raw, const char **why);
 
-/*! Parse "90s", "30m", "2h", "1d" or plain seconds; 1 s .. 3650 d. */
+/*! Parse "90s", "30m", "2h", "1d" or plain seconds; 1 s .. 3650 d.  AZ_EOK or AZ_EINVAL. */
 int az_duration_parse(const char *text, int64_t *seconds);
 
 /*** Records (the value of one "tok" entry). ***/
@@ -381,6 +384,7 @@ void az_store_file_id(const az_store_t *store, dev_t *dev, ino_t *ino);
  * returned AZ_ERESIZED.  Precondition: no read snapshot of this handle is
  * open in any thread (LMDB remaps the file under them otherwise); callers
  * that share a handle between threads hold their exclusive lock.
+ * \return AZ_EOK, AZ_EIO, AZ_ELMDB.
  */
 int az_store_remap(az_store_t *store);
 
@@ -388,16 +392,22 @@ int az_store_remap(az_store_t *store);
  * Are the open files still whole?  LMDB reads the data file through a
  * shared map: a page past the end of a file truncated under it raises
  * SIGBUS in the reading thread.  This compares the file's size (fstat)
- * with what the newest meta page says is in use, and checks that the lock
- * file at its path is still the one LMDB mapped and not shorter.  Readers
- * (az_reader_begin) and writers (az_txn_begin, az_store_open) call it
- * before touching the map; a long-lived reader calls it before
+ * with the newest meta page's last page number; a file that ends before
+ * it is whole only if every page past its end is free (LMDB does not write
+ * pages a transaction allocated and freed again), which pages.c finds out
+ * by reading the free list with pread() under a snapshot.  It also checks
+ * that the lock file at its path is still the one LMDB mapped and not
+ * shorter.  Readers (az_reader_begin) and writers (az_txn_begin,
+ * az_store_open) call it before touching the map; a long-lived reader
+ * calls it before
  * az_store_last_txnid() too.  It narrows the window, it cannot close it:
  * a truncation after the check still faults.
  * \return AZ_EOK; AZ_ECORRUPT if the data file is shorter than its data
  * (truncated); AZ_ENOENT if the lock file was removed or replaced
  * (writers would lock another file) or shrank (it is grown back so that
- * closing is safe): reopen; AZ_EIO if stat failed.
+ * closing is safe): reopen; AZ_EIO if stat failed; AZ_ERESIZED (only
+ * AZ_OPEN_THREADS handles, as az_reader_begin()) when the free list had
+ * to be read and a writer had grown the map.
  */
 int az_store_check(az_store_t *store);
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# writers.sh -- writers killed with SIGKILL mid-transaction hundreds of times, and a writer on a full disk: nothing lost, nothing half-written.
+# writers.sh -- writers killed with SIGKILL mid-transaction hundreds of times, writers and knotd on a full disk: nothing lost, nothing half-written, nothing dies.
 #
 # Part 1: a real knotd serves the store under load (dnsload, checked) while
 # 'acmezone apply' batches are killed at random points -- before, during
@@ -9,6 +9,10 @@
 # Part 2: the store on a 512 KiB tmpfs in a private mount namespace: the
 # batch that fills the disk fails with a clear message and leaves the
 # store as it was.
+# Part 3: knotd (as user knot) serving a store on a full 1 MiB tmpfs whose
+# sync file is cut: knotd stays up, a delete exits 0 (committed) or 1 (not)
+# but never dies of SIGBUS, init on the full disk leaves nothing behind,
+# and a read-only file system is reported as such.
 #
 # WRITERS_KILLS (default 200) sets the number of kills; 'make check-long'
 # raises it.
@@ -287,61 +291,61 @@ ok $? "knotd is alive and answering"
 knotd_stop
 ok $? "knotc stop: knotd exits with status 0"
 
-# --- Part 2: a full disk.
-if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null 2>&1; then
-	ok 0 "full disk # SKIP needs root and unshare for a private tmpfs"
-else
-	unshare -m --propagation private bash "$0" --enospc "$dir" >"$dir/enospc" 2>&1
-	r() { sed -n "s/^$1=//p" "$dir/enospc" | head -n 1; }
-	if [ "$(r mount)" != ok ]; then
-		ok 0 "full disk # SKIP cannot mount a tmpfs here"
-	else
-		diag "$(tr '\n' ' ' <"$dir/enospc")"
-		is "$(r init)" 0 "a store on a 512 KiB tmpfs"
-		[ "$(r batches)" -gt 1 ]
-		ok $? "batches of 200 names fit until the disk is full ($(r batches) tried)"
-		is "$(r rc)" 1 "the batch that does not fit: exit 1"
-		like "$(r err)" "database full" "with a clear message: $(r err)"
-		is "$(r errlines)" 1 "on one line"
-		is "$(r same)" 0 "the store lists exactly what it held before"
-		like "$(r check)" "^0 " "every record verifies"
-		is "$(r failed_batch_names)" 0 "nothing of the failed batch is there"
-		like "$(r del)" "^0" "a delete still commits on the full disk"
-		like "$(r check_after)" "^0 " "and the store still verifies"
+# in_private_tmpfs PART DESC: run this script's inner half --PART as root
+# in a private mount namespace; false, after a SKIP line for DESC, when
+# that cannot be done here.  Then 'r KEY' reads what the inner half said.
+in_private_tmpfs() {
+	rfile="$dir/$1"
+	if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null 2>&1; then
+		ok 0 "$2 # SKIP needs root and unshare for a private tmpfs"
+		return 1
 	fi
+	unshare -m --propagation private bash "$0" "--$1" "$dir" >"$rfile" 2>&1
+	if [ "$(r mount)" != ok ]; then
+		ok 0 "$2 # SKIP cannot mount a tmpfs here"
+		return 1
+	fi
+	diag "$(tr '\n' ' ' <"$rfile")"
+}
+r() { sed -n "s/^$1=//p" "$rfile" | head -n 1; }
+
+# --- Part 2: a full disk.
+if in_private_tmpfs enospc "full disk"; then
+	is "$(r init)" 0 "a store on a 512 KiB tmpfs"
+	[ "$(r batches)" -gt 1 ]
+	ok $? "batches of 200 names fit until the disk is full ($(r batches) tried)"
+	is "$(r rc)" 1 "the batch that does not fit: exit 1"
+	like "$(r err)" "database full" "with a clear message: $(r err)"
+	is "$(r errlines)" 1 "on one line"
+	is "$(r same)" 0 "the store lists exactly what it held before"
+	like "$(r check)" "^0 " "every record verifies"
+	is "$(r failed_batch_names)" 0 "nothing of the failed batch is there"
+	like "$(r del)" "^0" "a delete still commits on the full disk"
+	like "$(r check_after)" "^0 " "and the store still verifies"
 fi
 
 # --- Part 3: knotd and the CLI on a full disk whose sync file is cut.
-if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null 2>&1; then
-	ok 0 "full disk with knotd # SKIP needs root and unshare for a private tmpfs"
-else
-	unshare -m --propagation private bash "$0" --fulldisk "$dir" >"$dir/fulldisk" 2>&1
-	r() { sed -n "s/^$1=//p" "$dir/fulldisk" | head -n 1; }
-	if [ "$(r mount)" != ok ]; then
-		ok 0 "full disk with knotd # SKIP cannot mount a tmpfs here"
+if in_private_tmpfs fulldisk "full disk with knotd"; then
+	is "$(r init)" 0 "a store on a 1 MiB tmpfs"
+	is "$(r served)" 0 "knotd ($(r user)) serves it"
+	is "$(r avail)" 0 "the file system is full"
+	is "$(r alive_cut)" 0 "sync file cut on the full disk: knotd stays up"
+	del=$(r del)
+	[ "$del" = 0 ] || [ "$del" = 1 ]
+	ok $? "del on the full disk exits 0 or 1, not by a signal (exit $del: $(r del_err))"
+	if [ "$del" = 0 ]; then
+		is "$(r left)" 0 "... it committed: the value is gone"
 	else
-		diag "$(tr '\n' ' ' <"$dir/fulldisk")"
-		is "$(r init)" 0 "a store on a 1 MiB tmpfs"
-		is "$(r served)" 0 "knotd ($(r user)) serves it"
-		is "$(r avail)" 0 "the file system is full"
-		is "$(r alive_cut)" 0 "sync file cut on the full disk: knotd stays up"
-		del=$(r del)
-		[ "$del" = 0 ] || [ "$del" = 1 ]
-		ok $? "del on the full disk exits 0 or 1, not by a signal (exit $del: $(r del_err))"
-		if [ "$del" = 0 ]; then
-			is "$(r left)" 0 "... it committed: the value is gone"
-		else
-			is "$(r left)" 1 "... it did not commit: the value is there"
-		fi
-		is "$(r alive_del)" 0 "knotd is still up"
-		is "$(r init_full)" 1 "init on the full disk: exit 1 ($(r init_err))"
-		is "$(r init_left)" 0 "and no file of it is left behind"
-		is "$(r after)" 0 "with room again a write is served at once"
-		is "$(r ro)" 1 "a write on a read-only file system: exit 1"
-		like "$(r ro_err)" "read-only file system" "saying so: $(r ro_err)"
-		is "$(r alive_end)" 0 "knotd is up to the end"
-		is "$(r stop)" 0 "knotc stop: knotd exits with status 0"
+		is "$(r left)" 1 "... it did not commit: the value is there"
 	fi
+	is "$(r alive_del)" 0 "knotd is still up"
+	is "$(r init_full)" 1 "init on the full disk: exit 1 ($(r init_err))"
+	is "$(r init_left)" 0 "and no file of it is left behind"
+	is "$(r after)" 0 "with room again a write is served at once"
+	is "$(r ro)" 1 "a write on a read-only file system: exit 1"
+	like "$(r ro_err)" "read-only file system" "saying so: $(r ro_err)"
+	is "$(r alive_end)" 0 "knotd is up to the end"
+	is "$(r stop)" 0 "knotc stop: knotd exits with status 0"
 fi
 
 done_testing
