@@ -108,7 +108,11 @@ if [ "${1:-}" = --fulldisk ]; then
 	# through a map on a full disk is SIGBUS).
 	dd if=/dev/zero of="$d/tiny/fill" bs=4k >/dev/null 2>&1
 	echo "avail=$(df -k --output=avail "$d/tiny" | tail -n 1 | tr -d ' ')"
+	# Cutting it frees its page: take that too, before knotd (which
+	# looks again within a second) can grow the file back.
 	: >"$KD_DB-sync"
+	dd if=/dev/zero of="$d/tiny/fill2" bs=4k >/dev/null 2>&1
+	echo "sync_size=$(stat -c %s "$KD_DB-sync")"
 	sleep 2.5	# two rounds of the module's one-second checks
 	kd_alive && kd_soa_answered
 	echo "alive_cut=$?"
@@ -125,11 +129,21 @@ if [ "${1:-}" = --fulldisk ]; then
 	echo "init_err=$(head -n 1 "$d/err.init")"
 	echo "init_left=$(find "$d/tiny/store" -name 'new.mdb*' | wc -l)"
 	# Room again: the next write repairs the sync file and is served.
-	rm -f "$d/tiny/fill"
+	rm -f "$d/tiny/fill" "$d/tiny/fill2"
 	T=$(printf '%043d' 2)
 	az add "_acme-challenge.b.$KD_ZONE" "$T" >/dev/null 2>&1 &&
-		has_value "_acme-challenge.b.$KD_ZONE" "$T"
+		poll_until 5 has_value "_acme-challenge.b.$KD_ZONE" "$T"
 	echo "after=$?"
+	# knotd takes its slot again within a second: then writes are
+	# acknowledged and served at once again.
+	ryw() {
+		local v
+		v=$(printf '%043d' "$RANDOM")
+		az add "_acme-challenge.r.$KD_ZONE" "$v" >/dev/null 2>&1 &&
+			has_value "_acme-challenge.r.$KD_ZONE" "$v"
+	}
+	poll_until 5 ryw
+	echo "ryw=$?"
 	kd_alive && kd_soa_answered
 	echo "alive_end=$?"
 	knotd_stop >/dev/null 2>&1
@@ -329,6 +343,7 @@ if in_private_tmpfs fulldisk "full disk with knotd"; then
 	is "$(r init)" 0 "a store on a 1 MiB tmpfs"
 	is "$(r served)" 0 "knotd ($(r user)) serves it"
 	is "$(r avail)" 0 "the file system is full"
+	is "$(r sync_size)" 0 "the sync file is cut, and its page taken"
 	is "$(r alive_cut)" 0 "sync file cut on the full disk: knotd stays up"
 	del=$(r del)
 	[ "$del" = 0 ] || [ "$del" = 1 ]
@@ -341,7 +356,8 @@ if in_private_tmpfs fulldisk "full disk with knotd"; then
 	is "$(r alive_del)" 0 "knotd is still up"
 	is "$(r init_full)" 1 "init on the full disk: exit 1 ($(r init_err))"
 	is "$(r init_left)" 0 "and no file of it is left behind"
-	is "$(r after)" 0 "with room again a write is served at once"
+	is "$(r after)" 0 "with room again a write is served (the sync file grown back)"
+	is "$(r ryw)" 0 "and then acknowledged and served at once again"
 	is "$(r ro)" 1 "a write on a read-only file system: exit 1"
 	like "$(r ro_err)" "read-only file system" "saying so: $(r ro_err)"
 	is "$(r alive_end)" 0 "knotd is up to the end"
