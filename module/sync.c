@@ -16,6 +16,10 @@
 
 #define MAX_CORRUPT_LOGS	5	/* per load, then a summary */
 #define MISSING_POLL_MS		100	/* while the store is missing */
+/* More distinct names changed than this since the last sync: a full load
+ * is as cheap, and bounds the memory of the change list. */
+#define MAX_CHANGED		(1u << 18)
+#define CHANGED_KEEP		(1u << 20)	/* octets of names kept between syncs */
 
 struct sync_src {
 	/* Set at creation, then read-only. */
@@ -48,6 +52,7 @@ struct sync_src {
 	uint64_t applied_local;
 	sync_stats_t st;
 	unsigned corrupt_logged;
+	az_nameset_t changed;	/* names to read in this sync, each once */
 
 	/* Held by the thread for each round, and by sync_hold(). */
 	pthread_mutex_t hold;
@@ -294,6 +299,7 @@ static int load_one(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
 		}
 		return 0;
 	}
+	src->st.reads++;
 	return table_set(t, name, rec, (int64_t)time(NULL));
 }
 
@@ -326,11 +332,21 @@ static int full_load(sync_src_t *src, az_reader_t *rd)
 	return AZ_EOK;
 }
 
-static int apply_one(const uint8_t *name, void *ctx)
+/* Note a changed name; each is read once, after the whole log is seen. */
+static int collect_one(const uint8_t *name, void *ctx)
 {
-	sync_src_t *src = ((void **)ctx)[0];
-	az_reader_t *rd = ((void **)ctx)[1];
+	sync_src_t *src = ctx;
+	if (az_nameset_add(&src->changed, name, NULL) != AZ_EOK ||
+	    src->changed.count > MAX_CHANGED) {
+		return AZ_ENOENT;	/* a full load instead */
+	}
+	return 0;
+}
+
+static int apply_one(sync_src_t *src, az_reader_t *rd, const uint8_t *name)
+{
 	az_rec_iter_t it;
+	src->st.reads++;
 	int ret = az_reader_get(rd, name, &it);
 	if (ret == AZ_ECORRUPT) {
 		src->st.corrupt++;
@@ -345,6 +361,30 @@ static int apply_one(const uint8_t *name, void *ctx)
 	}
 	return table_set(src->table, name, ret == AZ_EOK ? &it : NULL,
 	                 (int64_t)time(NULL));
+}
+
+/*
+ * Bring the table up to the snapshot rd from the change log: first every
+ * name the transactions since the last sync changed, each once, however
+ * many entries name it (one batch can touch a name a thousand times, and
+ * a burst of writes the same name in each); then one read of each.
+ * \return AZ_EOK, or an error after which a full load is due (the log
+ * cannot tell, too many names, or a table update failed).
+ */
+static int apply_changes(sync_src_t *src, az_reader_t *rd)
+{
+	src->corrupt_logged = 0;
+	az_nameset_clear(&src->changed);
+	int ret = az_reader_changes(rd, src->applied_local, collect_one, src);
+	const uint8_t *name = src->changed.names;
+	for (size_t i = 0; ret == AZ_EOK && i < src->changed.count; i++) {
+		ret = apply_one(src, rd, name);
+		name += az_name_wire_len(name, AZ_NAME_MAXLEN);
+	}
+	if (src->changed.cap > CHANGED_KEEP) {
+		az_nameset_free(&src->changed);	/* not a burst's worth for ever */
+	}
+	return ret;
 }
 
 static void do_sync(sync_src_t *src)
@@ -394,9 +434,7 @@ static void do_sync(sync_src_t *src)
 	}
 	ret = AZ_ENOENT;
 	if (!src->need_full && src->table != NULL) {
-		void *ctx[2] = { src, rd };
-		src->corrupt_logged = 0;
-		ret = az_reader_changes(rd, src->applied_local, apply_one, ctx);
+		ret = apply_changes(src, rd);
 		if (src->corrupt_logged > MAX_CORRUPT_LOGS) {
 			slog(src, LOG_WARNING, "skipped %u more corrupt records",
 			     src->corrupt_logged - MAX_CORRUPT_LOGS);
@@ -566,6 +604,7 @@ static void *sync_main(void *arg)
 		table_free(t);
 	}
 	close_all(src);
+	az_nameset_free(&src->changed);
 	pthread_mutex_unlock(&src->hold);
 	rcu_unregister_thread();
 	return NULL;

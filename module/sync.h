@@ -23,6 +23,9 @@ typedef struct {
 	uint64_t names;		/* names with live values */
 	uint64_t tokens;	/* live values */
 	uint64_t corrupt;	/* records skipped as corrupt (total seen) */
+	uint64_t reads;		/* records read into the table (total): once
+				 * per changed name per sync, once per name
+				 * per full load */
 } sync_stats_t;
 
 /*

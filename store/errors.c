@@ -35,6 +35,7 @@ const char *az_strerror(int code)
 	case AZ_ETOOMANY: return "too many values at one name";
 	case AZ_EBUSY:    return "busy (reader table full or no answer in time)";
 	case AZ_ERESIZED: return "map resized by a writer (reopen needed)";
+	case AZ_E2BIG:    return "too large: the values at one name must fit in one DNS message (64 KiB)";
 	case AZ_EROFS:    return "read-only file system";
 	case AZ_EUNSERVED: return "a server that reads the store cannot read it";
 	default:          return "unknown error";

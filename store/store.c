@@ -59,8 +59,7 @@ struct az_txn {
 	uint8_t *rec;		/* scratch for encoding, rec_cap octets */
 	az_val_t *vals;		/* scratch, vals_cap entries */
 	size_t rec_cap, vals_cap;
-	uint8_t *log;		/* changed names, concatenated wire forms */
-	size_t log_len, log_cap, log_names;
+	az_nameset_t log;	/* changed names, each once */
 	bool log_full;
 	bool changed;
 };
@@ -781,41 +780,31 @@ void az_txn_abort(az_txn_t *t)
 	}
 	free(t->rec);
 	free(t->vals);
-	free(t->log);
+	az_nameset_free(&t->log);
 	free(t);
 }
 
-/* Remember that name changed in this transaction (for the change log). */
+/*
+ * Remember that name changed in this transaction (for the change log).
+ * Each name once, however often the transaction touches it: a batch of a
+ * thousand values at one name logs that name once, and every reader reads
+ * its record once for it.
+ */
 static int note_change(az_txn_t *t, const uint8_t *name)
 {
 	t->changed = true;
 	if (t->log_full) {
 		return AZ_EOK;
 	}
-	if (t->log_names >= LOG_MAX_NAMES) {
+	int ret = az_nameset_add(&t->log, name, NULL);
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	if (t->log.count > LOG_MAX_NAMES) {
 		/* Bounded memory: past this, readers reload everything. */
 		t->log_full = true;
-		free(t->log);
-		t->log = NULL;
-		t->log_len = t->log_cap = 0;
-		return AZ_EOK;
+		az_nameset_free(&t->log);
 	}
-	size_t n = az_name_wire_len(name, AZ_NAME_MAXLEN);
-	if (t->log_len + n > t->log_cap) {
-		size_t cap = t->log_cap ? t->log_cap * 2 : 1024;
-		while (cap < t->log_len + n) {
-			cap *= 2;
-		}
-		uint8_t *p = realloc(t->log, cap);
-		if (p == NULL) {
-			return AZ_ENOMEM;
-		}
-		t->log = p;
-		t->log_cap = cap;
-	}
-	memcpy(t->log + t->log_len, name, n);
-	t->log_len += n;
-	t->log_names++;
 	return AZ_EOK;
 }
 
@@ -952,6 +941,15 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 			return AZ_ETOOMANY;
 		}
 		t->vals[count++] = (az_val_t){ .expire = expire, .len = (uint8_t)len, .data = value };
+		/* A new value must leave the answer within one DNS message
+		 * (a refresh never grows it). */
+		size_t text = 0;
+		for (unsigned i = 0; i < count; i++) {
+			text += t->vals[i].len;
+		}
+		if (az_answer_len(key.mv_size, count, text) > AZ_ANSWER_MAXLEN) {
+			return AZ_E2BIG;
+		}
 	}
 	if ((ret = put_record(t, &key, count)) != AZ_EOK) {
 		return ret;
@@ -1107,15 +1105,15 @@ static int write_log(az_txn_t *t, uint64_t id)
 	uint8_t kbuf[8];
 	az_put_be64(kbuf, id);
 	MDB_val key = { sizeof(kbuf), kbuf }, data;
-	data.mv_size = 1 + (t->log_full ? 0 : t->log_len);
+	data.mv_size = 1 + (t->log_full ? 0 : t->log.len);
 	int ret = mdb_put(t->txn, t->st->log, &key, &data, MDB_RESERVE);
 	if (ret != MDB_SUCCESS) {
 		return map_err(ret);
 	}
 	uint8_t *p = data.mv_data;
 	p[0] = t->log_full ? LOG_FULL : LOG_NAMES;
-	if (!t->log_full && t->log_len > 0) {
-		memcpy(p + 1, t->log, t->log_len);
+	if (!t->log_full && t->log.len > 0) {
+		memcpy(p + 1, t->log.names, t->log.len);
 	}
 
 	if (id <= LOG_KEEP) {

@@ -91,8 +91,9 @@ enum {
 	AZ_ETOOMANY  = -11,	/* more than AZ_MAX_VALUES at one name */
 	AZ_EBUSY     = -12,	/* LMDB reader table full / stale */
 	AZ_ERESIZED  = -13,	/* a writer grew the map: az_store_remap() */
-	AZ_EROFS     = -14,	/* the file system is read-only */
-	AZ_EUNSERVED = -15,	/* a live reader says it cannot read the store
+	AZ_E2BIG     = -14,	/* one name's answer would exceed a DNS message */
+	AZ_EROFS     = -15,	/* the file system is read-only */
+	AZ_EUNSERVED = -16,	/* a live reader says it cannot read the store
 				 * (az_notify_wait()) */
 };
 
@@ -286,6 +287,61 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 #define AZ_REC_SUMLEN	4
 #define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * (8 + 1 + AZ_VALUE_MAXLEN) + AZ_REC_SUMLEN)
 
+/*
+ * The answer to a TXT query must fit in one DNS message: 65535 octets,
+ * the most TCP's length field can say (RFC 1035 4.2.2).  No resolver can
+ * use more, so the store refuses a write that would make the values at one
+ * name exceed it (AZ_E2BIG).  The answer is the header (12 octets), the
+ * question (the name and 4), and one RR per value: the owner as a pointer
+ * to the question (2), type, class, TTL and RDLENGTH (10), the rdata
+ * (1 + length).  AZ_ANSWER_RESERVE is left for what a server adds to it:
+ * the OPT RR with its options (cookie, NSID, extended error), a TSIG RR,
+ * an RRSIG made by mod-onlinesign.
+ */
+#define AZ_MSG_MAXLEN		65535
+#define AZ_ANSWER_RESERVE	1024
+#define AZ_ANSWER_MAXLEN	(AZ_MSG_MAXLEN - AZ_ANSWER_RESERVE)
+
+/*!
+ * Octets of the answer carrying count values of text_len octets in all (the
+ * sum of their lengths) at a name of name_len octets in wire form.  The
+ * store allows at most AZ_ANSWER_MAXLEN.
+ */
+static inline size_t az_answer_len(size_t name_len, size_t count, size_t text_len)
+{
+	return 12 + name_len + 4 + count * (2 + 10 + 1) + text_len;
+}
+
+/*** Sets of names (nameset.c). ***/
+
+/*
+ * The distinct names of a change list, in the order first seen: a writer
+ * logs each changed name once per transaction, a reader reads each once
+ * per sync, however often a batch touched it.  Zero-initialise; not
+ * thread-safe.
+ */
+typedef struct {
+	uint8_t *names;		/* the names, concatenated wire forms */
+	size_t len;		/* octets used in names */
+	size_t count;		/* names held */
+	size_t cap;		/* (private) */
+	uint64_t *slots;
+	size_t mask;
+} az_nameset_t;
+
+/*!
+ * Add a wire name unless it is there; *added (optional) says which.
+ * \return AZ_EOK, AZ_EINVAL (not a wire name), AZ_ENOMEM (the set is
+ * unchanged).
+ */
+int az_nameset_add(az_nameset_t *s, const uint8_t *name, bool *added);
+
+/*! Empty the set, keeping its memory for the next use. */
+void az_nameset_clear(az_nameset_t *s);
+
+/*! Free the set's memory; it is empty and usable again. */
+void az_nameset_free(az_nameset_t *s);
+
 /*** Opening the store. ***/
 
 typedef struct az_store az_store_t;
@@ -428,10 +484,12 @@ int az_txn_begin(az_store_t *store, az_txn_t **out);
 /*!
  * Add value at name, or refresh its expiry if it is already there.  Values
  * at that name that have expired by 'now' are dropped in passing.
- * \return AZ_EOK; AZ_EINVAL (name or value invalid), AZ_ETOOMANY,
- * AZ_ECORRUPT (the record there does not decode: "del NAME" clears it),
- * AZ_EFULL (the map is full), AZ_ELMDB.  After a failure the transaction
- * may only be aborted.
+ * \return AZ_EOK; AZ_ETOOMANY if name holds AZ_MAX_VALUES live values
+ * already; AZ_E2BIG if the answer with the new value would exceed
+ * AZ_ANSWER_MAXLEN (see az_answer_len()); nothing is changed then.
+ * Also AZ_EINVAL (name or value invalid), AZ_ECORRUPT (the record there
+ * does not decode: "del NAME" clears it), AZ_EFULL (the map is full),
+ * AZ_ELMDB; after those the transaction may only be aborted.
  */
 int az_txn_add(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
                size_t len, int64_t expire, int64_t now);

@@ -8,8 +8,8 @@
 # resolv.conf over /etc/resolv.conf -- the host's file and network are
 # never touched.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 knotd_require
 if [ -z "${AZ_RESOLV_NS:-}" ]; then
@@ -40,7 +40,7 @@ _acme-challenge	CNAME	example-test.$CZ.
 ZONE
 knotd_add_zone example.test. "$dir/customer.zone"
 knotd_start
-az init --zone "$CZ" >/dev/null || bail "acmezone init"
+knotd_init --zone "$CZ" >/dev/null || bail "acmezone init"
 
 # set_resolv LINES...: our resolv.conf over the host's, in this namespace.
 set_resolv() {

@@ -17,13 +17,13 @@
 # WRITERS_KILLS (default 200) sets the number of kills; 'make check-long'
 # raises it.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 KILLS=${WRITERS_KILLS:-200}
 BATCH=500		# names per batch
 
-AZTOOL="$top_builddir/tests/aztool"
+AZTOOL="$top_builddir/tests/lib/aztool"
 
 # --- Part 2's inner half: runs as root in its own mount namespace.
 if [ "${1:-}" = --enospc ]; then
@@ -77,16 +77,12 @@ if [ "${1:-}" = --fulldisk ]; then
 	mount -t tmpfs -o size=1m,mode=0755 tmpfs "$d/tiny" || { echo "mount=fail"; exit 0; }
 	echo "mount=ok"
 	trap 'knotd_stop >/dev/null 2>&1; umount -l "$d/tiny" 2>/dev/null' EXIT
+	chmod 0755 "$d"		# knotd (KD_USER) traverses it
 	knotd_setup "$d/kd"
 	KD_DB="$d/tiny/store/acmezone.mdb"
 	knotd_write_conf
-	if id knot >/dev/null 2>&1 && getent group knot >/dev/null 2>&1; then
-		chmod 0755 "$d"
-		chown knot:knot "$d/kd"
-		sed -i 's/^server:$/server:\n    user: knot:knot/' "$KD_CONF"
-		echo "user=knot"
-	fi
-	az init >/dev/null 2>&1
+	echo "user=$KD_USER"
+	knotd_init >/dev/null 2>&1
 	echo "init=$?"
 	T=$(printf '%043d' 1)
 	az add "_acme-challenge.a.$KD_ZONE" "$T" >/dev/null 2>&1
@@ -158,7 +154,7 @@ if [ "${1:-}" = --fulldisk ]; then
 fi
 
 knotd_require
-[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azwriters.XXXXXX") || bail "mktemp failed"
 load_pid=
 cleanup() {
@@ -173,7 +169,7 @@ trap cleanup EXIT
 knotd_setup "$dir"
 Z=$KD_ZONE
 
-az init >/dev/null
+knotd_init >/dev/null
 ok $? "acmezone init"
 knotd_start
 S="_acme-challenge.static.$Z"

@@ -7,8 +7,8 @@
 # libraries') are shown but do not fail it.  Slow: bounded by VALGRIND_S
 # (default 120 s for the whole run).
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 command -v valgrind >/dev/null 2>&1 || skip_all "valgrind not installed"
 REAL_KNOTD=$KNOTD
@@ -33,7 +33,7 @@ knotd_setup "$dir"
 Z=$KD_ZONE
 t0=$(test_now_ms)
 
-az init >/dev/null
+knotd_init >/dev/null
 ok $? "acmezone init"
 knotd_start
 diag "knotd under valgrind is up after $(( ($(test_now_ms) - t0) / 1000 )) s"

@@ -13,11 +13,11 @@
 #
 # ACME_SERVER=named puts named in knotd's place: the challenge zone through
 # dlz_acmezone.so, the customer zone from the same zone file as an ordinary
-# primary zone (tests/acme-named.sh).  ACME_CLIENTS (default "certbot lego
+# primary zone (tests/e2e/acme-named.sh).  ACME_CLIENTS (default "certbot lego
 # dehydrated") chooses the clients that run; the DNS checks, --wait and the
 # acme.sh hook functions run in every case.
 
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/lib/tap.sh"
 
 ACME_SERVER=${ACME_SERVER:-knotd}
 ACME_CLIENTS=${ACME_CLIENTS:-certbot lego dehydrated}
@@ -37,7 +37,7 @@ KD_TTL=1
 ND_TTL=1
 case $ACME_SERVER in
 knotd)
-	. "$top_srcdir/tests/knotd-lib.sh"
+	. "$top_srcdir/tests/lib/knotd-lib.sh"
 	SRV_WHAT="knotd"
 	SRV_STOP_HOW="knotc stop"
 	srv_require() { knotd_require; }
@@ -46,6 +46,7 @@ knotd)
 		SRV_PORT=$KD_PORT SRV_DB=$KD_DB SRV_IPV6=$KD_IPV6
 	}
 	srv_add_zone() { knotd_add_zone "$@"; }
+	srv_init() { knotd_init "$@"; }
 	srv_start() { knotd_start; }
 	srv_stop() { knotd_stop; }
 	srv_cleanup() { knotd_cleanup; }
@@ -54,7 +55,7 @@ knotd)
 	}
 	;;
 named)
-	. "$top_srcdir/tests/named-lib.sh"
+	. "$top_srcdir/tests/lib/named-lib.sh"
 	SRV_WHAT="named"
 	SRV_STOP_HOW="rndc stop"
 	srv_require() {
@@ -66,6 +67,7 @@ named)
 		SRV_PORT=$ND_PORT SRV_DB=$ND_DB SRV_IPV6=$ND_IPV6
 	}
 	srv_add_zone() { named_add_zone "$@"; }
+	srv_init() { named_init "$@"; }
 	srv_start() { named_start; }
 	srv_stop() { named_stop; }
 	srv_cleanup() { named_cleanup; }
@@ -136,7 +138,28 @@ unset CERTBOT_DOMAIN CERTBOT_VALIDATION CERTBOT_AUTH_OUTPUT
 CZ=challenges.test
 D=example.test
 AZ="$top_builddir/acmezone"
+if [ "${ACME_DOC:-}" = bind ]; then
+	# tests/e2e/bind-doc.sh: doc/bind.md's own commands and named.conf
+	# statement, read from the page, with its zone and customer domain;
+	# only the paths (store, driver) are this test's.
+	doc="$top_srcdir/doc/bind.md"
+	DOC_INIT=$(sed -n 's/^    # \(acmezone init .*\)$/\1/p' "$doc")
+	DOC_CNAME=$(sed -n 's/^    # \(acmezone cname .*\)$/\1/p' "$doc")
+	CZ=$(printf '%s\n' "$DOC_INIT" | sed -n 's/.*--zone \([^ ]*\).*/\1/p')
+	D=${DOC_CNAME##* www.}
+	[ -n "$CZ" ] && [ -n "$D" ] && [ "$D" != "$DOC_CNAME" ] ||
+		bail "doc/bind.md: no 'acmezone init ... --zone Z' and 'acmezone cname www.D' steps"
+	WANT_DLZ=$(sed -n '/^    dlz "acmezone" {$/,/^    };$/p' "$doc" | sed 's/^    //')
+	[ -n "$WANT_DLZ" ] || bail "doc/bind.md: no dlz statement"
+	diag "doc/bind.md: challenge zone $CZ, customer domain $D"
+fi
 srv_setup "$dir" "$CZ"
+if [ "${ACME_DOC:-}" = bind ]; then
+	ND_DLZ=$(printf '%s\n' "$WANT_DLZ" |
+		sed -e "s|/usr/lib/x86_64-linux-gnu/bind/dlz_acmezone.so|$ND_DRIVER|" \
+		    -e "s|/var/lib/acmezone/acmezone.mdb|$ND_DB|")
+	named_write_conf
+fi
 
 # out_tail FILE: the last lines of a client's output, as TAP comments.
 out_tail() {
@@ -173,8 +196,15 @@ elapsed() {
 ########################################################################
 # The store, the server with both zones.
 
-out=$(az init --zone "$CZ")
-ok $? "acmezone init --zone $CZ"
+if [ "${ACME_DOC:-}" = bind ]; then
+	# shellcheck disable=SC2086
+	out=$(ACMEZONE_DB=$SRV_DB "$AZ" ${DOC_INIT#acmezone })
+	ok $? "doc/bind.md: # $DOC_INIT"
+	like "$out" "challenge zone $CZ\\., scheme readable" "... reports the challenge zone, as the page shows"
+else
+	out=$(srv_init --zone "$CZ")
+	ok $? "acmezone init --zone $CZ (the server's group)"
+fi
 
 cat >"$dir/$D.zone" <<EOF
 \$ORIGIN $D.
@@ -213,7 +243,7 @@ fi
 ########################################################################
 # unbound, recursive, knows only our zones (stubs to the server).
 
-UB_PORT=$("$top_builddir/tests/freeport") || bail "no free port"
+UB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
 cat >"$dir/unbound.conf" <<EOF
 server:
     interface: 127.0.0.1
@@ -280,10 +310,10 @@ openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
 	>>"$dir/openssl.out" 2>&1
 ok $? "a throw-away CA and a certificate for 127.0.0.1"
 
-PB_PORT=$("$top_builddir/tests/freeport") || bail "no free port"
-PB_MPORT=$("$top_builddir/tests/freeport") || bail "no free port"
-PB_HPORT=$("$top_builddir/tests/freeport") || bail "no free port"
-PB_TPORT=$("$top_builddir/tests/freeport") || bail "no free port"
+PB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+PB_MPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+PB_HPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+PB_TPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
 cat >"$dir/pebble.json" <<EOF
 {
   "pebble": {
@@ -326,7 +356,7 @@ like "$(printf '%s\n' "$out" | head -n 1)" \
 
 out=$(az check "nocname.$D" --server "127.0.0.1@$UB_PORT")
 is "$?" 4 "check of a domain without the CNAME: exit 4"
-like "$out" "^nocname\\.$D: missing: _acme-challenge\\.nocname\\.$D\\. has no CNAME \\(NXDOMAIN\\); the customer adds: _acme-challenge\\.nocname\\.$D\\. IN CNAME nocname-example-test\\.$CZ\\.\$" \
+like "$out" "^nocname\\.$D: missing: _acme-challenge\\.nocname\\.$D\\. has no CNAME \\(NXDOMAIN\\); the customer adds: _acme-challenge\\.nocname\\.$D\\. IN CNAME nocname-${D//./-}\\.$CZ\\.\$" \
 	"check: missing, with the record to add"
 out=$(az check "wrong.$D" --server "127.0.0.1@$UB_PORT")
 like "$out" "^wrong\\.$D: wrong: _acme-challenge\\.wrong\\.$D\\. is a CNAME to wrong\\.elsewhere\\.test\\., not to wrong-example-test\\.$CZ\\.: wrong\\.elsewhere\\.test\\. could not be followed \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
@@ -364,7 +394,7 @@ assert a[0]["cname"] == a[0]["expected"] and a[0]["zone_answers"] is True, a
 assert a[1]["cname"] is None and a[1]["zone_answers"] is True, a
 '
 ok $? "check --json: parses, statuses and fields"
-NOPORT=$("$top_builddir/tests/freeport")
+NOPORT=$("$top_builddir/tests/lib/freeport")
 out=$(az check "$D" --server "127.0.0.1@$NOPORT" 2>&1)
 is "$?" 4 "check against a resolver that does not answer: exit 4"
 like "$out" "^$D: error: cannot resolve _acme-challenge\\.$D\\. \\(no reply" "... saying so"

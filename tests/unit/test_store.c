@@ -1364,6 +1364,61 @@ static void test_notify(void)
 	az_notify_close(writer);
 }
 
+/* The answer of one name must fit in one DNS message (AZ_E2BIG). */
+static void test_answer_limit(void)
+{
+	int64_t now = (int64_t)time(NULL);
+	az_store_t *st = NULL;
+	unsigned live = 0;
+	char v[AZ_VALUE_MAXLEN + 1], path[300];
+	snprintf(path, sizeof(path), "%s/limit.mdb", dir);
+	tap_ok(az_store_create(path, (gid_t)-1) == AZ_EOK &&
+	       az_store_open(&st, path, 0) == AZ_EOK, "limit: a new store");
+
+	/* big.acme.test is 15 octets: 12 + (15 + 4) + n * (12 + 1 + 255)
+	 * <= 65535 - 1024 holds for n = 240, not 241. */
+	int ret = AZ_EOK;
+	unsigned n = 0;
+	for (; n < 300 && ret == AZ_EOK; n++) {
+		memset(v, 'a', AZ_VALUE_MAXLEN);
+		snprintf(v, sizeof(v), "%03u", n);
+		v[3] = 'a';
+		v[AZ_VALUE_MAXLEN] = '\0';
+		ret = add(st, "big.acme.test", v, now + 3600, now);
+	}
+	tap_is(ret, AZ_E2BIG, "255-octet values at one name: refused with AZ_E2BIG");
+	tap_is(n - 1, 240, "... at the 241st, the first whose answer exceeds 64511 octets");
+	tap_is(count_values(st, "big.acme.test", now, &live), 240, "... and the refused value was not written");
+	tap_is(az_answer_len(15, 240, 240 * 255), 64351, "az_answer_len: header, question, 240 RRs");
+	memset(v, 'a', AZ_VALUE_MAXLEN);
+	snprintf(v, sizeof(v), "%03u", 7);
+	v[3] = 'a';
+	tap_is(add(st, "big.acme.test", v, now + 7200, now), AZ_EOK, "refreshing a value at the limit still works");
+	/* 64511 - 64351 = 160 octets left: one RR of 13 + 147. */
+	memset(v, 'b', 148);
+	v[148] = '\0';
+	tap_is(add(st, "big.acme.test", v, now + 3600, now), AZ_E2BIG, "a 148-octet value does not fit in the 160 octets left");
+	v[147] = '\0';
+	tap_is(add(st, "big.acme.test", v, now + 3600, now), AZ_EOK, "a 147-octet one fits exactly");
+	tap_ok(strstr(az_strerror(AZ_E2BIG), "DNS message") != NULL, "az_strerror names the limit");
+
+	/* 1024 ordinary tokens always fit, even at a 250-octet name. */
+	char longname[300];
+	snprintf(longname, sizeof(longname), "%060d.%060d.%060d.%055d.acme.test", 1, 2, 3, 4);
+	uint8_t w[AZ_NAME_MAXLEN];
+	name(longname, w);
+	az_txn_t *t = NULL;
+	az_txn_begin(st, &t);
+	ret = AZ_EOK;
+	for (unsigned i = 0; i < AZ_MAX_VALUES && ret == AZ_EOK; i++) {
+		snprintf(v, sizeof(v), "%043u", i);
+		ret = az_txn_add(t, w, (const uint8_t *)v, AZ_ACME_VALUE_LEN, now + 3600, now);
+	}
+	tap_is(ret, AZ_EOK, "1024 ACME tokens at a %zu-octet name fit", az_name_wire_len(w, AZ_NAME_MAXLEN));
+	tap_is(az_txn_commit(t, NULL), AZ_EOK, "... and commit");
+	az_store_close(st);
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -1378,6 +1433,7 @@ int main(void)
 	test_values();
 	test_records();
 	test_store();
+	test_answer_limit();
 	test_remap();
 	test_config();
 	test_purge_rewrite();

@@ -6,28 +6,18 @@
 # says it serves in that case, and takes the store up again by itself once
 # the file is good -- no knotd restart anywhere in this file.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 knotd_require
-AZTOOL="$top_builddir/tests/aztool"
-[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+AZTOOL="$top_builddir/tests/lib/aztool"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azfaults.XXXXXX") || bail "mktemp failed"
 trap knotd_cleanup EXIT
 knotd_setup "$dir"
 
-# The store in a directory of its own, as 'acmezone init' makes it
-# (0750, group knot): knotd runs as user knot when we can arrange that, so
-# that file modes mean what they say (root reads anything).
-KD_DB="$dir/store/acmezone.mdb"
-knotd_write_conf
-AS_KNOT=no
-if [ "$(id -u)" -eq 0 ] && id knot >/dev/null 2>&1 && getent group knot >/dev/null 2>&1; then
-	AS_KNOT=yes
-	chmod 0755 "$dir"
-	chown knot:knot "$dir"
-	sed -i 's/^server:$/server:\n    user: knot:knot/' "$KD_CONF"
-fi
+# knotd runs as user knot and the store is DIR/store, made by 'acmezone
+# init --group knot' (0750, group knot): file modes mean what they say.
 
 Z=$KD_ZONE
 A="_acme-challenge.keep.$Z"
@@ -60,10 +50,10 @@ add_seen() {
 	az add "$1" "$2" && has_value "$1" "$2"
 }
 
-diag "knotd on 127.0.0.1@$KD_PORT as $( [ $AS_KNOT = yes ] && echo "user knot" || echo "$(id -un)" ), store $KD_DB"
+diag "knotd on 127.0.0.1@$KD_PORT as user $KD_USER, store $KD_DB"
 
-out=$(az init 2>&1)
-ok $? "acmezone init"
+out=$(knotd_init 2>&1)
+ok $? "acmezone init --group $KD_GROUP"
 diag "$out"
 knotd_start
 T1=$(tok one)
@@ -197,33 +187,29 @@ is "$fails" 0 "10 more writes, each answered at once"
 
 ########################################################################
 # Unreadable: knotd (user knot) may not read it any more.
-if [ "$AS_KNOT" = yes ]; then
-	n0=$(nlog "is no longer readable")
-	o0=$(nlog "' opened")
-	chmod 000 "$KD_DB"
-	ok $? "chmod 000 the store"
-	once "is no longer readable" "$n0" "unreadable"
-	alive && has_value "$A" "$T1"
-	ok $? "knotd alive, the last good state answered"
-	T=$(tok unreadable)
-	az --no-wait add "_acme-challenge.unreadable.$Z" "$T"
-	ok $? "root still writes to it"
-	is_nx "_acme-challenge.unreadable.$Z"
-	ok $? "but knotd does not serve what it may not read"
-	# knotd keeps its sync-file slot and says there why it cannot read:
-	# a waiting writer must not take that for "served".
-	az add "_acme-challenge.unreadable2.$Z" "$(tok unreadable2)" 2>"$dir/err"
-	is "$?" 4 "a waiting write that knotd cannot serve exits 4, not 0"
-	like "$(cat "$dir/err")" "committed, but the server with pid $KD_PID cannot read .*Permission denied" \
-		"naming knotd and why: $(head -n 1 "$dir/err")"
-	chmod 0640 "$KD_DB"
-	poll_until 5 log_grows "' opened" "$o0"
-	ok $? "readable again: reopened by itself"
-	poll_until 5 has_value "_acme-challenge.unreadable.$Z" "$T"
-	ok $? "and the write made meanwhile is served"
-else
-	ok 0 "unreadable store # SKIP knotd cannot run as user knot here"
-fi
+n0=$(nlog "is no longer readable")
+o0=$(nlog "' opened")
+chmod 000 "$KD_DB"
+ok $? "chmod 000 the store"
+once "is no longer readable" "$n0" "unreadable"
+alive && has_value "$A" "$T1"
+ok $? "knotd alive, the last good state answered"
+T=$(tok unreadable)
+az --no-wait add "_acme-challenge.unreadable.$Z" "$T"
+ok $? "root still writes to it"
+is_nx "_acme-challenge.unreadable.$Z"
+ok $? "but knotd does not serve what it may not read"
+# knotd keeps its sync-file slot and says there why it cannot read:
+# a waiting writer must not take that for "served".
+az add "_acme-challenge.unreadable2.$Z" "$(tok unreadable2)" 2>"$dir/err"
+is "$?" 4 "a waiting write that knotd cannot serve exits 4, not 0"
+like "$(cat "$dir/err")" "committed, but the server with pid $KD_PID cannot read .*Permission denied" \
+	"naming knotd and why: $(head -n 1 "$dir/err")"
+chmod 0640 "$KD_DB"
+poll_until 5 log_grows "' opened" "$o0"
+ok $? "readable again: reopened by itself"
+poll_until 5 has_value "_acme-challenge.unreadable.$Z" "$T"
+ok $? "and the write made meanwhile is served"
 
 ########################################################################
 # Newer schema: refused, logged once, last state kept.
@@ -293,7 +279,7 @@ ok $? "knotd alive, the last loaded state answered"
 # the map knotd has (MDB_MAP_RESIZED on its side).
 o0=$(nlog "' opened")
 rm -f "$KD_DB-lock" "$KD_DB-sync"
-ACMEZONE_MAPSIZE=256K az init >/dev/null
+ACMEZONE_MAPSIZE=256K knotd_init >/dev/null
 ok $? "a new store with a 256 KiB map"
 poll_until 5 log_grows "' opened" "$o0"
 ok $? "picked up by itself"

@@ -1,13 +1,13 @@
 #!/bin/bash
 # badinput.sh -- one check per row of doc/bad-input.md: exit status, one line naming the problem, the store byte for byte unchanged.
 
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/lib/tap.sh"
 
 AZ="$top_builddir/acmezone"
-AZTOOL="$top_builddir/tests/aztool"
+AZTOOL="$top_builddir/tests/lib/aztool"
 DOC="$top_srcdir/doc/bad-input.md"
 [ -x "$AZ" ] || skip_all "$AZ not built"
-[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 [ -r "$DOC" ] || bail "no $DOC"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/azbad.XXXXXX") || bail "mktemp -d failed"
@@ -122,6 +122,11 @@ check V4 3 "add: 'x+' is not a valid value \\(longer than 255 octets\\)" az add 
 check V5 3 "add: 'a\\\\x09b' is not a valid value \\(has a non-printable or non-ASCII character\\)" az add --raw "$N" $'a\tb'
 check V6 3 "add: 'caf\\\\xc3\\\\xa9' is not a valid value \\(has a non-printable or non-ASCII character\\)" az add --raw "$N" $'caf\xc3\xa9'
 check V7 3 "del: 'short' is not a valid value" az del "$N" short
+for i in $(seq 1 241); do
+	printf 'add %s %03d%0252d\n' "$N" "$i" 0
+done >"$tmp/toobig"
+check V8 3 "apply: .*too large: the values at one name must fit in one DNS message" \
+	az apply --raw "$tmp/toobig"
 
 ### Durations
 for d in D1:0 D2:-5m D3:5x D4:1.5h D5:3651d D6:99999999999999999999 D7: D8:5m5; do
