@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "sync.h"
 
 #define MAX_CORRUPT_LOGS	5	/* per load, then a summary */
@@ -20,16 +21,13 @@
  * is as cheap, and bounds the memory of the change list. */
 #define MAX_CHANGED		(1u << 18)
 #define CHANGED_KEEP		(1u << 20)	/* octets of names kept between syncs */
+#define ERR_EXPOSED		2	/* last_err: not served (no AZ_E* code) */
 
 struct sync_src {
 	/* Set at creation, then read-only. */
 	char *path;
 	unsigned poll_ms;
 	pthread_t thread;
-
-	/* Guarded by the registry lock. */
-	unsigned refs;
-	struct sync_src *next;
 
 	/* 'lock' guards clients, pub, stop, nt (replacement) and the condvar. */
 	pthread_mutex_t lock;
@@ -61,9 +59,8 @@ struct sync_src {
 	uint64_t applied;
 };
 
-/* Process-wide registry of sources, one per path. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static sync_src_t *registry;
+/* Process-wide: one source per store file (store/registry.h). */
+static az_registry_t sources = AZ_REGISTRY_INIT;
 
 static void slog(sync_src_t *src, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -164,6 +161,30 @@ static void publish_status(sync_src_t *src, int err)
 	pthread_mutex_unlock(&src->lock);
 }
 
+/*
+ * Would serving the store publish values that someone other than root and
+ * the writers wrote?  (az_store_exposed(): the data file, or its directory,
+ * writable by any user or by a group other than root's.)  Such a store is
+ * not served -- knotd would answer for whoever can write it, and writers
+ * refuse it anyway -- but what was loaded while it was trusted stays.
+ * Logged once until it changes; looked at again every poll interval.
+ * \return true if the store was closed.
+ */
+static bool store_exposed(sync_src_t *src)
+{
+	const char *why = NULL;
+	if (az_store_exposed(src->store, &why) != AZ_EPERM) {
+		return false;
+	}
+	close_store(src);
+	char what[320];
+	snprintf(what, sizeof(what), "is not served: %s, so others than root and "
+	         "the writers could have written it; answering from what was "
+	         "loaded before, if anything, until that is fixed", why);
+	report_plain(src, ERR_EXPOSED, what);
+	return true;
+}
+
 static void open_store(sync_src_t *src)
 {
 	int ret = az_store_open(&src->store, src->path, AZ_OPEN_RDONLY);
@@ -188,6 +209,10 @@ static void open_store(sync_src_t *src)
 			report(src, ret, "cannot be opened, will retry; answering "
 			       "from what was loaded before, if anything");
 		}
+		return;
+	}
+	if (store_exposed(src)) {
+		publish_status(src, EPERM);	/* not served: writers are told */
 		return;
 	}
 	az_store_file_id(src->store, &src->dev, &src->ino);
@@ -514,6 +539,10 @@ static void *sync_main(void *arg)
 				report(src, AZ_EPERM, "is no longer readable; serving "
 				       "the last loaded state until it is");
 			}
+			/* An exposed store is closed (and refused again below). */
+			if (src->store != NULL) {
+				(void)store_exposed(src);
+			}
 			if (src->store != NULL && store_fit(src)) {
 				/* A reader that died mid-read (a 'list' killed
 				 * by SIGPIPE) pins its snapshot: free such slots
@@ -619,32 +648,67 @@ static void src_free(sync_src_t *src)
 	free(src);
 }
 
-/*
- * One spelling per file, so that "/a//b.mdb" or a symlinked directory do
- * not open the same LMDB file twice in this process (LMDB forbids it): the
- * directory resolved, the file name as given (the file may not exist yet).
- */
-static char *canonical_path(const char *path)
+/* Registry, first user of a file: the source and its thread. */
+static void *src_make(const char *path, void *arg)
 {
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || slash == path) {
-		return strdup(path);
+	sync_client_t *c = ((void **)arg)[0];
+	unsigned poll_ms = *(unsigned *)((void **)arg)[1];
+	sync_src_t *src = calloc(1, sizeof(*src));
+	if (src == NULL || (src->path = strdup(path)) == NULL) {
+		free(src);
+		return NULL;
 	}
-	char *dir = strndup(path, (size_t)(slash - path));
-	char *real = dir != NULL ? realpath(dir, NULL) : NULL;
-	char *out = NULL;
-	if (real != NULL) {
-		size_t n = strlen(real) + strlen(slash) + 1;
-		out = malloc(n);
-		if (out != NULL) {
-			snprintf(out, n, "%s%s", real, slash);
-		}
-	} else {
-		out = strdup(path);
+	src->poll_ms = poll_ms > 0 ? poll_ms : 1000;
+	src->last_err = 1;	/* nothing reported yet */
+	pthread_condattr_t ca;
+	pthread_mutex_init(&src->lock, NULL);
+	pthread_mutex_init(&src->hold, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* no wall-clock steps */
+	pthread_cond_init(&src->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	c->next = NULL;
+	src->clients = c;
+	if (pthread_create(&src->thread, NULL, sync_main, src) != 0) {
+		src_free(src);
+		return NULL;
 	}
-	free(real);
-	free(dir);
-	return out;
+	/* A name to find it by in top -H and /proc/PID/task (bench/). */
+	(void)pthread_setname_np(src->thread, "acmezone-sync");
+	return src;
+}
+
+/* Registry, a later user of the same file: one more client. */
+static void src_join(void *obj, void *arg)
+{
+	sync_src_t *src = obj;
+	sync_client_t *c = ((void **)arg)[0];
+	pthread_mutex_lock(&src->lock);
+	c->next = src->clients;
+	src->clients = c;
+	/* A new instance (knotc reload) starts with the current counters,
+	 * not zeros until the next write. */
+	if (c->stats != NULL) {
+		c->stats(c, &src->pub);
+	}
+	pthread_mutex_unlock(&src->lock);
+}
+
+/* Registry, the last user left: stop the thread and free everything. */
+static void src_destroy(void *obj)
+{
+	sync_src_t *src = obj;
+	/* Stop the thread: the ring wakes a futex sleep, the signal a
+	 * condvar sleep; 'stop' is read after the bell (see sync_main).
+	 * The thread never takes the registry's mutex, so joining under
+	 * it cannot deadlock. */
+	pthread_mutex_lock(&src->lock);
+	__atomic_store_n(&src->stop, true, __ATOMIC_SEQ_CST);
+	az_notify_ring(src->nt);
+	pthread_cond_signal(&src->cond);
+	pthread_mutex_unlock(&src->lock);
+	pthread_join(src->thread, NULL);
+	src_free(src);
 }
 
 int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
@@ -653,61 +717,13 @@ int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
 	if (path == NULL || c == NULL || out == NULL) {
 		return AZ_EINVAL;
 	}
-	char *key = canonical_path(path);
-	if (key == NULL) {
-		return AZ_ENOMEM;
+	static const az_registry_ops_t ops = { src_make, src_join };
+	void *arg[2] = { c, &poll_ms };
+	void *obj = NULL;
+	int ret = az_registry_attach(&sources, path, &ops, arg, &obj);
+	if (ret == AZ_EOK) {
+		*out = obj;
 	}
-	int ret = AZ_EOK;
-	pthread_mutex_lock(&registry_lock);
-	sync_src_t *src = registry;
-	while (src != NULL && strcmp(src->path, key) != 0) {
-		src = src->next;
-	}
-	if (src == NULL) {
-		src = calloc(1, sizeof(*src));
-		if (src == NULL) {
-			ret = AZ_ENOMEM;
-			goto out;
-		}
-		src->path = key;
-		key = NULL;
-		src->poll_ms = poll_ms > 0 ? poll_ms : 1000;
-		src->last_err = 1;	/* nothing reported yet */
-		pthread_condattr_t ca;
-		pthread_mutex_init(&src->lock, NULL);
-		pthread_mutex_init(&src->hold, NULL);
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* no wall-clock steps */
-		pthread_cond_init(&src->cond, &ca);
-		pthread_condattr_destroy(&ca);
-		c->next = NULL;
-		src->clients = c;
-		if (pthread_create(&src->thread, NULL, sync_main, src) != 0) {
-			src_free(src);
-			ret = AZ_ENOMEM;
-			goto out;
-		}
-		/* A name to find it by in top -H and /proc/PID/task (bench/). */
-		(void)pthread_setname_np(src->thread, "acmezone-sync");
-		src->refs = 1;
-		src->next = registry;
-		registry = src;
-	} else {
-		pthread_mutex_lock(&src->lock);
-		c->next = src->clients;
-		src->clients = c;
-		/* A new instance (knotc reload) starts with the current
-		 * counters, not zeros until the next write. */
-		if (c->stats != NULL) {
-			c->stats(c, &src->pub);
-		}
-		pthread_mutex_unlock(&src->lock);
-		src->refs++;
-	}
-	*out = src;
-out:
-	pthread_mutex_unlock(&registry_lock);
-	free(key);
 	return ret;
 }
 
@@ -716,7 +732,6 @@ void sync_detach(sync_src_t *src, sync_client_t *c)
 	if (src == NULL) {
 		return;
 	}
-	pthread_mutex_lock(&registry_lock);
 	pthread_mutex_lock(&src->lock);
 	for (sync_client_t **p = &src->clients; *p != NULL; p = &(*p)->next) {
 		if (*p == c) {
@@ -725,29 +740,7 @@ void sync_detach(sync_src_t *src, sync_client_t *c)
 		}
 	}
 	pthread_mutex_unlock(&src->lock);
-	bool last = --src->refs == 0;
-	if (last) {
-		for (sync_src_t **p = &registry; *p != NULL; p = &(*p)->next) {
-			if (*p == src) {
-				*p = src->next;
-				break;
-			}
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-	if (!last) {
-		return;
-	}
-
-	/* Stop the thread: the ring wakes a futex sleep, the signal a
-	 * condvar sleep; 'stop' is read after the bell (see sync_main). */
-	pthread_mutex_lock(&src->lock);
-	__atomic_store_n(&src->stop, true, __ATOMIC_SEQ_CST);
-	az_notify_ring(src->nt);
-	pthread_cond_signal(&src->cond);
-	pthread_mutex_unlock(&src->lock);
-	pthread_join(src->thread, NULL);
-	src_free(src);
+	az_registry_detach(&sources, src, src_destroy);
 }
 
 table_t *sync_table(sync_src_t *src)

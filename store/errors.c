@@ -38,6 +38,8 @@ const char *az_strerror(int code)
 	case AZ_E2BIG:    return "too large: the values at one name must fit in one DNS message (64 KiB)";
 	case AZ_EROFS:    return "read-only file system";
 	case AZ_EUNSERVED: return "a server that reads the store cannot read it";
+	case AZ_EROLLBACK: return "the lock file's transaction id is behind the data "
+	                          "file (rolled back by a process that may write it)";
 	default:          return "unknown error";
 	}
 }

@@ -95,6 +95,7 @@ enum {
 	AZ_EROFS     = -15,	/* the file system is read-only */
 	AZ_EUNSERVED = -16,	/* a live reader says it cannot read the store
 				 * (az_notify_wait()) */
+	AZ_EROLLBACK = -20,	/* lock file's transaction id behind the data */
 };
 
 /*! One-line description of an AZ_E* code (static string). */
@@ -358,10 +359,13 @@ enum {
  * that group can read and a writer can write.  The lock and sync files
  * get their blocks allocated (both are written through maps, where a
  * full disk would raise SIGBUS rather than fail a call).  Refuses an
- * existing file.  On failure nothing is left behind: every file this
- * call created is removed again.
+ * existing file, and (AZ_EPERM) a directory writers would not trust
+ * (az_store_trust(): one that others may write, or below one).  On
+ * failure nothing is left behind: every file this call created is
+ * removed again.
  * \return AZ_EOK; AZ_EIO (errno EEXIST: the data file exists), AZ_EPERM
- * (the group cannot be set), AZ_EROFS, AZ_EFULL (no room on the disk).
+ * (an untrusted directory, or the group cannot be set), AZ_EROFS, AZ_EFULL
+ * (no room on the disk).
  */
 int az_store_create(const char *path, gid_t gid);
 
@@ -414,17 +418,51 @@ void az_store_close(az_store_t *store);
 int az_store_reap(az_store_t *store);
 
 /*!
- * Would a writer trust the store at path?  Not if the data file is a
- * symbolic link owned by another user, writable by any user, or owned by
- * a user other than root and the caller; nor if its lock or sync file is
- * writable by any user; nor if its directory is writable by any user
- * (without the sticky bit) or owned by another user than root or the
- * caller.  *why (optional) gets a static phrase naming the problem
- * ("it is writable by any user").
- * \return AZ_EOK, AZ_EPERM (untrusted), AZ_ENOENT, AZ_EIO (errno set:
- * EISDIR for a directory, EINVAL for another kind of file).
+ * Would a writer trust the store at path?  A writer acts on what it reads
+ * (rewrites records, maps the sync file), so it refuses a store that
+ * someone other than root and itself could have written, or could swap
+ * between this check and LMDB's open (LMDB opens its lock file by name and
+ * follows links).  Not trusted:
+ *  - the data file: a symbolic link owned by another user; not a regular
+ *    file; writable by any user, or by its group unless that is root's
+ *    (gid 0); owned by a user other than root and the caller;
+ *  - the lock or sync file (opened with O_NOFOLLOW, judged by the
+ *    descriptor): a symbolic link, not a regular file, or writable by any
+ *    user (group-writable is by design: readers write them);
+ *  - the store's directory, resolved (and the target's, for a symbolic
+ *    link): writable by any user or by a group other than root's, sticky
+ *    or not, or owned by another user; every directory above it up to /:
+ *    the same, except that a sticky one (/tmp) may be writable by others.
+ * *why (optional) gets a static phrase naming the problem ("it is
+ * writable by its group").  Writers (az_store_open() without
+ * AZ_OPEN_RDONLY) call this, open LMDB on the canonical path
+ * (az_registry_canonical()), then check the descriptors LMDB opened.
+ * \return AZ_EOK, AZ_EPERM (untrusted), AZ_ENOENT, AZ_ENOMEM, AZ_EIO
+ * (errno set: EISDIR for a directory, EINVAL for another kind of file).
  */
 int az_store_trust(const char *path, const char **why);
+
+/*!
+ * Servers (mod-acmezone, the BIND driver): could someone other than root
+ * and the writers have written the open store, so that serving it would
+ * publish their tokens?  Yes if the data file (the descriptor LMDB reads)
+ * is writable by any user or by a group other than root's, or if its
+ * directory is, without the sticky bit (they could put another file in
+ * its place).  The rules a writer applies to its own group are the same
+ * (az_store_trust()), so a store a writer accepts is served.  Cheap: one
+ * fstat() and one stat().  *why (optional) gets a static phrase.
+ * \return AZ_EOK, AZ_EPERM (exposed: *why says how), AZ_EIO, AZ_EINVAL.
+ */
+int az_store_exposed(const az_store_t *st, const char **why);
+
+/*!
+ * The mode rule of az_store_trust() and az_store_exposed(): could users
+ * other than the owner and root write through sb's mode -- any user, or
+ * the members of a group other than root's?  For a server that has the
+ * data file's stat() already (the BIND driver, once per query).
+ */
+struct stat;
+bool az_mode_shared(const struct stat *sb);
 
 /*!
  * Id of the newest committed transaction, read from the map without a

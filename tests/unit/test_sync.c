@@ -1,6 +1,7 @@
 /* test_sync.c -- the sync thread against a real store: read-your-writes, incremental and full loads, files coming and going. */
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +22,17 @@ static char db[256];
 static bool logged(rec_client_t *r, const char *needle)
 {
 	return rec_count(r, needle) > 0;
+}
+
+/* Bounded wait (1 s) for a log line holding needle. */
+static bool wait_logged(rec_client_t *r, const char *needle)
+{
+	bool said = logged(r, needle);
+	for (int i = 0; i < 200 && !said; i++) {
+		usleep(5000);
+		said = logged(r, needle);
+	}
+	return said;
 }
 
 /* Live values at name as a query would see them, -1 if absent. */
@@ -286,11 +298,7 @@ static void test_late_db(void)
 	rec_client_t rc = REC_CLIENT_INIT;
 	sync_src_t *src = NULL;
 	tap_is(sync_attach(late, 50, &rc.c, &src), AZ_EOK, "attach to a database that does not exist");
-	bool said = false;
-	for (int i = 0; i < 200 && !said; i++) {
-		said = logged(&rc, "cannot be opened");
-		usleep(5000);
-	}
+	bool said = wait_logged(&rc, "cannot be opened");
 	tap_ok(said, "missing database logged");
 	create_db(late);
 	uint64_t id;
@@ -370,6 +378,39 @@ static void test_read_once(void)
 	sync_detach(src, &rc.c);
 }
 
+/*
+ * A store that others than root and the writers could have written is not
+ * served (doc/security.md); what was loaded while it was trusted stays.
+ */
+static void test_exposed(void)
+{
+	char ex[300];
+	uint64_t id = 0;
+	snprintf(ex, sizeof(ex), "%s/exposed.mdb", dir);
+	create_db(ex);
+	write_op(ex, "ex.acme.test", false, 1, &id);
+	tap_ok(chmod(ex, 0646) == 0, "exposed: the data file made writable by any user");
+	rec_client_t rc = REC_CLIENT_INIT;
+	sync_src_t *src = NULL;
+	tap_is(sync_attach(ex, 50, &rc.c, &src), AZ_EOK, "exposed: attach to it");
+	bool said = wait_logged(&rc, "is not served: it is writable by any user");
+	tap_ok(said, "exposed: refused with a log line naming why");
+	tap_is(served(src, "ex.acme.test"), -1, "exposed: nothing of it is served");
+	tap_ok(chmod(ex, 0640) == 0, "exposed: mode fixed");
+	tap_ok(wait_applied(src, id), "exposed: loaded by itself once fixed");
+	tap_is(served(src, "ex.acme.test"), 1, "exposed: and served");
+
+	/* Exposed while served: to a group other than root's this time. */
+	tap_ok(chown(ex, (uid_t)-1, 1) == 0 && chmod(ex, 0660) == 0,
+	       "exposed: the data file made writable by its group (gid 1)");
+	said = wait_logged(&rc, "is not served: it is writable by its group");
+	tap_ok(said, "exposed: noticed while open, with a log line");
+	tap_is(served(src, "ex.acme.test"), 1, "exposed: what was loaded before stays served");
+	usleep(300000);	/* six more polls: no more lines */
+	tap_is(rec_count(&rc, "is not served"), 2, "exposed: one line per change of state, not per poll");
+	sync_detach(src, &rc.c);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], TEST_CHILD_FLAG) == 0) {
@@ -383,6 +424,7 @@ int main(int argc, char **argv)
 	test_ryw();
 	test_late_db();
 	test_read_once();
+	test_exposed();
 	rcu_unregister_thread();
 	test_rmtree(dir);
 	return tap_done();
