@@ -28,7 +28,7 @@ enum {
 	RC_STORE   = 1,		/* the store or the system failed */
 	RC_USAGE   = 2,		/* unknown command or option, wrong arguments */
 	RC_INPUT   = 3,		/* a name, value, duration or batch line is invalid */
-	RC_DNS     = 4,		/* check found a problem; --wait timed out */
+	RC_DNS     = 4,		/* check found a problem; --wait timed out; a server cannot read the store */
 	RC_HELP    = -1,	/* internal: --help was asked for, print it, exit 0 */
 	RC_VERSION = -2,	/* internal: --version */
 };

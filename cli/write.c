@@ -57,30 +57,37 @@ int write_begin(cli_t *cli, az_store_t **store, az_txn_t **txn, az_config_t *cfg
  * Make the committed write visible to the servers before returning, so a
  * hook can tell the ACME server to look right away: ring the doorbell in
  * the sync file and wait for every live reader to acknowledge txnid.  The
- * write is committed whatever happens here, so problems are warnings.
+ * write is committed whatever happens here, so problems are warnings --
+ * except a server that has the store but says it cannot read it: the
+ * write is not answered, which must not look like success (RC_DNS).
  */
-static void wait_readers(const cli_t *cli, uint64_t txnid)
+static int wait_readers(const cli_t *cli, uint64_t txnid)
 {
 	char secs[CLI_TIME_MAX];
 	az_notify_t *nt = NULL;
 	pid_t late = 0;
-	int ret;
+	int ret, rc = RC_OK;
 
 	if (cli->no_wait) {
-		return;
+		return RC_OK;
 	}
 	ret = az_notify_open(&nt, cli->db, false);
 	if (ret == AZ_ENOENT) {
-		return;		/* no sync file: nobody to wait for */
+		return RC_OK;	/* no sync file: nobody to wait for */
 	}
 	if (ret != AZ_EOK) {
 		cli_warn("cannot open the sync file of '%s' (%s); not waiting "
 		         "for readers", cli->qdb, az_strerror(ret));
-		return;
+		return RC_OK;
 	}
 	az_notify_ring(nt);
 	ret = az_notify_wait(nt, txnid, cli->wait_ms, &late);
-	if (ret == AZ_EBUSY) {
+	if (ret == AZ_EUNSERVED) {
+		cli_err(cli, "the write is committed, but the server with pid %ld "
+		        "cannot read '%s' (%s) and does not serve it", (long)late,
+		        cli->qdb, strerror(az_errno()));
+		rc = RC_DNS;
+	} else if (ret == AZ_EBUSY) {
 		fmt_seconds(cli->wait_ms, secs);
 		cli_warn("the reader with pid %ld has not confirmed transaction "
 		         "%llu within %s", (long)late, (unsigned long long)txnid, secs);
@@ -89,6 +96,7 @@ static void wait_readers(const cli_t *cli, uint64_t txnid)
 		         az_strerror(ret));
 	}
 	az_notify_close(nt);
+	return rc;
 }
 
 /*
@@ -109,9 +117,7 @@ int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn, bool changed)
 	}
 	az_store_close(*store);
 	*store = NULL;
-	if (changed) {
-		wait_readers(cli, txnid);
-	}
+	int rc = changed ? wait_readers(cli, txnid) : RC_OK;
 	if (cli->verbose && changed) {
 		/* Timing on stderr, like apply's progress: stdout stays the
 		 * one line scripts read. */
@@ -120,7 +126,7 @@ int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn, bool changed)
 		        (unsigned long long)txnid, (long long)(t1 - t0),
 		        (long long)(az_mono_us() - t1));
 	}
-	return RC_OK;
+	return rc;
 }
 
 /* Map (by the committed cfg) and apply ops inside txn; *changed if anything was. */

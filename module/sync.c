@@ -123,15 +123,42 @@ static void report(sync_src_t *src, int err, const char *what)
 	}
 }
 
+/*
+ * Let go of the store's map.  The sync-file slot stays claimed: this
+ * process still serves the zone, and writers must not take its silence for
+ * "nobody reads the store".  The store is reopened in the next slow round;
+ * until then writers wait for this slot, and if the reopen fails they are
+ * told why (publish_status()) instead.
+ */
 static void close_store(sync_src_t *src)
+{
+	az_store_close(src->store);
+	src->store = NULL;
+}
+
+/* The thread ends: the slot goes too (writers stop waiting for us). */
+static void close_all(sync_src_t *src)
 {
 	pthread_mutex_lock(&src->lock);
 	az_notify_t *nt = src->nt;
 	src->nt = NULL;
 	pthread_mutex_unlock(&src->lock);
-	az_notify_close(nt);		/* frees our slot: writers stop waiting */
-	az_store_close(src->store);
-	src->store = NULL;
+	az_notify_close(nt);
+	close_store(src);
+}
+
+/*
+ * Tell writers, through our slot, whether we can read the store (err 0)
+ * or why not (an errno).  The sync file is checked right before its map
+ * is written, as for an acknowledgement.
+ */
+static void publish_status(sync_src_t *src, int err)
+{
+	pthread_mutex_lock(&src->lock);
+	if (az_notify_check(src->nt, src->path) == AZ_EOK) {
+		az_notify_status(src->nt, err);
+	}
+	pthread_mutex_unlock(&src->lock);
 }
 
 /*
@@ -162,7 +189,12 @@ static void open_store(sync_src_t *src)
 {
 	int ret = az_store_open(&src->store, src->path, AZ_OPEN_RDONLY);
 	if (ret != AZ_EOK) {
+		int err = az_errno();
 		src->store = NULL;
+		/* An errno for writers: the system's, or EIO for a store that
+		 * opens but is unfit (truncated, newer schema, not a store). */
+		publish_status(src, ret == AZ_EIO || ret == AZ_EPERM || ret == AZ_EROFS ||
+		                    ret == AZ_ENOENT ? (err != 0 ? err : EIO) : EIO);
 		if (ret == AZ_ENOTINIT && src->last_err == AZ_ECORRUPT) {
 			ret = AZ_ECORRUPT;	/* still the truncation reported */
 		}
@@ -180,10 +212,12 @@ static void open_store(sync_src_t *src)
 		return;
 	}
 	if (store_exposed(src)) {
+		publish_status(src, EPERM);	/* not served: writers are told */
 		return;
 	}
 	az_store_file_id(src->store, &src->dev, &src->ino);
 	src->need_full = true;
+	publish_status(src, 0);		/* writers wait for our ack again */
 	report(src, AZ_EOK, "opened");
 }
 
@@ -494,24 +528,32 @@ static void *sync_main(void *arg)
 			/* Slow path, once per poll interval: file checks. */
 			next_check = now_ms + src->poll_ms;
 			if (src->store != NULL && store_moved(src)) {
-				close_store(src);	/* frees nt */
-				nt = NULL;
+				close_store(src);
 				errno = ENOENT;
 				report_plain(src, AZ_ENOENT, "was removed or replaced; serving the last loaded state until it is back");
 			}
 			if (src->store != NULL && store_unreadable(src)) {
 				int err = errno;
 				close_store(src);
-				nt = NULL;
 				errno = err;
 				report(src, AZ_EPERM, "is no longer readable; serving "
 				       "the last loaded state until it is");
 			}
-			if (src->store != NULL && store_exposed(src)) {
-				nt = NULL;
+			/* An exposed store is closed (and refused again below). */
+			if (src->store != NULL) {
+				(void)store_exposed(src);
 			}
-			if (src->store != NULL && !store_fit(src)) {
-				nt = NULL;
+			if (src->store != NULL && store_fit(src)) {
+				/* A reader that died mid-read (a 'list' killed
+				 * by SIGPIPE) pins its snapshot: free such slots
+				 * once a round, so writers reuse pages. */
+				(void)az_store_reap(src->store);
+			}
+			/* A slot before the open when the file is there but did
+			 * not open: a failed open is published in it. */
+			if (src->store == NULL && src->nt == NULL &&
+			    src->last_err != AZ_ENOENT && src->last_err != 1) {
+				notify_open(src);
 			}
 			if (src->store == NULL) {
 				open_store(src);
@@ -521,28 +563,26 @@ static void *sync_main(void *arg)
 				 * store created after start is served soon. */
 				next_check = now_ms + MISSING_POLL_MS;
 			}
-			if (src->store != NULL && nt == NULL) {
+			if (src->store != NULL && src->nt == NULL) {
 				notify_open(src);
-				pthread_mutex_lock(&src->lock);
-				nt = src->nt;
-				pthread_mutex_unlock(&src->lock);
+			}
+			pthread_mutex_lock(&src->lock);
+			az_notify_t *now_nt = src->nt;
+			pthread_mutex_unlock(&src->lock);
+			if (now_nt != nt) {
 				/* A new bell: re-read it, then 'stop' again. */
+				nt = now_nt;
 				seen = az_notify_bell(nt);
 				if (__atomic_load_n(&src->stop, __ATOMIC_SEQ_CST)) {
 					break;
 				}
 			}
 		}
-		/* store_fit() before az_store_last_txnid(): both read the map. */
-		if (src->store != NULL && !store_fit(src)) {
-			nt = NULL;
-		}
-		if (src->store != NULL && (src->need_full ||
+		/* store_fit() before az_store_last_txnid(): both read the map.
+		 * Neither closes the sync file: nt stays valid. */
+		if (src->store != NULL && store_fit(src) && (src->need_full ||
 		    az_store_last_txnid(src->store) != src->applied_local)) {
 			do_sync(src);
-		}
-		if (src->store == NULL) {
-			nt = NULL;	/* closed above or in do_sync() */
 		}
 
 		/* Expire values on time, so ENTs and counters follow. */
@@ -592,7 +632,7 @@ static void *sync_main(void *arg)
 		az_synchronize();
 		table_free(t);
 	}
-	close_store(src);
+	close_all(src);
 	az_nameset_free(&src->changed);
 	pthread_mutex_unlock(&src->hold);
 	rcu_unregister_thread();

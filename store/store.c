@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "pages.h"
 #include "registry.h"
 #include "store.h"
 
@@ -84,15 +85,15 @@ static int map_err(int ret)
 	case MDB_INVALID:
 	case MDB_VERSION_MISMATCH: return AZ_ECORRUPT;
 	case ENOMEM:		errno = ret; return AZ_ENOMEM;
-	case ENOSPC:		errno = ret; return AZ_EFULL;
+	case ENOSPC:		errno = ret; return az_fail(AZ_EFULL);
 	case EACCES:
-	case EPERM:
-	case EROFS:		errno = ret; return AZ_EPERM;
-	case ENOENT:		errno = ret; return AZ_ENOENT;
+	case EPERM:		errno = ret; return az_fail(AZ_EPERM);
+	case EROFS:		errno = ret; return az_fail(AZ_EROFS);
+	case ENOENT:		errno = ret; return az_fail(AZ_ENOENT);
 	default:
 		if (ret > 0) {
 			errno = ret;
-			return AZ_EIO;
+			return az_fail(AZ_EIO);
 		}
 		return AZ_ELMDB;
 	}
@@ -578,6 +579,94 @@ static int env_mapsize(size_t *out)
 	return AZ_EOK;
 }
 
+/*
+ * LMDB's lock file for its default 126 readers: 125 reader lines of 64
+ * octets after a 192-octet header (LMDB 0.9 on 64-bit Linux).  LMDB keeps
+ * a larger file as it is and grows a smaller one itself.
+ */
+#define LOCK_SIZE	8192
+
+/*
+ * Make a side file (lock, sync) fit for every process of the store: it
+ * exists, is a regular file, has the data file's group and mode 0660, and
+ * its first 'size' octets have blocks (LMDB writes its lock file through a
+ * map, where a write into a hole on a full disk raises SIGBUS).  A missing
+ * one is created here rather than by LMDB, which would give it the
+ * opener's own group and umask (0640 root:root for root): readers in the
+ * store's group could then never open the store again.  An existing one
+ * is repaired only with 'fix' (writers: the owner of the store).  Opened
+ * without following a symbolic link.  \return AZ_EOK, or the error of the
+ * call that failed (az_errno()); a file created here is removed again then.
+ */
+static int side_file(const char *path, const struct stat *data, off_t size, bool fix)
+{
+	bool made = true;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (fd < 0 && errno == EEXIST) {
+		if (!fix) {
+			return AZ_EOK;
+		}
+		made = false;
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0) {
+		return map_err(errno);
+	}
+	struct stat sb;
+	int ret = AZ_EOK, err;
+	if (fstat(fd, &sb) != 0) {
+		ret = map_err(errno);
+	} else if (!S_ISREG(sb.st_mode)) {
+		ret = map_err(EINVAL);
+	} else if (sb.st_gid != data->st_gid && fchown(fd, (uid_t)-1, data->st_gid) != 0) {
+		ret = map_err(errno);
+	} else if ((sb.st_mode & 07777) != 0660 && fchmod(fd, 0660) != 0) {
+		ret = map_err(errno);
+	} else if (size > 0 && (err = posix_fallocate(fd, 0, size)) != 0) {
+		ret = map_err(err);
+	}
+	close(fd);
+	if (ret != AZ_EOK && made) {
+		unlink(path);
+	}
+	return ret;
+}
+
+/*
+ * Before LMDB opens the store: its side files as readers need them.
+ * Every opener creates a missing lock file properly (or fails, if it
+ * may not); writers also repair the group and mode of existing ones and
+ * recreate a missing sync file.
+ */
+static int side_files(az_store_t *st, const struct stat *data)
+{
+	char *lock = suffixed(st->path, "-lock");
+	char *sync = suffixed(st->path, "-sync");
+	az_notify_t *nt = NULL;
+	int ret = AZ_ENOMEM;
+	if (lock == NULL || sync == NULL) {
+		goto out;
+	}
+	ret = side_file(lock, data, LOCK_SIZE, !st->rdonly);
+	if (ret == AZ_EROFS && st->rdonly) {
+		ret = AZ_EOK;	/* LMDB reads a read-only medium without locks */
+	}
+	if (ret != AZ_EOK || st->rdonly) {
+		goto out;
+	}
+	/* The sync file is best effort: without it writes are still served
+	 * (readers poll), and the CLI says why it cannot wait.  A new, empty
+	 * one gets its size and header from its opener. */
+	if (side_file(sync, data, 0, true) == AZ_EOK &&
+	    az_notify_open(&nt, st->path, false) == AZ_EOK) {
+		az_notify_close(nt);
+	}
+out:
+	free(lock);
+	free(sync);
+	return ret;
+}
+
 /* Remember what az_store_check() compares against, right after the open. */
 static int check_prepare(az_store_t *st)
 {
@@ -649,6 +738,9 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 	if (!st->rdonly && (ret = env_mapsize(&mapsize)) != AZ_EOK) {
 		goto fail;
 	}
+	if (!create && (ret = side_files(st, &sb)) != AZ_EOK) {
+		goto fail;
+	}
 	if ((ret = mdb_env_create(&st->env)) != MDB_SUCCESS ||
 	    (ret = mdb_env_set_maxdbs(st->env, 4)) != MDB_SUCCESS ||
 	    (!st->rdonly && (ret = mdb_env_set_mapsize(st->env, mapsize)) != MDB_SUCCESS)) {
@@ -678,6 +770,9 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 	if (!st->rdonly && !create && (ret = opened_trusted(st)) != AZ_EOK) {
 		goto fail;
 	}
+	/* Slots of readers that died (a 'list' killed by SIGPIPE) pin their
+	 * snapshots, and writers could never reuse the pages those hold. */
+	(void)az_store_reap(st);
 	if ((ret = open_dbis(st, create, cfg)) != AZ_EOK) {
 		goto fail;
 	}
@@ -686,10 +781,23 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 fail:
 	{
 		int saved = errno;
+		(void)az_fail(ret);	/* the errno behind it, for az_errno() */
 		az_store_close(st);
 		errno = saved;
 	}
 	return ret;
+}
+
+int az_store_reap(az_store_t *st)
+{
+	int dead = 0;
+	if (st == NULL || st->env == NULL) {
+		return 0;
+	}
+	/* mdb_reader_check() takes LMDB's reader-table lock for a moment
+	 * and asks the kernel once per distinct pid whether it still holds
+	 * its lock on the lock file: no snapshot of ours is concerned. */
+	return mdb_reader_check(st->env, &dead) == MDB_SUCCESS ? dead : 0;
 }
 
 int az_store_open(az_store_t **out, const char *path, unsigned flags)
@@ -742,6 +850,18 @@ int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg)
 		goto out;
 	}
 	made_lock = true;
+	{
+		/* Blocks for LMDB's lock file, which it writes through a map. */
+		int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		int err = fd < 0 ? errno : posix_fallocate(fd, 0, LOCK_SIZE);
+		if (fd >= 0) {
+			close(fd);
+		}
+		if (err != 0) {
+			ret = map_err(err);
+			goto out;
+		}
+	}
 	if ((ret = az_notify_open(&nt, path, true)) != AZ_EOK) {
 		goto out;
 	}
@@ -919,6 +1039,8 @@ int az_txn_begin(az_store_t *st, az_txn_t **out)
 		free(t);
 		return ret;
 	}
+	/* Before the write: the pages it frees are reused sooner. */
+	(void)az_store_reap(st);
 	ret = mdb_txn_begin(st->env, NULL, 0, &t->txn);
 	if (ret == MDB_MAP_RESIZED) {
 		/* Another writer grew the map: adopt its size and retry. */
@@ -1333,6 +1455,29 @@ static bool disk_full(az_store_t *st)
 	return full;
 }
 
+/*
+ * After a commit: make the file reach the newest meta's last page.  The
+ * commit may have left the pages it allocated and freed again unwritten
+ * at the end (see check_tail()); they are free, so zeros there are
+ * right, and readers then pass the cheap check.  fallocate() never
+ * shrinks a file and never changes data, so a writer that committed
+ * since (we no longer hold LMDB's write lock) loses nothing.  Best
+ * effort: on a full disk it fails and readers take the slow way.
+ */
+static void cover_last_page(az_store_t *st)
+{
+	MDB_envinfo info;
+	struct stat sb;
+	int saved = errno;
+	if (mdb_env_info(st->env, &info) == MDB_SUCCESS && fstat(st->fd, &sb) == 0) {
+		off_t want = ((off_t)info.me_last_pgno + 1) * (off_t)st->psize;
+		if (sb.st_size < want) {
+			(void)fallocate(st->fd, 0, sb.st_size, want - sb.st_size);
+		}
+	}
+	errno = saved;
+}
+
 int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 {
 	if (t == NULL) {
@@ -1351,6 +1496,9 @@ int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 	}
 	ret = map_err(mdb_txn_commit(t->txn));
 	t->txn = NULL;		/* committed or freed by LMDB either way */
+	if (ret == AZ_EOK) {
+		cover_last_page(t->st);
+	}
 	if (ret == AZ_EIO && disk_full(t->st)) {
 		/* LMDB reports a short write as EIO, and a full disk
 		 * writes short before it fails: say what it is. */
@@ -1626,6 +1774,42 @@ size_t az_reader_count(az_reader_t *rd)
 
 /*** Health of the open files. ***/
 
+/*
+ * The file ends before the newest meta's last page number.  That is not
+ * yet a truncation: LMDB never writes the pages a transaction allocated
+ * and freed again before it committed, and those may be the last ones
+ * (az_txn_commit() gives the file room for them afterwards, but a commit
+ * may be between the two, a writer may have died there, and older
+ * writers did not).  The file is whole when every page past its end is
+ * on the free list: az_pages_whole() reads that list with pread(), under
+ * a snapshot taken first, so that no writer reuses the pages it reads.
+ * Beginning the snapshot reads only the meta pages, checked above.
+ */
+static int check_tail(az_store_t *st, off_t size)
+{
+	MDB_txn *txn = NULL;
+	int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (ret == MDB_MAP_RESIZED && st->threads) {
+		return AZ_ERESIZED;	/* as az_reader_begin() would say */
+	} else if (ret == MDB_MAP_RESIZED) {
+		/* No snapshot of a single-thread handle is open while it is
+		 * checked (see az_store_check()): adopt the size in passing. */
+		mdb_env_set_mapsize(st->env, 0);
+		st->seen_lo = st->seen_hi = 0;
+		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	} else if (ret == MDB_READERS_FULL) {
+		int dead = 0;
+		mdb_reader_check(st->env, &dead);
+		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	}
+	if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	ret = az_pages_whole(st->fd, st->psize, size, MAPSIZE_MAX / st->psize);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
 int az_store_check(az_store_t *st)
 {
 	struct stat sb;
@@ -1668,7 +1852,8 @@ int az_store_check(az_store_t *st)
 		return AZ_EIO;
 	}
 	if (((uint64_t)info.me_last_pgno + 1) * st->psize > (uint64_t)sb.st_size) {
-		return AZ_ECORRUPT;
+		/* Not yet a truncation: see check_tail(). */
+		return check_tail(st, sb.st_size);
 	}
 	return AZ_EOK;
 }

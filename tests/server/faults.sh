@@ -114,6 +114,53 @@ poll_until 5 add_seen "_acme-challenge.lock.$Z" "$T"
 ok $? "writes are read back at once again"
 
 ########################################################################
+# The LMDB lock file removed, and the next CLI run (a root reader) makes
+# it again: with the store's group and mode, so knotd (user knot) can
+# open the store again, and writes are served and acknowledged at once.
+o0=$(nlog "' opened")
+rm -f "$KD_DB-lock"
+ok $? "remove the lock file"
+az list >/dev/null
+ok $? "acmezone list (as root) runs"
+is "$(stat -c '%a %G' "$KD_DB-lock" 2>&1)" "660 $(stat -c %G "$KD_DB")" \
+	"the lock file it made has mode 0660 and the store's group"
+poll_until 5 log_grows "' opened" "$o0"
+ok $? "knotd reopens the store by itself"
+T=$(tok lockgone)
+add_seen "_acme-challenge.lockgone.$Z" "$T"
+ok $? "a write is acknowledged and served at once"
+# A lock file made with the wrong mode and group (by an older writer, or
+# by hand) is repaired by the next writer.
+rm -f "$KD_DB-lock"
+install -m 0640 /dev/null "$KD_DB-lock" && chgrp root "$KD_DB-lock"
+ok $? "a lock file 0640 root:root in its place"
+T=$(tok lockfixed)
+poll_until 5 add_seen "_acme-challenge.lockfixed.$Z" "$T"
+ok $? "the next write repairs it; served at once"
+is "$(stat -c '%a %G' "$KD_DB-lock" 2>&1)" "660 $(stat -c %G "$KD_DB")" "... mode 0660, the store's group"
+
+########################################################################
+# A reader that dies mid-read (SIGPIPE) must not pin its snapshot: churn
+# after it reuses pages instead of growing the file.
+# More than a pipe holds (64 KiB), so that 'list' is still writing, in
+# its read transaction, when 'head' goes away.
+for i in $(seq 1 2000); do
+	printf 'add pin%d.%s %043d\n' "$i" "$Z" "$i"
+done | az apply
+ok $? "2000 names to list"
+az list | head -n 1 >/dev/null
+is "${PIPESTATUS[0]}" 141 "'acmezone list | head -1': the CLI dies of SIGPIPE mid-read"
+size0=$(stat -c %s "$KD_DB")
+for i in $(seq 1 150); do
+	az --no-wait add "_acme-challenge.churn.$Z" "$(tok "churn$i")" &&
+		az --no-wait del "_acme-challenge.churn.$Z" || break
+done
+is "$i" 150 "150 add/del cycles after it"
+size1=$(stat -c %s "$KD_DB")
+[ "$size1" -le $((size0 + 256 * 1024)) ]
+ok $? "the file grew by at most 256 KiB ($size0 -> $size1 octets)"
+
+########################################################################
 # The sync file cut short: polling meanwhile, repaired by the next writer.
 n0=$(nlog "was truncated")
 truncate -s 0 "$KD_DB-sync"
@@ -154,6 +201,12 @@ az --no-wait add "_acme-challenge.unreadable.$Z" "$T"
 ok $? "root still writes to it"
 is_nx "_acme-challenge.unreadable.$Z"
 ok $? "but knotd does not serve what it may not read"
+# knotd keeps its sync-file slot and says there why it cannot read:
+# a waiting writer must not take that for "served".
+az add "_acme-challenge.unreadable2.$Z" "$(tok unreadable2)" 2>"$dir/err"
+is "$?" 4 "a waiting write that knotd cannot serve exits 4, not 0"
+like "$(cat "$dir/err")" "committed, but the server with pid $KD_PID cannot read .*Permission denied" \
+	"naming knotd and why: $(head -n 1 "$dir/err")"
 chmod 0640 "$KD_DB"
 poll_until 5 log_grows "' opened" "$o0"
 ok $? "readable again: reopened by itself"
