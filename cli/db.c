@@ -12,15 +12,13 @@ int db_open(cli_t *cli, unsigned flags, az_store_t **store)
 {
 	char q[CLI_QUOTE_MAX];
 	const char *why = NULL;
-	int ret, err;
+	int ret;
 
-	errno = 0;
 	ret = az_store_open(store, cli->db, flags);
 	if (ret == AZ_EOK) {
 		return RC_OK;
 	}
 	*store = NULL;
-	err = errno;
 	if (ret == AZ_ENOENT) {
 		cli_err(cli, "no store at '%s' (create one with 'acmezone init')",
 		        cli->qdb);
@@ -34,7 +32,6 @@ int db_open(cli_t *cli, unsigned flags, az_store_t **store)
 		/* Say which of the trust rules the file breaks. */
 		cli_err(cli, "cannot open '%s' (not trusted: %s)", cli->qdb, why);
 	} else {
-		errno = err;
 		cli_store_err(cli, ret, "cannot open '%s'", cli->qdb);
 	}
 	return RC_STORE;

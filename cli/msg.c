@@ -50,12 +50,12 @@ int cli_usage(const cli_t *cli, const char *fmt, ...)
 
 /*
  * A failed store call: "what (reason)", with the system's reason when a
- * system call failed (the store leaves errno set for AZ_EIO).  Call it
- * right after the failure, before anything else can change errno.
+ * system call failed (az_errno(): the errno behind the store's last
+ * failure in this thread, whatever ran since).
  */
 void cli_store_err(const cli_t *cli, int ret, const char *fmt, ...)
 {
-	int err = errno;
+	int err = az_errno();
 	va_list ap;
 
 	va_start(ap, fmt);
