@@ -32,7 +32,7 @@ if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;ret
 	skip_all "$CC cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
 fi
 
-store="$src/store/errors.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/notify.c"
+store="$src/store/errors.c $src/store/clock.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/notify.c"
 module="$src/module/acmezone.c $src/module/table.c $src/module/arena.c $src/module/sync.c"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-missing-field-initializers -Werror -I$src/store -I$src/module -I$src/tests"
@@ -58,9 +58,10 @@ build name $store $lmdb
 # shellcheck disable=SC2086
 build batch -DPACKAGE_VERSION='"fuzz"' -I$src/tools \
 	"$src/tools/check.c" "$src/tools/hook.c" "$src/tools/dns.c" $store $lmdb
+# The module's load line names the Knot it is built for (config.h).
 # shellcheck disable=SC2086
-build hook $knot_c $module $store $knot_l $urcu $lmdb -lpthread
-build dns -I"$src/tools" "$src/tools/dns.c" "$src/store/name.c"
+build hook -include "$top_builddir/config.h" $knot_c $module $store $knot_l $urcu $lmdb -lpthread
+build dns -I"$src/tools" "$src/tools/dns.c" "$src/store/name.c" "$src/store/clock.c"
 wait
 for t in record name batch hook dns; do
 	if [ "$(cat "$out/$t.status" 2>/dev/null)" = 0 ]; then
