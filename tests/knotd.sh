@@ -43,7 +43,8 @@ ok $? "the log says the store is missing"
 grep -F 'mod-acmezone' "$KD_LOG" | head -n 3 | while IFS= read -r line; do diag "log: $line"; done
 
 # The load line names the Knot the module was built for: the running one.
-kv=$("$KNOTD" -V 2>&1 | sed -n 's/.*version \([0-9]*\.[0-9]*\)\..*/\1/p;q')
+# 'knotd (Knot DNS), version 3.2.6' before 3.4, 'knotd, Knot DNS 3.4.6' since.
+kv=$("$KNOTD" -V 2>&1 | head -n 1 | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
 built=$(sed -n 's/.*mod-acmezone.*built for Knot \([0-9]*\.[0-9]*\)\.[0-9]* (module ABI [0-9]*).*/\1/p' "$KD_LOG" | head -n 1)
 is "$built" "$kv" "the load log line says the module is built for this knotd ($kv)"
 

@@ -59,7 +59,7 @@ now() { date +%s; }
 # suite's work directory: unpack, build, test, leave the results there.
 # Its stages are logged to /matrix/*.log; its last stage to /matrix/stage.
 inner='set -u
-stage() { echo "$1" >/matrix/stage; }
+stage() { echo "$1" >/matrix/stage; echo "$1 $(date +%s)" >>/matrix/times; }
 cd /tmp
 stage unpack
 mkdir src && tar -xzf /matrix/src.tar.gz -C src --strip-components=1 || exit 1
@@ -79,7 +79,7 @@ stage test
 rc=$?
 mkdir -p /matrix/results
 for t in $MATRIX_TESTS; do
-	cp "$t.log" "$t.trs" /matrix/results/ 2>/dev/null
+	cp "${t%.sh}.log" "${t%.sh}.trs" /matrix/results/ 2>/dev/null
 done
 cp test-suite.log /matrix/results/ 2>/dev/null
 stage done
@@ -110,7 +110,8 @@ run_suite() {
 		/bin/sh /matrix/run.sh || rc=$?
 	t2=$(now)
 
-	knot=$(sed -n 's/.*version \([0-9][0-9.]*\).*/\1/p' "$work/servers" 2>/dev/null | head -n 1)
+	# 'knotd (Knot DNS), version 3.2.6' before 3.4, 'knotd, Knot DNS 3.4.6' since.
+	knot=$(head -n 1 "$work/servers" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
 	bind=$(sed -n 's/^BIND \([0-9][0-9.]*\).*/\1/p' "$work/servers" 2>/dev/null | head -n 1)
 	abi=$(cat "$work/abi" 2>/dev/null || true)
 	stage=$(cat "$work/stage" 2>/dev/null || echo start)
@@ -124,8 +125,11 @@ run_suite() {
 	[ "$stage" = done ] || failed=$((failed + 1))
 	[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 
-	echo "matrix $suite: root $((t1 - t0)) s, build and tests $((t2 - t1)) s" \
-		"(ended at stage '$stage', $skipped skipped)"
+	# Seconds per stage inside the root.
+	took=$(awk 'NR > 1 { printf "%s%s %d s", sep, what, $2 - t; sep = ", " }
+		{ what = $1; t = $2 }' "$work/times" 2>/dev/null || true)
+	echo "matrix $suite: root $((t1 - t0)) s, in the root $((t2 - t1)) s ($took)," \
+		"ended at stage '$stage', $skipped skipped"
 	echo "matrix $suite: Knot ${knot:-?} (ABI ${abi:-?}), BIND ${bind:-?}," \
 		"$passed passed, $failed failed"
 	if [ "$failed" -eq 0 ]; then
