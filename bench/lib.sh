@@ -27,7 +27,7 @@ DNSPERF=${DNSPERF:-dnsperf}
 
 B_MODULE="$top_builddir/.libs/acmezone.so"
 B_CLI="$top_builddir/acmezone"
-B_FREEPORT="$top_builddir/tests/freeport"
+B_FREEPORT="$top_builddir/tests/lib/freeport"
 B_AZB="$top_builddir/bench/azbench"
 
 B_ZONE=acme.bench.
@@ -65,8 +65,8 @@ b_require() {
 		command -v "$t" >/dev/null 2>&1 || b_die "'$t' not found (scripts/deps.sh --bench installs it)"
 	done
 	[ -f "$B_MODULE" ] && [ -x "$B_CLI" ] && [ -x "$B_FREEPORT" ] ||
-		make -C "$top_builddir" -s all tests/freeport >/dev/null ||
-		b_die "cannot build the module, the CLI and tests/freeport"
+		make -C "$top_builddir" -s all tests/lib/freeport >/dev/null ||
+		b_die "cannot build the module, the CLI and tests/lib/freeport"
 	make -C "$top_builddir" -s bench/azbench >/dev/null ||
 		b_die "cannot build bench/azbench"
 }

@@ -64,13 +64,13 @@ die() {
 
 driver="$top_builddir/.libs/dlz_acmezone.so"
 cli="$top_builddir/acmezone"
-freeport="$top_builddir/tests/freeport"
+freeport="$top_builddir/tests/lib/freeport"
 [ -x "$NAMED" ] || die "named not found at '$NAMED' (apt-get install bind9)"
 [ -x "$RNDC" ] || die "rndc not found at '$RNDC' (apt-get install bind9)"
 command -v "$DNSPERF" >/dev/null 2>&1 || die "dnsperf not found (apt-get install dnsperf)"
 [ -f "$driver" ] || die "'$driver' not built (./configure && make)"
 [ -x "$cli" ] || die "'$cli' not built"
-[ -x "$freeport" ] || die "'$freeport' not built (make check builds it, or make tests/freeport)"
+[ -x "$freeport" ] || die "'$freeport' not built (make check builds it, or make tests/lib/freeport)"
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azbench.XXXXXX") || die "mktemp failed"
 zone=acme.example.test

@@ -19,8 +19,7 @@ if [ $rc -ne 0 ] && [ $fail -eq 0 ]; then
 	tail -30 "$log"
 	fail=1	# make check failed outside the tests (build, harness)
 fi
-for f in tests/*.log; do
-	[ "$f" = tests/test-suite.log ] && continue
+for f in tests/*/*.log; do
 	if grep -q '^not ok' "$f" 2>/dev/null; then
 		echo "--- $f"
 		grep -B2 -A8 '^not ok' "$f" | head -60
@@ -31,7 +30,7 @@ done
 # directory) and passes the core tests from a clean tree; the long
 # end-to-end, torture and fuzz runs above are not repeated there.
 if [ "${ACMEZONE_DISTCHECK:-1}" = 1 ]; then
-	core="tests/test_store tests/test_table tests/test_sync tests/test_hook tests/cli.sh tests/knotd.sh"
+	core="tests/unit/test_store tests/unit/test_table tests/unit/test_sync tests/harness/test_hook tests/cli/cli.sh tests/server/knotd.sh"
 	if make distcheck TESTS="$core" >"$log" 2>&1; then
 		pass=$((pass + 1))
 		echo "PASS: make distcheck"
@@ -40,7 +39,7 @@ if [ "${ACMEZONE_DISTCHECK:-1}" = 1 ]; then
 		echo "FAIL: make distcheck"
 		grep -E '^(FAIL|ERROR):' "$log" | head -20
 		# A failed distcheck leaves its tree behind: show why tests failed.
-		for f in acmezone-*/_build/sub/tests/*.log; do
+		for f in acmezone-*/_build/sub/tests/*/*.log; do
 			[ -f "$f" ] && grep -q '^not ok' "$f" || continue
 			echo "--- $f"
 			grep -B2 -A12 '^not ok' "$f" | head -60

@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-port=$(./tests/freeport)
+port=$(./tests/lib/freeport)
 zone=acme.example.test
 db="$dir/acmezone.mdb"
 cat > "$dir/$zone.zone" <<ZONE

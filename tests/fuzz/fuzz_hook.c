@@ -1,7 +1,7 @@
 /* fuzz_hook.c -- libFuzzer target: mod-acmezone's answer hook fed arbitrary query packets, knotd stood in for. */
 
 /*
- * As for tests/test_hook.c, tests/knotd-standin.h provides the knotd_*
+ * As for tests/harness/test_hook.c, tests/lib/knotd-standin.h provides the knotd_*
  * functions the module calls; the module (acmezone.c, table.c, sync.c) and the store are
  * linked in.  Before the first input a store with a few names (one with an
  * RRset too large for a small packet, one under an empty non-terminal) is

@@ -1,7 +1,7 @@
 /* test_stress.c -- the table and the sync thread alone under a torture-like load: reader threads check every lookup against what writers committed. */
 
 /*
- * The protocol of tests/torture.c without knotd and without the CLI, so
+ * The protocol of tests/long/torture.c without knotd and without the CLI, so
  * that it runs fast and under ThreadSanitizer: a writer process commits,
  * rings and waits for the acknowledgement as the CLI does, over names it
  * owns, values from a known sequence (step m takes a name from {m-2, m-1}

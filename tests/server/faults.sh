@@ -6,12 +6,12 @@
 # says it serves in that case, and takes the store up again by itself once
 # the file is good -- no knotd restart anywhere in this file.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 knotd_require
-AZTOOL="$top_builddir/tests/aztool"
-[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+AZTOOL="$top_builddir/tests/lib/aztool"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azfaults.XXXXXX") || bail "mktemp failed"
 trap knotd_cleanup EXIT
 knotd_setup "$dir"

@@ -13,7 +13,7 @@
 # build directory, kept on failure); copy it to tests/fuzz/regress/TARGET/
 # and it is replayed by every later run.
 
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/lib/tap.sh"
 
 src=$top_srcdir
 SECS=${FUZZ_SECONDS:-6}
@@ -35,7 +35,7 @@ fi
 store="$src/store/errors.c $src/store/clock.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/notify.c"
 module="$src/module/acmezone.c $src/module/table.c $src/module/arena.c $src/module/sync.c"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-missing-field-initializers -Werror -I$src/store -I$src/module -I$src/tests"
+	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-missing-field-initializers -Werror -I$src/store -I$src/module -I$src/tests/lib"
 lmdb=$(pkg-config --libs lmdb)
 urcu=$(pkg-config --libs liburcu-cds liburcu)
 knot_c=$(pkg-config --cflags libknot)

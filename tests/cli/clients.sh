@@ -1,7 +1,7 @@
 #!/bin/sh
 # clients.sh -- TAP test of delegation names (config, cname, mapping) and the client hooks, without DNS.
 
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/lib/tap.sh"
 
 AZ="$top_builddir/acmezone"
 [ -x "$AZ" ] || skip_all "$AZ not built"
@@ -319,7 +319,7 @@ like "$err" "acme\\.sh has dns_acmezone\\.sh" "... pointing acme.sh users at the
 
 ### --wait and its environment form (no server answers here)
 
-PORT=$("$top_builddir/tests/freeport")
+PORT=$("$top_builddir/tests/lib/freeport")
 t0=$(date +%s%3N)
 run add --wait "127.0.0.1@$PORT" --propagation-timeout 0.5 wait.test "$V1"
 t1=$(date +%s%3N)

@@ -1,19 +1,19 @@
 #!/bin/bash
 # torture.sh -- writers (add/del/apply/expiring values, the real CLI), checked queries over UDP and TCP, dnsload at full speed and 'knotc reload' every second, all at once.
 #
-# tests/torture (see its header) runs the writers and the verifier; dnsload
+# tests/long/torture (see its header) runs the writers and the verifier; dnsload
 # loads knotd with checked queries for names no writer touches; this script
 # reloads knotd every second meanwhile and compares knotd's RSS before and
 # after.  TORTURE_SECONDS (default 20) sets the length; 'make check-long'
 # runs it for 300 s.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 SECS=${TORTURE_SECONDS:-20}
-TORTURE="$top_builddir/tests/torture"
+TORTURE="$top_builddir/tests/long/torture"
 knotd_require
-[ -x "$TORTURE" ] || bail "tests/torture is not built"
+[ -x "$TORTURE" ] || bail "tests/long/torture is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aztorture.XXXXXX") || bail "mktemp failed"
 pids=()
 cleanup() {

@@ -8,8 +8,8 @@
 # resolv.conf over /etc/resolv.conf -- the host's file and network are
 # never touched.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 knotd_require
 if [ -z "${AZ_RESOLV_NS:-}" ]; then

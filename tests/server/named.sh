@@ -1,8 +1,8 @@
 #!/bin/bash
 # named.sh -- dlz_acmezone.so inside a real named on loopback: answers, denial, expiry, TC, missing and replaced stores, reloads.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/named-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/named-lib.sh"
 
 named_require
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aznamed.XXXXXX") || bail "mktemp failed"

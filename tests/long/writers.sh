@@ -13,13 +13,13 @@
 # WRITERS_KILLS (default 200) sets the number of kills; 'make check-long'
 # raises it.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 KILLS=${WRITERS_KILLS:-200}
 BATCH=500		# names per batch
 
-AZTOOL="$top_builddir/tests/aztool"
+AZTOOL="$top_builddir/tests/lib/aztool"
 
 # --- Part 2's inner half: runs as root in its own mount namespace.
 if [ "${1:-}" = --enospc ]; then
@@ -66,7 +66,7 @@ if [ "${1:-}" = --enospc ]; then
 fi
 
 knotd_require
-[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azwriters.XXXXXX") || bail "mktemp failed"
 load_pid=
 cleanup() {

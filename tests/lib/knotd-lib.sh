@@ -1,8 +1,8 @@
 # knotd-lib.sh -- run a private knotd with mod-acmezone on loopback for shell tests; source it.
 #
 # Usage (bash):
-#	. "$top_srcdir/tests/tap.sh"
-#	. "$top_srcdir/tests/knotd-lib.sh"
+#	. "$top_srcdir/tests/lib/tap.sh"
+#	. "$top_srcdir/tests/lib/knotd-lib.sh"
 #	knotd_require                   # skip_all unless knotd & co can run here
 #	dir=$(mktemp -d) && trap knotd_cleanup EXIT
 #	knotd_setup "$dir" [ZONE]       # DIR/knot.conf, DIR/ZONE.zone, $KD_PORT
@@ -28,7 +28,7 @@ if [ -z "${top_srcdir:-}" ] || [ -z "${top_builddir:-}" ]; then
 	top_builddir=${top_builddir:-$kd_here}
 fi
 
-. "$top_srcdir/tests/testlib.sh"
+. "$top_srcdir/tests/lib/testlib.sh"
 
 KNOTD=${KNOTD:-/usr/sbin/knotd}
 KNOTC=${KNOTC:-/usr/sbin/knotc}
@@ -45,7 +45,7 @@ KD_IPV6=no
 KD_EXTRA_ZONES=		# more zone entries for the config (knotd_add_zone)
 KD_MODULE="$top_builddir/.libs/acmezone.so"
 KD_CLI="$top_builddir/acmezone"
-KD_DNSLOAD="$top_builddir/tests/dnsload"
+KD_DNSLOAD="$top_builddir/tests/lib/dnsload"
 KD_READY_S=10		# how long knotd may take to answer its SOA
 KD_STOP_S=10		# how long it may take to exit after 'knotc stop'
 
@@ -55,7 +55,7 @@ knotd_require() {
 	[ -x "$KNOTC" ] || skip_all "knotc not found at '$KNOTC'"
 	command -v "$KDIG" >/dev/null 2>&1 || skip_all "kdig not found ('$KDIG')"
 	"$KNOTD" -V >/dev/null 2>&1 || skip_all "'$KNOTD -V' does not run"
-	[ -x "$KD_DNSLOAD" ] || bail "tests/dnsload is not built"
+	[ -x "$KD_DNSLOAD" ] || bail "tests/lib/dnsload is not built"
 	[ -f "$KD_MODULE" ] || bail "module not built: '$KD_MODULE'"
 	[ -x "$KD_CLI" ] || bail "CLI not built: '$KD_CLI'"
 }
@@ -75,7 +75,7 @@ knotd_write_conf() {
 	local ttl_line=
 	[ -n "${KD_TTL-10}" ] && ttl_line="    ttl: ${KD_TTL-10}"
 	cat >"$KD_CONF.tmp" <<-EOF
-	# knot.conf for one test run, written by tests/knotd-lib.sh.
+	# knot.conf for one test run, written by tests/lib/knotd-lib.sh.
 	server:
 	    rundir: "$KD_DIR"
 	    listen: $listen
@@ -126,7 +126,7 @@ knotd_setup() {
 	KD_CONF="$KD_DIR/knot.conf"
 	KD_LOG="$KD_DIR/knotd.log"
 	KD_DB="$KD_DIR/acmezone.mdb"
-	KD_PORT=$("$top_builddir/tests/freeport") || bail "no free port"
+	KD_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
 	kd_have_ipv6 && KD_IPV6=yes
 	# The control socket path must fit in sun_path (108 octets).
 	[ ${#KD_DIR} -lt 90 ] || bail "knotd_setup: '$KD_DIR' is too long for a socket path"

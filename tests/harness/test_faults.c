@@ -533,9 +533,9 @@ int main(void)
 	snprintf(errfile, sizeof(errfile), "%s/stderr", dir);
 	const char *top = getenv("top_builddir");
 	snprintf(cli_path, sizeof(cli_path), "%s/acmezone", top != NULL ? top : ".");
-	snprintf(tool_path, sizeof(tool_path), "%s/tests/aztool", top != NULL ? top : ".");
+	snprintf(tool_path, sizeof(tool_path), "%s/tests/lib/aztool", top != NULL ? top : ".");
 	if (access(cli_path, X_OK) != 0 || access(tool_path, X_OK) != 0) {
-		tap_skip_all("the acmezone CLI and tests/aztool must be built (top_builddir)");
+		tap_skip_all("the acmezone CLI and tests/lib/aztool must be built (top_builddir)");
 	}
 	snprintf(lockfile, sizeof(lockfile), "%s-lock", db);
 	snprintf(syncf, sizeof(syncf), "%s-sync", db);

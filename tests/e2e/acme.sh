@@ -13,11 +13,11 @@
 #
 # ACME_SERVER=named puts named in knotd's place: the challenge zone through
 # dlz_acmezone.so, the customer zone from the same zone file as an ordinary
-# primary zone (tests/acme-named.sh).  ACME_CLIENTS (default "certbot lego
+# primary zone (tests/e2e/acme-named.sh).  ACME_CLIENTS (default "certbot lego
 # dehydrated") chooses the clients that run; the DNS checks, --wait and the
 # acme.sh hook functions run in every case.
 
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/lib/tap.sh"
 
 ACME_SERVER=${ACME_SERVER:-knotd}
 ACME_CLIENTS=${ACME_CLIENTS:-certbot lego dehydrated}
@@ -37,7 +37,7 @@ KD_TTL=1
 ND_TTL=1
 case $ACME_SERVER in
 knotd)
-	. "$top_srcdir/tests/knotd-lib.sh"
+	. "$top_srcdir/tests/lib/knotd-lib.sh"
 	SRV_WHAT="knotd"
 	SRV_STOP_HOW="knotc stop"
 	srv_require() { knotd_require; }
@@ -54,7 +54,7 @@ knotd)
 	}
 	;;
 named)
-	. "$top_srcdir/tests/named-lib.sh"
+	. "$top_srcdir/tests/lib/named-lib.sh"
 	SRV_WHAT="named"
 	SRV_STOP_HOW="rndc stop"
 	srv_require() {
@@ -213,7 +213,7 @@ fi
 ########################################################################
 # unbound, recursive, knows only our zones (stubs to the server).
 
-UB_PORT=$("$top_builddir/tests/freeport") || bail "no free port"
+UB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
 cat >"$dir/unbound.conf" <<EOF
 server:
     interface: 127.0.0.1
@@ -280,10 +280,10 @@ openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
 	>>"$dir/openssl.out" 2>&1
 ok $? "a throw-away CA and a certificate for 127.0.0.1"
 
-PB_PORT=$("$top_builddir/tests/freeport") || bail "no free port"
-PB_MPORT=$("$top_builddir/tests/freeport") || bail "no free port"
-PB_HPORT=$("$top_builddir/tests/freeport") || bail "no free port"
-PB_TPORT=$("$top_builddir/tests/freeport") || bail "no free port"
+PB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+PB_MPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+PB_HPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+PB_TPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
 cat >"$dir/pebble.json" <<EOF
 {
   "pebble": {
@@ -364,7 +364,7 @@ assert a[0]["cname"] == a[0]["expected"] and a[0]["zone_answers"] is True, a
 assert a[1]["cname"] is None and a[1]["zone_answers"] is True, a
 '
 ok $? "check --json: parses, statuses and fields"
-NOPORT=$("$top_builddir/tests/freeport")
+NOPORT=$("$top_builddir/tests/lib/freeport")
 out=$(az check "$D" --server "127.0.0.1@$NOPORT" 2>&1)
 is "$?" 4 "check against a resolver that does not answer: exit 4"
 like "$out" "^$D: error: cannot resolve _acme-challenge\\.$D\\. \\(no reply" "... saying so"

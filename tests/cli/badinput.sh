@@ -1,13 +1,13 @@
 #!/bin/bash
 # badinput.sh -- one check per row of doc/bad-input.md: exit status, one line naming the problem, the store byte for byte unchanged.
 
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/lib/tap.sh"
 
 AZ="$top_builddir/acmezone"
-AZTOOL="$top_builddir/tests/aztool"
+AZTOOL="$top_builddir/tests/lib/aztool"
 DOC="$top_srcdir/doc/bad-input.md"
 [ -x "$AZ" ] || skip_all "$AZ not built"
-[ -x "$AZTOOL" ] || bail "tests/aztool is not built"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 [ -r "$DOC" ] || bail "no $DOC"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/azbad.XXXXXX") || bail "mktemp -d failed"

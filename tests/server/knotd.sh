@@ -1,8 +1,8 @@
 #!/bin/bash
 # knotd.sh -- mod-acmezone inside a real knotd on loopback: answers, denial, expiry, TC, reloads.
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 knotd_require
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azknotd.XXXXXX") || bail "mktemp failed"

@@ -7,8 +7,8 @@
 # libraries') are shown but do not fail it.  Slow: bounded by VALGRIND_S
 # (default 120 s for the whole run).
 
-. "$top_srcdir/tests/tap.sh"
-. "$top_srcdir/tests/knotd-lib.sh"
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
 
 command -v valgrind >/dev/null 2>&1 || skip_all "valgrind not installed"
 REAL_KNOTD=$KNOTD

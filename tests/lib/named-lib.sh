@@ -1,8 +1,8 @@
 # named-lib.sh -- run a private named with dlz_acmezone.so on loopback for shell tests; source it.
 #
 # Usage (bash):
-#	. "$top_srcdir/tests/tap.sh"
-#	. "$top_srcdir/tests/named-lib.sh"
+#	. "$top_srcdir/tests/lib/tap.sh"
+#	. "$top_srcdir/tests/lib/named-lib.sh"
 #	named_require                   # skip_all unless named & co can run here
 #	dir=$(mktemp -d) && trap named_cleanup EXIT
 #	named_setup "$dir" [ZONE]       # DIR/named.conf, DIR/rndc.conf, $ND_PORT
@@ -29,7 +29,7 @@ if [ -z "${top_srcdir:-}" ] || [ -z "${top_builddir:-}" ]; then
 	top_builddir=${top_builddir:-$nd_here}
 fi
 
-. "$top_srcdir/tests/testlib.sh"
+. "$top_srcdir/tests/lib/testlib.sh"
 
 NAMED=${NAMED:-/usr/sbin/named}
 RNDC=${RNDC:-/usr/sbin/rndc}
@@ -48,7 +48,7 @@ ND_IPV6=no
 ND_EXTRA_ZONES=		# more zone statements for the config (named_add_zone)
 ND_DRIVER="$top_builddir/.libs/dlz_acmezone.so"
 ND_CLI="$top_builddir/acmezone"
-ND_DNSLOAD="$top_builddir/tests/dnsload"
+ND_DNSLOAD="$top_builddir/tests/lib/dnsload"
 ND_READY_S=15		# how long named may take to answer our SOA
 ND_STOP_S=15		# how long it may take to exit after 'rndc stop'
 
@@ -58,7 +58,7 @@ named_require() {
 	[ -x "$RNDC" ] || skip_all "rndc not found at '$RNDC' (apt-get install bind9)"
 	"$NAMED" -v >/dev/null 2>&1 || skip_all "'$NAMED -v' does not run"
 	[ -f "$ND_DRIVER" ] || skip_all "dlz_acmezone.so not built (configured with --disable-bind?)"
-	[ -x "$ND_DNSLOAD" ] || bail "tests/dnsload is not built"
+	[ -x "$ND_DNSLOAD" ] || bail "tests/lib/dnsload is not built"
 	[ -x "$ND_CLI" ] || bail "CLI not built: '$ND_CLI'"
 }
 
@@ -77,7 +77,7 @@ named_write_conf() {
 	# The SOA TTL and MINIMUM are 5 as in knotd-lib.sh's zone file:
 	# negative answers are not cached for long by anyone.
 	cat >"$ND_CONF.tmp" <<-EOF
-	// named.conf for one test run, written by tests/named-lib.sh.
+	// named.conf for one test run, written by tests/lib/named-lib.sh.
 	options {
 		directory "$ND_DIR";
 		pid-file "$ND_DIR/named.pid";
@@ -114,9 +114,9 @@ named_setup() {
 	ND_RNDC_CONF="$ND_DIR/rndc.conf"
 	ND_LOG="$ND_DIR/named.log"
 	ND_DB="$ND_DIR/acmezone.mdb"
-	ND_PORT=$("$top_builddir/tests/freeport") || bail "no free port"
-	ND_CPORT=$("$top_builddir/tests/freeport") || bail "no free port"
-	[ "$ND_CPORT" != "$ND_PORT" ] || ND_CPORT=$("$top_builddir/tests/freeport")
+	ND_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+	ND_CPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+	[ "$ND_CPORT" != "$ND_PORT" ] || ND_CPORT=$("$top_builddir/tests/lib/freeport")
 	nd_have_ipv6 && ND_IPV6=yes
 
 	local secret old_umask

@@ -1,7 +1,7 @@
 #!/bin/sh
 # cli.sh -- TAP test of the acmezone CLI against a store in a temporary directory.
 
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/lib/tap.sh"
 
 AZ="$top_builddir/acmezone"
 [ -x "$AZ" ] || skip_all "$AZ not built"
