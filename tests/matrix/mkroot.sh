@@ -28,11 +28,15 @@ key=$(printf '%s' "$pkgs" | sha256sum | cut -c1-12)
 day=$(date -u +%Y%m%d)
 root="$cache/$suite-$key-$day"
 
+mkdir -p "$cache"
+# One maker per suite and list at a time (CI and a developer, or two
+# matrix runs): the others wait here and then find the root ready.
+exec 9>"$cache/.$suite-$key.lock"
+flock 9
 if [ -f "$root/.acmezone-root-ready" ]; then
 	echo "$root"
 	exit 0
 fi
-mkdir -p "$cache"
 tmp="$cache/.$suite-$key-$day.$$"
 rm -rf "$tmp"
 trap 'rm -rf "$tmp"' EXIT INT TERM
