@@ -17,6 +17,7 @@
 # counting TAP test points (a skipped point counts as failed: the roots
 # have everything the tests need).  The logs of a failed suite are kept
 # and their directory named.  Exit status 0 when every suite passed.
+# Several suites run at the same time (MATRIX_JOBS=1: one after another).
 # Needs root, mmdebstrap (scripts/deps.sh --matrix), unshare and ip.
 set -eu
 
@@ -149,7 +150,23 @@ run_suite() {
 }
 
 status=0
+if [ $# -eq 1 ] || [ "${MATRIX_JOBS:-}" = 1 ]; then
+	for s in "$@"; do
+		run_suite "$s" || status=1
+	done
+	exit $status
+fi
+# Several suites run at the same time, each in its own namespaces (no
+# port is shared): their tests mostly wait on servers, so two cores carry
+# three suites.  Each suite's output is printed whole, in the order given.
+outs=$(mktemp -d "${TMPDIR:-/tmp}/azmatrix-out.XXXXXX")
 for s in "$@"; do
-	run_suite "$s" || status=1
+	{ run_suite "$s" >"$outs/$s" 2>&1; echo $? >"$outs/$s.rc"; } &
 done
+wait
+for s in "$@"; do
+	cat "$outs/$s"
+	[ "$(cat "$outs/$s.rc" 2>/dev/null)" = 0 ] || status=1
+done
+rm -rf "$outs"
 exit $status
