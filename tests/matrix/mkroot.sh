@@ -29,9 +29,10 @@ day=$(date -u +%Y%m%d)
 root="$cache/$suite-$key-$day"
 
 mkdir -p "$cache"
-# One maker per suite and list at a time (CI and a developer, or two
-# matrix runs): the others wait here and then find the root ready.
-exec 9>"$cache/.$suite-$key.lock"
+# One maker per suite at a time (CI and a developer, two matrix runs, or
+# roots of two package lists sharing the suite's .debs below): the others
+# wait here, and then find their root ready or make it.
+exec 9>"$cache/.$suite.lock"
 flock 9
 if [ -f "$root/.acmezone-root-ready" ]; then
 	echo "$root"
