@@ -6,6 +6,8 @@
 #                             (named) for its "for the record" figure
 #   scripts/deps.sh --matrix  also what tests/matrix/ needs: mmdebstrap (the
 #                             Debian roots of other suites are made by it)
+#   scripts/deps.sh --deb     also what tests/matrix/deb.sh needs: debhelper,
+#                             lintian (Debian packages), mmdebstrap (roots)
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
@@ -15,6 +17,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
 case ${1:-} in
 --bench) pkgs="$pkgs dnsperf" ;;
 --matrix) pkgs="$pkgs mmdebstrap" ;;
+--deb) pkgs="$pkgs debhelper dh-autoreconf lintian mmdebstrap" ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -19,6 +19,9 @@ const char *az_strerror(int code)
 	case AZ_ETOOMANY: return "too many values at one name";
 	case AZ_EBUSY:    return "busy (reader table full or no answer in time)";
 	case AZ_ERESIZED: return "map resized by a writer (reopen needed)";
+	case AZ_E2BIG:    return "too large: the values at one name must fit in one DNS message (64 KiB)";
+	case AZ_EROLLBACK: return "the lock file's transaction id is behind the data "
+	                          "file (rolled back by a process that may write it)";
 	default:          return "unknown error";
 	}
 }

@@ -96,16 +96,21 @@ int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 			goto fail;
 		}
 	} else {
-		nt->fd = open(path, O_RDWR | O_CLOEXEC);
+		nt->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (nt->fd < 0) {
 		ret = (errno == ENOENT) ? AZ_ENOENT :
-		      (errno == EACCES || errno == EPERM) ? AZ_EPERM : AZ_EIO;
+		      (errno == EACCES || errno == EPERM || errno == ELOOP) ? AZ_EPERM : AZ_EIO;
 		goto fail;
 	}
 	struct stat st;
 	if (fstat(nt->fd, &st) != 0) {
 		ret = AZ_EIO;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* Never grow or map another kind of file in its place. */
+		ret = AZ_EPERM;
 		goto fail;
 	}
 	if (st.st_size < SYNC_SIZE) {

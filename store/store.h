@@ -62,6 +62,8 @@ enum {
 	AZ_ETOOMANY  = -11,	/* more than AZ_MAX_VALUES at one name */
 	AZ_EBUSY     = -12,	/* LMDB reader table full / stale */
 	AZ_ERESIZED  = -13,	/* a writer grew the map: az_store_remap() */
+	AZ_E2BIG     = -14,	/* one name's answer would exceed a DNS message */
+	AZ_EROLLBACK = -20,	/* lock file's transaction id behind the data */
 };
 
 /*! One-line description of an AZ_E* code (static string). */
@@ -241,6 +243,61 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 #define AZ_REC_SUMLEN	4
 #define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * (8 + 1 + AZ_VALUE_MAXLEN) + AZ_REC_SUMLEN)
 
+/*
+ * The answer to a TXT query must fit in one DNS message: 65535 octets,
+ * the most TCP's length field can say (RFC 1035 4.2.2).  No resolver can
+ * use more, so the store refuses a write that would make the values at one
+ * name exceed it (AZ_E2BIG).  The answer is the header (12 octets), the
+ * question (the name and 4), and one RR per value: the owner as a pointer
+ * to the question (2), type, class, TTL and RDLENGTH (10), the rdata
+ * (1 + length).  AZ_ANSWER_RESERVE is left for what a server adds to it:
+ * the OPT RR with its options (cookie, NSID, extended error), a TSIG RR,
+ * an RRSIG made by mod-onlinesign.
+ */
+#define AZ_MSG_MAXLEN		65535
+#define AZ_ANSWER_RESERVE	1024
+#define AZ_ANSWER_MAXLEN	(AZ_MSG_MAXLEN - AZ_ANSWER_RESERVE)
+
+/*!
+ * Octets of the answer carrying count values of text_len octets in all (the
+ * sum of their lengths) at a name of name_len octets in wire form.  The
+ * store allows at most AZ_ANSWER_MAXLEN.
+ */
+static inline size_t az_answer_len(size_t name_len, size_t count, size_t text_len)
+{
+	return 12 + name_len + 4 + count * (2 + 10 + 1) + text_len;
+}
+
+/*** Sets of names (nameset.c). ***/
+
+/*
+ * The distinct names of a change list, in the order first seen: a writer
+ * logs each changed name once per transaction, a reader reads each once
+ * per sync, however often a batch touched it.  Zero-initialise; not
+ * thread-safe.
+ */
+typedef struct {
+	uint8_t *names;		/* the names, concatenated wire forms */
+	size_t len;		/* octets used in names */
+	size_t count;		/* names held */
+	size_t cap;		/* (private) */
+	uint64_t *slots;
+	size_t mask;
+} az_nameset_t;
+
+/*!
+ * Add a wire name unless it is there; *added (optional) says which.
+ * \return AZ_EOK, AZ_EINVAL (not a wire name), AZ_ENOMEM (the set is
+ * unchanged).
+ */
+int az_nameset_add(az_nameset_t *s, const uint8_t *name, bool *added);
+
+/*! Empty the set, keeping its memory for the next use. */
+void az_nameset_clear(az_nameset_t *s);
+
+/*! Free the set's memory; it is empty and usable again. */
+void az_nameset_free(az_nameset_t *s);
+
 /*** Opening the store. ***/
 
 typedef struct az_store az_store_t;
@@ -254,8 +311,10 @@ enum {
  * Create a new store: the data file, its lock file and its sync file, with
  * the schema version record.  Files are created 0640 (data) and 0660
  * (lock, sync) with group gid (-1 = the caller's), so that a reader in
- * that group can read and a writer can write.  Refuses an existing file.
- * On failure nothing is left behind.
+ * that group can read and a writer can write.  Refuses an existing file,
+ * and (AZ_EPERM) a directory writers would not trust (az_store_trust():
+ * one that others may write, or below one).  On failure nothing is left
+ * behind.
  */
 int az_store_create(const char *path, gid_t gid);
 
@@ -282,17 +341,51 @@ int az_store_open(az_store_t **out, const char *path, unsigned flags);
 void az_store_close(az_store_t *store);
 
 /*!
- * Would a writer trust the store at path?  Not if the data file is a
- * symbolic link owned by another user, writable by any user, or owned by
- * a user other than root and the caller; nor if its lock or sync file is
- * writable by any user; nor if its directory is writable by any user
- * (without the sticky bit) or owned by another user than root or the
- * caller.  *why (optional) gets a static phrase naming the problem
- * ("it is writable by any user").
- * \return AZ_EOK, AZ_EPERM (untrusted), AZ_ENOENT, AZ_EIO (errno set:
- * EISDIR for a directory, EINVAL for another kind of file).
+ * Would a writer trust the store at path?  A writer acts on what it reads
+ * (rewrites records, maps the sync file), so it refuses a store that
+ * someone other than root and itself could have written, or could swap
+ * between this check and LMDB's open (LMDB opens its lock file by name and
+ * follows links).  Not trusted:
+ *  - the data file: a symbolic link owned by another user; not a regular
+ *    file; writable by any user, or by its group unless that is root's
+ *    (gid 0); owned by a user other than root and the caller;
+ *  - the lock or sync file (opened with O_NOFOLLOW, judged by the
+ *    descriptor): a symbolic link, not a regular file, or writable by any
+ *    user (group-writable is by design: readers write them);
+ *  - the store's directory, resolved (and the target's, for a symbolic
+ *    link): writable by any user or by a group other than root's, sticky
+ *    or not, or owned by another user; every directory above it up to /:
+ *    the same, except that a sticky one (/tmp) may be writable by others.
+ * *why (optional) gets a static phrase naming the problem ("it is
+ * writable by its group").  Writers (az_store_open() without
+ * AZ_OPEN_RDONLY) call this, open LMDB on the canonical path
+ * (az_registry_canonical()), then check the descriptors LMDB opened.
+ * \return AZ_EOK, AZ_EPERM (untrusted), AZ_ENOENT, AZ_ENOMEM, AZ_EIO
+ * (errno set: EISDIR for a directory, EINVAL for another kind of file).
  */
 int az_store_trust(const char *path, const char **why);
+
+/*!
+ * Servers (mod-acmezone, the BIND driver): could someone other than root
+ * and the writers have written the open store, so that serving it would
+ * publish their tokens?  Yes if the data file (the descriptor LMDB reads)
+ * is writable by any user or by a group other than root's, or if its
+ * directory is, without the sticky bit (they could put another file in
+ * its place).  The rules a writer applies to its own group are the same
+ * (az_store_trust()), so a store a writer accepts is served.  Cheap: one
+ * fstat() and one stat().  *why (optional) gets a static phrase.
+ * \return AZ_EOK, AZ_EPERM (exposed: *why says how), AZ_EIO, AZ_EINVAL.
+ */
+int az_store_exposed(const az_store_t *st, const char **why);
+
+/*!
+ * The mode rule of az_store_trust() and az_store_exposed(): could users
+ * other than the owner and root write through sb's mode -- any user, or
+ * the members of a group other than root's?  For a server that has the
+ * data file's stat() already (the BIND driver, once per query).
+ */
+struct stat;
+bool az_mode_shared(const struct stat *sb);
 
 /*!
  * Id of the newest committed transaction, read from the map without a
@@ -337,6 +430,9 @@ int az_txn_begin(az_store_t *store, az_txn_t **out);
 /*!
  * Add value at name, or refresh its expiry if it is already there.  Values
  * at that name that have expired by 'now' are dropped in passing.
+ * \return AZ_EOK; AZ_ETOOMANY if name holds AZ_MAX_VALUES live values
+ * already; AZ_E2BIG if the answer with the new value would exceed
+ * AZ_ANSWER_MAXLEN (see az_answer_len()); nothing is changed then.
  */
 int az_txn_add(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
                size_t len, int64_t expire, int64_t now);

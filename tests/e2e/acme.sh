@@ -46,6 +46,7 @@ knotd)
 		SRV_PORT=$KD_PORT SRV_DB=$KD_DB SRV_IPV6=$KD_IPV6
 	}
 	srv_add_zone() { knotd_add_zone "$@"; }
+	srv_init() { knotd_init "$@"; }
 	srv_start() { knotd_start; }
 	srv_stop() { knotd_stop; }
 	srv_cleanup() { knotd_cleanup; }
@@ -66,6 +67,7 @@ named)
 		SRV_PORT=$ND_PORT SRV_DB=$ND_DB SRV_IPV6=$ND_IPV6
 	}
 	srv_add_zone() { named_add_zone "$@"; }
+	srv_init() { named_init "$@"; }
 	srv_start() { named_start; }
 	srv_stop() { named_stop; }
 	srv_cleanup() { named_cleanup; }
@@ -136,7 +138,28 @@ unset CERTBOT_DOMAIN CERTBOT_VALIDATION CERTBOT_AUTH_OUTPUT
 CZ=challenges.test
 D=example.test
 AZ="$top_builddir/acmezone"
+if [ "${ACME_DOC:-}" = bind ]; then
+	# tests/e2e/bind-doc.sh: doc/bind.md's own commands and named.conf
+	# statement, read from the page, with its zone and customer domain;
+	# only the paths (store, driver) are this test's.
+	doc="$top_srcdir/doc/bind.md"
+	DOC_INIT=$(sed -n 's/^    # \(acmezone init .*\)$/\1/p' "$doc")
+	DOC_CNAME=$(sed -n 's/^    # \(acmezone cname .*\)$/\1/p' "$doc")
+	CZ=$(printf '%s\n' "$DOC_INIT" | sed -n 's/.*--zone \([^ ]*\).*/\1/p')
+	D=${DOC_CNAME##* www.}
+	[ -n "$CZ" ] && [ -n "$D" ] && [ "$D" != "$DOC_CNAME" ] ||
+		bail "doc/bind.md: no 'acmezone init ... --zone Z' and 'acmezone cname www.D' steps"
+	WANT_DLZ=$(sed -n '/^    dlz "acmezone" {$/,/^    };$/p' "$doc" | sed 's/^    //')
+	[ -n "$WANT_DLZ" ] || bail "doc/bind.md: no dlz statement"
+	diag "doc/bind.md: challenge zone $CZ, customer domain $D"
+fi
 srv_setup "$dir" "$CZ"
+if [ "${ACME_DOC:-}" = bind ]; then
+	ND_DLZ=$(printf '%s\n' "$WANT_DLZ" |
+		sed -e "s|/usr/lib/x86_64-linux-gnu/bind/dlz_acmezone.so|$ND_DRIVER|" \
+		    -e "s|/var/lib/acmezone/acmezone.mdb|$ND_DB|")
+	named_write_conf
+fi
 
 # out_tail FILE: the last lines of a client's output, as TAP comments.
 out_tail() {
@@ -173,8 +196,15 @@ elapsed() {
 ########################################################################
 # The store, the server with both zones.
 
-out=$(az init --zone "$CZ")
-ok $? "acmezone init --zone $CZ"
+if [ "${ACME_DOC:-}" = bind ]; then
+	# shellcheck disable=SC2086
+	out=$(ACMEZONE_DB=$SRV_DB "$AZ" ${DOC_INIT#acmezone })
+	ok $? "doc/bind.md: # $DOC_INIT"
+	like "$out" "challenge zone $CZ\\., scheme readable" "... reports the challenge zone, as the page shows"
+else
+	out=$(srv_init --zone "$CZ")
+	ok $? "acmezone init --zone $CZ (the server's group)"
+fi
 
 cat >"$dir/$D.zone" <<EOF
 \$ORIGIN $D.
@@ -332,7 +362,7 @@ like "$(printf '%s\n' "$out" | head -n 1)" \
 
 out=$(az check "nocname.$D" --server "127.0.0.1@$UB_PORT")
 is "$?" 4 "check of a domain without the CNAME: exit 4"
-like "$out" "^nocname\\.$D: missing: _acme-challenge\\.nocname\\.$D\\. has no CNAME \\(NXDOMAIN\\); the customer adds: _acme-challenge\\.nocname\\.$D\\. IN CNAME nocname-example-test\\.$CZ\\.\$" \
+like "$out" "^nocname\\.$D: missing: _acme-challenge\\.nocname\\.$D\\. has no CNAME \\(NXDOMAIN\\); the customer adds: _acme-challenge\\.nocname\\.$D\\. IN CNAME nocname-${D//./-}\\.$CZ\\.\$" \
 	"check: missing, with the record to add"
 out=$(az check "wrong.$D" --server "127.0.0.1@$UB_PORT")
 like "$out" "^wrong\\.$D: wrong: _acme-challenge\\.wrong\\.$D\\. is a CNAME to wrong\\.elsewhere\\.test\\., not to wrong-example-test\\.$CZ\\.: wrong\\.elsewhere\\.test\\. could not be followed \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
@@ -410,7 +440,7 @@ A2=$(tok acme-sh-2)
 A3=$(tok acme-sh-3)
 A4=$(tok acme-sh-4)
 (
-	. "$top_srcdir/tools/dns_acmezone.sh"
+	. "$top_srcdir/cli/dns_acmezone.sh"
 	ACMEZONE_BIN="$AZ"
 	ACMEZONE_DB="$SRV_DB"
 	ACMEZONE_WAIT="127.0.0.1@$SRV_PORT"
@@ -432,14 +462,14 @@ is "$(r "_acme-challenge.ca.$D" TXT | tr '\n' ' ')" \
 is "$(r "_acme-challenge.da.$D" TXT | tr '\n' ' ')" "shared.$CZ. \"$A3\" " \
 	"--domain-alias: the value at the name in the zone"
 (
-	. "$top_srcdir/tools/dns_acmezone.sh"
+	. "$top_srcdir/cli/dns_acmezone.sh"
 	ACMEZONE_BIN="$AZ"
 	ACMEZONE_DB="$SRV_DB"
 	dns_acmezone_rm "_acme-challenge.sh.$D" "$A1"
 )
 is "$(az list "sh.$D" | awk '{ print $2 }')" "$A4" "dns_acmezone_rm removes exactly its value"
 (
-	. "$top_srcdir/tools/dns_acmezone.sh"
+	. "$top_srcdir/cli/dns_acmezone.sh"
 	ACMEZONE_BIN="$AZ"
 	ACMEZONE_DB="$SRV_DB"
 	dns_acmezone_rm "_acme-challenge.sh.$D" "$A4" &&
@@ -459,22 +489,28 @@ export ACMEZONE_DB="$SRV_DB"
 # certbot (manual plugin).
 
 if wants certbot; then
+	# certbot_run NAME LOG HOOK ARGS...: HOOK as both hooks, the store
+	# named in it as doc/clients/certbot.md says (ACMEZONE_DB unset).
 	certbot_run() {
-		local name=$1 log=$2
-		shift 2
-		REQUESTS_CA_BUNDLE="$dir/ca.pem" timeout -k 5 "$CLIENT_TIMEOUT" \
+		local name=$1 log=$2 hook=$3
+		shift 3
+		env -u ACMEZONE_DB REQUESTS_CA_BUNDLE="$dir/ca.pem" \
+			timeout -k 5 "$CLIENT_TIMEOUT" \
 			certbot certonly --non-interactive --agree-tos \
 			--register-unsafely-without-email --server "$DIRURL" \
 			--config-dir "$dir/certbot/conf" --work-dir "$dir/certbot/work" \
 			--logs-dir "$dir/certbot/logs" --cert-name "$name" \
 			--manual --preferred-challenges dns \
-			--manual-auth-hook "$AZ hook certbot" \
-			--manual-cleanup-hook "$AZ hook certbot" \
+			--manual-auth-hook "$hook" \
+			--manual-cleanup-hook "$hook" \
 			"$@" >"$log" 2>&1
 	}
 
+	# The two forms of doc/clients/certbot.md: --db in the hook command,
+	# and an 'env' prefix (a hook string starting with VAR=value is refused).
 	t0=$(test_now_ms)
-	certbot_run cb "$dir/certbot.out" -d "$D" -d "*.$D" -d "www.$D"
+	certbot_run cb "$dir/certbot.out" "$AZ --db '$SRV_DB' hook certbot" \
+		-d "$D" -d "*.$D" -d "www.$D"
 	rc=$?
 	is "$rc" 0 "certbot: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
 	[ "$rc" -eq 0 ] || out_tail "$dir/certbot.out" 40
@@ -488,12 +524,15 @@ if wants certbot; then
 
 	# A customer without the CNAME: the CA fails, certbot says why, cleanup runs.
 	t0=$(test_now_ms)
-	certbot_run bad "$dir/certbot-bad.out" -d "nocname.$D"
+	certbot_run bad "$dir/certbot-bad.out" "env ACMEZONE_DB='$SRV_DB' $AZ hook certbot" \
+		-d "nocname.$D"
 	rc=$?
 	[ "$rc" -ne 0 ]
 	ok $? "certbot for a domain without the CNAME fails (exit $rc, $(elapsed "$t0") s)"
 	like "$(cat "$dir/certbot-bad.out")" "_acme-challenge\\.nocname\\.$D" \
 		"certbot: the CA's error names the name it looked up"
+	like "$(cat "$dir/certbot-bad.out")" "acmezone: published [A-Za-z0-9_-]{43} at nocname-example-test\\.$CZ\\." \
+		"certbot: the hook given as 'env ACMEZONE_DB=... acmezone hook certbot' published"
 	grep -E 'Detail|NXDOMAIN|No TXT' "$dir/certbot-bad.out" | head -n 3 | while IFS= read -r line; do
 		diag "certbot says: $line"
 	done
@@ -508,7 +547,7 @@ if wants lego; then
 	lego_run() {
 		local path=$1 log=$2
 		shift 2
-		env "$@" EXEC_PATH="$top_builddir/tools/acmezone-lego" ACMEZONE="$AZ" \
+		env "$@" EXEC_PATH="$top_builddir/cli/acmezone-lego" ACMEZONE="$AZ" \
 			EXEC_SEQUENCE_INTERVAL=2 EXEC_POLLING_INTERVAL=1 EXEC_PROPAGATION_TIMEOUT=20 \
 			LEGO_CA_CERTIFICATES="$dir/ca.pem" \
 			timeout -k 5 "$CLIENT_TIMEOUT" \
@@ -546,7 +585,7 @@ if wants dehydrated; then
 	cat >"$dir/dh/config" <<-EOF
 	CA="$DIRURL"
 	CHALLENGETYPE="dns-01"
-	HOOK="$top_builddir/tools/acmezone-dehydrated"
+	HOOK="$top_builddir/cli/acmezone-dehydrated"
 	HOOK_CHAIN="yes"
 	BASEDIR="$dir/dh"
 	CURL_OPTS="--cacert $dir/ca.pem"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# fuzz.sh -- build the libFuzzer targets (clang, ASan+UBSan), replay their regressions and seeds, fuzz each for a bounded time.
+# fuzz.sh -- build the libFuzzer targets (configure --enable-fuzzer, clang, ASan+UBSan), replay their regressions and seeds, fuzz each for a bounded time.
 #
 # Targets (tests/fuzz/fuzz_*.c): record (the record decoder on bytes read
 # back from LMDB), name (name parsing and printing), batch (the CLI's apply
@@ -14,6 +14,7 @@
 # and it is replayed by every later run.
 
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/confbuild.sh"
 
 src=$top_srcdir
 SECS=${FUZZ_SECONDS:-6}
@@ -32,45 +33,17 @@ if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;ret
 	skip_all "$CC cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
 fi
 
-store="$src/store/errors.c $src/store/clock.c $src/store/name.c $src/store/label.c $src/store/sha256.c $src/store/record.c $src/store/store.c $src/store/notify.c"
-module="$src/module/acmezone.c $src/module/table.c $src/module/arena.c $src/module/sync.c"
-cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-missing-field-initializers -Werror -I$src/store -I$src/module -I$src/tests/lib"
-lmdb=$(pkg-config --libs lmdb)
-urcu=$(pkg-config --libs liburcu-cds liburcu)
-knot_c=$(pkg-config --cflags libknot)
-knot_l=$(pkg-config --libs libknot)
-
-# build TARGET EXTRA...: one fuzzer binary, in the background.
-build() {
-	local t=$1
-	shift
-	# shellcheck disable=SC2086
-	{ $CC $cflags -o "$out/fuzz_$t" "$src/tests/fuzz/fuzz_$t.c" "$@" >"$out/$t.build" 2>&1
-	  echo $? >"$out/$t.status"; } &
-}
-
-# shellcheck disable=SC2086
-build record $store $lmdb
-# shellcheck disable=SC2086
-build name $store $lmdb
-# The CLI and its DNS client do not use libknot; the module does.
-# shellcheck disable=SC2086
-build batch -DPACKAGE_VERSION='"fuzz"' -I$src/tools \
-	"$src/tools/check.c" "$src/tools/hook.c" "$src/tools/dns.c" $store $lmdb
-# The module's load line names the Knot it is built for (config.h).
-# shellcheck disable=SC2086
-build hook -include "$top_builddir/config.h" $knot_c $module $store $knot_l $urcu $lmdb -lpthread
-build dns -I"$src/tools" "$src/tools/dns.c" "$src/store/name.c" "$src/store/clock.c"
-wait
-for t in record name batch hook dns; do
-	if [ "$(cat "$out/$t.status" 2>/dev/null)" = 0 ]; then
-		ok 0 "build fuzz_$t with $CC (ASan+UBSan+libFuzzer)"
-	else
-		ok 1 "build fuzz_$t"
-		diag "$(tail -20 "$out/$t.build")"
-	fi
-done
+# One build configured --enable-fuzzer --enable-sanitizer=address,undefined
+# with this clang: the fuzz targets come from Makefile.am like everything else.
+targets="record name batch hook dns"
+if conf_build "$out" "$(for t in $targets; do printf 'tests/fuzz/fuzz_%s ' "$t"; done)" \
+	CC="$CC" CFLAGS="-g -O1 -Wno-missing-field-initializers" \
+	--enable-fuzzer --enable-sanitizer=address,undefined; then
+	ok 0 "configure --enable-fuzzer --enable-sanitizer=address,undefined with $CC and build the targets"
+else
+	ok 1 "configure --enable-fuzzer and build the targets"
+	diag "$(tail -20 "$out/build.log")"
+fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -80,8 +53,8 @@ crashed() {
 	grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY: .*Sanitizer|deadly signal' "$1"
 }
 
-for t in record name batch hook dns; do
-	bin="$out/fuzz_$t"
+for t in $targets; do
+	bin="$out/build/tests/fuzz/fuzz_$t"
 	if [ ! -x "$bin" ]; then
 		ok 1 "fuzz_$t: not built"
 		continue

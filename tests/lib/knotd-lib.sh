@@ -8,7 +8,7 @@
 #	knotd_setup "$dir" [ZONE]       # DIR/knot.conf, DIR/ZONE.zone, $KD_PORT
 #	knotd_add_zone NAME FILE        # optional: another zone, without the module
 #	knotd_start                     # bail with the log tail if it does not come up
-#	az init; az add NAME VALUE; q NAME TXT; dq NAME TXT
+#	knotd_init; az add NAME VALUE; q NAME TXT; dq NAME TXT
 #	knotd_stop
 #
 # It sources testlib.sh: poll_until, tok, and the answer helpers
@@ -19,11 +19,17 @@
 # /usr/sbin/knotd, /usr/sbin/knotc, kdig), KD_TTL (ttl written to the
 # config, default 10), KD_KEEP=1 keeps the directory after the test.
 #
+# knotd runs as an installed one does: started as root, it drops to user
+# knot ('server: user: knot:knot', KD_USER), reads a store made with
+# 'acmezone init --group knot' (KD_GROUP; knotd_init does that), and finds
+# everything in a directory it can traverse but not write (its own files go
+# to DIR/run, which it owns).  Not root, or no user knot: the test skips.
+#
 # knotd is only ever stopped through its control socket or by the PID this
 # file started; nothing here signals processes by name.
 
 if [ -z "${top_srcdir:-}" ] || [ -z "${top_builddir:-}" ]; then
-	kd_here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	kd_here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 	top_srcdir=${top_srcdir:-$kd_here}
 	top_builddir=${top_builddir:-$kd_here}
 fi
@@ -46,6 +52,8 @@ KD_EXTRA_ZONES=		# more zone entries for the config (knotd_add_zone)
 KD_MODULE="$top_builddir/.libs/acmezone.so"
 KD_CLI="$top_builddir/acmezone"
 KD_DNSLOAD="$top_builddir/tests/lib/dnsload"
+KD_USER=${KD_USER:-knot}
+KD_GROUP=${KD_GROUP:-knot}
 KD_READY_S=10		# how long knotd may take to answer its SOA
 KD_STOP_S=10		# how long it may take to exit after 'knotc stop'
 
@@ -55,6 +63,7 @@ knotd_require() {
 	[ -x "$KNOTC" ] || skip_all "knotc not found at '$KNOTC'"
 	command -v "$KDIG" >/dev/null 2>&1 || skip_all "kdig not found ('$KDIG')"
 	"$KNOTD" -V >/dev/null 2>&1 || skip_all "'$KNOTD -V' does not run"
+	require_account knotd "$KD_USER" "$KD_GROUP" knot
 	[ -x "$KD_DNSLOAD" ] || bail "tests/lib/dnsload is not built"
 	[ -f "$KD_MODULE" ] || bail "module not built: '$KD_MODULE'"
 	[ -x "$KD_CLI" ] || bail "CLI not built: '$KD_CLI'"
@@ -77,7 +86,8 @@ knotd_write_conf() {
 	cat >"$KD_CONF.tmp" <<-EOF
 	# knot.conf for one test run, written by tests/lib/knotd-lib.sh.
 	server:
-	    rundir: "$KD_DIR"
+	    user: $KD_USER:$KD_GROUP
+	    rundir: "$KD_DIR/run"
 	    listen: $listen
 	    udp-workers: 2
 	    tcp-workers: 2
@@ -88,7 +98,7 @@ knotd_write_conf() {
 	    any: info
 
 	database:
-	    storage: "$KD_DIR"
+	    storage: "$KD_DIR/run"
 
 	module:
 	  - id: mod-acmezone
@@ -101,7 +111,7 @@ knotd_write_conf() {
 
 	template:
 	  - id: default
-	    storage: "$KD_DIR"
+	    storage: "$KD_DIR/run"
 	    zonefile-sync: -1
 	    zonefile-load: whole
 	    journal-content: none
@@ -115,17 +125,23 @@ knotd_write_conf() {
 	mv "$KD_CONF.tmp" "$KD_CONF"
 }
 
-# knotd_setup DIR [ZONE]: config and zone file in DIR, a free port.
+# knotd_setup DIR [ZONE]: config and zone file in DIR, a free port.  DIR
+# becomes traversable by everyone (the store in it keeps its own modes) and
+# gets DIR/run, owned by KD_USER, for knotd's socket, databases and log.
+# The store is DIR/store/acmezone.mdb: knotd_init creates it.
 knotd_setup() {
 	KD_DIR=$(cd "$1" && pwd) || bail "knotd_setup: no directory '$1'"
+	chmod 0755 "$KD_DIR" || bail "knotd_setup: cannot chmod '$KD_DIR'"
+	mkdir -p "$KD_DIR/run" && chown "$KD_USER:$KD_GROUP" "$KD_DIR/run" &&
+		chmod 0750 "$KD_DIR/run" || bail "knotd_setup: cannot make '$KD_DIR/run'"
 	KD_ZONE=${2:-acme.example.test.}
 	case "$KD_ZONE" in
 	*.) ;;
 	*) KD_ZONE="$KD_ZONE." ;;
 	esac
 	KD_CONF="$KD_DIR/knot.conf"
-	KD_LOG="$KD_DIR/knotd.log"
-	KD_DB="$KD_DIR/acmezone.mdb"
+	KD_LOG="$KD_DIR/run/knotd.log"
+	KD_DB="$KD_DIR/store/acmezone.mdb"
 	KD_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
 	kd_have_ipv6 && KD_IPV6=yes
 	# The control socket path must fit in sun_path (108 octets).
@@ -291,4 +307,10 @@ dq() {
 # az ARGS: the CLI on this test's store.
 az() {
 	"$KD_CLI" --db "$KD_DB" "$@"
+}
+
+# knotd_init [ARGS]: create the store as an operator would for knotd,
+# 'acmezone init --group knot' (and ARGS, e.g. --zone).
+knotd_init() {
+	az init --group "$KD_GROUP" "$@"
 }

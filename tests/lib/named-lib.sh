@@ -8,7 +8,7 @@
 #	named_setup "$dir" [ZONE]       # DIR/named.conf, DIR/rndc.conf, $ND_PORT
 #	named_add_zone NAME FILE        # optional: another zone, from a zone file
 #	named_start                     # bail with the log tail if it does not come up
-#	az init; az add NAME VALUE; q NAME TXT; dq NAME TXT
+#	named_init; az add NAME VALUE; q NAME TXT; dq NAME TXT
 #	named_stop
 #
 # It sources testlib.sh: poll_until, tok, and the answer helpers
@@ -18,13 +18,20 @@
 # this file's location otherwise), NAMED, RNDC (fallbacks /usr/sbin/named,
 # /usr/sbin/rndc), DIG (fallback dig), ND_TTL (the driver's ttl= option,
 # default 10; empty leaves it out), ND_EXTRA (more driver options),
-# ND_THREADS (named -n, default 4), ND_KEEP=1 keeps the directory.
+# ND_THREADS (named -n, default 4), ND_KEEP=1 keeps the directory,
+# ND_ZONE_FORM=1 serves the zone with a zone statement ('search no;' in
+# the dlz statement, 'zone ... { type primary; dlz acmezone; }'), ND_DLZ
+# (a whole dlz statement instead of ours: tests/e2e/bind-doc.sh).
+#
+# named runs as user bind (named -u, ND_USER), started as root, and reads a
+# store made with 'acmezone init --group bind' (ND_GROUP; named_init).  Not
+# root, or no user bind: the test skips.
 #
 # named is only ever stopped with 'rndc stop' or by the PID this file
 # started; nothing here signals processes by name.
 
 if [ -z "${top_srcdir:-}" ] || [ -z "${top_builddir:-}" ]; then
-	nd_here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	nd_here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 	top_srcdir=${top_srcdir:-$nd_here}
 	top_builddir=${top_builddir:-$nd_here}
 fi
@@ -49,6 +56,8 @@ ND_EXTRA_ZONES=		# more zone statements for the config (named_add_zone)
 ND_DRIVER="$top_builddir/.libs/dlz_acmezone.so"
 ND_CLI="$top_builddir/acmezone"
 ND_DNSLOAD="$top_builddir/tests/lib/dnsload"
+ND_USER=${ND_USER:-bind}
+ND_GROUP=${ND_GROUP:-bind}
 ND_READY_S=15		# how long named may take to answer our SOA
 ND_STOP_S=15		# how long it may take to exit after 'rndc stop'
 
@@ -58,6 +67,7 @@ named_require() {
 	[ -x "$RNDC" ] || skip_all "rndc not found at '$RNDC' (apt-get install bind9)"
 	"$NAMED" -v >/dev/null 2>&1 || skip_all "'$NAMED -v' does not run"
 	[ -f "$ND_DRIVER" ] || skip_all "dlz_acmezone.so not built (configured with --disable-bind?)"
+	require_account named "$ND_USER" "$ND_GROUP" bind9
 	[ -x "$ND_DNSLOAD" ] || bail "tests/lib/dnsload is not built"
 	[ -x "$ND_CLI" ] || bail "CLI not built: '$ND_CLI'"
 }
@@ -72,17 +82,24 @@ nd_have_ipv6() {
 named_write_conf() {
 	local v6='none;'
 	[ "$ND_IPV6" = yes ] && v6='::1;'
-	local ttl_opt=
+	local ttl_opt= zone_stmt=
 	[ -n "${ND_TTL-10}" ] && ttl_opt="ttl=${ND_TTL-10}"
+	[ -n "${ND_ZONE_FORM:-}" ] &&
+		zone_stmt="zone \"$ND_ZONE\" { type primary; dlz acmezone; };"
+	local dlz=${ND_DLZ:-}
+	[ -n "$dlz" ] || dlz="dlz \"acmezone\" {
+		database \"dlopen $ND_DRIVER zone=$ND_ZONE db=$ND_DB $ttl_opt ns=ns.invalid rname=hostmaster.invalid soa-ttl=5 minimum=5 ${ND_EXTRA:-}\";
+		${ND_ZONE_FORM:+search no;}
+	};"
 	# The SOA TTL and MINIMUM are 5 as in knotd-lib.sh's zone file:
 	# negative answers are not cached for long by anyone.
 	cat >"$ND_CONF.tmp" <<-EOF
 	// named.conf for one test run, written by tests/lib/named-lib.sh.
 	options {
-		directory "$ND_DIR";
-		pid-file "$ND_DIR/named.pid";
-		session-keyfile "$ND_DIR/session.key";
-		managed-keys-directory "$ND_DIR";
+		directory "$ND_DIR/run";
+		pid-file "$ND_DIR/run/named.pid";
+		session-keyfile "$ND_DIR/run/session.key";
+		managed-keys-directory "$ND_DIR/run";
 		listen-on port $ND_PORT { 127.0.0.1; };
 		listen-on-v6 port $ND_PORT { $v6 };
 		recursion no;
@@ -94,17 +111,22 @@ named_write_conf() {
 	controls {
 		inet 127.0.0.1 port $ND_CPORT allow { 127.0.0.1; } keys { "rndc-key"; };
 	};
-	dlz "acmezone" {
-		database "dlopen $ND_DRIVER zone=$ND_ZONE db=$ND_DB $ttl_opt ns=ns.invalid rname=hostmaster.invalid soa-ttl=5 minimum=5 ${ND_EXTRA:-}";
-	};
+	$dlz
+	$zone_stmt
 	$ND_EXTRA_ZONES
 	EOF
 	mv "$ND_CONF.tmp" "$ND_CONF"
 }
 
-# named_setup DIR [ZONE]: config, rndc key and config in DIR, two free ports.
+# named_setup DIR [ZONE]: config, rndc key and config in DIR, two free
+# ports.  DIR becomes traversable by everyone (the store in it keeps its own
+# modes) and gets DIR/run, owned by ND_USER, for named's own files.  The
+# store is DIR/store/acmezone.mdb: named_init creates it.
 named_setup() {
 	ND_DIR=$(cd "$1" && pwd) || bail "named_setup: no directory '$1'"
+	chmod 0755 "$ND_DIR" || bail "named_setup: cannot chmod '$ND_DIR'"
+	mkdir -p "$ND_DIR/run" && chown "$ND_USER:$ND_GROUP" "$ND_DIR/run" &&
+		chmod 0750 "$ND_DIR/run" || bail "named_setup: cannot make '$ND_DIR/run'"
 	ND_ZONE=${2:-acme.example.test.}
 	case "$ND_ZONE" in
 	*.) ;;
@@ -113,7 +135,7 @@ named_setup() {
 	ND_CONF="$ND_DIR/named.conf"
 	ND_RNDC_CONF="$ND_DIR/rndc.conf"
 	ND_LOG="$ND_DIR/named.log"
-	ND_DB="$ND_DIR/acmezone.mdb"
+	ND_DB="$ND_DIR/store/acmezone.mdb"
 	ND_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
 	ND_CPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
 	[ "$ND_CPORT" != "$ND_PORT" ] || ND_CPORT=$("$top_builddir/tests/lib/freeport")
@@ -131,6 +153,9 @@ named_setup() {
 	options { default-key "rndc-key"; default-server 127.0.0.1; default-port $ND_CPORT; };
 	EOF
 	umask "$old_umask"
+	# named, user bind after the start, reads the key again at each reload.
+	chgrp "$ND_GROUP" "$ND_DIR/rndc.key" && chmod 0640 "$ND_DIR/rndc.key" ||
+		bail "named_setup: cannot give the rndc key to group $ND_GROUP"
 	named_write_conf
 }
 
@@ -178,10 +203,10 @@ nd_soa_answered() {
 
 # named_start: run named in the foreground (-g: log to stderr, which goes
 # to $ND_LOG) in the background of this shell, and wait until it serves.
-# As root it stays root (no -u): the test directory is ours.
+# It runs as user bind (-u), as the Debian package runs it.
 named_start() {
 	[ -n "$ND_CONF" ] || bail "named_start before named_setup"
-	"$NAMED" -g -c "$ND_CONF" -n "${ND_THREADS:-4}" >>"$ND_LOG" 2>&1 &
+	"$NAMED" -g -u "$ND_USER" -c "$ND_CONF" -n "${ND_THREADS:-4}" >>"$ND_LOG" 2>&1 &
 	ND_PID=$!
 
 	local limit=$(( $(test_now_ms) + ND_READY_S * 1000 ))
@@ -266,4 +291,10 @@ dq() {
 # az ARGS: the CLI on this test's store.
 az() {
 	"$ND_CLI" --db "$ND_DB" "$@"
+}
+
+# named_init [ARGS]: create the store as an operator would for named,
+# 'acmezone init --group bind' (and ARGS, e.g. --zone).
+named_init() {
+	az init --group "$ND_GROUP" "$@"
 }

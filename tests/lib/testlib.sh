@@ -84,3 +84,44 @@ mix_case() {
 	done
 	printf '%s\n' "$out"
 }
+
+# runs_as PID USER: the process's real and effective user ids are USER's
+# (a server that dropped its privileges as installed).
+runs_as() {
+	local want
+	want=$(id -u "$2" 2>/dev/null) || return 1
+	awk -v w="$want" '/^Uid:/ { ok = ($2 == w && $3 == w) } END { exit !ok }' \
+		"/proc/$1/status" 2>/dev/null
+}
+
+# require_account SERVER USER GROUP PACKAGE: skip the whole test unless we
+# are root (the server starts as root and drops to USER, as installed) and
+# USER and GROUP exist.
+require_account() {
+	[ "$(id -u)" -eq 0 ] ||
+		skip_all "$1 runs as user $2, as installed: that needs root"
+	getent passwd "$2" >/dev/null ||
+		skip_all "no user $2 to run $1 as (apt-get install $4)"
+	getent group "$3" >/dev/null ||
+		skip_all "no group $3 for the store (apt-get install $4)"
+}
+
+# tcp_ancount_is NAME N: a TXT query for NAME over TCP has N answers.
+tcp_ancount_is() {
+	[[ "$(head_of "$(dq --tcp "$1" TXT 2>/dev/null)")" == *" ancount=$2 "* ]]
+}
+
+# put_many DB NAME N: N values of 43 octets at NAME, one record written in
+# no order (tests/lib/aztool huge), served once the server has read it;
+# MANY_VALS gets the values, sorted.
+put_many() {
+	"$top_builddir/tests/lib/aztool" huge "$1" "$2" "$3" 43 || return 1
+	local pad v i
+	pad=$(printf 'h%.0s' $(seq 1 36))	# aztool: 7 digits, 'h' to 43 octets
+	MANY_VALS=()
+	for ((i = 0; i < $3; i++)); do
+		printf -v v '%07d%s' "$i" "$pad"
+		MANY_VALS+=("$v")
+	done
+	poll_until 10 tcp_ancount_is "$2" "$3"
+}

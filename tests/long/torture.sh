@@ -32,7 +32,7 @@ rss_kb() {
 	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$KD_PID/status" 2>/dev/null
 }
 
-az init >/dev/null
+knotd_init >/dev/null
 ok $? "acmezone init"
 knotd_start
 S="_acme-challenge.static.$Z"

@@ -33,7 +33,7 @@ knotd_setup "$dir"
 Z=$KD_ZONE
 t0=$(test_now_ms)
 
-az init >/dev/null
+knotd_init >/dev/null
 ok $? "acmezone init"
 knotd_start
 diag "knotd under valgrind is up after $(( ($(test_now_ms) - t0) / 1000 )) s"

@@ -81,7 +81,7 @@ trap cleanup EXIT
 knotd_setup "$dir"
 Z=$KD_ZONE
 
-az init >/dev/null
+knotd_init >/dev/null
 ok $? "acmezone init"
 knotd_start
 S="_acme-challenge.static.$Z"

@@ -40,7 +40,7 @@ _acme-challenge	CNAME	example-test.$CZ.
 ZONE
 knotd_add_zone example.test. "$dir/customer.zone"
 knotd_start
-az init --zone "$CZ" >/dev/null || bail "acmezone init"
+knotd_init --zone "$CZ" >/dev/null || bail "acmezone init"
 
 # set_resolv LINES...: our resolv.conf over the host's, in this namespace.
 set_resolv() {

@@ -1,0 +1,107 @@
+# scenarios.sh -- the answers both servers must give, one list run against knotd (knotd.sh) and named (named.sh); source it.
+#
+# Sourced by tests/server/knotd.sh and tests/server/named.sh once the
+# server runs and serves T1 at A; they define dq, az, is_nx (through
+# knotd-lib.sh or named-lib.sh) and Z, A, TTL, T1.  Every write here is
+# read back at once: the CLI returns once knotd serves it (read-your-
+# writes), and named reads the store at every query.  Afterwards A holds
+# no value and foo.Z is an empty non-terminal (above _acme-challenge.foo.Z,
+# value TF); T2 and T3 are set.
+
+# --- Several values at one name form one RRset.
+T2=$(tok two)
+T3=$(tok three)
+az add "$A" "$T2" && az add "$A" "$T3"
+ok $? "two more values at the same name"
+out=$(dq "$A" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "three answers"
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "exactly the three values"
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1, $2, $3 }' | sort -u)" "$A $TTL TXT" \
+	"one RRset: same owner, TTL and type"
+
+# --- The owner echoes the case of the question (0x20).
+MIXED=$(mix_case "$A")
+out=$(dq "$MIXED" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "mixed-case QNAME is answered"
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1 }' | sort -u)" "$MIXED" \
+	"answer owner has exactly the case of the QNAME"
+out=$(dq --tcp "$MIXED" TXT)
+is "$(printf '%s\n' "$out" | awk 'NR > 1 { print $1 }' | sort -u)" "$MIXED" \
+	"same over TCP"
+
+# --- ANY.
+out=$(dq "$A" ANY)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=3 ' "ANY: NOERROR, AA, three answers"
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "ANY: the three TXT values"
+out=$(dq --tcp "$A" ANY)
+is "$(txt_of "$out")" "$(sorted "$T1" "$T2" "$T3")" "ANY over TCP: the three TXT values"
+
+# --- Another type at a name with values: NODATA.
+out=$(dq "$A" A)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' "A at a token name: NOERROR, no answer"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z 5 SOA " "A at a token name: SOA in authority"
+out=$(dq "$A" AAAA)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' "AAAA at a token name: NODATA"
+
+# --- Unknown name: NXDOMAIN with the SOA.
+out=$(dq "_acme-challenge.nothing.$Z" TXT)
+is "$(head_of "$out")" 'rcode=NXDOMAIN aa=1 tc=0 ancount=0 nscount=1' "unknown name: NXDOMAIN"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z 5 SOA " "unknown name: SOA (TTL 5) in authority"
+out=$(dq "nothing.$Z" A)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "unknown name, type A: NXDOMAIN"
+out=$(dq "*.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "a literal '*' label: NXDOMAIN"
+
+# --- The apex: SOA and NS only, as a zone file with SOA and NS.
+az add "$Z" "$(tok apex)"
+ok $? "a value stored at the apex name itself"
+out=$(dq "$Z" TXT)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' \
+	"TXT at the apex: NODATA (the zone's own data wins, as in a zone file)"
+az del "$Z" >/dev/null
+
+# --- Two labels deep: the parent is an empty non-terminal.
+F="_acme-challenge.foo.$Z"
+TF=$(tok foo)
+az add "$F" "$TF"
+ok $? "add a token two labels below the apex"
+out=$(dq "$F" TXT)
+is "$(printf '%s\n' "$out" | sed -n 2p)" "$F $TTL TXT $TF" "the deep name is answered"
+out=$(dq "foo.$Z" TXT)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' \
+	"its parent foo is an empty non-terminal: NOERROR/NODATA, not NXDOMAIN"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z [0-9]+ SOA " "ENT: SOA in authority"
+out=$(dq "FoO.$Z" A)
+like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=0 ' "ENT, type A, mixed case: NODATA"
+out=$(dq "bar.foo.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "a sibling below the ENT is still NXDOMAIN"
+D="_acme-challenge.a.b.c.$Z"
+az add "$D" "$(tok deep)"
+for n in "a.b.c.$Z" "b.c.$Z" "c.$Z"; do
+	out=$(dq "$n" TXT)
+	like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=0 ' "ENT $n: NODATA"
+done
+az del "$D"
+is_nx "c.$Z"
+ok $? "once the deep name is deleted its ancestors are NXDOMAIN at once"
+
+# --- Values that need quoting in master-file text.
+Q="_acme-challenge.quote.$Z"
+QV='a"b\c;d (e) $f'
+az add "$Q" "$QV" --raw
+ok $? "a raw value with quote, backslash, semicolon, parentheses and dollar"
+out=$(dq "$Q" TXT)
+is "$(printf '%s\n' "$out" | sed -n 2p)" "$Q $TTL TXT $QV" "it comes back octet for octet"
+
+# --- Deleting.
+az del "$A" "$T2"
+ok $? "del one value"
+out=$(dq "$A" TXT)
+is "$(txt_of "$out")" "$(sorted "$T1" "$T3")" "the other values remain"
+az del "$A"
+ok $? "del the name"
+is_nx "$A"
+ok $? "a deleted name is NXDOMAIN at once"
+out=$(dq "foo.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NOERROR ' "the ENT is not affected by another name's deletion"
+
