@@ -263,6 +263,10 @@ static int acmezone_load(knotd_mod_t *mod)
 		sync_detach(ctx->src, &ctx->client);
 		goto fail;
 	}
+	/* A module runs only in the knotd it was built for (knotd checks the
+	 * ABI): saying which lets an operator match it to 'knotd -V'. */
+	knotd_mod_log(mod, LOG_INFO, "loaded, database '%s', built for Knot %s "
+	              "(module ABI %d)", path, AZ_KNOT_VERSION, AZ_KNOT_MOD_ABI);
 	return KNOT_EOK;
 fail:
 	/* A failed load() is not followed by unload(): clean up here. */

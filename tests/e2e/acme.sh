@@ -298,13 +298,19 @@ ok 0 "unbound on 127.0.0.1@$UB_PORT resolves $D through $SRV_WHAT"
 ########################################################################
 # pebble, with a throw-away CA for its HTTPS listener.
 
+# Both certificates pass strict X.509 checks (key usage on the CA, key
+# identifiers on the leaf): certbot 5 (Debian sid) verifies with Python's
+# VERIFY_X509_STRICT and refuses a CA without a key usage extension.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$dir/ca.key" -out "$dir/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
+	-addext keyUsage=critical,keyCertSign,cRLSign \
 	>"$dir/openssl.out" 2>&1 &&
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$dir/pebble.key" -out "$dir/pebble.csr" -subj /CN=127.0.0.1 \
 	>>"$dir/openssl.out" 2>&1 &&
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf" &&
+printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'extendedKeyUsage=serverAuth' \
+	'keyUsage=critical,digitalSignature' 'subjectKeyIdentifier=hash' \
+	'authorityKeyIdentifier=keyid' >"$dir/ext.cnf" &&
 openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
 	-CAcreateserial -out "$dir/pebble.pem" -days 2 -extfile "$dir/ext.cnf" \
 	>>"$dir/openssl.out" 2>&1
