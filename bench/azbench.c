@@ -1,4 +1,5 @@
 /* azbench.c -- benchmark helper: time processes start to exit, check answers, wait for a server. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * azbench run [-n COUNT] [--first I] [--stdin PATHFMT]

@@ -1,5 +1,6 @@
 #!/bin/bash
 # bulk.sh -- goal 3: 1000 separate adds, 1000 adds in one batch, and 1 000 000 adds in one apply.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   a. BENCH_BULK (default 1000) separate 'acmezone add' processes vs as
 #      many separate knsupdate adds into a Knot zone of 100 records, run

@@ -1,5 +1,6 @@
 #!/bin/bash
 # callgrind.sh -- goal 1, precisely: instructions and cache misses per query, module vs static zone, under callgrind.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Queries per second on a shared machine swing by tens of percent from one
 # round to the next, far more than the few percent goal 1 is about.

@@ -1,4 +1,5 @@
 # lib.sh -- shared helpers of the benchmark parts: data, servers, statistics, the table; source it.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Every part (bench/*.sh) sources this file, works in one temporary
 # directory, starts its own servers on free loopback ports and stops them

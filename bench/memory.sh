@@ -1,5 +1,6 @@
 #!/bin/bash
 # memory.sh -- goal 5: knotd RSS per live token vs per static zone record, LMDB bytes per token, RSS over a churn of add/del cycles.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   a. knotd with mod-acmezone on an empty store; RSS; then
 #      'acmezone apply' of BENCH_MEM (default 1 000 000) tokens, which

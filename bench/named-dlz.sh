@@ -1,5 +1,6 @@
 #!/bin/bash
 # named-dlz.sh -- queries/s of named answering the challenge zone through dlz_acmezone.so vs from a static zone file.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Usage: bench/named-dlz.sh [--rounds N] [--seconds S] [--names N]
 #                           [--nx-percent P] [--threads T] [--clients C]

@@ -1,5 +1,6 @@
 #!/bin/bash
 # publish.sh -- goal 2: 'acmezone add' start -> exit vs knsupdate + TSIG into Knot, and whether the next query sees it.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Two pairs of servers: a store of 100 tokens behind mod-acmezone and a
 # Knot zone of 100 TXT records that takes TSIG-signed dynamic updates

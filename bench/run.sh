@@ -1,5 +1,6 @@
 #!/bin/bash
 # run.sh -- run the benchmark parts (all, or those named) and print one table of the results.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   bench/run.sh [--quick] [PART...]
 #

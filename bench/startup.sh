@@ -1,5 +1,6 @@
 #!/bin/bash
 # startup.sh -- goal 6: knotd with mod-acmezone and 1 000 000 tokens answering vs knotd loading a static zone of the same records.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The same knotd binary and settings: once with the module on a store of
 # BENCH_START (default 1 000 000) tokens and a zone file holding only SOA

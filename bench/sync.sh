@@ -1,5 +1,6 @@
 #!/bin/bash
 # sync.sh -- goal 4: time from commit until the module's table holds a change, at 1 000 000 vs 100 live tokens, and its CPU cost.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Two knotd with mod-acmezone, one on a store of 100 tokens, one on a
 # store of 1 000 000 (BENCH_SYNC_BIG).  Single 'acmezone add -v' commands

@@ -1,5 +1,6 @@
 #!/bin/bash
 # throughput.sh -- goal 1: queries/s through mod-acmezone vs the same knotd serving a static zone (and BIND, for the record).
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # For each size in BENCH_SIZES: a store with N tokens behind mod-acmezone,
 # a static zone with the same N TXT records in a second knotd (same

@@ -1,4 +1,5 @@
 /* dlz.h -- our own declarations of BIND 9's DLZ dlopen driver interface (version 3, as in 9.18). */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

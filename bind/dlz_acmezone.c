@@ -1,4 +1,5 @@
 /* dlz_acmezone.c -- the BIND 9 DLZ driver: named.conf options, and answers from the store. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <inttypes.h>

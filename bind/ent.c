@@ -1,4 +1,5 @@
 /* ent.c -- the empty non-terminals of one store snapshot (NODATA, not NXDOMAIN). */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* ent.h -- the empty non-terminals of one store snapshot (NODATA, not NXDOMAIN). */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

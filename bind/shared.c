@@ -1,4 +1,5 @@
 /* shared.c -- one store handle per path inside named, shared by driver instances and threads. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <pthread.h>

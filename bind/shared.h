@@ -1,4 +1,5 @@
 /* shared.h -- one store handle per path inside named, shared by driver instances and threads. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

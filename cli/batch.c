@@ -1,4 +1,5 @@
 /* batch.c -- the 'apply' batch format, read and checked whole before the store is touched (pure: no store). */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <stdlib.h>

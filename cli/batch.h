@@ -1,4 +1,5 @@
 /* batch.h -- the 'apply' batch format, read and checked whole before the store is touched (pure: no store). */
+/* SPDX-License-Identifier: MIT */
 
 /*
  * A batch is lines of "add NAME VALUE [DURATION]" or "del NAME [VALUE]",

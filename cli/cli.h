@@ -1,4 +1,5 @@
 /* cli.h -- the core of the acmezone CLI: exit statuses, the parsed command line, the command descriptor. */
+/* SPDX-License-Identifier: MIT */
 
 /*
  * Layers, each using only the ones below it:

@@ -1,4 +1,5 @@
 /* cmd_check.c -- 'check': is a customer's delegation in place, as a CA's resolver sees it? */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* cmd_cname.c -- 'cname': the record each customer adds, once, to delegate their challenges. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* cmd_config.c -- 'config': show or set the store's challenge zone and naming scheme. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* cmd_hook.c -- 'hook CLIENT': the hook protocols of certbot, lego and dehydrated. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <stdlib.h>

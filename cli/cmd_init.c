@@ -1,4 +1,5 @@
 /* cmd_init.c -- 'init': create a store, its side files and, if need be, its directory. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <grp.h>

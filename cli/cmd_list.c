@@ -1,4 +1,5 @@
 /* cmd_list.c -- 'list': every value in the store, or those at one name, with expiry. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* cmd_write.c -- 'add', 'del', 'purge' and 'apply': the commands that write values. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <stdio.h>

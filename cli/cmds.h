@@ -1,4 +1,5 @@
 /* cmds.h -- the commands' descriptors, each defined in its cmd_*.c file and listed in main.c's table. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

@@ -1,4 +1,5 @@
 /* db.c -- opening the CLI's store and reading its settings. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* db.h -- opening the CLI's store and reading its settings. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

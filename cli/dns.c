@@ -1,4 +1,5 @@
 /* dns.c -- the CLI's DNS client: servers, and one question over UDP, then TCP if truncated. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 /* dns.h -- a small DNS client for check and --wait: one question, UDP then TCP. */
+/* SPDX-License-Identifier: MIT */
 
 /*
  * dns.c has the servers and the transport (sockets, timeouts); dns_wire.c

@@ -1,5 +1,6 @@
 #!/usr/bin/env sh
 # dns_acmezone.sh -- acme.sh dnsapi for acmezone: TXT values into the store mod-acmezone serves.
+# SPDX-License-Identifier: MIT
 #
 # Install:  cp dns_acmezone.sh ~/.acme.sh/dnsapi/
 #           (the dnsapi folder of acme.sh's home: --home DIR puts it in DIR)

@@ -1,4 +1,5 @@
 /* dns_wire.c -- DNS messages for the CLI's client: the query it sends, the replies it accepts (pure: no I/O). */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <string.h>

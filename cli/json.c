@@ -1,4 +1,5 @@
 /* json.c -- the CLI's one JSON writer, for --json output on stdout. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* json.h -- the CLI's one JSON writer, for --json output on stdout. */
+/* SPDX-License-Identifier: MIT */
 
 /*
  * The shape every --json output has: a top-level array puts each element

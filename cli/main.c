@@ -1,4 +1,5 @@
 /* main.c -- the acmezone CLI: writes ACME DNS-01 tokens into the LMDB store; main() parses and dispatches. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* msg.c -- messages of the CLI: errors and warnings on stderr, escaping of echoed input, times and spans. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 /* msg.h -- messages of the CLI: errors and warnings on stderr, escaping of echoed input, times and spans. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

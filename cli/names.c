@@ -1,4 +1,5 @@
 /* names.c -- user input the CLI validates: names, values, durations, zones, schemes; owner and challenge names. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <stdlib.h>

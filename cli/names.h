@@ -1,4 +1,5 @@
 /* names.h -- user input the CLI validates: names, values, durations, zones, schemes; owner and challenge names. */
+/* SPDX-License-Identifier: MIT */
 
 /*
  * Every function here that takes a cli_t prints its own one-line error

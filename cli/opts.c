@@ -1,4 +1,5 @@
 /* opts.c -- the CLI's option parser: one table of options, taken before and after the command. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdbool.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* opts.h -- the CLI's option parser: one table of options, taken before and after the command. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

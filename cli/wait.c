@@ -1,4 +1,5 @@
 /* wait.c -- --wait: ask authoritative servers until they serve what was added. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <stdlib.h>

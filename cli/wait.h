@@ -1,4 +1,5 @@
 /* wait.h -- --wait: ask authoritative servers until they serve what was added. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

@@ -1,4 +1,5 @@
 /* write.c -- writing the store: one transaction per command, then read-your-writes. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* write.h -- writing the store: one transaction per command, then read-your-writes. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

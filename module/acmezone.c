@@ -1,4 +1,5 @@
 /* acmezone.c -- mod-acmezone: the Knot glue (schema, load/unload, the answer hook). */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <limits.h>
 #include <stdlib.h>

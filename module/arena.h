@@ -1,4 +1,5 @@
 /* arena.h -- memory for the table's nodes and value blocks: size classes in large chunks, on huge pages where the kernel has them. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
 

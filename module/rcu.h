@@ -1,4 +1,5 @@
 /* rcu.h -- the RCU flavour knotd uses, and what ThreadSanitizer must be told about it. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
 

@@ -1,4 +1,5 @@
 /* sync.c -- keeps an RCU table in step with the LMDB store, from a thread of its own. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 /* sync.h -- keeps an RCU table in step with the LMDB store, from a thread of its own. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
 

@@ -1,4 +1,5 @@
 /* table.c -- RCU hash of TXT answers, fed from the LMDB store. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* table.h -- RCU hash of TXT answers, fed from the LMDB store. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
 

@@ -1,5 +1,6 @@
 #!/bin/sh
 # build.sh -- configure and build in the source tree (warnings are errors).
+# SPDX-License-Identifier: GPL-2.0-or-later
 set -e
 cd "$(dirname "$0")/.."
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then

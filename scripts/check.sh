@@ -1,5 +1,6 @@
 #!/bin/sh
 # check.sh -- install, build and run the whole test suite (make check, make check-extra, make distcheck); ends with "N passed, N failed, N skipped".
+# SPDX-License-Identifier: GPL-2.0-or-later
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 ./scripts/deps.sh || exit 1

@@ -1,5 +1,6 @@
 #!/bin/sh
 # demo.sh -- the whole idea in one run: a throw-away knotd on loopback with
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mod-acmezone, a token written by the acmezone CLI, and kdig seeing it.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,5 +1,6 @@
 #!/bin/sh
 # deps.sh -- install what building and testing acmezone needs on Debian 12 (run as root).
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   scripts/deps.sh           build and test
 #   scripts/deps.sh --bench   also what bench/ needs: dnsperf, valgrind, BIND

@@ -1,4 +1,5 @@
 /* bytes.h -- big-endian integers in byte buffers: the store's one set of helpers. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

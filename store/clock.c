@@ -1,4 +1,5 @@
 /* clock.c -- the one monotonic clock of the store, the module, the driver and the CLI. */
+/* SPDX-License-Identifier: MIT */
 
 #include <time.h>
 

@@ -1,4 +1,5 @@
 /* errors.c -- messages for the store's AZ_E* error codes, and the errno behind them. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 

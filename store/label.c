@@ -1,4 +1,5 @@
 /* label.c -- delegation names: the label in the challenge zone for a customer domain. */
+/* SPDX-License-Identifier: MIT */
 
 #include <string.h>
 

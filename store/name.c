@@ -1,4 +1,5 @@
 /* name.c -- owner names: text to lower-case wire form and back, validated. */
+/* SPDX-License-Identifier: MIT */
 
 #include <ctype.h>
 #include <stdio.h>

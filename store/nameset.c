@@ -1,4 +1,5 @@
 /* nameset.c -- a set of wire names in insertion order: each changed name once. */
+/* SPDX-License-Identifier: MIT */
 
 #include <stdlib.h>
 #include <string.h>

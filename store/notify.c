@@ -1,4 +1,5 @@
 /* notify.c -- the "-sync" file: a doorbell for readers and their acknowledgements. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 /* pages.c -- does an LMDB file hold every page its newest snapshot uses?  Read with pread(), never through the map. */
+/* SPDX-License-Identifier: MIT */
 
 /*
  * az_store_check() must tell a truncated data file from a whole one before

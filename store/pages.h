@@ -1,4 +1,5 @@
 /* pages.h -- does an LMDB file hold every page its newest snapshot uses? (store internal) */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

@@ -1,4 +1,5 @@
 /* record.c -- TXT values, durations and the encoding of one owner's record. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* registry.c -- one shared object per store file per process, keyed by canonical path and inode. */
+/* SPDX-License-Identifier: MIT */
 
 #include <limits.h>
 #include <stdio.h>

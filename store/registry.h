@@ -1,4 +1,5 @@
 /* registry.h -- one shared object per store file per process, for the module's sources and the driver's handles. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

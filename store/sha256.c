@@ -1,4 +1,5 @@
 /* sha256.c -- SHA-256 (FIPS 180-4) and the ACME DNS-01 value built on it. */
+/* SPDX-License-Identifier: MIT */
 
 #include <string.h>
 

@@ -1,4 +1,5 @@
 /* store.c -- opening, writing and reading the acmezone LMDB file. */
+/* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 /* store.h -- the acmezone LMDB store: the one place that knows the on-disk format. */
+/* SPDX-License-Identifier: MIT */
 
 #pragma once
 

@@ -1,5 +1,6 @@
 #!/bin/bash
 # badinput.sh -- one check per row of doc/bad-input.md: exit status, one line naming the problem, the store byte for byte unchanged.
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 . "$top_srcdir/tests/lib/tap.sh"
 

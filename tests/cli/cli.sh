@@ -1,5 +1,6 @@
 #!/bin/sh
 # cli.sh -- TAP test of the acmezone CLI against a store in a temporary directory.
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 . "$top_srcdir/tests/lib/tap.sh"
 

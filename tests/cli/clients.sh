@@ -1,5 +1,6 @@
 #!/bin/sh
 # clients.sh -- TAP test of delegation names (config, cname, mapping) and the client hooks, without DNS.
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 . "$top_srcdir/tests/lib/tap.sh"
 

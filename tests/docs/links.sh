@@ -1,5 +1,6 @@
 #!/bin/bash
 # links.sh -- the docs point at what exists: every relative link and file path in README and doc/*.md resolves, and doc/design.md's file table lists every source file.
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 . "$top_srcdir/tests/lib/tap.sh"
 

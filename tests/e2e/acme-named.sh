@@ -1,5 +1,6 @@
 #!/bin/bash
 # acme-named.sh -- tests/e2e/acme.sh with named and dlz_acmezone.so in knotd's place, certbot only.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # named serves the challenge zone challenges.test through the DLZ driver
 # and the customer zone example.test (with the _acme-challenge CNAMEs) from

@@ -1,5 +1,6 @@
 #!/bin/bash
 # acme.sh -- end to end: certbot, lego and dehydrated get certificates from pebble through 'acmezone hook', with knotd (or named) and unbound on loopback.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   knotd   serves the customer zone example.test (with the _acme-challenge
 #           CNAMEs that 'acmezone cname' prints) and the challenge zone

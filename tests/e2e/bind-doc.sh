@@ -1,5 +1,6 @@
 #!/bin/bash
 # bind-doc.sh -- doc/bind.md followed as written: its init command, its dlz statement and its cname step, then certbot gets a certificate through named (as user bind) and pebble.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # tests/e2e/acme.sh with ACME_DOC=bind reads the steps from the page
 # itself, so that the page cannot drift from what works:

@@ -1,5 +1,6 @@
 #!/bin/bash
 # fuzz.sh -- build the libFuzzer targets (configure --enable-fuzzer, clang, ASan+UBSan), replay their regressions and seeds, fuzz each for a bounded time.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Targets (tests/fuzz/fuzz_*.c): record (the record decoder on bytes read
 # back from LMDB), name (name parsing and printing), batch (the CLI's apply

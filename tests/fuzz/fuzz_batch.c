@@ -1,4 +1,5 @@
 /* fuzz_batch.c -- libFuzzer target: 'acmezone apply' input through the CLI's batch parser (cli/batch.c) and name mapping, no store. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * The batch parser is pure: this target links it with the CLI's message

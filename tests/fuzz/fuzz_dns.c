@@ -1,4 +1,5 @@
 /* fuzz_dns.c -- libFuzzer target: the CLI's DNS reply parser on arbitrary messages, and what it keeps. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <stdlib.h>
 #include <string.h>

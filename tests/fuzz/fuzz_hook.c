@@ -1,4 +1,5 @@
 /* fuzz_hook.c -- libFuzzer target: mod-acmezone's answer hook fed arbitrary query packets, knotd stood in for. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * As for tests/harness/test_hook.c, tests/lib/knotd-standin.h provides the knotd_*

@@ -1,4 +1,5 @@
 /* fuzz_name.c -- libFuzzer target: owner names, text to wire and back, and wire names read back from the store. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <stdlib.h>
 #include <string.h>

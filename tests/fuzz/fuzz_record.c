@@ -1,4 +1,5 @@
 /* fuzz_record.c -- libFuzzer target: the record decoder on arbitrary bytes (what LMDB hands back). */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <stdlib.h>
 #include <string.h>

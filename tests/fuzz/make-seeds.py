@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 # make-seeds.py -- write the seed corpus of the fuzz targets (tests/fuzz/corpus/TARGET/); run from anywhere.
+# SPDX-License-Identifier: GPL-2.0-or-later
 import hashlib, os, struct, sys
 
 here = os.path.dirname(os.path.abspath(__file__))

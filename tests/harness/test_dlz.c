@@ -1,4 +1,5 @@
 /* test_dlz.c -- stands in for named: loads the real dlz_acmezone.so and calls its entry points from several threads. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * What named does through bin/named/dlz_dlopen_driver.c, done by hand:

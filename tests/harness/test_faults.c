@@ -1,4 +1,5 @@
 /* test_faults.c -- the sync thread against a damaged store: truncated, upgraded, flipped, rewound, grown, its side files cut. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * Every case follows one pattern: a known good state is served, the fault

@@ -1,4 +1,5 @@
 /* test_hook.c -- stands in for knotd: loads the real acmezone.so and calls its answer hook with libknot packets. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <dlfcn.h>
 #include <pthread.h>

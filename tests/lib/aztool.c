@@ -1,4 +1,5 @@
 /* aztool.c -- fault injection for the shell tests: damage a store the way another program or a bad disk would. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * aztool schema DB N           set the schema record to N with plain LMDB

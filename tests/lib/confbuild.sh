@@ -1,4 +1,5 @@
 # confbuild.sh -- a configured build of the project in a directory of its own (sanitizers, fuzzers); source it.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # conf_build DIR "TARGETS" CONFIGURE-ARGS...: copy the distributed sources
 # to DIR/src ('make distdir': a source tree configured in place cannot host

@@ -1,4 +1,5 @@
 /* dnsload.c -- loopback DNS test client: one query, or bounded checked load. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * dnsload query -s ADDR -p PORT [--tcp] [--no-edns] NAME TYPE

@@ -1,4 +1,5 @@
 /* freeport.c -- print a loopback port that is free for both UDP and TCP. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,5 @@
 # knotd-lib.sh -- run a private knotd with mod-acmezone on loopback for shell tests; source it.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Usage (bash):
 #	. "$top_srcdir/tests/lib/tap.sh"

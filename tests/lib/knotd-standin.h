@@ -1,4 +1,5 @@
 /* knotd-standin.h -- the knotd side of the module API, just enough of it, for test_hook and fuzz_hook. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * knotd hands a module these functions; a test that loads or links the

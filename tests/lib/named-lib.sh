@@ -1,4 +1,5 @@
 # named-lib.sh -- run a private named with dlz_acmezone.so on loopback for shell tests; source it.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Usage (bash):
 #	. "$top_srcdir/tests/lib/tap.sh"

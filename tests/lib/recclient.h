@@ -1,4 +1,5 @@
 /* recclient.h -- a sync_client_t for tests that records what the sync thread says and counts. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
 

@@ -1,4 +1,5 @@
 /* tap.h -- a small TAP producer for the C unit tests (one header, no library). */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
 

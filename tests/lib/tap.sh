@@ -1,4 +1,5 @@
 # tap.sh -- a small TAP producer for the shell tests; source it.
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 tap_n=0
 tap_failed=0

@@ -1,4 +1,5 @@
 /* testlib.h -- small helpers shared by the C tests: clock, random numbers, threads, writers in child processes, temp dirs. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
 

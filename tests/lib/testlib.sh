@@ -1,4 +1,5 @@
 # testlib.sh -- helpers shared by the shell tests: clock, polling, tokens, and what a server answered; source it.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The answer helpers (is_nx, has_value, ttls_are) ask through 'dq', which
 # knotd-lib.sh and named-lib.sh each define for their own server; both

@@ -1,5 +1,6 @@
 #!/bin/bash
 # sanitizers.sh -- configure and build the project with --enable-sanitizer=address,undefined and =thread, and run the unit, harness, DLZ and CLI tests in those builds.
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/confbuild.sh"

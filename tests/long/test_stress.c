@@ -1,4 +1,5 @@
 /* test_stress.c -- the table and the sync thread alone under a torture-like load: reader threads check every lookup against what writers committed. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * The protocol of tests/long/torture.c without knotd and without the CLI, so

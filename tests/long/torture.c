@@ -1,4 +1,5 @@
 /* torture.c -- concurrency torture: writer processes running the real CLI, query threads checking every answer against what was committed. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
  * torture -s ADDR -p PORT --cli PATH --db DB --zone ZONE

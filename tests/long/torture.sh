@@ -1,5 +1,6 @@
 #!/bin/bash
 # torture.sh -- writers (add/del/apply/expiring values, the real CLI), checked queries over UDP and TCP, dnsload at full speed and 'knotc reload' every second, all at once.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # tests/long/torture (see its header) runs the writers and the verifier; dnsload
 # loads knotd with checked queries for names no writer touches; this script

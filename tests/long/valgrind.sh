@@ -1,5 +1,6 @@
 #!/bin/bash
 # valgrind.sh -- knotd with mod-acmezone under valgrind memcheck: load, serve, write, reload several times, stop; no invalid access, no leak from the module.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Every error valgrind reports is looked at: one whose stack has a frame in
 # acmezone.so or in the module's or store's sources fails the test (any

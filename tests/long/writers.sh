@@ -1,5 +1,6 @@
 #!/bin/bash
 # writers.sh -- writers killed with SIGKILL mid-transaction hundreds of times, writers and knotd on a full disk: nothing lost, nothing half-written, nothing dies.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Part 1: a real knotd serves the store under load (dnsload, checked) while
 # 'acmezone apply' batches are killed at random points -- before, during

@@ -1,5 +1,6 @@
 #!/bin/sh
 # inroot.sh -- run a command inside a Debian root made by mkroot.sh, isolated from the host.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   tests/matrix/inroot.sh ROOT [--bind HOSTDIR:ROOTDIR]... -- COMMAND [ARG...]
 #

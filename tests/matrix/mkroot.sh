@@ -1,5 +1,6 @@
 #!/bin/sh
 # mkroot.sh -- make (or reuse) a Debian root of one suite for the version matrix and the package tests.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   tests/matrix/mkroot.sh SUITE [PACKAGE...]
 #

@@ -1,5 +1,6 @@
 #!/bin/bash
 # faults.sh -- a real knotd with mod-acmezone while its store is truncated, cut, made unreadable, deleted, upgraded, flipped and grown.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # For each fault (the rows of doc/reliability.md): knotd keeps running and
 # answering, the module logs the condition once, serves what the table

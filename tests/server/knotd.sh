@@ -1,5 +1,6 @@
 #!/bin/bash
 # knotd.sh -- mod-acmezone inside a real knotd on loopback: answers, denial, expiry, TC, reloads.
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/knotd-lib.sh"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # named.sh -- dlz_acmezone.so inside a real named on loopback: answers, denial, expiry, TC, missing and replaced stores, reloads.
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/named-lib.sh"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # resolvconf.sh -- 'acmezone check' without --server asks the nameservers of /etc/resolv.conf, in turn.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # resolv.conf cannot name a port, so the test needs a server on port 53:
 # it re-runs itself in a private network and mount namespace (root only:

@@ -1,4 +1,5 @@
 # scenarios.sh -- the answers both servers must give, one list run against knotd (knotd.sh) and named (named.sh); source it.
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Sourced by tests/server/knotd.sh and tests/server/named.sh once the
 # server runs and serves T1 at A; they define dq, az, is_nx (through

@@ -1,4 +1,5 @@
 /* test_dns.c -- unit tests of the CLI's DNS wire code: the query it sends, the replies it accepts and refuses. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,5 @@
 /* test_store.c -- unit tests of the store library: names, values, records, transactions, log, sync file. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <errno.h>
 #include <fcntl.h>

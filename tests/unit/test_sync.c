@@ -1,4 +1,5 @@
 /* test_sync.c -- the sync thread against a real store: read-your-writes, incremental and full loads, files coming and going. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <sys/mman.h>
 #include <sys/stat.h>

@@ -1,4 +1,5 @@
 /* test_table.c -- unit and concurrency tests of the RCU table (run under TSan too). */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <pthread.h>
 #include <stdio.h>
