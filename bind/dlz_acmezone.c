@@ -400,7 +400,33 @@ static az_dlz_result_t put_values(inst_t *in, shared_read_t *r, const uint8_t *w
 	if (ret != AZ_EOK) {
 		return AZ_DLZ_FAILURE;
 	}
+	/*
+	 * An RRset no DNS message can carry (a record written before the
+	 * store had its limit, or by another tool): named would answer TC
+	 * even over TCP, leaving the client nowhere to retry, after parsing
+	 * every value.  SERVFAIL at once instead, as knotd answers such a set
+	 * from a zone file and as mod-acmezone answers it over TCP.
+	 */
+	az_rec_iter_t measure = it;
 	az_val_t v;
+	size_t count = 0, text_len = 0;
+	while (az_rec_iter_next(&measure, &v)) {
+		if (v.expire > now) {
+			count++;
+			text_len += v.len;
+		}
+	}
+	size_t wlen = az_name_wire_len(wire, AZ_NAME_MAXLEN);
+	if (az_answer_len(wlen, count, text_len) > AZ_ANSWER_MAXLEN) {
+		if (shared_may_log(r->sh)) {
+			char name[AZ_NAME_TXTLEN];
+			az_name_to_text(wire, name, sizeof(name));
+			in->log(AZ_DLZ_LOG_WARNING, "acmezone: the %zu values at '%s' "
+			        "do not fit in one DNS message; answering SERVFAIL "
+			        "('acmezone del' some of them)", count, name);
+		}
+		return AZ_DLZ_FAILURE;
+	}
 	char text[TXT_TEXT_MAX];
 	while (az_rec_iter_next(&it, &v)) {
 		/* Expired values are never served, purged or not. */

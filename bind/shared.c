@@ -9,15 +9,14 @@
 #include <time.h>
 
 #include "ent.h"
+#include "registry.h"
 #include "shared.h"
 
 #define RETRY_MS	1000	/* re-open an unchanged file that failed to open */
 #define LOG_EVERY_MS	10000	/* repeated errors: at most one line this often */
 
 struct shared {
-	shared_t *next;		/* registry list, under registry_lock */
-	unsigned refs;		/* under registry_lock */
-	char *path;
+	char *path;		/* canonical (store/registry.h) */
 	char *lock_path;	/* LMDB's "<path>-lock" */
 
 	/*
@@ -46,8 +45,8 @@ struct shared {
 	int64_t log_ms;		/* atomic: last rate-limited log line */
 };
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static shared_t *registry;
+/* Process-wide: one handle per store file (store/registry.h). */
+static az_registry_t handles = AZ_REGISTRY_INIT;
 
 static void no_log(int level, const char *fmt, ...)
 {
@@ -106,8 +105,10 @@ static bool need_change(const shared_t *sh, bool have, const struct stat *sb,
 {
 	if (sh->st != NULL) {
 		/* A removed file keeps being served from the open mapping,
-		 * as mod-acmezone keeps its table; a new file replaces it. */
-		return have && (sb->st_dev != sh->dev || sb->st_ino != sh->ino);
+		 * as mod-acmezone keeps its table; a new file replaces it.
+		 * One that others may now write is not served any more. */
+		return have && (sb->st_dev != sh->dev || sb->st_ino != sh->ino ||
+		                az_mode_shared(sb));
 	}
 	if (!have) {
 		return sh->err != stat_err(sys_err);
@@ -120,6 +121,7 @@ static bool need_change(const shared_t *sh, bool have, const struct stat *sb,
 static void change(shared_t *sh, az_dlz_log_t *log)
 {
 	struct stat sb, lsb;
+	const char *why = NULL;
 	bool have = stat(sh->path, &sb) == 0;
 	int sys_err = have ? 0 : errno;
 	if (!need_change(sh, have, &sb, sys_err)) {
@@ -127,8 +129,10 @@ static void change(shared_t *sh, az_dlz_log_t *log)
 	}
 
 	if (sh->st != NULL) {
-		log(AZ_DLZ_LOG_NOTICE, "acmezone: database '%s' was replaced "
-		    "by another file, reopening", sh->path);
+		if (have && (sb.st_dev != sh->dev || sb.st_ino != sh->ino)) {
+			log(AZ_DLZ_LOG_NOTICE, "acmezone: database '%s' was "
+			    "replaced by another file, reopening", sh->path);
+		}
 		close_store(sh);
 		sh->err = AZ_ENOENT;
 	}
@@ -155,6 +159,12 @@ static void change(shared_t *sh, az_dlz_log_t *log)
 	} else {
 		az_store_t *st = NULL;
 		ret = az_store_open(&st, sh->path, AZ_OPEN_RDONLY | AZ_OPEN_THREADS);
+		/* A store others could have written is not served (see
+		 * doc/security.md): named would answer for whoever wrote. */
+		if (ret == AZ_EOK && az_store_exposed(st, &why) == AZ_EPERM) {
+			az_store_close(st);
+			ret = AZ_EPERM;
+		}
 		if (ret == AZ_EOK) {
 			sh->st = st;
 			az_store_file_id(st, &sh->dev, &sh->ino);
@@ -171,6 +181,11 @@ static void change(shared_t *sh, az_dlz_log_t *log)
 			log(AZ_DLZ_LOG_WARNING, "acmezone: database '%s' has no lock "
 			    "file '%s' yet; waiting for a writer to create it",
 			    sh->path, sh->lock_path);
+		} else if (why != NULL) {
+			log(AZ_DLZ_LOG_ERROR, "acmezone: database '%s' is not "
+			    "served: %s, so others than root and the writers could "
+			    "have written it; answering SERVFAIL below the zone "
+			    "apex until that is fixed", sh->path, why);
 		} else {
 			log(AZ_DLZ_LOG_ERROR, "acmezone: cannot open database '%s' "
 			    "(%s); answering SERVFAIL below the zone apex, will retry",
@@ -314,7 +329,6 @@ static shared_t *shared_new(const char *path)
 	}
 	snprintf(sh->lock_path, n, "%s-lock", path);
 	sh->err = AZ_EOK;	/* with st NULL: not looked at yet */
-	sh->refs = 1;
 
 	pthread_rwlockattr_t attr;
 	pthread_rwlockattr_init(&attr);
@@ -337,58 +351,43 @@ static shared_t *shared_new(const char *path)
 	return sh;
 }
 
+static void shared_destroy(void *obj)
+{
+	shared_free(obj);
+}
+
+/* Registry, first user of a file: the handle, and a first look at it. */
+static void *shared_make(const char *path, void *arg)
+{
+	shared_t *sh = shared_new(path);
+	if (sh != NULL) {
+		/* Nobody else can see sh yet, but change() wants the write
+		 * lock's guarantees, so take it anyway. */
+		pthread_rwlock_wrlock(&sh->lock);
+		change(sh, *(az_dlz_log_t **)arg);
+		pthread_rwlock_unlock(&sh->lock);
+	}
+	return sh;
+}
+
 int shared_attach(const char *path, az_dlz_log_t *log, shared_t **out)
 {
 	if (path == NULL || out == NULL) {
 		return AZ_EINVAL;
 	}
+	static const az_registry_ops_t ops = { shared_make, NULL };
+	void *obj = NULL;
 	if (log == NULL) {
 		log = no_log;
 	}
-	pthread_mutex_lock(&registry_lock);
-	shared_t *sh = registry;
-	while (sh != NULL && strcmp(sh->path, path) != 0) {
-		sh = sh->next;
+	int ret = az_registry_attach(&handles, path, &ops, &log, &obj);
+	if (ret == AZ_EOK) {
+		*out = obj;
 	}
-	if (sh != NULL) {
-		sh->refs++;
-		pthread_mutex_unlock(&registry_lock);
-		*out = sh;
-		return AZ_EOK;
-	}
-	sh = shared_new(path);
-	if (sh == NULL) {
-		pthread_mutex_unlock(&registry_lock);
-		return AZ_ENOMEM;
-	}
-	/* First reference: nobody else can see sh yet, but change() wants
-	 * the write lock's guarantees, so take it anyway. */
-	pthread_rwlock_wrlock(&sh->lock);
-	change(sh, log);
-	pthread_rwlock_unlock(&sh->lock);
-	sh->next = registry;
-	registry = sh;
-	pthread_mutex_unlock(&registry_lock);
-	*out = sh;
-	return AZ_EOK;
+	return ret;
 }
 
 void shared_detach(shared_t *sh)
 {
-	if (sh == NULL) {
-		return;
-	}
-	pthread_mutex_lock(&registry_lock);
-	if (--sh->refs > 0) {
-		pthread_mutex_unlock(&registry_lock);
-		return;
-	}
-	for (shared_t **p = &registry; *p != NULL; p = &(*p)->next) {
-		if (*p == sh) {
-			*p = sh->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-	shared_free(sh);
+	az_registry_detach(&handles, sh, shared_destroy);
 }

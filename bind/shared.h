@@ -13,8 +13,10 @@
  * LMDB forbids opening one file twice in a process (closing either handle
  * drops the other's locks), and named creates a new driver instance for
  * every "dlz" statement on every reload, usually before it destroys the
- * old one.  So instances share one shared_t per database path, counted by
- * references; the store stays open across reloads.
+ * old one.  So instances share one shared_t per store file, counted by
+ * references in the registry every reader of the store uses
+ * (store/registry.h: one canonical spelling, device and inode); the store
+ * stays open across reloads.
  *
  * Queries read the store directly, one LMDB read snapshot each: a write
  * committed before a query starts is always seen (read-your-writes with no
@@ -31,14 +33,18 @@
 typedef struct shared shared_t;
 
 /*!
- * Take a reference to the handle for path (absolute), opening the store
- * if this is the first reference.  A store that cannot be opened yet is
+ * Take a reference to the handle for path (canonicalised as
+ * az_registry_canonical() says), opening the store if this is the first
+ * reference.  Any thread.  A store that cannot be opened yet is
  * not an error: it is logged and looked for again by later reads.
  * \return AZ_EOK or AZ_ENOMEM.
  */
 int shared_attach(const char *path, az_dlz_log_t *log, shared_t **out);
 
-/*! Drop a reference; the last one closes the store. No read may be open. */
+/*!
+ * Drop a reference; the last one closes the store.  No read of this handle
+ * may be open, on any thread.
+ */
 void shared_detach(shared_t *sh);
 
 /* One read snapshot, valid until shared_end(). */

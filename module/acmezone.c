@@ -70,27 +70,41 @@ static void client_stats(sync_client_t *c, const sync_stats_t *st)
 	knotd_mod_stats_store(ctx->mod, 0, CTR_TOKENS, 0, st->tokens);
 }
 
-/* Live values in v (NULL: none), counting at most max.  Under RCU. */
-static unsigned count_live(const tvals_t *v, int64_t now, unsigned max)
+/*
+ * Live values in v (NULL: none), counting at most max; *rrs_size gets the
+ * octets of the rdataset they make (knot_rdata_t each).  Under RCU.
+ */
+static unsigned count_live(const tvals_t *v, int64_t now, unsigned max,
+                           size_t *rrs_size)
 {
 	unsigned live = 0;
+	size_t size = 0;
 	const uint8_t *p = (v != NULL) ? v->data : NULL;
 	for (unsigned i = 0; v != NULL && i < v->count && live < max;
 	     i++, p = TVAL_NEXT(p)) {
 		/* Expired values are never served, whatever the sync thread
 		 * has or has not swept yet. */
-		live += TVAL_EXPIRE(p) > now;
+		if (TVAL_EXPIRE(p) > now) {
+			live++;
+			size += knot_rdata_size(1 + TVAL_RDATA(p)[0]);
+		}
 	}
+	*rrs_size = size;
 	return live;
 }
 
 /*
- * The TXT RRset of the live values in v (live of them, > 0), copied into
- * mm: the owner and the rdata.  Under RCU; nothing in rr points into v.
+ * The TXT RRset of the live values in v (live of them, > 0, rrs_size
+ * octets as count_live() measured), copied into mm: the owner and the
+ * rdata.  The table keeps values in canonical order and distinct, so the
+ * rdataset is written in place in one pass, in one allocation, as
+ * knot_rdataset_add() would have sorted it (which costs a search and a
+ * reallocation per value: quadratic in a large RRset).  Under RCU;
+ * nothing in rr points into v.
  */
 static int make_rrset(knot_rrset_t *rr, const knot_dname_t *qname,
                       size_t qname_size, const tvals_t *v, unsigned live,
-                      int64_t now, uint32_t ttl, knot_mm_t *mm)
+                      size_t rrs_size, int64_t now, uint32_t ttl, knot_mm_t *mm)
 {
 	/* knot_dname_copy() without measuring the name again.  mm is the
 	 * packet's: knot_rrset_clear() and the packet (KNOT_PF_FREE) give
@@ -101,34 +115,43 @@ static int make_rrset(knot_rrset_t *rr, const knot_dname_t *qname,
 	}
 	memcpy(owner, qname, qname_size);
 	knot_rrset_init(rr, owner, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, ttl);
+	knot_rdata_t *r = mm->alloc(mm->ctx, rrs_size);
+	if (r == NULL) {
+		return KNOT_ENOMEM;
+	}
+	rr->rrs.count = (uint16_t)live;
+	rr->rrs.size = (uint32_t)rrs_size;
+	rr->rrs.rdata = r;
 	const uint8_t *p = v->data;
-	for (unsigned i = 0; i < v->count; i++, p = TVAL_NEXT(p)) {
+	unsigned put = 0;
+	for (unsigned i = 0; i < v->count && put < live; i++, p = TVAL_NEXT(p)) {
+		/* The same test as count_live(), with the same 'now': the
+		 * same values, so exactly rrs_size octets. */
 		if (TVAL_EXPIRE(p) <= now) {
 			continue;
 		}
 		const uint8_t *rd = TVAL_RDATA(p);	/* u8 len, text */
-		if (live == 1) {
-			/* The usual case, one token: the rdataset built in
-			 * place (one rdata is canonically sorted), no
-			 * knot_rdataset_add() search and reallocation. */
-			size_t size = knot_rdata_size(1 + rd[0]);
-			knot_rdata_t *r = mm->alloc(mm->ctx, size);
-			if (r == NULL) {
-				return KNOT_ENOMEM;
-			}
-			knot_rdata_init(r, 1 + rd[0], rd);
-			rr->rrs.count = 1;
-			rr->rrs.size = (uint32_t)size;
-			rr->rrs.rdata = r;
-			return KNOT_EOK;
-		}
-		/* Several: knot_rrset_add_rdata() keeps them sorted. */
-		int ret = knot_rrset_add_rdata(rr, rd, 1 + rd[0], mm);
-		if (ret != KNOT_EOK) {
-			return ret;
-		}
+		knot_rdata_init(r, 1 + rd[0], rd);
+		r = knot_rdataset_next(r);
+		put++;
 	}
 	return KNOT_EOK;
+}
+
+/*
+ * The RRset could not be put into the answer.  Too large for the packet
+ * (KNOT_ESPACE): over UDP, TC, and the client asks again over TCP (as
+ * Knot's own answers do); over TCP (or QUIC) there is no larger message to
+ * retry in, so SERVFAIL, as knotd answers the same records from a zone
+ * file, rather than a TC that leaves a resolver nowhere to go.
+ */
+static knotd_in_state_t answer_failed(knotd_qdata_t *qdata, int ret)
+{
+	if (ret == KNOT_ESPACE && qdata->params->proto == KNOTD_QUERY_PROTO_UDP) {
+		return KNOTD_IN_STATE_TRUNC;
+	}
+	qdata->rcode = KNOT_RCODE_SERVFAIL;
+	return KNOTD_IN_STATE_ERROR;
 }
 
 static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
@@ -163,10 +186,12 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	const tnode_t *n = (t != NULL) ? table_lookup(t, qname, qname_size) : NULL;
 	if (n != NULL) {
 		const tvals_t *v = table_vals(n);
-		unsigned live = count_live(v, now, want_txt ? UINT_MAX : 1);
+		size_t rrs_size = 0;
+		unsigned live = count_live(v, now, want_txt ? UINT_MAX : 1,
+		                           &rrs_size);
 		if (live > 0 && want_txt) {
-			ret = make_rrset(&rr, qname, qname_size, v, live, now,
-			                 ctx->ttl, &pkt->mm);
+			ret = make_rrset(&rr, qname, qname_size, v, live, rrs_size,
+			                 now, ctx->ttl, &pkt->mm);
 			next = KNOTD_IN_STATE_HIT;
 		} else if (live > 0 || table_ent(n) > 0) {
 			next = KNOTD_IN_STATE_NODATA;	/* or an empty non-terminal */
@@ -185,8 +210,7 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, &rr, KNOT_PF_FREE);
 		if (ret != KNOT_EOK) {
 			knot_rrset_clear(&rr, &pkt->mm);
-			return (ret == KNOT_ESPACE) ? KNOTD_IN_STATE_TRUNC :
-			                              KNOTD_IN_STATE_ERROR;
+			return answer_failed(qdata, ret);
 		}
 		knotd_mod_stats_incr(mod, tid, CTR_ANSWERS, 0, 1);
 		return KNOTD_IN_STATE_HIT;
@@ -239,6 +263,10 @@ static int acmezone_load(knotd_mod_t *mod)
 		sync_detach(ctx->src, &ctx->client);
 		goto fail;
 	}
+	/* A module runs only in the knotd it was built for (knotd checks the
+	 * ABI): saying which lets an operator match it to 'knotd -V'. */
+	knotd_mod_log(mod, LOG_INFO, "loaded, database '%s', built for Knot %s "
+	              "(module ABI %d)", path, AZ_KNOT_VERSION, AZ_KNOT_MOD_ABI);
 	return KNOT_EOK;
 fail:
 	/* A failed load() is not followed by unload(): clean up here. */

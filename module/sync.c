@@ -12,20 +12,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "sync.h"
 
 #define MAX_CORRUPT_LOGS	5	/* per load, then a summary */
 #define MISSING_POLL_MS		100	/* while the store is missing */
+/* More distinct names changed than this since the last sync: a full load
+ * is as cheap, and bounds the memory of the change list. */
+#define MAX_CHANGED		(1u << 18)
+#define CHANGED_KEEP		(1u << 20)	/* octets of names kept between syncs */
+#define ERR_EXPOSED		2	/* last_err: not served (no AZ_E* code) */
 
 struct sync_src {
 	/* Set at creation, then read-only. */
 	char *path;
 	unsigned poll_ms;
 	pthread_t thread;
-
-	/* Guarded by the registry lock. */
-	unsigned refs;
-	struct sync_src *next;
 
 	/* 'lock' guards clients, pub, stop, nt (replacement) and the condvar. */
 	pthread_mutex_t lock;
@@ -48,6 +50,7 @@ struct sync_src {
 	uint64_t applied_local;
 	sync_stats_t st;
 	unsigned corrupt_logged;
+	az_nameset_t changed;	/* names to read in this sync, each once */
 
 	/* Held by the thread for each round, and by sync_hold(). */
 	pthread_mutex_t hold;
@@ -56,9 +59,8 @@ struct sync_src {
 	uint64_t applied;
 };
 
-/* Process-wide registry of sources, one per path. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static sync_src_t *registry;
+/* Process-wide: one source per store file (store/registry.h). */
+static az_registry_t sources = AZ_REGISTRY_INIT;
 
 static void slog(sync_src_t *src, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -121,22 +123,78 @@ static void report(sync_src_t *src, int err, const char *what)
 	}
 }
 
+/*
+ * Let go of the store's map.  The sync-file slot stays claimed: this
+ * process still serves the zone, and writers must not take its silence for
+ * "nobody reads the store".  The store is reopened in the next slow round;
+ * until then writers wait for this slot, and if the reopen fails they are
+ * told why (publish_status()) instead.
+ */
 static void close_store(sync_src_t *src)
+{
+	az_store_close(src->store);
+	src->store = NULL;
+}
+
+/* The thread ends: the slot goes too (writers stop waiting for us). */
+static void close_all(sync_src_t *src)
 {
 	pthread_mutex_lock(&src->lock);
 	az_notify_t *nt = src->nt;
 	src->nt = NULL;
 	pthread_mutex_unlock(&src->lock);
-	az_notify_close(nt);		/* frees our slot: writers stop waiting */
-	az_store_close(src->store);
-	src->store = NULL;
+	az_notify_close(nt);
+	close_store(src);
+}
+
+/*
+ * Tell writers, through our slot, whether we can read the store (err 0)
+ * or why not (an errno).  The sync file is checked right before its map
+ * is written, as for an acknowledgement.
+ */
+static void publish_status(sync_src_t *src, int err)
+{
+	pthread_mutex_lock(&src->lock);
+	if (az_notify_check(src->nt, src->path) == AZ_EOK) {
+		az_notify_status(src->nt, err);
+	}
+	pthread_mutex_unlock(&src->lock);
+}
+
+/*
+ * Would serving the store publish values that someone other than root and
+ * the writers wrote?  (az_store_exposed(): the data file, or its directory,
+ * writable by any user or by a group other than root's.)  Such a store is
+ * not served -- knotd would answer for whoever can write it, and writers
+ * refuse it anyway -- but what was loaded while it was trusted stays.
+ * Logged once until it changes; looked at again every poll interval.
+ * \return true if the store was closed.
+ */
+static bool store_exposed(sync_src_t *src)
+{
+	const char *why = NULL;
+	if (az_store_exposed(src->store, &why) != AZ_EPERM) {
+		return false;
+	}
+	close_store(src);
+	char what[320];
+	snprintf(what, sizeof(what), "is not served: %s, so others than root and "
+	         "the writers could have written it; answering from what was "
+	         "loaded before, if anything, until that is fixed", why);
+	report_plain(src, ERR_EXPOSED, what);
+	return true;
 }
 
 static void open_store(sync_src_t *src)
 {
 	int ret = az_store_open(&src->store, src->path, AZ_OPEN_RDONLY);
 	if (ret != AZ_EOK) {
+		int err = az_errno();
 		src->store = NULL;
+		/* An errno for writers: the system's, or EIO for a store that
+		 * opens but is unfit (truncated, newer schema, not a store). */
+		publish_status(src, ret == AZ_EIO || ret == AZ_EPERM || ret == AZ_EROFS ||
+		                    ret == AZ_ENOENT ? (err != 0 ? err : EIO) : EIO);
 		if (ret == AZ_ENOTINIT && src->last_err == AZ_ECORRUPT) {
 			ret = AZ_ECORRUPT;	/* still the truncation reported */
 		}
@@ -153,8 +211,13 @@ static void open_store(sync_src_t *src)
 		}
 		return;
 	}
+	if (store_exposed(src)) {
+		publish_status(src, EPERM);	/* not served: writers are told */
+		return;
+	}
 	az_store_file_id(src->store, &src->dev, &src->ino);
 	src->need_full = true;
+	publish_status(src, 0);		/* writers wait for our ack again */
 	report(src, AZ_EOK, "opened");
 }
 
@@ -261,6 +324,7 @@ static int load_one(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
 		}
 		return 0;
 	}
+	src->st.reads++;
 	return table_set(t, name, rec, (int64_t)time(NULL));
 }
 
@@ -293,11 +357,21 @@ static int full_load(sync_src_t *src, az_reader_t *rd)
 	return AZ_EOK;
 }
 
-static int apply_one(const uint8_t *name, void *ctx)
+/* Note a changed name; each is read once, after the whole log is seen. */
+static int collect_one(const uint8_t *name, void *ctx)
 {
-	sync_src_t *src = ((void **)ctx)[0];
-	az_reader_t *rd = ((void **)ctx)[1];
+	sync_src_t *src = ctx;
+	if (az_nameset_add(&src->changed, name, NULL) != AZ_EOK ||
+	    src->changed.count > MAX_CHANGED) {
+		return AZ_ENOENT;	/* a full load instead */
+	}
+	return 0;
+}
+
+static int apply_one(sync_src_t *src, az_reader_t *rd, const uint8_t *name)
+{
 	az_rec_iter_t it;
+	src->st.reads++;
 	int ret = az_reader_get(rd, name, &it);
 	if (ret == AZ_ECORRUPT) {
 		src->st.corrupt++;
@@ -312,6 +386,30 @@ static int apply_one(const uint8_t *name, void *ctx)
 	}
 	return table_set(src->table, name, ret == AZ_EOK ? &it : NULL,
 	                 (int64_t)time(NULL));
+}
+
+/*
+ * Bring the table up to the snapshot rd from the change log: first every
+ * name the transactions since the last sync changed, each once, however
+ * many entries name it (one batch can touch a name a thousand times, and
+ * a burst of writes the same name in each); then one read of each.
+ * \return AZ_EOK, or an error after which a full load is due (the log
+ * cannot tell, too many names, or a table update failed).
+ */
+static int apply_changes(sync_src_t *src, az_reader_t *rd)
+{
+	src->corrupt_logged = 0;
+	az_nameset_clear(&src->changed);
+	int ret = az_reader_changes(rd, src->applied_local, collect_one, src);
+	const uint8_t *name = src->changed.names;
+	for (size_t i = 0; ret == AZ_EOK && i < src->changed.count; i++) {
+		ret = apply_one(src, rd, name);
+		name += az_name_wire_len(name, AZ_NAME_MAXLEN);
+	}
+	if (src->changed.cap > CHANGED_KEEP) {
+		az_nameset_free(&src->changed);	/* not a burst's worth for ever */
+	}
+	return ret;
 }
 
 static void do_sync(sync_src_t *src)
@@ -361,9 +459,7 @@ static void do_sync(sync_src_t *src)
 	}
 	ret = AZ_ENOENT;
 	if (!src->need_full && src->table != NULL) {
-		void *ctx[2] = { src, rd };
-		src->corrupt_logged = 0;
-		ret = az_reader_changes(rd, src->applied_local, apply_one, ctx);
+		ret = apply_changes(src, rd);
 		if (src->corrupt_logged > MAX_CORRUPT_LOGS) {
 			slog(src, LOG_WARNING, "skipped %u more corrupt records",
 			     src->corrupt_logged - MAX_CORRUPT_LOGS);
@@ -432,21 +528,32 @@ static void *sync_main(void *arg)
 			/* Slow path, once per poll interval: file checks. */
 			next_check = now_ms + src->poll_ms;
 			if (src->store != NULL && store_moved(src)) {
-				close_store(src);	/* frees nt */
-				nt = NULL;
+				close_store(src);
 				errno = ENOENT;
 				report_plain(src, AZ_ENOENT, "was removed or replaced; serving the last loaded state until it is back");
 			}
 			if (src->store != NULL && store_unreadable(src)) {
 				int err = errno;
 				close_store(src);
-				nt = NULL;
 				errno = err;
 				report(src, AZ_EPERM, "is no longer readable; serving "
 				       "the last loaded state until it is");
 			}
-			if (src->store != NULL && !store_fit(src)) {
-				nt = NULL;
+			/* An exposed store is closed (and refused again below). */
+			if (src->store != NULL) {
+				(void)store_exposed(src);
+			}
+			if (src->store != NULL && store_fit(src)) {
+				/* A reader that died mid-read (a 'list' killed
+				 * by SIGPIPE) pins its snapshot: free such slots
+				 * once a round, so writers reuse pages. */
+				(void)az_store_reap(src->store);
+			}
+			/* A slot before the open when the file is there but did
+			 * not open: a failed open is published in it. */
+			if (src->store == NULL && src->nt == NULL &&
+			    src->last_err != AZ_ENOENT && src->last_err != 1) {
+				notify_open(src);
 			}
 			if (src->store == NULL) {
 				open_store(src);
@@ -456,28 +563,26 @@ static void *sync_main(void *arg)
 				 * store created after start is served soon. */
 				next_check = now_ms + MISSING_POLL_MS;
 			}
-			if (src->store != NULL && nt == NULL) {
+			if (src->store != NULL && src->nt == NULL) {
 				notify_open(src);
-				pthread_mutex_lock(&src->lock);
-				nt = src->nt;
-				pthread_mutex_unlock(&src->lock);
+			}
+			pthread_mutex_lock(&src->lock);
+			az_notify_t *now_nt = src->nt;
+			pthread_mutex_unlock(&src->lock);
+			if (now_nt != nt) {
 				/* A new bell: re-read it, then 'stop' again. */
+				nt = now_nt;
 				seen = az_notify_bell(nt);
 				if (__atomic_load_n(&src->stop, __ATOMIC_SEQ_CST)) {
 					break;
 				}
 			}
 		}
-		/* store_fit() before az_store_last_txnid(): both read the map. */
-		if (src->store != NULL && !store_fit(src)) {
-			nt = NULL;
-		}
-		if (src->store != NULL && (src->need_full ||
+		/* store_fit() before az_store_last_txnid(): both read the map.
+		 * Neither closes the sync file: nt stays valid. */
+		if (src->store != NULL && store_fit(src) && (src->need_full ||
 		    az_store_last_txnid(src->store) != src->applied_local)) {
 			do_sync(src);
-		}
-		if (src->store == NULL) {
-			nt = NULL;	/* closed above or in do_sync() */
 		}
 
 		/* Expire values on time, so ENTs and counters follow. */
@@ -527,7 +632,8 @@ static void *sync_main(void *arg)
 		az_synchronize();
 		table_free(t);
 	}
-	close_store(src);
+	close_all(src);
+	az_nameset_free(&src->changed);
 	pthread_mutex_unlock(&src->hold);
 	rcu_unregister_thread();
 	return NULL;
@@ -542,32 +648,67 @@ static void src_free(sync_src_t *src)
 	free(src);
 }
 
-/*
- * One spelling per file, so that "/a//b.mdb" or a symlinked directory do
- * not open the same LMDB file twice in this process (LMDB forbids it): the
- * directory resolved, the file name as given (the file may not exist yet).
- */
-static char *canonical_path(const char *path)
+/* Registry, first user of a file: the source and its thread. */
+static void *src_make(const char *path, void *arg)
 {
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || slash == path) {
-		return strdup(path);
+	sync_client_t *c = ((void **)arg)[0];
+	unsigned poll_ms = *(unsigned *)((void **)arg)[1];
+	sync_src_t *src = calloc(1, sizeof(*src));
+	if (src == NULL || (src->path = strdup(path)) == NULL) {
+		free(src);
+		return NULL;
 	}
-	char *dir = strndup(path, (size_t)(slash - path));
-	char *real = dir != NULL ? realpath(dir, NULL) : NULL;
-	char *out = NULL;
-	if (real != NULL) {
-		size_t n = strlen(real) + strlen(slash) + 1;
-		out = malloc(n);
-		if (out != NULL) {
-			snprintf(out, n, "%s%s", real, slash);
-		}
-	} else {
-		out = strdup(path);
+	src->poll_ms = poll_ms > 0 ? poll_ms : 1000;
+	src->last_err = 1;	/* nothing reported yet */
+	pthread_condattr_t ca;
+	pthread_mutex_init(&src->lock, NULL);
+	pthread_mutex_init(&src->hold, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* no wall-clock steps */
+	pthread_cond_init(&src->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	c->next = NULL;
+	src->clients = c;
+	if (pthread_create(&src->thread, NULL, sync_main, src) != 0) {
+		src_free(src);
+		return NULL;
 	}
-	free(real);
-	free(dir);
-	return out;
+	/* A name to find it by in top -H and /proc/PID/task (bench/). */
+	(void)pthread_setname_np(src->thread, "acmezone-sync");
+	return src;
+}
+
+/* Registry, a later user of the same file: one more client. */
+static void src_join(void *obj, void *arg)
+{
+	sync_src_t *src = obj;
+	sync_client_t *c = ((void **)arg)[0];
+	pthread_mutex_lock(&src->lock);
+	c->next = src->clients;
+	src->clients = c;
+	/* A new instance (knotc reload) starts with the current counters,
+	 * not zeros until the next write. */
+	if (c->stats != NULL) {
+		c->stats(c, &src->pub);
+	}
+	pthread_mutex_unlock(&src->lock);
+}
+
+/* Registry, the last user left: stop the thread and free everything. */
+static void src_destroy(void *obj)
+{
+	sync_src_t *src = obj;
+	/* Stop the thread: the ring wakes a futex sleep, the signal a
+	 * condvar sleep; 'stop' is read after the bell (see sync_main).
+	 * The thread never takes the registry's mutex, so joining under
+	 * it cannot deadlock. */
+	pthread_mutex_lock(&src->lock);
+	__atomic_store_n(&src->stop, true, __ATOMIC_SEQ_CST);
+	az_notify_ring(src->nt);
+	pthread_cond_signal(&src->cond);
+	pthread_mutex_unlock(&src->lock);
+	pthread_join(src->thread, NULL);
+	src_free(src);
 }
 
 int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
@@ -576,61 +717,13 @@ int sync_attach(const char *path, unsigned poll_ms, sync_client_t *c,
 	if (path == NULL || c == NULL || out == NULL) {
 		return AZ_EINVAL;
 	}
-	char *key = canonical_path(path);
-	if (key == NULL) {
-		return AZ_ENOMEM;
+	static const az_registry_ops_t ops = { src_make, src_join };
+	void *arg[2] = { c, &poll_ms };
+	void *obj = NULL;
+	int ret = az_registry_attach(&sources, path, &ops, arg, &obj);
+	if (ret == AZ_EOK) {
+		*out = obj;
 	}
-	int ret = AZ_EOK;
-	pthread_mutex_lock(&registry_lock);
-	sync_src_t *src = registry;
-	while (src != NULL && strcmp(src->path, key) != 0) {
-		src = src->next;
-	}
-	if (src == NULL) {
-		src = calloc(1, sizeof(*src));
-		if (src == NULL) {
-			ret = AZ_ENOMEM;
-			goto out;
-		}
-		src->path = key;
-		key = NULL;
-		src->poll_ms = poll_ms > 0 ? poll_ms : 1000;
-		src->last_err = 1;	/* nothing reported yet */
-		pthread_condattr_t ca;
-		pthread_mutex_init(&src->lock, NULL);
-		pthread_mutex_init(&src->hold, NULL);
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* no wall-clock steps */
-		pthread_cond_init(&src->cond, &ca);
-		pthread_condattr_destroy(&ca);
-		c->next = NULL;
-		src->clients = c;
-		if (pthread_create(&src->thread, NULL, sync_main, src) != 0) {
-			src_free(src);
-			ret = AZ_ENOMEM;
-			goto out;
-		}
-		/* A name to find it by in top -H and /proc/PID/task (bench/). */
-		(void)pthread_setname_np(src->thread, "acmezone-sync");
-		src->refs = 1;
-		src->next = registry;
-		registry = src;
-	} else {
-		pthread_mutex_lock(&src->lock);
-		c->next = src->clients;
-		src->clients = c;
-		/* A new instance (knotc reload) starts with the current
-		 * counters, not zeros until the next write. */
-		if (c->stats != NULL) {
-			c->stats(c, &src->pub);
-		}
-		pthread_mutex_unlock(&src->lock);
-		src->refs++;
-	}
-	*out = src;
-out:
-	pthread_mutex_unlock(&registry_lock);
-	free(key);
 	return ret;
 }
 
@@ -639,7 +732,6 @@ void sync_detach(sync_src_t *src, sync_client_t *c)
 	if (src == NULL) {
 		return;
 	}
-	pthread_mutex_lock(&registry_lock);
 	pthread_mutex_lock(&src->lock);
 	for (sync_client_t **p = &src->clients; *p != NULL; p = &(*p)->next) {
 		if (*p == c) {
@@ -648,29 +740,7 @@ void sync_detach(sync_src_t *src, sync_client_t *c)
 		}
 	}
 	pthread_mutex_unlock(&src->lock);
-	bool last = --src->refs == 0;
-	if (last) {
-		for (sync_src_t **p = &registry; *p != NULL; p = &(*p)->next) {
-			if (*p == src) {
-				*p = src->next;
-				break;
-			}
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-	if (!last) {
-		return;
-	}
-
-	/* Stop the thread: the ring wakes a futex sleep, the signal a
-	 * condvar sleep; 'stop' is read after the bell (see sync_main). */
-	pthread_mutex_lock(&src->lock);
-	__atomic_store_n(&src->stop, true, __ATOMIC_SEQ_CST);
-	az_notify_ring(src->nt);
-	pthread_cond_signal(&src->cond);
-	pthread_mutex_unlock(&src->lock);
-	pthread_join(src->thread, NULL);
-	src_free(src);
+	az_registry_detach(&sources, src, src_destroy);
 }
 
 table_t *sync_table(sync_src_t *src)

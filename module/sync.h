@@ -8,9 +8,11 @@
 #include "table.h"
 
 /*
- * One source per database path per process, shared by every module
- * instance that names that path (two instances coexist during a knotd
- * reload; several zones may share a store).  The source owns the LMDB
+ * One source per store file per process, shared by every module instance
+ * that names that file (two instances coexist during a knotd reload;
+ * several zones may share a store), found through the registry every
+ * reader of the store uses (store/registry.h: one canonical spelling of
+ * the path, device and inode).  The source owns the LMDB
  * environment -- LMDB forbids opening one file twice in a process -- the
  * table, and the thread that keeps the table in sync.
  */
@@ -23,6 +25,9 @@ typedef struct {
 	uint64_t names;		/* names with live values */
 	uint64_t tokens;	/* live values */
 	uint64_t corrupt;	/* records skipped as corrupt (total seen) */
+	uint64_t reads;		/* records read into the table (total): once
+				 * per changed name per sync, once per name
+				 * per full load */
 } sync_stats_t;
 
 /*

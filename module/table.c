@@ -30,6 +30,9 @@ struct table {
 	size_t names;		/* nodes with values */
 	size_t values;		/* values in all vals blocks */
 
+	az_val_t *scratch;	/* table_set(): the values being sorted */
+	size_t scratch_cap;
+
 	tnode_t **heap;		/* min-heap on min_expire, nodes with values */
 	size_t heap_len, heap_cap;
 
@@ -397,43 +400,80 @@ static int ancestors_prepare(table_t *t, const uint8_t *name, tnode_t **fresh,
 	return AZ_EOK;
 }
 
-/* Size of a block of the values of rec live at now; 0 if there are none. */
-static size_t vals_measure(const az_rec_iter_t *rec, int64_t now)
+/*
+ * Canonical order of TXT rdata (RFC 4034 6.3, as knot_rdata_cmp() has it):
+ * the rdata as octet strings, and the first octet is the length, so
+ * shorter values first, then octet by octet.
+ */
+static int val_cmp(const void *a, const void *b)
 {
-	if (rec == NULL) {
-		return 0;
+	const az_val_t *x = a, *y = b;
+	if (x->len != y->len) {
+		return x->len < y->len ? -1 : 1;
 	}
-	az_rec_iter_t it = *rec;
-	az_val_t v;
-	size_t size = 0;
-	while (az_rec_iter_next(&it, &v)) {
-		if (v.expire > now) {
-			size += sizeof(int64_t) + 1 + v.len;
-		}
-	}
-	return size > 0 ? sizeof(tvals_t) + size : 0;
+	return memcmp(x->data, y->data, x->len);
 }
 
-/* Fill tv (vals_measure() octets) with the values of rec live at now;
- * returns the earliest expiry among them. */
-static int64_t vals_fill(tvals_t *tv, const az_rec_iter_t *rec, int64_t now)
+/*
+ * The values of rec live at now, in canonical order and each once (the
+ * later expiry kept), in t->scratch; *size receives the octets of their
+ * value block (0 if there are none).  O(n log n), and the query path then
+ * emits the block as it is, in one pass.
+ */
+static int vals_collect(table_t *t, const az_rec_iter_t *rec, int64_t now,
+                        unsigned *count, size_t *size)
 {
+	*count = 0;
+	*size = 0;
+	if (rec == NULL) {
+		return AZ_EOK;
+	}
 	az_rec_iter_t it = *rec;
+	if (reserve((void ***)&t->scratch, &t->scratch_cap, az_rec_iter_count(&it),
+	            sizeof(az_val_t)) != AZ_EOK) {
+		return AZ_ENOMEM;
+	}
 	az_val_t v;
-	int64_t min_expire = INT64_MAX;
-	uint8_t *p = tv->data;
-	unsigned count = 0;
+	unsigned n = 0;
 	while (az_rec_iter_next(&it, &v)) {
-		if (v.expire <= now) {
+		if (v.expire > now) {
+			t->scratch[n++] = v;
+		}
+	}
+	qsort(t->scratch, n, sizeof(az_val_t), val_cmp);
+	unsigned out = 0;
+	size_t bytes = 0;
+	for (unsigned i = 0; i < n; i++) {
+		/* The store never writes a value twice at one name; a record
+		 * that does anyway must not make an RRset with duplicates. */
+		if (out > 0 && val_cmp(&t->scratch[out - 1], &t->scratch[i]) == 0) {
+			if (t->scratch[i].expire > t->scratch[out - 1].expire) {
+				t->scratch[out - 1].expire = t->scratch[i].expire;
+			}
 			continue;
 		}
-		memcpy(p, &v.expire, sizeof(int64_t));
-		p[sizeof(int64_t)] = v.len;
-		memcpy(p + sizeof(int64_t) + 1, v.data, v.len);
+		t->scratch[out++] = t->scratch[i];
+		bytes += sizeof(int64_t) + 1 + t->scratch[i].len;
+	}
+	*count = out;
+	*size = out > 0 ? sizeof(tvals_t) + bytes : 0;
+	return AZ_EOK;
+}
+
+/* Fill tv (the size vals_collect() gave) with t->scratch[0..count);
+ * returns the earliest expiry among them. */
+static int64_t vals_fill(table_t *t, tvals_t *tv, unsigned count)
+{
+	int64_t min_expire = INT64_MAX;
+	uint8_t *p = tv->data;
+	for (unsigned i = 0; i < count; i++) {
+		const az_val_t *v = &t->scratch[i];
+		memcpy(p, &v->expire, sizeof(int64_t));
+		p[sizeof(int64_t)] = v->len;
+		memcpy(p + sizeof(int64_t) + 1, v->data, v->len);
 		p = TVAL_NEXT(p);
-		count++;
-		if (v.expire < min_expire) {
-			min_expire = v.expire;
+		if (v->expire < min_expire) {
+			min_expire = v->expire;
 		}
 	}
 	tv->count = (uint16_t)count;
@@ -583,11 +623,16 @@ int table_set(table_t *t, const uint8_t *name, az_rec_iter_t *rec, int64_t now)
 	if (t == NULL || len == 0 || len == 1) {
 		return AZ_EINVAL;
 	}
-	size_t size = vals_measure(rec, now);
+	unsigned count;
+	size_t size;
 	tnode_t *fresh_node = NULL;
 	tvals_t *newv = NULL;
 	int64_t min_expire = INT64_MAX;
-	int ret = AZ_ENOMEM;
+	int ret = vals_collect(t, rec, now, &count, &size);
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	ret = AZ_ENOMEM;
 
 	/* lfht add/del/lookup want a read-side section even for the writer. */
 	az_read_lock();
@@ -603,7 +648,7 @@ int table_set(table_t *t, const uint8_t *name, az_rec_iter_t *rec, int64_t now)
 		if (newv == NULL) {
 			goto out;	/* fresh_node is NULL here */
 		}
-		min_expire = vals_fill(newv, rec, now);
+		min_expire = vals_fill(t, newv, count);
 	}
 	ret = apply(t, name, len, node, fresh_node, newv, min_expire);
 out:
@@ -703,5 +748,6 @@ void table_free(table_t *t)
 	arena_destroy(&t->arena);
 	free(t->heap);
 	free(t->retired);
+	free(t->scratch);
 	free(t);
 }

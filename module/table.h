@@ -17,6 +17,9 @@
  * published: the writer swaps in a new block and retires the old one.
  * data holds count entries of { i64 expiry (native, unaligned), u8 len,
  * len octets }, so "len octets" preceded by "len" is a TXT rdata as is.
+ * Entries are in canonical RR order (RFC 4034 6.3: shorter first, then
+ * octet by octet) and distinct: the query path copies them out in one
+ * pass into an RRset that needs no sorting.
  */
 typedef struct {
 	uint16_t count;		/* at most AZ_MAX_VALUES */
@@ -64,7 +67,8 @@ void table_free(table_t *t);
 
 /*!
  * Replace the values of name with the live ones of rec (rec == NULL or no
- * live value: remove them).  Keeps the empty non-terminal counts of the
+ * live value: remove them), sorted in canonical order, duplicates merged
+ * (O(n log n) in the values).  Keeps the empty non-terminal counts of the
  * ancestors.  Old blocks are retired, not freed: see table_reclaim().
  * \return AZ_EOK or AZ_ENOMEM (the table is unchanged then).
  */

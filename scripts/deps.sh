@@ -4,15 +4,21 @@
 #   scripts/deps.sh           build and test
 #   scripts/deps.sh --bench   also what bench/ needs: dnsperf, valgrind, BIND
 #                             (named) for its "for the record" figure
+#   scripts/deps.sh --matrix  also what tests/matrix/ needs: mmdebstrap (the
+#                             Debian roots of other suites are made by it)
+#   scripts/deps.sh --deb     also what tests/matrix/deb.sh needs: debhelper,
+#                             lintian (Debian packages), mmdebstrap (roots)
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config
       libknot-dev liburcu-dev liblmdb-dev
       knot knot-dnsutils bind9 bind9-dnsutils python3
       clang-14 libclang-rt-14-dev valgrind util-linux iproute2
       unbound pebble certbot lego dehydrated openssl curl"
-if [ "${1:-}" = "--bench" ]; then
-	pkgs="$pkgs dnsperf"
-fi
+case ${1:-} in
+--bench) pkgs="$pkgs dnsperf" ;;
+--matrix) pkgs="$pkgs mmdebstrap" ;;
+--deb) pkgs="$pkgs debhelper dh-autoreconf lintian mmdebstrap" ;;
+esac
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

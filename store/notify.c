@@ -38,7 +38,9 @@ struct sync_hdr {
 
 struct sync_slot {
 	uint32_t seq;		/* futex: bumped after each acknowledgement */
-	uint32_t pad;
+	uint32_t status;	/* 0, or the errno why the reader cannot read
+				 * the store (az_notify_status()); was padding,
+				 * zero, in files of older versions */
 	uint64_t applied;	/* newest txn id the reader serves */
 	uint64_t pid;		/* informational, for messages */
 };
@@ -90,17 +92,16 @@ int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 	if (create) {
 		(void)unlink(path);	/* a leftover of a removed store */
 		nt->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0660);
-		if (nt->fd >= 0 && (fchmod(nt->fd, 0660) != 0 ||
-		                    ftruncate(nt->fd, SYNC_SIZE) != 0)) {
+		if (nt->fd >= 0 && fchmod(nt->fd, 0660) != 0) {
 			ret = AZ_EIO;
 			goto fail;
 		}
 	} else {
-		nt->fd = open(path, O_RDWR | O_CLOEXEC);
+		nt->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (nt->fd < 0) {
-		ret = (errno == ENOENT) ? AZ_ENOENT :
-		      (errno == EACCES || errno == EPERM) ? AZ_EPERM : AZ_EIO;
+		ret = (errno == ENOENT) ? AZ_ENOENT : (errno == EROFS) ? AZ_EROFS :
+		      (errno == EACCES || errno == EPERM || errno == ELOOP) ? AZ_EPERM : AZ_EIO;
 		goto fail;
 	}
 	struct stat st;
@@ -108,14 +109,25 @@ int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 		ret = AZ_EIO;
 		goto fail;
 	}
-	if (st.st_size < SYNC_SIZE) {
-		/* Truncated (the file holds nothing durable): give it its size
-		 * back, so that the map below cannot fault; the header is
-		 * written again below if it was lost. */
-		if (ftruncate(nt->fd, SYNC_SIZE) != 0) {
-			ret = AZ_ECORRUPT;
-			goto fail;
-		}
+	if (!S_ISREG(st.st_mode)) {
+		/* Never grow or map another kind of file in its place. */
+		ret = AZ_EPERM;
+		goto fail;
+	}
+	/*
+	 * New, or truncated (the file holds nothing durable): give it its
+	 * size back, with blocks.  A hole made by ftruncate() would do for
+	 * reading, but the header and the slots are written through the map
+	 * below, and a write into a hole on a full file system raises SIGBUS
+	 * instead of returning ENOSPC.  posix_fallocate() only allocates what
+	 * is missing and never changes data, so openers may race here.  The
+	 * header is written again below if it was lost.
+	 */
+	int err = posix_fallocate(nt->fd, 0, SYNC_SIZE);
+	if (err != 0) {
+		errno = err;
+		ret = err == ENOSPC ? AZ_EFULL : err == EROFS ? AZ_EROFS : AZ_EIO;
+		goto fail;
 	}
 	nt->map = mmap(NULL, SYNC_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, nt->fd, 0);
 	if (nt->map == MAP_FAILED) {
@@ -147,6 +159,7 @@ int az_notify_open(az_notify_t **out, const char *dbpath, bool create)
 fail:
 	{
 		int saved = errno;
+		(void)az_fail(ret);	/* the errno behind it, for az_errno() */
 		if (create && nt != NULL && nt->fd >= 0) {
 			unlink(path);
 		}
@@ -249,6 +262,7 @@ int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_
 		return AZ_EINVAL;
 	}
 	int64_t deadline = az_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int unserved = 0;
 	for (int i = next_live(nt, 0); i < NSLOTS; i = next_live(nt, i + 1)) {
 		struct sync_slot *s = slot_at(nt, i);
 		for (;;) {
@@ -256,6 +270,18 @@ int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_
 			 * the futex wait below return at once (value changed). */
 			uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 			if (__atomic_load_n(&s->applied, __ATOMIC_ACQUIRE) >= txnid) {
+				break;
+			}
+			/* A live reader that says it cannot read the store will
+			 * not serve this write: no use waiting for it. */
+			uint32_t status = __atomic_load_n(&s->status, __ATOMIC_ACQUIRE);
+			if (status != 0) {
+				if (unserved == 0 && late_pid != NULL) {
+					*late_pid = (pid_t)__atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+				}
+				if (unserved == 0) {
+					unserved = (int)status;
+				}
 				break;
 			}
 			int64_t left = deadline - az_mono_ms();
@@ -274,6 +300,10 @@ int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_
 				break;
 			}
 		}
+	}
+	if (unserved != 0) {
+		errno = unserved;
+		return az_fail(AZ_EUNSERVED);
 	}
 	return AZ_EOK;
 }
@@ -300,6 +330,7 @@ int az_notify_claim(az_notify_t *nt)
 			/* A dead holder's stale 'applied' is older than any new
 			 * commit, so no writer can mistake it for our ack. */
 			__atomic_store_n(&s->applied, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&s->status, 0, __ATOMIC_RELEASE);
 			return AZ_EOK;
 		}
 	}
@@ -314,6 +345,19 @@ void az_notify_ack(az_notify_t *nt, uint64_t txnid)
 	struct sync_slot *s = slot_at(nt, nt->slot);
 	/* Release: the table updates that serve txnid happen-before this. */
 	__atomic_store_n(&s->applied, txnid, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->status, 0, __ATOMIC_RELEASE);	/* serving */
+	__atomic_add_fetch(&s->seq, 1, __ATOMIC_SEQ_CST);
+	futex(&s->seq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+void az_notify_status(az_notify_t *nt, int err)
+{
+	if (nt == NULL || nt->slot < 0) {
+		return;
+	}
+	struct sync_slot *s = slot_at(nt, nt->slot);
+	__atomic_store_n(&s->status, (uint32_t)(err > 0 ? err : 0), __ATOMIC_RELEASE);
+	/* Wake writers waiting on this slot: they stop waiting for it. */
 	__atomic_add_fetch(&s->seq, 1, __ATOMIC_SEQ_CST);
 	futex(&s->seq, FUTEX_WAKE, INT_MAX, NULL);
 }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "pages.h"
+#include "registry.h"
 #include "store.h"
 
 #define MAPSIZE		((size_t)4 << 30)	/* sparse: costs nothing unused */
@@ -58,8 +62,7 @@ struct az_txn {
 	uint8_t *rec;		/* scratch for encoding, rec_cap octets */
 	az_val_t *vals;		/* scratch, vals_cap entries */
 	size_t rec_cap, vals_cap;
-	uint8_t *log;		/* changed names, concatenated wire forms */
-	size_t log_len, log_cap, log_names;
+	az_nameset_t log;	/* changed names, each once */
 	bool log_full;
 	bool changed;
 };
@@ -82,15 +85,15 @@ static int map_err(int ret)
 	case MDB_INVALID:
 	case MDB_VERSION_MISMATCH: return AZ_ECORRUPT;
 	case ENOMEM:		errno = ret; return AZ_ENOMEM;
-	case ENOSPC:		errno = ret; return AZ_EFULL;
+	case ENOSPC:		errno = ret; return az_fail(AZ_EFULL);
 	case EACCES:
-	case EPERM:
-	case EROFS:		errno = ret; return AZ_EPERM;
-	case ENOENT:		errno = ret; return AZ_ENOENT;
+	case EPERM:		errno = ret; return az_fail(AZ_EPERM);
+	case EROFS:		errno = ret; return az_fail(AZ_EROFS);
+	case ENOENT:		errno = ret; return az_fail(AZ_ENOENT);
 	default:
 		if (ret > 0) {
 			errno = ret;
-			return AZ_EIO;
+			return az_fail(AZ_EIO);
 		}
 		return AZ_ELMDB;
 	}
@@ -131,21 +134,138 @@ static bool owner_ok(uid_t uid)
 	return uid == 0 || uid == geteuid();
 }
 
-/* A side file (lock, sync) exists and anyone may write it. */
-static bool side_open_to_all(const char *path, const char *suffix)
+/*
+ * Could someone other than root and us write through this mode?  Any user
+ * (o+w: 'any'), or the members of its group (g+w: 'group'), unless that
+ * group is root's.  \return the phrase that applies, or NULL.
+ */
+static const char *write_open(const struct stat *sb, const char *any, const char *group)
 {
-	struct stat st;
-	char *side = suffixed(path, suffix);
-	bool bad = side != NULL && lstat(side, &st) == 0 &&
-	           (S_ISLNK(st.st_mode) ? !owner_ok(st.st_uid) : (st.st_mode & S_IWOTH) != 0);
+	if (sb->st_mode & S_IWOTH) {
+		return any;
+	}
+	if ((sb->st_mode & S_IWGRP) && sb->st_gid != 0) {
+		return group;
+	}
+	return NULL;
+}
+
+/*
+ * A side file (lock: LMDB's reader table; else the sync file), judged by
+ * its descriptor, opened without following a symbolic link: a root writer
+ * must not be led to map, grow or rewrite another file.  Absent is fine
+ * (LMDB creates the lock file, in a directory nobody else may write; see
+ * chain_untrusted()).  Group-writable is by design: readers must write it.
+ * \return the phrase that applies, or NULL.
+ */
+static const char *side_untrusted(const char *path, bool lock)
+{
+	static const char *const msg[2][3] = {
+		{ "its sync file is a symbolic link",
+		  "its sync file is not a regular file",
+		  "its sync file is writable by any user" },
+		{ "its lock file is a symbolic link",
+		  "its lock file is not a regular file",
+		  "its lock file is writable by any user" },
+	};
+	struct stat sb;
+	const char *why = NULL;
+	char *side = suffixed(path, lock ? "-lock" : "-sync");
+	int fd = side != NULL ?
+	         open(side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+	if (fd < 0) {
+		/* Missing or not ours to read: the open that follows says so. */
+		why = (side != NULL && errno == ELOOP) ? msg[lock][0] : NULL;
+	} else if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		why = msg[lock][1];
+	} else if (sb.st_mode & S_IWOTH) {
+		why = msg[lock][2];
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
 	free(side);
-	return bad;
+	return why;
+}
+
+/*
+ * Whoever may create, rename or remove entries in the store's directory
+ * can swap the data, lock or sync file between our checks and LMDB's open
+ * of it (LMDB opens its lock file by name, follows symbolic links, and
+ * resizes and writes what it opened); in a directory above, they can swap
+ * the whole directory.  So every directory from the store's up to / must
+ * be owned by root or us and writable by nobody else: not by any user,
+ * not by a group other than root's.  A sticky directory above the store's
+ * (/tmp) lets others remove or rename only their own entries: its write
+ * bits are allowed.  Not in the store's own directory, where others could
+ * still create a lock or sync file that is missing.
+ * dir: from realpath() (no symbolic link, "." or "..").
+ * \return AZ_EOK (*why set if untrusted), AZ_ENOMEM or AZ_EIO.
+ */
+static int chain_untrusted(const char *dir, const char **why)
+{
+	char *p = strdup(dir);
+	bool own = true;
+	int ret = AZ_EOK;
+	if (p == NULL) {
+		return AZ_ENOMEM;
+	}
+	for (;;) {
+		struct stat sb;
+		if (lstat(p, &sb) != 0) {
+			ret = AZ_EIO;
+			break;
+		}
+		if (own || !(sb.st_mode & S_ISVTX)) {
+			*why = own ? write_open(&sb, "its directory is writable by any user",
+			                        "its directory is writable by its group")
+			           : write_open(&sb, "a directory above it is writable by any user",
+			                        "a directory above it is writable by its group");
+		}
+		if (*why == NULL && !owner_ok(sb.st_uid)) {
+			*why = own ? "its directory is owned by another user"
+			           : "a directory above it is owned by another user";
+		}
+		char *slash = strrchr(p, '/');
+		if (*why != NULL || slash == NULL || strcmp(p, "/") == 0) {
+			break;
+		}
+		if (slash == p) {
+			slash[1] = '\0';
+		} else {
+			*slash = '\0';
+		}
+		own = false;
+	}
+	free(p);
+	return ret;
+}
+
+/* The directory part of a path from realpath() or az_registry_canonical(). */
+static int chain_of(const char *path, const char **why)
+{
+	char *dir = strdup(path), *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	int ret;
+	if (dir == NULL) {
+		return AZ_ENOMEM;
+	}
+	if (slash == NULL) {
+		ret = AZ_EIO;	/* not resolved: the directory is not there */
+	} else {
+		slash[slash == dir ? 1 : 0] = '\0';
+		ret = chain_untrusted(dir, why);
+	}
+	free(dir);
+	return ret;
 }
 
 int az_store_trust(const char *path, const char **why)
 {
-	struct stat st, dst;
+	struct stat st;
 	const char *dummy;
+	char *canon = NULL, *real = NULL;
+	bool link = false;
+	int ret;
 	if (why == NULL) {
 		why = &dummy;
 	}
@@ -165,6 +285,7 @@ int az_store_trust(const char *path, const char **why)
 		if (stat(path, &st) != 0) {
 			return errno == ENOENT ? AZ_ENOENT : AZ_EIO;
 		}
+		link = true;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
@@ -175,38 +296,103 @@ int az_store_trust(const char *path, const char **why)
 		errno = EINVAL;
 		return AZ_EIO;
 	}
-	if (st.st_mode & S_IWOTH) {
-		*why = "it is writable by any user";
-	} else if (!owner_ok(st.st_uid)) {
+	*why = write_open(&st, "it is writable by any user", "it is writable by its group");
+	if (*why == NULL && !owner_ok(st.st_uid)) {
 		*why = "it is owned by another user";
-	} else if (side_open_to_all(path, "-lock")) {
-		*why = "its lock file is writable by any user";
-	} else if (side_open_to_all(path, "-sync")) {
-		*why = "its sync file is writable by any user";
-	} else {
-		/* Whoever may replace files in the directory may replace the
-		 * store: not anyone, and not another unprivileged user. */
-		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-		int ret = AZ_EOK;
-		if (dir == NULL) {
-			return AZ_ENOMEM;
+	}
+	if (*why == NULL) {
+		*why = side_untrusted(path, true);
+	}
+	if (*why == NULL) {
+		*why = side_untrusted(path, false);
+	}
+	ret = AZ_ENOMEM;
+	if (*why == NULL && (canon = az_registry_canonical(path)) != NULL) {
+		/* Where the side files live, and LMDB opens them. */
+		ret = chain_of(canon, why);
+	}
+	if (ret == AZ_EOK && *why == NULL && link) {
+		/* And where the data file itself lives. */
+		real = realpath(path, NULL);
+		ret = real != NULL ? chain_of(real, why) : AZ_EIO;
+	}
+	free(canon);
+	free(real);
+	if (*why != NULL) {
+		errno = EPERM;
+		return AZ_EPERM;
+	}
+	return ret;
+}
+
+/*
+ * Writers, right after LMDB's open: judge the files LMDB opened by their
+ * descriptors, not by the names az_store_trust() looked at.  The data file
+ * must be the one checked, with the same rules; the lock file, opened
+ * without following a link, a regular file not every user may write, the
+ * one check_prepare() recorded.  (The directory rules make a swap between
+ * the check and the open impossible; this catches what they cannot see.)
+ */
+static int opened_trusted(const az_store_t *st)
+{
+	struct stat sb;
+	int ret = AZ_EOK;
+	if (fstat(st->fd, &sb) != 0) {
+		return AZ_EIO;
+	}
+	if (sb.st_dev != st->dev || sb.st_ino != st->ino || !owner_ok(sb.st_uid) ||
+	    az_mode_shared(&sb)) {
+		errno = EPERM;
+		return AZ_EPERM;
+	}
+	int fd = open(st->lock_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & S_IWOTH) || sb.st_dev != st->lock_dev ||
+	    sb.st_ino != st->lock_ino) {
+		ret = AZ_EPERM;
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (ret != AZ_EOK) {
+		errno = EPERM;
+	}
+	return ret;
+}
+
+bool az_mode_shared(const struct stat *sb)
+{
+	return write_open(sb, "", "") != NULL;
+}
+
+int az_store_exposed(const az_store_t *st, const char **why)
+{
+	struct stat sb;
+	const char *dummy;
+	if (why == NULL) {
+		why = &dummy;
+	}
+	*why = NULL;
+	if (st == NULL || st->env == NULL) {
+		return AZ_EINVAL;
+	}
+	/* The file we map, not whatever the name points at now. */
+	if (fstat(st->fd, &sb) != 0) {
+		return AZ_EIO;
+	}
+	*why = write_open(&sb, "it is writable by any user", "it is writable by its group");
+	if (*why == NULL) {
+		/* Whoever may replace files in its directory may replace it
+		 * (a sticky bit stops them: they may not rename ours). */
+		char *dir = strdup(st->path), *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+		if (slash != NULL) {
+			slash[slash == dir ? 1 : 0] = '\0';
 		}
-		if (slash == dir) {
-			slash[1] = '\0';
-		} else if (slash != NULL) {
-			*slash = '\0';
-		}
-		if (stat(slash != NULL ? dir : ".", &dst) != 0) {
-			ret = AZ_EIO;
-		} else if ((dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) {
-			*why = "its directory is writable by any user";
-		} else if (!owner_ok(dst.st_uid)) {
-			*why = "its directory is owned by another user";
+		if (slash != NULL && stat(dir, &sb) == 0 && !(sb.st_mode & S_ISVTX)) {
+			*why = write_open(&sb, "its directory is writable by any user",
+			                  "its directory is writable by its group");
 		}
 		free(dir);
-		if (ret != AZ_EOK) {
-			return ret;
-		}
 	}
 	if (*why != NULL) {
 		errno = EPERM;
@@ -393,6 +579,94 @@ static int env_mapsize(size_t *out)
 	return AZ_EOK;
 }
 
+/*
+ * LMDB's lock file for its default 126 readers: 125 reader lines of 64
+ * octets after a 192-octet header (LMDB 0.9 on 64-bit Linux).  LMDB keeps
+ * a larger file as it is and grows a smaller one itself.
+ */
+#define LOCK_SIZE	8192
+
+/*
+ * Make a side file (lock, sync) fit for every process of the store: it
+ * exists, is a regular file, has the data file's group and mode 0660, and
+ * its first 'size' octets have blocks (LMDB writes its lock file through a
+ * map, where a write into a hole on a full disk raises SIGBUS).  A missing
+ * one is created here rather than by LMDB, which would give it the
+ * opener's own group and umask (0640 root:root for root): readers in the
+ * store's group could then never open the store again.  An existing one
+ * is repaired only with 'fix' (writers: the owner of the store).  Opened
+ * without following a symbolic link.  \return AZ_EOK, or the error of the
+ * call that failed (az_errno()); a file created here is removed again then.
+ */
+static int side_file(const char *path, const struct stat *data, off_t size, bool fix)
+{
+	bool made = true;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (fd < 0 && errno == EEXIST) {
+		if (!fix) {
+			return AZ_EOK;
+		}
+		made = false;
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0) {
+		return map_err(errno);
+	}
+	struct stat sb;
+	int ret = AZ_EOK, err;
+	if (fstat(fd, &sb) != 0) {
+		ret = map_err(errno);
+	} else if (!S_ISREG(sb.st_mode)) {
+		ret = map_err(EINVAL);
+	} else if (sb.st_gid != data->st_gid && fchown(fd, (uid_t)-1, data->st_gid) != 0) {
+		ret = map_err(errno);
+	} else if ((sb.st_mode & 07777) != 0660 && fchmod(fd, 0660) != 0) {
+		ret = map_err(errno);
+	} else if (size > 0 && (err = posix_fallocate(fd, 0, size)) != 0) {
+		ret = map_err(err);
+	}
+	close(fd);
+	if (ret != AZ_EOK && made) {
+		unlink(path);
+	}
+	return ret;
+}
+
+/*
+ * Before LMDB opens the store: its side files as readers need them.
+ * Every opener creates a missing lock file properly (or fails, if it
+ * may not); writers also repair the group and mode of existing ones and
+ * recreate a missing sync file.
+ */
+static int side_files(az_store_t *st, const struct stat *data)
+{
+	char *lock = suffixed(st->path, "-lock");
+	char *sync = suffixed(st->path, "-sync");
+	az_notify_t *nt = NULL;
+	int ret = AZ_ENOMEM;
+	if (lock == NULL || sync == NULL) {
+		goto out;
+	}
+	ret = side_file(lock, data, LOCK_SIZE, !st->rdonly);
+	if (ret == AZ_EROFS && st->rdonly) {
+		ret = AZ_EOK;	/* LMDB reads a read-only medium without locks */
+	}
+	if (ret != AZ_EOK || st->rdonly) {
+		goto out;
+	}
+	/* The sync file is best effort: without it writes are still served
+	 * (readers poll), and the CLI says why it cannot wait.  A new, empty
+	 * one gets its size and header from its opener. */
+	if (side_file(sync, data, 0, true) == AZ_EOK &&
+	    az_notify_open(&nt, st->path, false) == AZ_EOK) {
+		az_notify_close(nt);
+	}
+out:
+	free(lock);
+	free(sync);
+	return ret;
+}
+
 /* Remember what az_store_check() compares against, right after the open. */
 static int check_prepare(az_store_t *st)
 {
@@ -428,11 +702,15 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 	}
 	st->rdonly = flags & AZ_OPEN_RDONLY;
 	st->threads = flags & AZ_OPEN_THREADS;
-	st->path = strdup(path);
+	/* LMDB opens the canonical spelling: the directories az_store_trust()
+	 * checked, with no symbolic link in them that someone could turn
+	 * elsewhere in between; the same files as the path given. */
+	st->path = az_registry_canonical(path);
 	int ret = AZ_ENOMEM;
 	if (st->path == NULL) {
 		goto fail;
 	}
+	path = st->path;
 
 	if (!st->rdonly && !create && (ret = az_store_trust(path, NULL)) != AZ_EOK) {
 		goto fail;
@@ -458,6 +736,9 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 
 	size_t mapsize = MAPSIZE;
 	if (!st->rdonly && (ret = env_mapsize(&mapsize)) != AZ_EOK) {
+		goto fail;
+	}
+	if (!create && (ret = side_files(st, &sb)) != AZ_EOK) {
 		goto fail;
 	}
 	if ((ret = mdb_env_create(&st->env)) != MDB_SUCCESS ||
@@ -486,6 +767,12 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 	if ((ret = check_prepare(st)) != AZ_EOK || (ret = az_store_check(st)) != AZ_EOK) {
 		goto fail;
 	}
+	if (!st->rdonly && !create && (ret = opened_trusted(st)) != AZ_EOK) {
+		goto fail;
+	}
+	/* Slots of readers that died (a 'list' killed by SIGPIPE) pin their
+	 * snapshots, and writers could never reuse the pages those hold. */
+	(void)az_store_reap(st);
 	if ((ret = open_dbis(st, create, cfg)) != AZ_EOK) {
 		goto fail;
 	}
@@ -494,10 +781,23 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 fail:
 	{
 		int saved = errno;
+		(void)az_fail(ret);	/* the errno behind it, for az_errno() */
 		az_store_close(st);
 		errno = saved;
 	}
 	return ret;
+}
+
+int az_store_reap(az_store_t *st)
+{
+	int dead = 0;
+	if (st == NULL || st->env == NULL) {
+		return 0;
+	}
+	/* mdb_reader_check() takes LMDB's reader-table lock for a moment
+	 * and asks the kernel once per distinct pid whether it still holds
+	 * its lock on the lock file: no snapshot of ours is concerned. */
+	return mdb_reader_check(st->env, &dead) == MDB_SUCCESS ? dead : 0;
 }
 
 int az_store_open(az_store_t **out, const char *path, unsigned flags)
@@ -519,11 +819,24 @@ int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg)
 		return AZ_EINVAL;
 	}
 	char *lock = suffixed(path, "-lock");
+	char *canon = az_registry_canonical(path);
 	az_store_t *st = NULL;
 	az_notify_t *nt = NULL;
 	bool made_data = false, made_lock = false, made_sync = false;
+	const char *why = NULL;
 	int ret = AZ_ENOMEM;
-	if (lock == NULL) {
+	if (lock == NULL || canon == NULL) {
+		goto out;
+	}
+	/* Only where writers will trust it: in a directory others may
+	 * write, the files made below could be swapped before LMDB opens
+	 * them (see az_store_trust()). */
+	if ((ret = chain_of(canon, &why)) != AZ_EOK) {
+		goto out;
+	}
+	if (why != NULL) {
+		errno = EPERM;
+		ret = AZ_EPERM;
 		goto out;
 	}
 	if ((ret = create_file(path, 0640, gid)) != AZ_EOK) {
@@ -537,6 +850,18 @@ int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg)
 		goto out;
 	}
 	made_lock = true;
+	{
+		/* Blocks for LMDB's lock file, which it writes through a map. */
+		int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		int err = fd < 0 ? errno : posix_fallocate(fd, 0, LOCK_SIZE);
+		if (fd >= 0) {
+			close(fd);
+		}
+		if (err != 0) {
+			ret = map_err(err);
+			goto out;
+		}
+	}
 	if ((ret = az_notify_open(&nt, path, true)) != AZ_EOK) {
 		goto out;
 	}
@@ -570,6 +895,7 @@ out:
 	}
 	az_notify_close(nt);
 	az_store_close(st);
+	free(canon);
 	free(lock);
 	return ret;
 }
@@ -617,6 +943,87 @@ int az_store_remap(az_store_t *st)
 
 /*** Writing. ***/
 
+/*
+ * The head of LMDB's lock file, as LMDB 0.9 lays it out (mdb.c: MDB_txbody
+ * of MDB_txninfo): a magic number, a format word, the reader table's
+ * mutex, then mti_txnid, the id of the newest committed transaction.
+ * Mirrored only to find that one field; nothing is written there unless
+ * the magic and the value LMDB itself just read there both match.
+ */
+struct lock_head {
+	uint32_t magic;
+	uint32_t format;
+	pthread_mutex_t rmutex;
+	size_t txnid;		/* LMDB's txnid_t */
+};
+#define LOCK_MAGIC	0xBEEFC0DEu
+
+/*
+ * Write lock held (a write transaction is open): put the lock file's
+ * transaction id back to 'last', the newest id in the data file's meta
+ * pages, where LMDB had read 'seen'.  No commit can be under way.
+ */
+static int lock_txnid_repair(az_store_t *st, uint64_t seen, uint64_t last)
+{
+	struct lock_head head;
+	struct stat sb;
+	size_t fix = (size_t)last;
+	int ret = AZ_EROLLBACK;
+	int fd = open(st->lock_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		return AZ_EROLLBACK;
+	}
+	/* The file LMDB has open, as it is laid out, holding what LMDB read. */
+	if (fstat(fd, &sb) == 0 && sb.st_dev == st->lock_dev && sb.st_ino == st->lock_ino &&
+	    pread(fd, &head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+	    head.magic == LOCK_MAGIC && (uint64_t)head.txnid == seen &&
+	    pwrite(fd, &fix, sizeof(fix), offsetof(struct lock_head, txnid)) ==
+	    (ssize_t)sizeof(fix)) {
+		ret = AZ_EOK;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * LMDB gives a write transaction the lock file's transaction id plus one
+ * and builds it on the meta page of that id's parity (mdb.c,
+ * mdb_txn_renew0): it trusts a file that every reader -- knotd's account
+ * -- may write.  Written one lower there, the next writer would build on
+ * the snapshot before the last commit and write over it: an acknowledged
+ * write lost, and readers that served it shown the same id again.  The
+ * meta pages are in the data file, which only writers may write; the newer
+ * of the two holds the id of the newest commit.  Under the write lock (this
+ * transaction holds it) no commit is under way, so LMDB must have read
+ * exactly that id.  If not, put the lock file right and begin again (a
+ * process that may write it could do it again: a few tries, then refuse).
+ * \return AZ_EOK with *txn a transaction built on the newest commit, or
+ * an error with *txn NULL.
+ */
+static int txnid_check(az_store_t *st, MDB_txn **txn)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		uint64_t seen = (uint64_t)mdb_txn_id(*txn) - 1;
+		uint64_t last = az_store_last_txnid(st);
+		if (seen == last) {
+			return AZ_EOK;
+		}
+		int ret = lock_txnid_repair(st, seen, last);
+		mdb_txn_abort(*txn);	/* releases the write lock */
+		*txn = NULL;
+		if (ret != AZ_EOK) {
+			return ret;
+		}
+		if ((ret = mdb_txn_begin(st->env, NULL, 0, txn)) != MDB_SUCCESS) {
+			*txn = NULL;
+			return map_err(ret);
+		}
+	}
+	mdb_txn_abort(*txn);
+	*txn = NULL;
+	return AZ_EROLLBACK;
+}
+
 int az_txn_begin(az_store_t *st, az_txn_t **out)
 {
 	if (st == NULL || out == NULL || st->rdonly) {
@@ -632,6 +1039,8 @@ int az_txn_begin(az_store_t *st, az_txn_t **out)
 		free(t);
 		return ret;
 	}
+	/* Before the write: the pages it frees are reused sooner. */
+	(void)az_store_reap(st);
 	ret = mdb_txn_begin(st->env, NULL, 0, &t->txn);
 	if (ret == MDB_MAP_RESIZED) {
 		/* Another writer grew the map: adopt its size and retry. */
@@ -640,6 +1049,9 @@ int az_txn_begin(az_store_t *st, az_txn_t **out)
 	}
 	if (ret != MDB_SUCCESS) {
 		ret = map_err(ret);
+		goto fail;
+	}
+	if ((ret = txnid_check(st, &t->txn)) != AZ_EOK) {
 		goto fail;
 	}
 	*out = t;
@@ -659,41 +1071,31 @@ void az_txn_abort(az_txn_t *t)
 	}
 	free(t->rec);
 	free(t->vals);
-	free(t->log);
+	az_nameset_free(&t->log);
 	free(t);
 }
 
-/* Remember that name changed in this transaction (for the change log). */
+/*
+ * Remember that name changed in this transaction (for the change log).
+ * Each name once, however often the transaction touches it: a batch of a
+ * thousand values at one name logs that name once, and every reader reads
+ * its record once for it.
+ */
 static int note_change(az_txn_t *t, const uint8_t *name)
 {
 	t->changed = true;
 	if (t->log_full) {
 		return AZ_EOK;
 	}
-	if (t->log_names >= LOG_MAX_NAMES) {
+	int ret = az_nameset_add(&t->log, name, NULL);
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	if (t->log.count > LOG_MAX_NAMES) {
 		/* Bounded memory: past this, readers reload everything. */
 		t->log_full = true;
-		free(t->log);
-		t->log = NULL;
-		t->log_len = t->log_cap = 0;
-		return AZ_EOK;
+		az_nameset_free(&t->log);
 	}
-	size_t n = az_name_wire_len(name, AZ_NAME_MAXLEN);
-	if (t->log_len + n > t->log_cap) {
-		size_t cap = t->log_cap ? t->log_cap * 2 : 1024;
-		while (cap < t->log_len + n) {
-			cap *= 2;
-		}
-		uint8_t *p = realloc(t->log, cap);
-		if (p == NULL) {
-			return AZ_ENOMEM;
-		}
-		t->log = p;
-		t->log_cap = cap;
-	}
-	memcpy(t->log + t->log_len, name, n);
-	t->log_len += n;
-	t->log_names++;
 	return AZ_EOK;
 }
 
@@ -830,6 +1232,15 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 			return AZ_ETOOMANY;
 		}
 		t->vals[count++] = (az_val_t){ .expire = expire, .len = (uint8_t)len, .data = value };
+		/* A new value must leave the answer within one DNS message
+		 * (a refresh never grows it). */
+		size_t text = 0;
+		for (unsigned i = 0; i < count; i++) {
+			text += t->vals[i].len;
+		}
+		if (az_answer_len(key.mv_size, count, text) > AZ_ANSWER_MAXLEN) {
+			return AZ_E2BIG;
+		}
 	}
 	if ((ret = put_record(t, &key, count)) != AZ_EOK) {
 		return ret;
@@ -985,15 +1396,15 @@ static int write_log(az_txn_t *t, uint64_t id)
 	uint8_t kbuf[8];
 	az_put_be64(kbuf, id);
 	MDB_val key = { sizeof(kbuf), kbuf }, data;
-	data.mv_size = 1 + (t->log_full ? 0 : t->log_len);
+	data.mv_size = 1 + (t->log_full ? 0 : t->log.len);
 	int ret = mdb_put(t->txn, t->st->log, &key, &data, MDB_RESERVE);
 	if (ret != MDB_SUCCESS) {
 		return map_err(ret);
 	}
 	uint8_t *p = data.mv_data;
 	p[0] = t->log_full ? LOG_FULL : LOG_NAMES;
-	if (!t->log_full && t->log_len > 0) {
-		memcpy(p + 1, t->log, t->log_len);
+	if (!t->log_full && t->log.len > 0) {
+		memcpy(p + 1, t->log.names, t->log.len);
 	}
 
 	if (id <= LOG_KEEP) {
@@ -1044,6 +1455,29 @@ static bool disk_full(az_store_t *st)
 	return full;
 }
 
+/*
+ * After a commit: make the file reach the newest meta's last page.  The
+ * commit may have left the pages it allocated and freed again unwritten
+ * at the end (see check_tail()); they are free, so zeros there are
+ * right, and readers then pass the cheap check.  fallocate() never
+ * shrinks a file and never changes data, so a writer that committed
+ * since (we no longer hold LMDB's write lock) loses nothing.  Best
+ * effort: on a full disk it fails and readers take the slow way.
+ */
+static void cover_last_page(az_store_t *st)
+{
+	MDB_envinfo info;
+	struct stat sb;
+	int saved = errno;
+	if (mdb_env_info(st->env, &info) == MDB_SUCCESS && fstat(st->fd, &sb) == 0) {
+		off_t want = ((off_t)info.me_last_pgno + 1) * (off_t)st->psize;
+		if (sb.st_size < want) {
+			(void)fallocate(st->fd, 0, sb.st_size, want - sb.st_size);
+		}
+	}
+	errno = saved;
+}
+
 int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 {
 	if (t == NULL) {
@@ -1062,6 +1496,9 @@ int az_txn_commit(az_txn_t *t, uint64_t *txnid)
 	}
 	ret = map_err(mdb_txn_commit(t->txn));
 	t->txn = NULL;		/* committed or freed by LMDB either way */
+	if (ret == AZ_EOK) {
+		cover_last_page(t->st);
+	}
 	if (ret == AZ_EIO && disk_full(t->st)) {
 		/* LMDB reports a short write as EIO, and a full disk
 		 * writes short before it fails: say what it is. */
@@ -1114,6 +1551,37 @@ static void release_map(az_store_t *st)
 	(void)madvise((void *)lo, st->seen_hi - lo, MADV_DONTNEED);
 }
 
+/*
+ * A read snapshot takes its id from the lock file too, and its root from
+ * the meta page of that id's parity (see txnid_check()): with the id
+ * rolled back it is an older state than the data file's newest, and a
+ * server would answer from before an acknowledged write.  'newest' was in
+ * the meta pages before the snapshot began.  A commit writes its meta page
+ * a moment before it sets the lock file's id, so a snapshot begun in that
+ * moment is older without anyone's fault: look again a few times (up to
+ * about 10 ms), then refuse.  A writer puts the id right at its next write.
+ * \return AZ_EOK with *txn a snapshot at least as new as 'newest', or
+ * AZ_EROLLBACK (or an LMDB error) with *txn NULL.
+ */
+static int snapshot_current(az_store_t *st, MDB_txn **txn, uint64_t newest)
+{
+	for (int tries = 0; (uint64_t)mdb_txn_id(*txn) < newest; tries++) {
+		mdb_txn_abort(*txn);
+		*txn = NULL;
+		if (tries == 10) {
+			return AZ_EROLLBACK;
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+		if (ret != MDB_SUCCESS) {
+			*txn = NULL;
+			return map_err(ret);
+		}
+	}
+	return AZ_EOK;
+}
+
 int az_reader_begin(az_store_t *st, az_reader_t **out)
 {
 	if (st == NULL || out == NULL) {
@@ -1129,6 +1597,8 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 		free(rd);
 		return ret;
 	}
+	/* Committed before this snapshot begins: it must show at least this. */
+	uint64_t newest = az_store_last_txnid(st);
 	ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn);
 	if (ret == MDB_MAP_RESIZED && st->threads) {
 		/* Other threads may be reading the current mapping. */
@@ -1147,6 +1617,10 @@ int az_reader_begin(az_store_t *st, az_reader_t **out)
 	if (ret != MDB_SUCCESS) {
 		free(rd);
 		return map_err(ret);
+	}
+	if ((ret = snapshot_current(st, &rd->txn, newest)) != AZ_EOK) {
+		free(rd);
+		return ret;
 	}
 	/* Each snapshot, not only the open: a newer acmezone may have
 	 * upgraded the file in place since. */
@@ -1300,6 +1774,42 @@ size_t az_reader_count(az_reader_t *rd)
 
 /*** Health of the open files. ***/
 
+/*
+ * The file ends before the newest meta's last page number.  That is not
+ * yet a truncation: LMDB never writes the pages a transaction allocated
+ * and freed again before it committed, and those may be the last ones
+ * (az_txn_commit() gives the file room for them afterwards, but a commit
+ * may be between the two, a writer may have died there, and older
+ * writers did not).  The file is whole when every page past its end is
+ * on the free list: az_pages_whole() reads that list with pread(), under
+ * a snapshot taken first, so that no writer reuses the pages it reads.
+ * Beginning the snapshot reads only the meta pages, checked above.
+ */
+static int check_tail(az_store_t *st, off_t size)
+{
+	MDB_txn *txn = NULL;
+	int ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (ret == MDB_MAP_RESIZED && st->threads) {
+		return AZ_ERESIZED;	/* as az_reader_begin() would say */
+	} else if (ret == MDB_MAP_RESIZED) {
+		/* No snapshot of a single-thread handle is open while it is
+		 * checked (see az_store_check()): adopt the size in passing. */
+		mdb_env_set_mapsize(st->env, 0);
+		st->seen_lo = st->seen_hi = 0;
+		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	} else if (ret == MDB_READERS_FULL) {
+		int dead = 0;
+		mdb_reader_check(st->env, &dead);
+		ret = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	}
+	if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	ret = az_pages_whole(st->fd, st->psize, size, MAPSIZE_MAX / st->psize);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
 int az_store_check(az_store_t *st)
 {
 	struct stat sb;
@@ -1342,7 +1852,8 @@ int az_store_check(az_store_t *st)
 		return AZ_EIO;
 	}
 	if (((uint64_t)info.me_last_pgno + 1) * st->psize > (uint64_t)sb.st_size) {
-		return AZ_ECORRUPT;
+		/* Not yet a truncation: see check_tail(). */
+		return check_tail(st, sb.st_size);
 	}
 	return AZ_EOK;
 }

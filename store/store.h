@@ -46,14 +46,43 @@
 #define AZ_ACME_VALUE_LEN	43	/* base64url(SHA-256) without padding */
 #define AZ_MAX_VALUES		1024	/* values per owner name */
 
+/*
+ * Contracts of this header, once for every call below:
+ *
+ * - Return codes.  Every call that returns int returns AZ_EOK or one of
+ *   the negative AZ_E* codes below; each call's comment lists the codes
+ *   it returns besides AZ_EINVAL (a NULL or malformed argument, which any
+ *   of them may return) and AZ_ENOMEM.  Calls returning void cannot fail
+ *   (or report nothing that the caller could act on, as said there).
+ * - errno.  AZ_EIO, AZ_EPERM, AZ_EROFS, AZ_EFULL and AZ_ENOENT for a file
+ *   come from a system call or LMDB: az_errno() returns the errno behind
+ *   the last such failure in the calling thread, so callers need not save
+ *   errno around their own calls (logging, cleanup) before they report.
+ *   errno itself is also left as the failing call set it, but anything
+ *   the caller does afterwards may change it.
+ * - Ownership.  Handles are opaque and owned by the caller from the call
+ *   that makes them: az_store_open() -> az_store_close(), az_txn_begin()
+ *   -> az_txn_commit() or az_txn_abort() (exactly one: both free the
+ *   transaction, commit whether it succeeds or not), az_reader_begin() ->
+ *   az_reader_end(), az_notify_open() -> az_notify_close().  A store must
+ *   outlive its transactions and readers.  Pointers handed out (records,
+ *   names in callbacks) point into LMDB's map and are valid until the
+ *   reader or transaction they came from ends; strings returned are
+ *   static.  Nothing keeps a pointer the caller passed in after the call.
+ * - Threads.  A store opened without AZ_OPEN_THREADS, and every
+ *   transaction, reader and notify handle, belongs to one thread at a
+ *   time; az_errno() and az_strerror() may be called from any thread.
+ */
+
 /* Error codes: 0 or one of these (all negative). */
 enum {
 	AZ_EOK       = 0,
 	AZ_EINVAL    = -1,	/* invalid argument or input */
 	AZ_ENOENT    = -2,	/* no such name / value / file */
 	AZ_ENOMEM    = -3,
-	AZ_EIO       = -4,	/* system call failed (see errno) */
-	AZ_ECORRUPT  = -5,	/* bytes read back from LMDB do not decode */
+	AZ_EIO       = -4,	/* system call failed (az_errno()) */
+	AZ_ECORRUPT  = -5,	/* bytes read back from LMDB do not decode,
+				 * or the data file is shorter than its data */
 	AZ_ESCHEMA   = -6,	/* store written by another schema version */
 	AZ_EFULL     = -7,	/* LMDB map full or disk full */
 	AZ_ELMDB     = -8,	/* other LMDB error */
@@ -62,10 +91,25 @@ enum {
 	AZ_ETOOMANY  = -11,	/* more than AZ_MAX_VALUES at one name */
 	AZ_EBUSY     = -12,	/* LMDB reader table full / stale */
 	AZ_ERESIZED  = -13,	/* a writer grew the map: az_store_remap() */
+	AZ_E2BIG     = -14,	/* one name's answer would exceed a DNS message */
+	AZ_EROFS     = -15,	/* the file system is read-only */
+	AZ_EUNSERVED = -16,	/* a live reader says it cannot read the store
+				 * (az_notify_wait()) */
+	AZ_EROLLBACK = -20,	/* lock file's transaction id behind the data */
 };
 
 /*! One-line description of an AZ_E* code (static string). */
 const char *az_strerror(int code);
+
+/*!
+ * The errno behind the last AZ_EIO, AZ_EPERM, AZ_EROFS, AZ_EFULL or
+ * AZ_ENOENT (of a file) that a store call returned in this thread; 0 if
+ * none has yet.  Meaningless after other codes.
+ */
+int az_errno(void);
+
+/*! Store internal: remember errno for az_errno(); returns code. */
+int az_fail(int code);
 
 /*** Clock. ***/
 
@@ -151,6 +195,7 @@ int az_domain_parse(const char *text, char out[AZ_DOMAIN_BUFLEN], const char **w
  * a challenge zone of zone_len octets in wire form (0: do not check the
  * length of the whole name).  *fallback (optional) says whether and why
  * the hashed label was used instead of the scheme's.
+ * \return AZ_EOK, or AZ_EINVAL (an unknown scheme, a zone too long).
  */
 int az_label(const char *domain, az_scheme_t scheme, size_t zone_len,
              char out[AZ_LABEL_BUFLEN], az_fallback_t *fallback);
@@ -159,6 +204,7 @@ int az_label(const char *domain, az_scheme_t scheme, size_t zone_len,
  * The delegation name <label>.<zone> of a domain given as text (any case,
  * optional trailing dot and leading "*."), in wire form.  zone is a wire
  * name of at most AZ_ZONE_MAXLEN octets.
+ * \return AZ_EOK, or AZ_EINVAL with *why (optional) set to a static reason.
  */
 int az_delegation(const char *text, az_scheme_t scheme, const uint8_t *zone,
                   uint8_t out[AZ_NAME_MAXLEN], size_t *out_len,
@@ -181,10 +227,11 @@ void az_acme_value(const char *keyauth, size_t len, char out[AZ_ACME_VALUE_LEN +
 /*!
  * Check a TXT value.  Without raw: exactly AZ_ACME_VALUE_LEN characters of
  * base64url.  With raw: 1..255 printable ASCII octets (0x20..0x7e).
+ * \return AZ_EOK, or AZ_EINVAL with *why (optional) set to a static reason.
  */
 int az_value_check(const char *value, size_t len, bool raw, const char **why);
 
-/*! Parse "90s", "30m", "2h", "1d" or plain seconds; 1 s .. 3650 d. */
+/*! Parse "90s", "30m", "2h", "1d" or plain seconds; 1 s .. 3650 d.  AZ_EOK or AZ_EINVAL. */
 int az_duration_parse(const char *text, int64_t *seconds);
 
 /*** Records (the value of one "tok" entry). ***/
@@ -241,6 +288,61 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 #define AZ_REC_SUMLEN	4
 #define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * (8 + 1 + AZ_VALUE_MAXLEN) + AZ_REC_SUMLEN)
 
+/*
+ * The answer to a TXT query must fit in one DNS message: 65535 octets,
+ * the most TCP's length field can say (RFC 1035 4.2.2).  No resolver can
+ * use more, so the store refuses a write that would make the values at one
+ * name exceed it (AZ_E2BIG).  The answer is the header (12 octets), the
+ * question (the name and 4), and one RR per value: the owner as a pointer
+ * to the question (2), type, class, TTL and RDLENGTH (10), the rdata
+ * (1 + length).  AZ_ANSWER_RESERVE is left for what a server adds to it:
+ * the OPT RR with its options (cookie, NSID, extended error), a TSIG RR,
+ * an RRSIG made by mod-onlinesign.
+ */
+#define AZ_MSG_MAXLEN		65535
+#define AZ_ANSWER_RESERVE	1024
+#define AZ_ANSWER_MAXLEN	(AZ_MSG_MAXLEN - AZ_ANSWER_RESERVE)
+
+/*!
+ * Octets of the answer carrying count values of text_len octets in all (the
+ * sum of their lengths) at a name of name_len octets in wire form.  The
+ * store allows at most AZ_ANSWER_MAXLEN.
+ */
+static inline size_t az_answer_len(size_t name_len, size_t count, size_t text_len)
+{
+	return 12 + name_len + 4 + count * (2 + 10 + 1) + text_len;
+}
+
+/*** Sets of names (nameset.c). ***/
+
+/*
+ * The distinct names of a change list, in the order first seen: a writer
+ * logs each changed name once per transaction, a reader reads each once
+ * per sync, however often a batch touched it.  Zero-initialise; not
+ * thread-safe.
+ */
+typedef struct {
+	uint8_t *names;		/* the names, concatenated wire forms */
+	size_t len;		/* octets used in names */
+	size_t count;		/* names held */
+	size_t cap;		/* (private) */
+	uint64_t *slots;
+	size_t mask;
+} az_nameset_t;
+
+/*!
+ * Add a wire name unless it is there; *added (optional) says which.
+ * \return AZ_EOK, AZ_EINVAL (not a wire name), AZ_ENOMEM (the set is
+ * unchanged).
+ */
+int az_nameset_add(az_nameset_t *s, const uint8_t *name, bool *added);
+
+/*! Empty the set, keeping its memory for the next use. */
+void az_nameset_clear(az_nameset_t *s);
+
+/*! Free the set's memory; it is empty and usable again. */
+void az_nameset_free(az_nameset_t *s);
+
 /*** Opening the store. ***/
 
 typedef struct az_store az_store_t;
@@ -254,8 +356,16 @@ enum {
  * Create a new store: the data file, its lock file and its sync file, with
  * the schema version record.  Files are created 0640 (data) and 0660
  * (lock, sync) with group gid (-1 = the caller's), so that a reader in
- * that group can read and a writer can write.  Refuses an existing file.
- * On failure nothing is left behind.
+ * that group can read and a writer can write.  The lock and sync files
+ * get their blocks allocated (both are written through maps, where a
+ * full disk would raise SIGBUS rather than fail a call).  Refuses an
+ * existing file, and (AZ_EPERM) a directory writers would not trust
+ * (az_store_trust(): one that others may write, or below one).  On
+ * failure nothing is left behind: every file this call created is
+ * removed again.
+ * \return AZ_EOK; AZ_EIO (errno EEXIST: the data file exists), AZ_EPERM
+ * (an untrusted directory, or the group cannot be set), AZ_EROFS, AZ_EFULL
+ * (no room on the disk).
  */
 int az_store_create(const char *path, gid_t gid);
 
@@ -275,24 +385,84 @@ int az_store_create_with(const char *path, gid_t gid, const az_config_t *cfg);
 
 /*!
  * Open an existing store.  Checks the schema record (AZ_ESCHEMA if newer
- * or unknown, AZ_ENOTINIT if absent).  Writers also refuse files they
- * cannot trust (AZ_EPERM, see az_store_trust()).
+ * or unknown, AZ_ENOTINIT if absent or the file is empty).  Writers also
+ * refuse files they cannot trust (AZ_EPERM, see az_store_trust()).
+ *
+ * Side files: a missing lock file is created by this call, with the data
+ * file's group and mode 0660, before LMDB would create it with the
+ * opener's own group and umask (a reader that may not create it fails
+ * with AZ_EPERM instead).  Writers (not AZ_OPEN_RDONLY) also give an
+ * existing lock or sync file that group and mode, and recreate a missing
+ * sync file (see "Side files" in doc/reliability.md).
+ * Every opener frees the reader slots of dead processes
+ * (mdb_reader_check()), so a reader killed mid-read pins no snapshot.
+ *
+ * \return AZ_EOK with *out set; AZ_ENOENT (no file), AZ_ENOTINIT,
+ * AZ_ESCHEMA, AZ_ECORRUPT (shorter than its data), AZ_EPERM, AZ_EROFS
+ * (a writer on a read-only file system), AZ_EIO, AZ_ELMDB.
  */
 int az_store_open(az_store_t **out, const char *path, unsigned flags);
+
+/*! Close a store (NULL is fine); no transaction or reader may be open. */
 void az_store_close(az_store_t *store);
 
 /*!
- * Would a writer trust the store at path?  Not if the data file is a
- * symbolic link owned by another user, writable by any user, or owned by
- * a user other than root and the caller; nor if its lock or sync file is
- * writable by any user; nor if its directory is writable by any user
- * (without the sticky bit) or owned by another user than root or the
- * caller.  *why (optional) gets a static phrase naming the problem
- * ("it is writable by any user").
- * \return AZ_EOK, AZ_EPERM (untrusted), AZ_ENOENT, AZ_EIO (errno set:
- * EISDIR for a directory, EINVAL for another kind of file).
+ * Free the reader slots of processes that died with a snapshot open (an
+ * 'acmezone list' killed by SIGPIPE): LMDB keeps every page such a
+ * snapshot can reach, so the file would grow with every write after it.
+ * az_store_open() and az_txn_begin() do it in passing; a long-lived
+ * reader calls it now and then (it takes LMDB's reader-table lock for a
+ * moment and asks the kernel once per reader process).  Any thread.
+ * \return the number of slots freed.
+ */
+int az_store_reap(az_store_t *store);
+
+/*!
+ * Would a writer trust the store at path?  A writer acts on what it reads
+ * (rewrites records, maps the sync file), so it refuses a store that
+ * someone other than root and itself could have written, or could swap
+ * between this check and LMDB's open (LMDB opens its lock file by name and
+ * follows links).  Not trusted:
+ *  - the data file: a symbolic link owned by another user; not a regular
+ *    file; writable by any user, or by its group unless that is root's
+ *    (gid 0); owned by a user other than root and the caller;
+ *  - the lock or sync file (opened with O_NOFOLLOW, judged by the
+ *    descriptor): a symbolic link, not a regular file, or writable by any
+ *    user (group-writable is by design: readers write them);
+ *  - the store's directory, resolved (and the target's, for a symbolic
+ *    link): writable by any user or by a group other than root's, sticky
+ *    or not, or owned by another user; every directory above it up to /:
+ *    the same, except that a sticky one (/tmp) may be writable by others.
+ * *why (optional) gets a static phrase naming the problem ("it is
+ * writable by its group").  Writers (az_store_open() without
+ * AZ_OPEN_RDONLY) call this, open LMDB on the canonical path
+ * (az_registry_canonical()), then check the descriptors LMDB opened.
+ * \return AZ_EOK, AZ_EPERM (untrusted), AZ_ENOENT, AZ_ENOMEM, AZ_EIO
+ * (errno set: EISDIR for a directory, EINVAL for another kind of file).
  */
 int az_store_trust(const char *path, const char **why);
+
+/*!
+ * Servers (mod-acmezone, the BIND driver): could someone other than root
+ * and the writers have written the open store, so that serving it would
+ * publish their tokens?  Yes if the data file (the descriptor LMDB reads)
+ * is writable by any user or by a group other than root's, or if its
+ * directory is, without the sticky bit (they could put another file in
+ * its place).  The rules a writer applies to its own group are the same
+ * (az_store_trust()), so a store a writer accepts is served.  Cheap: one
+ * fstat() and one stat().  *why (optional) gets a static phrase.
+ * \return AZ_EOK, AZ_EPERM (exposed: *why says how), AZ_EIO, AZ_EINVAL.
+ */
+int az_store_exposed(const az_store_t *st, const char **why);
+
+/*!
+ * The mode rule of az_store_trust() and az_store_exposed(): could users
+ * other than the owner and root write through sb's mode -- any user, or
+ * the members of a group other than root's?  For a server that has the
+ * data file's stat() already (the BIND driver, once per query).
+ */
+struct stat;
+bool az_mode_shared(const struct stat *sb);
 
 /*!
  * Id of the newest committed transaction, read from the map without a
@@ -308,6 +478,7 @@ void az_store_file_id(const az_store_t *store, dev_t *dev, ino_t *ino);
  * returned AZ_ERESIZED.  Precondition: no read snapshot of this handle is
  * open in any thread (LMDB remaps the file under them otherwise); callers
  * that share a handle between threads hold their exclusive lock.
+ * \return AZ_EOK, AZ_EIO, AZ_ELMDB.
  */
 int az_store_remap(az_store_t *store);
 
@@ -315,16 +486,22 @@ int az_store_remap(az_store_t *store);
  * Are the open files still whole?  LMDB reads the data file through a
  * shared map: a page past the end of a file truncated under it raises
  * SIGBUS in the reading thread.  This compares the file's size (fstat)
- * with what the newest meta page says is in use, and checks that the lock
- * file at its path is still the one LMDB mapped and not shorter.  Readers
- * (az_reader_begin) and writers (az_txn_begin, az_store_open) call it
- * before touching the map; a long-lived reader calls it before
+ * with the newest meta page's last page number; a file that ends before
+ * it is whole only if every page past its end is free (LMDB does not write
+ * pages a transaction allocated and freed again), which pages.c finds out
+ * by reading the free list with pread() under a snapshot.  It also checks
+ * that the lock file at its path is still the one LMDB mapped and not
+ * shorter.  Readers (az_reader_begin) and writers (az_txn_begin,
+ * az_store_open) call it before touching the map; a long-lived reader
+ * calls it before
  * az_store_last_txnid() too.  It narrows the window, it cannot close it:
  * a truncation after the check still faults.
  * \return AZ_EOK; AZ_ECORRUPT if the data file is shorter than its data
  * (truncated); AZ_ENOENT if the lock file was removed or replaced
  * (writers would lock another file) or shrank (it is grown back so that
- * closing is safe): reopen; AZ_EIO if stat failed.
+ * closing is safe): reopen; AZ_EIO if stat failed; AZ_ERESIZED (only
+ * AZ_OPEN_THREADS handles, as az_reader_begin()) when the free list had
+ * to be read and a writer had grown the map.
  */
 int az_store_check(az_store_t *store);
 
@@ -332,11 +509,25 @@ int az_store_check(az_store_t *store);
 
 typedef struct az_txn az_txn_t;
 
+/*!
+ * Begin the write transaction (waits for LMDB's write lock, held until
+ * commit or abort).  Checks the files first (az_store_check()) and frees
+ * the reader slots of dead processes, so that their snapshots do not keep
+ * the pages this transaction frees from being reused.
+ * \return AZ_EOK with *out set; AZ_EINVAL (a read-only store), the codes
+ * of az_store_check(), AZ_EFULL, AZ_EIO, AZ_ELMDB.
+ */
 int az_txn_begin(az_store_t *store, az_txn_t **out);
 
 /*!
  * Add value at name, or refresh its expiry if it is already there.  Values
  * at that name that have expired by 'now' are dropped in passing.
+ * \return AZ_EOK; AZ_ETOOMANY if name holds AZ_MAX_VALUES live values
+ * already; AZ_E2BIG if the answer with the new value would exceed
+ * AZ_ANSWER_MAXLEN (see az_answer_len()); nothing is changed then.
+ * Also AZ_EINVAL (name or value invalid), AZ_ECORRUPT (the record there
+ * does not decode: "del NAME" clears it), AZ_EFULL (the map is full),
+ * AZ_ELMDB; after those the transaction may only be aborted.
  */
 int az_txn_add(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
                size_t len, int64_t expire, int64_t now);
@@ -344,26 +535,40 @@ int az_txn_add(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
 /*!
  * Delete one value (value != NULL) or every value (value == NULL) at name.
  * *removed (optional) receives the count; deleting nothing is not an error.
+ * \return AZ_EOK, AZ_EINVAL, AZ_ECORRUPT (one value asked for at a record
+ * that does not decode), AZ_EFULL, AZ_ELMDB.
  */
 int az_txn_del(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
                size_t len, unsigned *removed);
 
-/*! Drop every value that expired by now. */
+/*!
+ * Drop every value that expired by now; records that do not decode are
+ * left alone.  *removed (optional) receives the count.
+ * \return AZ_EOK, AZ_EINVAL, AZ_EFULL, AZ_ELMDB.
+ */
 int az_txn_purge(az_txn_t *txn, int64_t now, size_t *removed);
 
 /*!
  * Replace the settings (zone and scheme).  Readers' tables are not
  * concerned: the change log gets an entry that names no name.
+ * \return AZ_EOK, AZ_EINVAL (a zone too long, an unknown scheme), AZ_EFULL.
  */
 int az_txn_set_config(az_txn_t *txn, const az_config_t *cfg);
 
-/*! The settings as this transaction sees them. */
+/*! The settings as this transaction sees them.  AZ_EOK or AZ_ECORRUPT. */
 int az_txn_get_config(az_txn_t *txn, az_config_t *cfg);
 
-/*! Commit; *txnid (optional) receives the committed transaction id. */
+/*!
+ * Commit, and free the transaction whatever the outcome: txn must not be
+ * used (nor aborted) afterwards.  *txnid (optional) receives the id of
+ * the committed transaction (of the newest one if nothing changed).
+ * \return AZ_EOK (committed and flushed: see "Durability" in
+ * doc/reliability.md); AZ_EFULL (no room: nothing of the transaction is
+ * in the file), AZ_EIO (az_errno()), AZ_ELMDB.
+ */
 int az_txn_commit(az_txn_t *txn, uint64_t *txnid);
 
-/*! Abort (NULL is fine).  Nothing reaches the disk. */
+/*! Abort and free (NULL is fine).  Nothing reaches the disk. */
 void az_txn_abort(az_txn_t *txn);
 
 /*** Reading: one LMDB read snapshot. ***/
@@ -379,6 +584,11 @@ typedef struct az_reader az_reader_t;
  * AZ_OPEN_THREADS, any number of threads may call this at once.
  */
 int az_reader_begin(az_store_t *store, az_reader_t **out);
+/* \return of az_reader_begin(): AZ_EOK with *out set; the codes of
+ * az_store_check(); AZ_ERESIZED (AZ_OPEN_THREADS only), AZ_ESCHEMA,
+ * AZ_ENOTINIT, AZ_EBUSY (reader table full of live readers), AZ_ELMDB. */
+
+/*! End a snapshot and free it (NULL is fine). */
 void az_reader_end(az_reader_t *rd);
 
 /*! Id of the snapshot being read. */
@@ -436,7 +646,15 @@ size_t az_reader_count(az_reader_t *rd);
 
 typedef struct az_notify az_notify_t;
 
-/*! Open (and with create, create) the sync file of the store at dbpath. */
+/*!
+ * Open (and with create, create) the sync file of the store at dbpath.
+ * The file is given its full size with blocks allocated before it is
+ * mapped (a truncated one is grown back), so that writes through the map
+ * cannot fault on a full disk.
+ * \return AZ_EOK; AZ_ENOENT (no sync file), AZ_EPERM, AZ_EROFS, AZ_EFULL
+ * (no room to grow it back), AZ_ECORRUPT (not a sync file), AZ_ESCHEMA,
+ * AZ_EIO.
+ */
 int az_notify_open(az_notify_t **out, const char *dbpath, bool create);
 void az_notify_close(az_notify_t *nt);
 
@@ -445,8 +663,11 @@ void az_notify_ring(az_notify_t *nt);
 
 /*!
  * Writer: wait until every live reader has acknowledged txnid, for at most
- * timeout_ms.  \return AZ_EOK, or AZ_EBUSY on timeout with *late_pid set to
- * one reader that did not answer.
+ * timeout_ms.  A live reader that has published that it cannot read the
+ * store (az_notify_status()) is not waited for: it will not serve the
+ * write.  \return AZ_EOK; AZ_EUNSERVED with *late_pid set to the first
+ * such reader and az_errno() (and errno) to the reason it published;
+ * AZ_EBUSY on timeout with *late_pid set to one reader that did not answer.
  */
 int az_notify_wait(az_notify_t *nt, uint64_t txnid, int timeout_ms, pid_t *late_pid);
 
@@ -461,6 +682,15 @@ int az_notify_check(az_notify_t *nt, const char *dbpath);
 
 /*! Reader: claim a slot (one per process).  AZ_EBUSY if all are taken. */
 int az_notify_claim(az_notify_t *nt);
+
+/*!
+ * Reader: publish whether it can read the store: 0 (serving), or the
+ * errno why not (the store cannot be opened or read).  A reader that
+ * serves a zone keeps its slot while its store is unusable and says so
+ * here, so that writers report their writes as not served instead of
+ * finding no reader to wait for.  Wakes waiting writers.
+ */
+void az_notify_status(az_notify_t *nt, int err);
 
 /*! Reader: publish that every transaction up to txnid is being served. */
 void az_notify_ack(az_notify_t *nt, uint64_t txnid);

@@ -8,9 +8,13 @@ AZ="$top_builddir/acmezone"
 
 tmp=$(mktemp -d) || bail "mktemp -d failed"
 reader_pid=
+apply_pid=
 cleanup() {
 	if [ -n "$reader_pid" ]; then
 		kill "$reader_pid" 2>/dev/null
+	fi
+	if [ -n "$apply_pid" ]; then
+		kill "$apply_pid" 2>/dev/null
 	fi
 	rm -rf "$tmp"
 }
@@ -402,7 +406,68 @@ run -h
 is "$rc" 0 "-h: exit 0"
 run add -h
 like "$rc $out" "^0 Usage: acmezone \\[OPTIONS\\] add NAME VALUE" "add -h: help"
+# The version, and the Knot module's: what configure found (config.h).
+conf="$top_builddir/config.h"
+pv=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$conf")
+kv=$(sed -n 's/^#define AZ_KNOT_VERSION "\(.*\)"$/\1/p' "$conf")
+ka=$(sed -n 's/^#define AZ_KNOT_MOD_ABI \([0-9]*\)$/\1/p' "$conf")
+if [ -n "$kv" ]; then
+	want="acmezone $pv (mod-acmezone built for Knot DNS $kv, module ABI $ka)"
+else
+	want="acmezone $pv (built without the Knot module)"
+fi
 run --version
-like "$rc $out" "^0 acmezone [0-9]+\\.[0-9]+" "--version"
+is "$rc $out" "0 $want" "--version: $want"
+
+### apply reads its batch whole before it locks the store
+
+# An 'apply -' waiting for input holds no lock: another writer goes ahead.
+mkfifo "$tmp/fifo"
+"$AZ" --db "$DB" --no-wait apply - <"$tmp/fifo" >/dev/null 2>"$tmp/apply.err" &
+apply_pid=$!
+exec 7>"$tmp/fifo"
+printf 'add idle.example.org %s\n' "$V1" >&7
+# apply_reading: the apply is blocked reading its standard input (on a
+# kernel that does not show wchan: asleep, which is only ever that here).
+apply_reading() {
+	case $(cat "/proc/$apply_pid/wchan" 2>/dev/null) in
+	*pipe*) return 0 ;;
+	0 | "") test "$(awk '{ print $3 }' "/proc/$apply_pid/stat" 2>/dev/null)" = S ;;
+	*) return 1 ;;
+	esac
+}
+i=0
+until apply_reading || [ $i -ge 100 ]; do	# 10 s at most
+	sleep 0.1
+	i=$((i + 1))
+done
+apply_reading
+ok $? "apply -: waiting for more input"
+t0=$(date +%s%3N)
+timeout -k 1 10 "$AZ" --db "$DB" --no-wait add writer.example.org "$V2"
+rc=$?
+t1=$(date +%s%3N)
+is "$rc" 0 "another writer is not blocked by an idle 'apply -'"
+ok $(( t1 - t0 < 3000 ? 0 : 1 )) "... and goes ahead at once ($((t1 - t0)) ms)"
+is "$(count idle.example.org)" 0 "... while nothing of the unfinished batch is written"
+exec 7>&-
+wait "$apply_pid"
+is "$?" 0 "apply -: applies its batch at the end of its input"
+apply_pid=
+is "$(count idle.example.org)$(count writer.example.org)" 11 "... both writes are there"
+"$AZ" --db "$DB" --no-wait del idle.example.org
+"$AZ" --db "$DB" --no-wait del writer.example.org
+
+### Paths are escaped in init's report too
+ESC=$(printf '\033')
+run --db "$tmp/esc${ESC}[31m/x.mdb" init
+is "$rc" 0 "init at a path with a control character: exit 0"
+case $out in
+*"$ESC"*) ok 1 "init: the report has the raw control character" ;;
+*) ok 0 "init: no raw control character in the report" ;;
+esac
+like "$out" "^created directory $tmp/esc\\\\x1b\\[31m " "init: the directory is escaped in its report"
+like "$out" "^created $tmp/esc\\\\x1b\\[31m/x\\.mdb .*lock file $tmp/esc\\\\x1b\\[31m/x\\.mdb-lock" \
+	"init: the files are escaped in its report"
 
 done_testing

@@ -243,9 +243,13 @@ CERTBOT_DOMAIN=w.test CERTBOT_VALIDATION=not-a-token run hook certbot
 is "$rc" 3 "certbot: a value that is no ACME value: exit 3"
 is "$(names | grep -c "^example-test\\|other-test")" 0 "certbot: nothing left behind"
 
-CERTBOT_DOMAIN=plain.test CERTBOT_VALIDATION=$V1 "$AZ" --db "$PLAIN" hook certbot >/dev/null
-is "$(names "$PLAIN")" "_acme-challenge.plain.test. $V1" "certbot without a zone: at _acme-challenge.<domain>"
-"$AZ" --db "$PLAIN" del _acme-challenge.plain.test
+# Without a challenge zone a hook would publish at _acme-challenge.<domain>
+# of the store, where no customer's CNAME points: refused.
+CERTBOT_DOMAIN=plain.test CERTBOT_VALIDATION=$V1 run --db "$PLAIN" hook certbot
+is "$rc" 1 "certbot into a store without a challenge zone: exit 1"
+like "$err" "^acmezone: hook: '.*plain\\.mdb' has no challenge zone \\(set it with 'acmezone config --zone ZONE'" \
+	"... one line saying so and how to set one"
+is "$(names "$PLAIN")" "" "... nothing written"
 
 ### hook lego
 
@@ -273,7 +277,7 @@ is "$rc" 2 "lego: wrong number of words: usage error"
 run hook lego timeout
 is "$rc" 2 "lego: an unknown action: usage error"
 
-LEGO="$top_builddir/tools/acmezone-lego"
+LEGO="$top_builddir/cli/acmezone-lego"
 ACMEZONE="$AZ" "$LEGO" present _acme-challenge.wrap.test. "$V1"
 ok $? "acmezone-lego: the EXEC_PATH wrapper runs the hook"
 is "$(names | grep '^wrap-test')" "wrap-test.$Z. $V1" "... and the value is there"
@@ -307,7 +311,7 @@ is "$rc" 3 "dehydrated: one bad value in a chain: exit 3"
 is "$(names | grep -c 'd-test')" 0 "... and nothing of the chain is written"
 run hook dehydrated deploy_challenge d.test t1
 is "$rc" 2 "dehydrated: an incomplete triple: usage error"
-DEHY="$top_builddir/tools/acmezone-dehydrated"
+DEHY="$top_builddir/cli/acmezone-dehydrated"
 ACMEZONE="$AZ" "$DEHY" deploy_challenge wrap.test t "$V1" && ACMEZONE="$AZ" "$DEHY" startup_hook
 ok $? "acmezone-dehydrated: the HOOK wrapper"
 ACMEZONE="$AZ" "$DEHY" clean_challenge wrap.test t "$V1"
@@ -341,7 +345,7 @@ is "$rc" 3 "--wait with an invalid server: exit 3"
 
 if command -v dash >/dev/null 2>&1; then SH=dash; else SH=sh; fi
 "$SH" -c '
-. "$1/tools/dns_acmezone.sh"
+. "$1/cli/dns_acmezone.sh"
 ACMEZONE_BIN=$2
 dns_acmezone_add _acme-challenge.sh.test "$3" &&
 dns_acmezone_add _acme-challenge.sh.test "$4" &&
@@ -351,10 +355,25 @@ dns_acmezone_rm _acme-challenge.sh.test "$3"
 ok $? "dns_acmezone.sh: add, add, add in the zone, rm, under $SH"
 is "$(names | grep -E 'sh-test|shared' | tr '\n' ' ')" "sh-test.$Z. $V3 shared.$Z. $V1 " \
 	"dns_acmezone.sh: rm removed exactly its value (and a value starting with '-' works)"
-"$SH" -c '. "$1/tools/dns_acmezone.sh"; ACMEZONE_BIN=$2; dns_acmezone_add "bad..name" "$3"' \
+"$SH" -c '. "$1/cli/dns_acmezone.sh"; ACMEZONE_BIN=$2; dns_acmezone_add "bad..name" "$3"' \
 	sh "$top_srcdir" "$AZ" "$V1" 2>"$tmp/err"
 is "$?" 1 "dns_acmezone_add of a bad name returns 1"
 like "$(cat "$tmp/err")" "not a valid name" "... with acmezone's message"
+# ACMEZONE_WAIT is split into servers, never globbed into file names.
+# (A port of 0 is refused before any name is looked up.)
+mkdir "$tmp/glob" && : >"$tmp/glob/a@0" && : >"$tmp/glob/b@0"
+(cd "$tmp/glob" && "$SH" -c '. "$1/cli/dns_acmezone.sh"; ACMEZONE_BIN=$2
+ACMEZONE_WAIT="*@0 ,127.0.0.1@0"; dns_acmezone_add _acme-challenge.glob.test "$3"' \
+	sh "$top_srcdir" "$AZ" "$V1" 2>"$tmp/err")
+is "$?" 1 "dns_acmezone_add with ACMEZONE_WAIT='*@0 ,...' returns 1"
+like "$(cat "$tmp/err")" "'\\*@0' is not a valid server for --wait" \
+	"... naming '*@0' as given, not the files it matches"
+is "$(names | grep -c '^glob-test')" 0 "... and nothing is written"
+"$SH" -c '. "$1/cli/dns_acmezone.sh"; ACMEZONE_BIN=$2; ACMEZONE_DB=$3
+dns_acmezone_add _acme-challenge.plain.test "$4"' sh "$top_srcdir" "$AZ" "$PLAIN" "$V1" 2>"$tmp/err"
+is "$?" 1 "dns_acmezone_add into a store without a challenge zone returns 1"
+like "$(cat "$tmp/err")" "has no challenge zone" "... saying so"
+is "$(names "$PLAIN")" "" "... nothing written"
 
 ### help
 

@@ -290,6 +290,16 @@ static void test_answers(void)
 	log_clear();
 	tap_is(create(opts, &in2), AZ_DLZ_SUCCESS, "a second instance on the same store");
 	tap_ok(!log_has("opened") && !log_has("missing"), "it shares the open store (no new open)");
+	/* Another spelling of the same file shares it too: one registry and
+	 * one canonical path for the module and the driver. */
+	char odd[700], opts3[900];
+	const char *slash = strrchr(db, '/');
+	snprintf(odd, sizeof(odd), "%.*s//./%s", (int)(slash - db), db, slash + 1);
+	snprintf(opts3, sizeof(opts3), "zone=acme.test db=%s ns=ns.invalid", odd);
+	void *in3 = NULL;
+	tap_is(create(opts3, &in3), AZ_DLZ_SUCCESS, "a third instance names the store as %s", odd);
+	tap_ok(!log_has("opened") && !log_has("missing"), "... and shares the open store too");
+	p_destroy(in3);
 	p_destroy(in);
 	tap_is(lookup(in2, "_acme-challenge", &lk), AZ_DLZ_SUCCESS, "the old one destroyed, the new one answers");
 	tap_is(lk.n, 2, "... both values");
@@ -308,6 +318,16 @@ static void test_answers(void)
 	lookup(in2, "_acme-challenge", &lk);
 	tap_ok(lk.n == 1 && has_txt(&lk, V2), "is answered");
 	tap_ok(log_has("replaced"), "the replacement is logged");
+
+	/* A store others could write is not served (doc/security.md). */
+	log_clear();
+	tap_ok(chmod(db, 0646) == 0, "the store made writable by any user");
+	tap_ok(lookup(in2, "_acme-challenge", &lk) != AZ_DLZ_SUCCESS,
+	       "it is not served any more (SERVFAIL)");
+	tap_ok(log_has("is not served: it is writable by any user"), "... and that is logged with why");
+	tap_ok(chmod(db, 0640) == 0, "mode fixed");
+	lookup(in2, "_acme-challenge", &lk);
+	tap_ok(lk.n == 1 && has_txt(&lk, V2), "served again at once");
 	p_destroy(in2);
 }
 

@@ -7,6 +7,12 @@
  *                              copy of STRING ('a' <-> 'c': the record still
  *                              decodes, only its checksum can tell); prints
  *                              the number of copies changed
+ * aztool huge DB NAME N LEN    put N distinct values of LEN octets at NAME,
+ *                              in no order, as one record written with
+ *                              plain LMDB, change log included, and
+ *                              ring the doorbell: a record the store now
+ *                              refuses (AZ_E2BIG), as an older acmezone
+ *                              could write it
  * aztool check DB              open the store as a reader and walk it:
  *                              exit 0 if every record decodes and verifies,
  *                              1 if one does not, 2 if it cannot be read;
@@ -24,13 +30,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: aztool schema DB N | flip FILE STRING AT | check DB\n");
+	fprintf(stderr, "usage: aztool schema DB N | flip FILE STRING AT | "
+	        "huge DB NAME N LEN | check DB\n");
 	return 2;
 }
 
@@ -81,6 +89,63 @@ static int cmd_flip(const char *path, const char *needle, const char *at_text)
 	return n > 0 ? 0 : 1;
 }
 
+static int cmd_huge(const char *db, const char *text, const char *n_text,
+                    const char *len_text)
+{
+	unsigned n = (unsigned)atoi(n_text), len = (unsigned)atoi(len_text);
+	uint8_t w[AZ_NAME_MAXLEN], kb[8], lv[1 + AZ_NAME_MAXLEN];
+	size_t wl;
+	static az_val_t vals[AZ_MAX_VALUES];
+	static uint8_t text_buf[AZ_MAX_VALUES][AZ_VALUE_MAXLEN];
+	static uint8_t rec[AZ_REC_MAXLEN];
+	if (az_name_parse(text, w, &wl, NULL) != AZ_EOK || n == 0 ||
+	    n > AZ_MAX_VALUES || len < 8 || len > AZ_VALUE_MAXLEN) {
+		return usage();
+	}
+	int64_t expire = (int64_t)time(NULL) + 3600;
+	for (unsigned i = 0; i < n; i++) {
+		char head[16];
+		memset(text_buf[i], 'h', len);
+		/* 7919 is prime: the values go in in no order, each once. */
+		snprintf(head, sizeof(head), "%07u", (7919 * i) % n);
+		memcpy(text_buf[i], head, 7);
+		vals[i] = (az_val_t){ .expire = expire, .len = (uint8_t)len, .data = text_buf[i] };
+	}
+	size_t rl = az_rec_encode(rec, sizeof(rec) - AZ_REC_SUMLEN, vals, n);
+	rl = rl > 0 ? az_rec_seal(rec, rl, sizeof(rec), w, wl) : 0;
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi tok, log;
+	int ret = rl == 0 ? EINVAL : 0;
+	if (ret == 0 && ((ret = mdb_env_create(&env)) || (ret = mdb_env_set_maxdbs(env, 4)) ||
+	    (ret = mdb_env_open(env, db, MDB_NOSUBDIR, 0640)) ||
+	    (ret = mdb_txn_begin(env, NULL, 0, &txn)) ||
+	    (ret = mdb_dbi_open(txn, "tok", 0, &tok)) ||
+	    (ret = mdb_dbi_open(txn, "log", 0, &log)))) {
+		fprintf(stderr, "aztool: huge: %s\n", mdb_strerror(ret));
+		return 1;
+	}
+	uint64_t id = (uint64_t)mdb_txn_id(txn);
+	for (int i = 7; i >= 0; i--, id >>= 8) {
+		kb[i] = (uint8_t)id;
+	}
+	lv[0] = 0;		/* a list of names: this one */
+	memcpy(lv + 1, w, wl);
+	MDB_val k = { wl, w }, d = { rl, rec }, lk = { 8, kb }, ld = { 1 + wl, lv };
+	if ((ret = mdb_put(txn, tok, &k, &d, 0)) || (ret = mdb_put(txn, log, &lk, &ld, 0)) ||
+	    (ret = mdb_txn_commit(txn))) {
+		fprintf(stderr, "aztool: huge: %s\n", mdb_strerror(ret));
+		return 1;
+	}
+	mdb_env_close(env);
+	az_notify_t *nt = NULL;
+	if (az_notify_open(&nt, db, false) == AZ_EOK) {
+		az_notify_ring(nt);
+		az_notify_close(nt);
+	}
+	return 0;
+}
+
 typedef struct {
 	unsigned long names, values, corrupt;
 } count_t;
@@ -125,6 +190,8 @@ int main(int argc, char **argv)
 		return cmd_schema(argv[2], argv[3]);
 	} else if (argc == 5 && strcmp(argv[1], "flip") == 0) {
 		return cmd_flip(argv[2], argv[3], argv[4]);
+	} else if (argc == 6 && strcmp(argv[1], "huge") == 0) {
+		return cmd_huge(argv[2], argv[3], argv[4], argv[5]);
 	} else if (argc == 3 && strcmp(argv[1], "check") == 0) {
 		return cmd_check(argv[2]);
 	}

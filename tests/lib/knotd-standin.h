@@ -36,7 +36,18 @@ static struct knotd_mod mod;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char logbuf[16384];
 
-EXPORT void *knotd_mod_ctx(knotd_mod_t *mod) { return mod->ctx; }
+/*
+ * These definitions must match the prototypes of the <knot/module.h> they
+ * are compiled with.  Knot 3.4 (module ABI 600) made the getters take a
+ * const module; 3.2 (400) and 3.3 (500) did not.
+ */
+#if KNOTD_MOD_ABI_VERSION >= 600
+#define STANDIN_GETTER_MOD const knotd_mod_t
+#else
+#define STANDIN_GETTER_MOD knotd_mod_t
+#endif
+
+EXPORT void *knotd_mod_ctx(STANDIN_GETTER_MOD *mod) { return mod->ctx; }
 EXPORT void knotd_mod_ctx_set(knotd_mod_t *mod, void *ctx) { mod->ctx = ctx; }
 
 EXPORT void knotd_mod_vlog(knotd_mod_t *mod, int priority, const char *fmt, va_list args)

@@ -18,7 +18,9 @@
 # this file's location otherwise), NAMED, RNDC (fallbacks /usr/sbin/named,
 # /usr/sbin/rndc), DIG (fallback dig), ND_TTL (the driver's ttl= option,
 # default 10; empty leaves it out), ND_EXTRA (more driver options),
-# ND_THREADS (named -n, default 4), ND_KEEP=1 keeps the directory, ND_DLZ
+# ND_THREADS (named -n, default 4), ND_KEEP=1 keeps the directory,
+# ND_ZONE_FORM=1 serves the zone with a zone statement ('search no;' in
+# the dlz statement, 'zone ... { type primary; dlz acmezone; }'), ND_DLZ
 # (a whole dlz statement instead of ours: tests/e2e/bind-doc.sh).
 #
 # named runs as user bind (named -u, ND_USER), started as root, and reads a
@@ -80,11 +82,14 @@ nd_have_ipv6() {
 named_write_conf() {
 	local v6='none;'
 	[ "$ND_IPV6" = yes ] && v6='::1;'
-	local ttl_opt=
+	local ttl_opt= zone_stmt=
 	[ -n "${ND_TTL-10}" ] && ttl_opt="ttl=${ND_TTL-10}"
+	[ -n "${ND_ZONE_FORM:-}" ] &&
+		zone_stmt="zone \"$ND_ZONE\" { type primary; dlz acmezone; };"
 	local dlz=${ND_DLZ:-}
 	[ -n "$dlz" ] || dlz="dlz \"acmezone\" {
 		database \"dlopen $ND_DRIVER zone=$ND_ZONE db=$ND_DB $ttl_opt ns=ns.invalid rname=hostmaster.invalid soa-ttl=5 minimum=5 ${ND_EXTRA:-}\";
+		${ND_ZONE_FORM:+search no;}
 	};"
 	# The SOA TTL and MINIMUM are 5 as in knotd-lib.sh's zone file:
 	# negative answers are not cached for long by anyone.
@@ -107,6 +112,7 @@ named_write_conf() {
 		inet 127.0.0.1 port $ND_CPORT allow { 127.0.0.1; } keys { "rndc-key"; };
 	};
 	$dlz
+	$zone_stmt
 	$ND_EXTRA_ZONES
 	EOF
 	mv "$ND_CONF.tmp" "$ND_CONF"

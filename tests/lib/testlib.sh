@@ -105,3 +105,23 @@ require_account() {
 	getent group "$3" >/dev/null ||
 		skip_all "no group $3 for the store (apt-get install $4)"
 }
+
+# tcp_ancount_is NAME N: a TXT query for NAME over TCP has N answers.
+tcp_ancount_is() {
+	[[ "$(head_of "$(dq --tcp "$1" TXT 2>/dev/null)")" == *" ancount=$2 "* ]]
+}
+
+# put_many DB NAME N: N values of 43 octets at NAME, one record written in
+# no order (tests/lib/aztool huge), served once the server has read it;
+# MANY_VALS gets the values, sorted.
+put_many() {
+	"$top_builddir/tests/lib/aztool" huge "$1" "$2" "$3" 43 || return 1
+	local pad v i
+	pad=$(printf 'h%.0s' $(seq 1 36))	# aztool: 7 digits, 'h' to 43 octets
+	MANY_VALS=()
+	for ((i = 0; i < $3; i++)); do
+		printf -v v '%07d%s' "$i" "$pad"
+		MANY_VALS+=("$v")
+	done
+	poll_until 10 tcp_ancount_is "$2" "$3"
+}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# writers.sh -- writers killed with SIGKILL mid-transaction hundreds of times, and a writer on a full disk: nothing lost, nothing half-written.
+# writers.sh -- writers killed with SIGKILL mid-transaction hundreds of times, writers and knotd on a full disk: nothing lost, nothing half-written, nothing dies.
 #
 # Part 1: a real knotd serves the store under load (dnsload, checked) while
 # 'acmezone apply' batches are killed at random points -- before, during
@@ -9,6 +9,10 @@
 # Part 2: the store on a 512 KiB tmpfs in a private mount namespace: the
 # batch that fills the disk fails with a clear message and leaves the
 # store as it was.
+# Part 3: knotd (as user knot) serving a store on a full 1 MiB tmpfs whose
+# sync file is cut: knotd stays up, a delete exits 0 (committed) or 1 (not)
+# but never dies of SIGBUS, init on the full disk leaves nothing behind,
+# and a read-only file system is reported as such.
 #
 # WRITERS_KILLS (default 200) sets the number of kills; 'make check-long'
 # raises it.
@@ -62,6 +66,90 @@ if [ "${1:-}" = --enospc ]; then
 	"$AZTOOL" check "$db" >"$d/check" 2>&1
 	echo "check_after=$? $(cat "$d/check")"
 	umount "$d/tiny"
+	exit 0
+fi
+
+# --- Part 3's inner half: knotd (as user knot when there is one) serving
+# a store on a 1 MiB tmpfs, in its own mount namespace, as root.
+if [ "${1:-}" = --fulldisk ]; then
+	d=$2
+	mkdir -p "$d/tiny" "$d/kd" || exit 1
+	mount -t tmpfs -o size=1m,mode=0755 tmpfs "$d/tiny" || { echo "mount=fail"; exit 0; }
+	echo "mount=ok"
+	trap 'knotd_stop >/dev/null 2>&1; umount -l "$d/tiny" 2>/dev/null' EXIT
+	chmod 0755 "$d"		# knotd (KD_USER) traverses it
+	knotd_setup "$d/kd"
+	KD_DB="$d/tiny/store/acmezone.mdb"
+	knotd_write_conf
+	echo "user=$KD_USER"
+	knotd_init >/dev/null 2>&1
+	echo "init=$?"
+	T=$(printf '%043d' 1)
+	az add "_acme-challenge.a.$KD_ZONE" "$T" >/dev/null 2>&1
+	# Free pages in the file, so that a delete can commit on the full
+	# disk (the names added, then deleted, then one more commit: LMDB
+	# reuses pages freed two transactions back).
+	for i in $(seq 1 300); do
+		printf 'add f%d.%s %043d\n' "$i" "$KD_ZONE" "$i"
+	done | az --no-wait apply >/dev/null 2>&1
+	for i in $(seq 1 300); do
+		printf 'del f%d.%s\n' "$i" "$KD_ZONE"
+	done | az --no-wait apply >/dev/null 2>&1
+	az --no-wait add "_acme-challenge.z.$KD_ZONE" "$T" >/dev/null 2>&1
+	knotd_start >/dev/null 2>&1
+	poll_until 5 has_value "_acme-challenge.a.$KD_ZONE" "$T"
+	echo "served=$?"
+	# Fill the file system, then cut the sync file: knotd and the CLI
+	# must grow it back with real blocks or not at all (a hole written
+	# through a map on a full disk is SIGBUS).
+	dd if=/dev/zero of="$d/tiny/fill" bs=4k >/dev/null 2>&1
+	echo "avail=$(df -k --output=avail "$d/tiny" | tail -n 1 | tr -d ' ')"
+	# Cutting it frees its page: take that too, before knotd (which
+	# looks again within a second) can grow the file back.
+	: >"$KD_DB-sync"
+	dd if=/dev/zero of="$d/tiny/fill2" bs=4k >/dev/null 2>&1
+	echo "sync_size=$(stat -c %s "$KD_DB-sync")"
+	sleep 2.5	# two rounds of the module's one-second checks
+	kd_alive && kd_soa_answered
+	echo "alive_cut=$?"
+	az del "_acme-challenge.a.$KD_ZONE" >/dev/null 2>"$d/err.del"
+	echo "del=$?"
+	echo "del_err=$(head -n 1 "$d/err.del")"
+	n=$(az list 2>/dev/null | grep -c "_acme-challenge.a")
+	echo "left=$n"
+	kd_alive && kd_soa_answered
+	echo "alive_del=$?"
+	# init on the full disk: an honest exit, nothing left behind.
+	az --db "$d/tiny/store/new.mdb" init >/dev/null 2>"$d/err.init"
+	echo "init_full=$?"
+	echo "init_err=$(head -n 1 "$d/err.init")"
+	echo "init_left=$(find "$d/tiny/store" -name 'new.mdb*' | wc -l)"
+	# Room again: the next write repairs the sync file and is served.
+	rm -f "$d/tiny/fill" "$d/tiny/fill2"
+	T=$(printf '%043d' 2)
+	az add "_acme-challenge.b.$KD_ZONE" "$T" >/dev/null 2>&1 &&
+		poll_until 5 has_value "_acme-challenge.b.$KD_ZONE" "$T"
+	echo "after=$?"
+	# knotd takes its slot again within a second: then writes are
+	# acknowledged and served at once again.
+	ryw() {
+		local v
+		v=$(printf '%043d' "$RANDOM")
+		az add "_acme-challenge.r.$KD_ZONE" "$v" >/dev/null 2>&1 &&
+			has_value "_acme-challenge.r.$KD_ZONE" "$v"
+	}
+	poll_until 5 ryw
+	echo "ryw=$?"
+	kd_alive && kd_soa_answered
+	echo "alive_end=$?"
+	knotd_stop >/dev/null 2>&1
+	echo "stop=$?"
+	# A read-only file system (once nothing has files open for writing
+	# there, or the remount is refused): said so.
+	mount -o remount,ro "$d/tiny"
+	az add "_acme-challenge.c.$KD_ZONE" "$T" >/dev/null 2>"$d/err.ro"
+	echo "ro=$?"
+	echo "ro_err=$(head -n 1 "$d/err.ro")"
 	exit 0
 fi
 
@@ -213,28 +301,63 @@ ok $? "knotd is alive and answering"
 knotd_stop
 ok $? "knotc stop: knotd exits with status 0"
 
-# --- Part 2: a full disk.
-if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null 2>&1; then
-	ok 0 "full disk # SKIP needs root and unshare for a private tmpfs"
-else
-	unshare -m --propagation private bash "$0" --enospc "$dir" >"$dir/enospc" 2>&1
-	r() { sed -n "s/^$1=//p" "$dir/enospc" | head -n 1; }
-	if [ "$(r mount)" != ok ]; then
-		ok 0 "full disk # SKIP cannot mount a tmpfs here"
-	else
-		diag "$(tr '\n' ' ' <"$dir/enospc")"
-		is "$(r init)" 0 "a store on a 512 KiB tmpfs"
-		[ "$(r batches)" -gt 1 ]
-		ok $? "batches of 200 names fit until the disk is full ($(r batches) tried)"
-		is "$(r rc)" 1 "the batch that does not fit: exit 1"
-		like "$(r err)" "database full" "with a clear message: $(r err)"
-		is "$(r errlines)" 1 "on one line"
-		is "$(r same)" 0 "the store lists exactly what it held before"
-		like "$(r check)" "^0 " "every record verifies"
-		is "$(r failed_batch_names)" 0 "nothing of the failed batch is there"
-		like "$(r del)" "^0" "a delete still commits on the full disk"
-		like "$(r check_after)" "^0 " "and the store still verifies"
+# in_private_tmpfs PART DESC: run this script's inner half --PART as root
+# in a private mount namespace; false, after a SKIP line for DESC, when
+# that cannot be done here.  Then 'r KEY' reads what the inner half said.
+in_private_tmpfs() {
+	rfile="$dir/$1"
+	if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null 2>&1; then
+		ok 0 "$2 # SKIP needs root and unshare for a private tmpfs"
+		return 1
 	fi
+	unshare -m --propagation private bash "$0" "--$1" "$dir" >"$rfile" 2>&1
+	if [ "$(r mount)" != ok ]; then
+		ok 0 "$2 # SKIP cannot mount a tmpfs here"
+		return 1
+	fi
+	diag "$(tr '\n' ' ' <"$rfile")"
+}
+r() { sed -n "s/^$1=//p" "$rfile" | head -n 1; }
+
+# --- Part 2: a full disk.
+if in_private_tmpfs enospc "full disk"; then
+	is "$(r init)" 0 "a store on a 512 KiB tmpfs"
+	[ "$(r batches)" -gt 1 ]
+	ok $? "batches of 200 names fit until the disk is full ($(r batches) tried)"
+	is "$(r rc)" 1 "the batch that does not fit: exit 1"
+	like "$(r err)" "database full" "with a clear message: $(r err)"
+	is "$(r errlines)" 1 "on one line"
+	is "$(r same)" 0 "the store lists exactly what it held before"
+	like "$(r check)" "^0 " "every record verifies"
+	is "$(r failed_batch_names)" 0 "nothing of the failed batch is there"
+	like "$(r del)" "^0" "a delete still commits on the full disk"
+	like "$(r check_after)" "^0 " "and the store still verifies"
+fi
+
+# --- Part 3: knotd and the CLI on a full disk whose sync file is cut.
+if in_private_tmpfs fulldisk "full disk with knotd"; then
+	is "$(r init)" 0 "a store on a 1 MiB tmpfs"
+	is "$(r served)" 0 "knotd ($(r user)) serves it"
+	is "$(r avail)" 0 "the file system is full"
+	is "$(r sync_size)" 0 "the sync file is cut, and its page taken"
+	is "$(r alive_cut)" 0 "sync file cut on the full disk: knotd stays up"
+	del=$(r del)
+	[ "$del" = 0 ] || [ "$del" = 1 ]
+	ok $? "del on the full disk exits 0 or 1, not by a signal (exit $del: $(r del_err))"
+	if [ "$del" = 0 ]; then
+		is "$(r left)" 0 "... it committed: the value is gone"
+	else
+		is "$(r left)" 1 "... it did not commit: the value is there"
+	fi
+	is "$(r alive_del)" 0 "knotd is still up"
+	is "$(r init_full)" 1 "init on the full disk: exit 1 ($(r init_err))"
+	is "$(r init_left)" 0 "and no file of it is left behind"
+	is "$(r after)" 0 "with room again a write is served (the sync file grown back)"
+	is "$(r ryw)" 0 "and then acknowledged and served at once again"
+	is "$(r ro)" 1 "a write on a read-only file system: exit 1"
+	like "$(r ro_err)" "read-only file system" "saying so: $(r ro_err)"
+	is "$(r alive_end)" 0 "knotd is up to the end"
+	is "$(r stop)" 0 "knotc stop: knotd exits with status 0"
 fi
 
 done_testing

@@ -7,7 +7,8 @@
 # namespaces: its own /proc, /dev, /tmp (tmpfs), only a loopback interface
 # (so its servers may use any port, 53 included, without touching the host),
 # and the given host directories bind-mounted.  Everything it starts dies
-# with it.  The exit status is the command's.
+# with it, also when inroot.sh itself is killed (a timeout).  The exit
+# status is the command's.
 set -eu
 [ $# -ge 2 ] || { echo "usage: inroot.sh ROOT [--bind HOST:INROOT]... -- CMD..." >&2; exit 2; }
 root=$1
@@ -25,7 +26,7 @@ done
 
 if [ "${INROOT_INSIDE:-}" != 1 ]; then
 	export INROOT_INSIDE=1 INROOT_BINDS="$binds"
-	exec unshare --mount --net --pid --ipc --uts --fork --mount-proc=/proc \
+	exec unshare --mount --net --pid --ipc --uts --fork --kill-child --mount-proc=/proc \
 		"$0" "$root" -- "$@"
 fi
 

@@ -8,7 +8,8 @@
 # suite, date (UTC) and the package list: a root is made at most once a day
 # per suite and list, and made again when it is missing.  Needs root and
 # mmdebstrap (scripts/deps.sh --matrix installs it).  Older roots of the same
-# suite and list are removed once the new one is ready.
+# suite and list are removed once the new one is ready.  Downloaded .debs
+# are kept per suite in $ACMEZONE_ROOTS/debs-SUITE for the next root.
 set -eu
 [ $# -ge 1 ] || { echo "usage: mkroot.sh SUITE [PACKAGE...]" >&2; exit 2; }
 suite=$1
@@ -27,11 +28,16 @@ key=$(printf '%s' "$pkgs" | sha256sum | cut -c1-12)
 day=$(date -u +%Y%m%d)
 root="$cache/$suite-$key-$day"
 
+mkdir -p "$cache"
+# One maker per suite at a time (CI and a developer, two matrix runs, or
+# roots of two package lists sharing the suite's .debs below): the others
+# wait here, and then find their root ready or make it.
+exec 9>"$cache/.$suite.lock"
+flock 9
 if [ -f "$root/.acmezone-root-ready" ]; then
 	echo "$root"
 	exit 0
 fi
-mkdir -p "$cache"
 tmp="$cache/.$suite-$key-$day.$$"
 rm -rf "$tmp"
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -40,10 +46,20 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 validity=""
 [ "$suite" = sid ] && validity='--aptopt=Acquire::Check-Valid-Until "false"'
 include=$(printf '%s' "$pkgs" | tr ' ' ',' | sed 's/,$//')
+# The .debs of the last root of this suite are offered to the next one
+# (sync-in), and this root's replace them (sync-out): a new day's root
+# downloads only what changed in the archive since.
+debs="$cache/debs-$suite"
+mkdir -p "$debs"
 echo "mkroot.sh: making a $suite root (${pkgs:-no extra packages}) in $root" >&2
 # shellcheck disable=SC2086
 mmdebstrap --quiet --variant=buildd --mode=root ${include:+--include="$include"} \
 	${validity:+"$validity"} \
+	--skip=essential/unlink \
+	--setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
+	--setup-hook="sync-in $debs /var/cache/apt/archives/" \
+	--customize-hook="find '$debs' -name '*.deb' -delete" \
+	--customize-hook="sync-out /var/cache/apt/archives $debs" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' \
 	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
 	--dpkgopt='path-exclude=/usr/share/man/*' \

@@ -5,6 +5,8 @@
 . "$top_srcdir/tests/lib/named-lib.sh"
 
 named_require
+AZTOOL="$top_builddir/tests/lib/aztool"
+[ -x "$AZTOOL" ] || bail "tests/lib/aztool is not built"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aznamed.XXXXXX") || bail "mktemp failed"
 trap named_cleanup EXIT
 named_setup "$dir"
@@ -12,6 +14,52 @@ named_setup "$dir"
 Z=$ND_ZONE				# acme.example.test.
 A="_acme-challenge.$Z"			# the usual token name
 TTL=10					# the ttl= option named_setup writes
+
+# The same records from a zone file, in the same named, for the
+# differential checks below: SOA and NS as the driver's options make them,
+# an ENT (www above a.www, p above c.p), 100 values at one name (named's
+# default max-records-per-type: a zone file may not hold more).
+SZ=static.example.test.
+SV=$(tok static)
+s100_vals=()
+{
+	printf '$ORIGIN %s\n$TTL %s\n' "$SZ" "$TTL"
+	printf '@ 5 SOA ns.invalid. hostmaster.invalid. 1 3600 600 1209600 5\n@ 60 NS ns.invalid.\n'
+	printf 'a.www TXT "%s"\nc.p TXT "%s"\n' "$SV" "$SV"
+	for i in $(seq 0 99); do
+		printf 'h100 TXT "s%042d"\n' "$i"
+	done
+} >"$ND_DIR/static.db"
+for i in $(seq 0 99); do
+	s100_vals+=("$(printf 's%042d' "$i")")
+done
+named_add_zone "$SZ" "$ND_DIR/static.db"
+
+# sorted_answer NAME TYPE [dnsload options]: dnsload's answer, the summary
+# line first, then the records sorted (named rotates RRsets).
+sorted_answer() {
+	local out
+	out=$(dq "${@:3}" "$1" "$2")
+	printf '%s\n' "$out" | sed -n 1p
+	printf '%s\n' "$out" | sed 1d | LC_ALL=C sort
+}
+
+# same_answer NAME TYPE [dnsload options]: the answer of NAME in our zone
+# and in the static one, zone names made equal; prints both if they differ.
+same_answer() {
+	local a b
+	a=$(sorted_answer "$1.$Z" "$2" "${@:3}" | sed "s/$Z/ZONE./g")
+	b=$(sorted_answer "$1.$SZ" "$2" "${@:3}" | sed "s/$SZ/ZONE./g")
+	[ "$a" = "$b" ] && return 0
+	diag "dlz:    $a"
+	diag "static: $b"
+	return 1
+}
+
+# opcode_status ZONE OPCODE: the rcode named gives a NOTIFY or UPDATE.
+opcode_status() {
+	q "$1" SOA +opcode="$2" 2>/dev/null | sed -n 's/.*status: \([A-Z]*\).*/\1/p'
+}
 
 is_servfail() {
 	local out
@@ -140,6 +188,66 @@ if command -v "$DIG" >/dev/null 2>&1; then
 	out=$(q "$B" TXT +short 2>/dev/null)
 	is "$(printf '%s\n' "$out" | grep -c .)" 40 "dig retries over TCP and gets 40 values"
 fi
+
+# --- Many values at one name: the whole RRset over TCP.
+M="_acme-challenge.many.$Z"
+# One record written behind the store (test_sync covers batches).
+put_many "$ND_DB" "$M" 1024
+ok $? "1024 values at one name, in no order"
+out=$(dq --tcp "$M" TXT)
+is "$(head_of "$out")" "rcode=NOERROR aa=1 tc=0 ancount=1024 nscount=0" "TCP: all 1024 answers"
+is "$(txt_of "$out")" "$(sorted "${MANY_VALS[@]}")" "TCP: exactly the 1024 values"
+az del "$M" >/dev/null
+
+# --- More than one DNS message can carry (written behind the store's
+# back: it refuses such a write now).  named would answer TC even over
+# TCP; the driver answers SERVFAIL, as knotd does for such a zone file.
+H="huge.$Z"
+"$AZTOOL" huge "$ND_DB" "$H" 300 255
+ok $? "300 values of 255 octets at one name, written with plain LMDB"
+out=$(dq --tcp "$H" TXT)
+like "$(head_of "$out")" '^rcode=SERVFAIL .*ancount=0 ' "TCP: SERVFAIL, not a TC nobody can retry"
+out=$(dq "$H" TXT)
+like "$(head_of "$out")" '^rcode=SERVFAIL ' "UDP: SERVFAIL too (the TCP retry could only fail)"
+az del "$H" >/dev/null
+
+# --- Differential: the same records from a zone file.
+az add "a.www.$Z" "$SV" && az add "c.p.$Z" "$SV" && az add "p.$Z" "$(tok p)" --expire 3s
+ok $? "a.www and c.p as in the static zone, and a value at p about to expire"
+for i in $(seq 0 99); do
+	printf 'add h100.%s s%042d\n' "$Z" "$i"
+done | az apply - >/dev/null
+ok $? "the 100 values of h100"
+for c in "a.www TXT" "a.www A" "a.www ANY" "www TXT" "www A" "www SOA" "nx TXT" \
+	 "nx ANY" "nx.www TXT"; do
+	# shellcheck disable=SC2086
+	same_answer $c
+	ok $? "$c: as from the zone file"
+done
+same_answer h100 TXT --tcp
+ok $? "h100 TXT over TCP: the 100 values as from the zone file"
+same_answer h100 TXT
+ok $? "h100 TXT over UDP: TC as from the zone file"
+# p's own value expires while c.p lives: p is then an ENT, as in the file.
+poll_until 10 same_answer p TXT
+ok $? "p, its own value expired, a child alive: NODATA as from the zone file"
+same_answer p A
+ok $? "p A: the same"
+# Documented differences (doc/bind.md, "Answers that differ from a zone
+# file"): BIND's SDLZ layer, not the driver, decides these.
+out=$(dq "www.$Z" ANY)
+like "$(head_of "$out")" '^rcode=SERVFAIL aa=0 ' \
+	"ANY at an ENT: SERVFAIL (named with the zone file: NOERROR and the SOA)"
+out=$(dq "p.$Z" ANY)
+like "$(head_of "$out")" '^rcode=SERVFAIL aa=0 ' "ANY at p, an ENT by expiry: the same"
+out=$(dq "nx.$Z" SOA)
+is "$(printf '%s\n' "$out" | sed -n 2p)" \
+	"ns: $Z 5 SOA ns.invalid. hostmaster.invalid. 1 3600 600 1209600 5" \
+	"bare dlz: an NXDOMAIN to an SOA query has the SOA with TTL min(soa-ttl, minimum)"
+is "$(opcode_status "$Z" notify) $(opcode_status "$Z" update)" "NOTAUTH NOTAUTH" \
+	"bare dlz: NOTIFY and UPDATE get NOTAUTH (no zone in named's table)"
+is "$(opcode_status "$SZ" notify) $(opcode_status "$SZ" update)" "NOERROR REFUSED" \
+	"(a zone file: NOERROR and REFUSED)"
 
 # --- Read your writes: every add/del is visible to the very next query.
 R="_acme-challenge.ryw.$Z"
@@ -296,5 +404,25 @@ ok $? "rndc stop: named exits with status 0"
 grep -iE 'acmezone.*(error|cannot)|assert|crash' "$ND_LOG" | while IFS= read -r line; do diag "log: $line"; done
 grep -qiE 'assertion|REQUIRE.*failed|INSIST.*failed' "$ND_LOG"
 ok $((! $?)) "no assertion failure in named's log"
+
+# --- The zone statement form ('search no;' and a zone with 'dlz'): named
+# then has a zone object, and answers as for the zone file where the bare
+# statement differs.
+ND_ZONE_FORM=1 named_write_conf
+named_start
+has_value "$A" "$T1"
+ok $? "zone form: the token is answered"
+out=$(dq "nx.$Z" SOA)
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^ns: $Z 0 SOA " \
+	"zone form: NXDOMAIN to an SOA query carries the SOA with TTL 0, as from the zone file"
+same_answer nx SOA
+ok $? "zone form: that whole answer as from the zone file"
+is "$(opcode_status "$Z" notify) $(opcode_status "$Z" update)" "NOERROR REFUSED" \
+	"zone form: NOTIFY and UPDATE get NOERROR and REFUSED, as a zone file's"
+az add "a.www.$Z" "$SV" >/dev/null
+same_answer www TXT
+ok $? "zone form: an ENT as from the zone file"
+named_stop
+ok $? "zone form: rndc stop"
 
 done_testing

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "store.h"
 #include "tap.h"
 #include "testlib.h"
@@ -1086,6 +1088,260 @@ static void test_purge_rewrite(void)
 	az_store_close(st);
 }
 
+/*** Random batch sequences: readable after every commit. ***/
+
+/*
+ * Batches as 'acmezone apply' makes them (many adds at a few names, now
+ * and then a "del NAME"), in random sequences on fresh stores.  After
+ * every commit the store must pass az_store_check() and read back whole:
+ * once as the writer left the file, and once with its trailing all-zero
+ * pages cut off.  Those are pages LMDB allocated and freed within one
+ * transaction and never wrote; the writer gives the file room for them
+ * (so the cheap check passes), the cut file is what LMDB alone leaves,
+ * and what a writer killed right after its commit leaves.  Both hold all
+ * the data: neither is a truncation.
+ */
+
+#define SEQ_NAMES	4
+#define SEQ_ADDS	48	/* adds at one name in one batch, at most */
+#define SEQ_VALUES	80	/* values at one name, at most */
+#define SEQ_MAX		3000	/* sequences, at most */
+#define SEQ_MS		15000	/* and at most this long */
+
+typedef struct {
+	az_store_t *st;
+	char path[300];
+	unsigned live[SEQ_NAMES];	/* the model: values at n<i>.z.test */
+	unsigned seen[SEQ_NAMES];
+	unsigned bad;
+	uint64_t rng;
+} seq_t;
+
+/* A random token, or with any_len a random value of 43 to 255 octets. */
+static size_t seq_value(uint64_t *rng, char out[AZ_VALUE_MAXLEN], bool any_len)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t len = AZ_ACME_VALUE_LEN;
+	if (any_len) {
+		len += test_rng(rng) % (AZ_VALUE_MAXLEN - AZ_ACME_VALUE_LEN + 1);
+	}
+	for (size_t i = 0; i < len; i++) {
+		out[i] = b64[test_rng(rng) % 64];
+	}
+	return len;
+}
+
+static void seq_name(unsigned i, uint8_t w[AZ_NAME_MAXLEN])
+{
+	char text[32];
+	snprintf(text, sizeof(text), "n%u.z.test", i);
+	name(text, w);
+}
+
+static int seq_count(const uint8_t *n, az_rec_iter_t *rec, void *ctx)
+{
+	seq_t *s = ctx;
+	/* "\x02" "n<i>" "\x01z\x04test" */
+	if (n == NULL || rec == NULL || n[0] != 2 || n[1] != 'n' ||
+	    n[2] < '0' || n[2] >= '0' + SEQ_NAMES) {
+		s->bad++;
+		return 0;
+	}
+	s->seen[n[2] - '0'] = az_rec_iter_count(rec);
+	return 0;
+}
+
+/* Read everything back through a snapshot and compare with the model. */
+static int seq_verify(seq_t *s)
+{
+	az_reader_t *rd = NULL;
+	int ret = az_reader_begin(s->st, &rd);
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	memset(s->seen, 0, sizeof(s->seen));
+	s->bad = 0;
+	ret = az_reader_foreach(rd, NULL, seq_count, s);
+	az_reader_end(rd);
+	if (ret == AZ_EOK && (s->bad != 0 || memcmp(s->seen, s->live, sizeof(s->live)) != 0)) {
+		ret = AZ_ECORRUPT;
+	}
+	return ret;
+}
+
+/* Cut the pages at the end of the file that hold only zeros. */
+static off_t cut_zero_tail(const char *path)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	struct stat sb;
+	off_t end = -1;
+	uint8_t *page = malloc((size_t)ps);
+	if (fd < 0 || page == NULL || fstat(fd, &sb) != 0) {
+		goto out;
+	}
+	end = sb.st_size - sb.st_size % ps;
+	while (end > 2 * ps && pread(fd, page, (size_t)ps, end - ps) == ps) {
+		size_t i = 0;
+		while (i < (size_t)ps && page[i] == 0) {
+			i++;
+		}
+		if (i < (size_t)ps) {
+			break;
+		}
+		end -= ps;
+	}
+	if (end != sb.st_size && ftruncate(fd, end) != 0) {
+		end = -1;
+	}
+out:
+	free(page);
+	if (fd >= 0) {
+		close(fd);
+	}
+	return end;
+}
+
+/* One batch: groups of adds at one name, sometimes a "del NAME" first. */
+static int seq_batch(seq_t *s, const unsigned *counts, unsigned groups)
+{
+	int64_t now = (int64_t)time(NULL);
+	uint8_t w[AZ_NAME_MAXLEN];
+	char v[AZ_VALUE_MAXLEN];
+	az_txn_t *t = NULL;
+	int ret = az_txn_begin(s->st, &t);
+	for (unsigned g = 0; g < groups && ret == AZ_EOK; g++) {
+		unsigned at = (unsigned)(test_rng(&s->rng) % SEQ_NAMES);
+		unsigned n = counts != NULL ? counts[g] % 1000 : 1 + (unsigned)(test_rng(&s->rng) % SEQ_ADDS);
+		if (counts != NULL) {
+			at = counts[g] / 1000;
+		}
+		seq_name(at, w);
+		/* A record of a few hundred values is many pages already;
+		 * bigger ones only cost time (each add rewrites the record). */
+		if (counts == NULL && (test_rng(&s->rng) % 5 == 0 || s->live[at] + n > SEQ_VALUES)) {
+			ret = az_txn_del(t, w, NULL, 0, NULL);
+			s->live[at] = 0;
+		}
+		for (unsigned i = 0; i < n && ret == AZ_EOK; i++) {
+			size_t len = seq_value(&s->rng, v, counts == NULL);
+			ret = az_txn_add(t, w, (const uint8_t *)v, len, now + 3600, now);
+			s->live[at]++;
+		}
+	}
+	if (ret == AZ_EOK) {
+		return az_txn_commit(t, NULL);
+	}
+	az_txn_abort(t);
+	return ret;
+}
+
+/* A fresh store for a sequence (the files of the previous one removed). */
+static int seq_open(seq_t *s)
+{
+	static const char *const side[] = { "", "-lock", "-sync" };
+	az_config_t cfg = { .has_zone = true, .scheme = AZ_SCHEME_READABLE };
+	char p[320];
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", s->path, side[i]);
+		unlink(p);
+	}
+	memset(s->live, 0, sizeof(s->live));
+	name("z.test", cfg.zone);
+	int ret = az_store_create_with(s->path, (gid_t)-1, &cfg);
+	return ret != AZ_EOK ? ret : az_store_open(&s->st, s->path, 0);
+}
+
+/* After a commit: whole as written, and whole with the zero tail cut. */
+static const char *seq_after_commit(seq_t *s)
+{
+	if (az_store_check(s->st) != AZ_EOK) {
+		return "az_store_check() refuses the file as the writer left it";
+	}
+	if (seq_verify(s) != AZ_EOK) {
+		return "the file as the writer left it does not read back";
+	}
+	if (cut_zero_tail(s->path) < 0) {
+		return "cannot cut the zero pages at the end";
+	}
+	if (az_store_check(s->st) != AZ_EOK) {
+		return "az_store_check() refuses the file as LMDB left it";
+	}
+	if (seq_verify(s) != AZ_EOK) {
+		return "the file as LMDB left it does not read back";
+	}
+	return NULL;
+}
+
+static void test_batch_sequences(void)
+{
+	seq_t s = { .rng = (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid() };
+	const char *seed_env = getenv("AZ_TEST_SEED");
+	if (seed_env != NULL) {
+		s.rng = strtoull(seed_env, NULL, 0);
+	}
+	uint64_t seed = s.rng;
+	/* tmpfs if there is one (a commit is an fdatasync), in a directory
+	 * of our own: writers refuse a store in one anyone may write. */
+	struct stat sb;
+	char shm[] = "/dev/shm/az-seq-XXXXXX";
+	bool on_shm = mkdtemp(shm) != NULL;
+	snprintf(s.path, sizeof(s.path), "%s/seq.mdb", on_shm ? shm : dir);
+
+	/* The sequence of the report: 10 at n0, 200 at n2, 100 at n1, 200 at n2. */
+	static const unsigned report[] = { 10, 2200, 1100, 2200 };
+	const char *why = NULL;
+	tap_is(seq_open(&s), AZ_EOK, "sequences: a store with challenge zone z.test");
+	for (size_t i = 0; i < 4 && why == NULL; i++) {
+		int ret = seq_batch(&s, &report[i], 1);
+		why = ret != AZ_EOK ? az_strerror(ret) : seq_after_commit(&s);
+	}
+	tap_ok(why == NULL, "10 at n0, 200 at n2, 100 at n1, 200 at n2: readable after each (%s)",
+	       why != NULL ? why : "ok");
+	/* A real truncation is still one: half the file. */
+	if (why == NULL && stat(s.path, &sb) == 0) {
+		tap_ok(truncate(s.path, sb.st_size / 2) == 0, "cut the file to half (%lld octets)",
+		       (long long)(sb.st_size / 2));
+		tap_is(az_store_check(s.st), AZ_ECORRUPT, "... is refused as truncated");
+		tap_ok(truncate(s.path, 8192 + 100) == 0, "cut it to the meta pages and a bit");
+		tap_is(az_store_check(s.st), AZ_ECORRUPT, "... is refused as truncated");
+	}
+	az_store_close(s.st);
+	s.st = NULL;
+
+	unsigned seqs = 0, commits = 0, failed = 0;
+	int64_t deadline = test_mono_ms() + SEQ_MS;
+	for (; seqs < SEQ_MAX && test_mono_ms() < deadline; seqs++) {
+		int ret = seq_open(&s);
+		unsigned batches = 2 + (unsigned)(test_rng(&s.rng) % 5);
+		why = ret != AZ_EOK ? az_strerror(ret) : NULL;
+		for (unsigned b = 0; b < batches && why == NULL; b++) {
+			ret = seq_batch(&s, NULL, 1 + (unsigned)(test_rng(&s.rng) % 3));
+			why = ret != AZ_EOK ? az_strerror(ret) : seq_after_commit(&s);
+			commits++;
+		}
+		if (why != NULL && failed++ < 3) {
+			tap_diag("sequence %u, commit %u: %s (AZ_TEST_SEED=%llu)", seqs,
+			         commits, why, (unsigned long long)seed);
+		}
+		az_store_close(s.st);
+		s.st = NULL;
+	}
+	tap_ok(failed == 0,
+	       "%u random batch sequences (%u commits) stay readable after every commit "
+	       "(%u did not; AZ_TEST_SEED=%llu)", seqs, commits, failed,
+	       (unsigned long long)seed);
+	static const char *const side[] = { "", "-lock", "-sync" };
+	for (size_t i = 0; i < 3; i++) {
+		char p[320];
+		snprintf(p, sizeof(p), "%s%s", s.path, side[i]);
+		unlink(p);
+	}
+	if (on_shm) {
+		rmdir(shm);
+	}
+}
+
 static void test_notify(void)
 {
 	char n[300];
@@ -1115,6 +1371,232 @@ static void test_notify(void)
 	az_notify_close(writer);
 }
 
+/* The answer of one name must fit in one DNS message (AZ_E2BIG). */
+static void test_answer_limit(void)
+{
+	int64_t now = (int64_t)time(NULL);
+	az_store_t *st = NULL;
+	unsigned live = 0;
+	char v[AZ_VALUE_MAXLEN + 1], path[300];
+	snprintf(path, sizeof(path), "%s/limit.mdb", dir);
+	tap_ok(az_store_create(path, (gid_t)-1) == AZ_EOK &&
+	       az_store_open(&st, path, 0) == AZ_EOK, "limit: a new store");
+
+	/* big.acme.test is 15 octets: 12 + (15 + 4) + n * (12 + 1 + 255)
+	 * <= 65535 - 1024 holds for n = 240, not 241. */
+	int ret = AZ_EOK;
+	unsigned n = 0;
+	for (; n < 300 && ret == AZ_EOK; n++) {
+		memset(v, 'a', AZ_VALUE_MAXLEN);
+		snprintf(v, sizeof(v), "%03u", n);
+		v[3] = 'a';
+		v[AZ_VALUE_MAXLEN] = '\0';
+		ret = add(st, "big.acme.test", v, now + 3600, now);
+	}
+	tap_is(ret, AZ_E2BIG, "255-octet values at one name: refused with AZ_E2BIG");
+	tap_is(n - 1, 240, "... at the 241st, the first whose answer exceeds 64511 octets");
+	tap_is(count_values(st, "big.acme.test", now, &live), 240, "... and the refused value was not written");
+	tap_is(az_answer_len(15, 240, 240 * 255), 64351, "az_answer_len: header, question, 240 RRs");
+	memset(v, 'a', AZ_VALUE_MAXLEN);
+	snprintf(v, sizeof(v), "%03u", 7);
+	v[3] = 'a';
+	tap_is(add(st, "big.acme.test", v, now + 7200, now), AZ_EOK, "refreshing a value at the limit still works");
+	/* 64511 - 64351 = 160 octets left: one RR of 13 + 147. */
+	memset(v, 'b', 148);
+	v[148] = '\0';
+	tap_is(add(st, "big.acme.test", v, now + 3600, now), AZ_E2BIG, "a 148-octet value does not fit in the 160 octets left");
+	v[147] = '\0';
+	tap_is(add(st, "big.acme.test", v, now + 3600, now), AZ_EOK, "a 147-octet one fits exactly");
+	tap_ok(strstr(az_strerror(AZ_E2BIG), "DNS message") != NULL, "az_strerror names the limit");
+
+	/* 1024 ordinary tokens always fit, even at a 250-octet name. */
+	char longname[300];
+	snprintf(longname, sizeof(longname), "%060d.%060d.%060d.%055d.acme.test", 1, 2, 3, 4);
+	uint8_t w[AZ_NAME_MAXLEN];
+	name(longname, w);
+	az_txn_t *t = NULL;
+	az_txn_begin(st, &t);
+	ret = AZ_EOK;
+	for (unsigned i = 0; i < AZ_MAX_VALUES && ret == AZ_EOK; i++) {
+		snprintf(v, sizeof(v), "%043u", i);
+		ret = az_txn_add(t, w, (const uint8_t *)v, AZ_ACME_VALUE_LEN, now + 3600, now);
+	}
+	tap_is(ret, AZ_EOK, "1024 ACME tokens at a %zu-octet name fit", az_name_wire_len(w, AZ_NAME_MAXLEN));
+	tap_is(az_txn_commit(t, NULL), AZ_EOK, "... and commit");
+	az_store_close(st);
+}
+
+/*
+ * LMDB's lock file holds the newest transaction id at offset 8 +
+ * sizeof(pthread_mutex_t) (48 here): a field every reader -- knotd's
+ * account -- may write.  Read it, or write it as such a reader could.
+ */
+static uint64_t lock_txnid(const char *path, const uint64_t *set)
+{
+	char lock[300];
+	size_t v = 0;
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	int fd = open(lock, O_RDWR);
+	if (fd >= 0) {
+		off_t at = (off_t)(8 + sizeof(pthread_mutex_t));
+		if (set != NULL) {
+			v = (size_t)*set;
+			if (pwrite(fd, &v, sizeof(v), at) != (ssize_t)sizeof(v)) {
+				v = 0;
+			}
+		} else if (pread(fd, &v, sizeof(v), at) != (ssize_t)sizeof(v)) {
+			v = 0;
+		}
+		close(fd);
+	}
+	return v;
+}
+
+static int del_all(az_store_t *st, const char *text)
+{
+	uint8_t w[AZ_NAME_MAXLEN];
+	name(text, w);
+	az_txn_t *t;
+	int ret = az_txn_begin(st, &t);
+	if (ret == AZ_EOK && (ret = az_txn_del(t, w, NULL, 0, NULL)) != AZ_EOK) {
+		az_txn_abort(t);
+	}
+	return ret == AZ_EOK ? az_txn_commit(t, NULL) : ret;
+}
+
+/* Issue 14 item 8: a rolled-back transaction id in the lock file. */
+static void test_rollback(void)
+{
+	char rb[300];
+	snprintf(rb, sizeof(rb), "%s/rb.mdb", dir);
+	int64_t now = (int64_t)time(NULL);
+	az_store_t *w = NULL, *r = NULL;
+	az_reader_t *rd = NULL;
+	unsigned live = 0;
+
+	az_store_create(rb, (gid_t)-1);
+	tap_is(az_store_open(&w, rb, 0), AZ_EOK, "rollback: writer opens");
+	tap_is(add(w, "gone.acme.test", V1, now + 3600, now), AZ_EOK, "rollback: a value added");
+	tap_is(del_all(w, "gone.acme.test"), AZ_EOK, "rollback: and deleted (acknowledged)");
+	uint64_t b = az_store_last_txnid(w);
+	tap_is(lock_txnid(rb, NULL), b, "rollback: the lock file holds the newest id (%llu)",
+	       (unsigned long long)b);
+
+	/* knotd's account writes the id before the delete.  (Both handles
+	 * are open first: a process that opens the store alone -- as fcntl
+	 * locks see it, any open in this one -- rebuilds the lock file's
+	 * header from the data file.) */
+	tap_is(az_store_open(&r, rb, AZ_OPEN_RDONLY), AZ_EOK, "rollback: a reader opens");
+	uint64_t back = b - 1;
+	lock_txnid(rb, &back);
+	tap_is(az_reader_begin(r, &rd), AZ_EROLLBACK, "rollback: it refuses the older snapshot");
+	tap_ok(strstr(az_strerror(AZ_EROLLBACK), "rolled back") != NULL,
+	       "rollback: the error says so (%s)", az_strerror(AZ_EROLLBACK));
+
+	tap_is(add(w, "new.acme.test", V2, now + 3600, now), AZ_EOK, "rollback: the next write commits");
+	tap_is(az_store_last_txnid(w), b + 1, "rollback: as id b+1, on the newest commit");
+	tap_is(lock_txnid(rb, NULL), b + 1, "rollback: the lock file's id is right again");
+	tap_is(count_values(r, "gone.acme.test", now, &live), 0, "rollback: the deleted value stays deleted");
+	tap_is(count_values(r, "new.acme.test", now, &live), 1, "rollback: the new one is there");
+
+	/* Raised instead: LMDB would pick the meta page by its parity. */
+	uint64_t ahead = b + 6;
+	lock_txnid(rb, &ahead);
+	tap_is(add(w, "third.acme.test", V2, now + 3600, now), AZ_EOK, "rollback: raised id, a write commits");
+	tap_is(az_store_last_txnid(w), b + 2, "rollback: as the next id, b+2");
+	tap_is(count_values(r, "new.acme.test", now, &live), 1, "rollback: nothing committed before is lost");
+	tap_is(count_values(r, "gone.acme.test", now, &live), 0, "rollback: nor brought back");
+	az_store_close(w);
+	az_store_close(r);
+}
+
+/* Registry callbacks for test_registry: count what was made and freed. */
+static int reg_made, reg_joined, reg_freed;
+
+static void *reg_make(const char *path, void *arg)
+{
+	(void)arg;
+	reg_made++;
+	return strdup(path);
+}
+
+static void reg_join(void *obj, void *arg)
+{
+	(void)obj;
+	(void)arg;
+	reg_joined++;
+}
+
+static void reg_destroy(void *obj)
+{
+	reg_freed++;
+	free(obj);
+}
+
+static void test_registry(void)
+{
+	static az_registry_t reg = AZ_REGISTRY_INIT;
+	static const az_registry_ops_t ops = { reg_make, reg_join };
+	char sub[300], plain[300], odd[300], viadir[300], hard[300], rel[300], other[300];
+	void *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL, *f = NULL;
+
+	snprintf(sub, sizeof(sub), "%s/reg", dir);
+	mkdir(sub, 0700);
+	snprintf(plain, sizeof(plain), "%s/reg/r.mdb", dir);
+	snprintf(odd, sizeof(odd), "%s//reg/./../reg/r.mdb", dir);
+	snprintf(viadir, sizeof(viadir), "%s/reglink", dir);
+	tap_ok(symlink(sub, viadir) == 0, "registry: a symlinked directory");
+	snprintf(viadir, sizeof(viadir), "%s/reglink/r.mdb", dir);
+	char *canon = az_registry_canonical(odd);
+	tap_str(canon, plain, "registry: '//', '.' and '..' resolved in the canonical path");
+	free(canon);
+	canon = az_registry_canonical(viadir);
+	tap_str(canon, plain, "registry: a symlinked directory resolved");
+	free(canon);
+
+	tap_is(az_registry_attach(&reg, plain, &ops, NULL, &a), AZ_EOK, "registry: first attach");
+	tap_is(az_registry_attach(&reg, odd, &ops, NULL, &b), AZ_EOK, "registry: attach by another spelling");
+	tap_ok(a == b && reg_made == 1 && reg_joined == 1, "registry: ... shares the object (made once, joined once)");
+	tap_is(az_registry_attach(&reg, viadir, &ops, NULL, &c), AZ_EOK, "registry: attach through a symlinked directory");
+	tap_ok(c == a && reg_made == 1, "registry: ... shares it too (the file does not exist yet)");
+
+	/* By inode: a hard link is another path to the same file. */
+	az_store_create(plain, (gid_t)-1);
+	snprintf(hard, sizeof(hard), "%s/reg/hard.mdb", dir);
+	tap_ok(link(plain, hard) == 0, "registry: a hard link to the store");
+	tap_is(az_registry_attach(&reg, plain, &ops, NULL, &d), AZ_EOK, "registry: attach once the file exists");
+	tap_is(az_registry_attach(&reg, hard, &ops, NULL, &e), AZ_EOK, "registry: attach by the hard link");
+	tap_ok(d == a && e == a && reg_made == 1, "registry: the same inode shares the object");
+	tap_is(az_registry_refs(&reg, a), 5, "registry: five references");
+
+	/* Relative paths name the file in the current directory. */
+	char cwd[300];
+	tap_ok(getcwd(cwd, sizeof(cwd)) != NULL && chdir(sub) == 0, "registry: into the store's directory");
+	snprintf(rel, sizeof(rel), "r.mdb");
+	tap_is(az_registry_attach(&reg, rel, &ops, NULL, &f), AZ_EOK, "registry: attach by a relative name");
+	tap_ok(f == a, "registry: ... shares the object");
+	tap_ok(chdir(cwd) == 0, "registry: back");
+
+	snprintf(other, sizeof(other), "%s/reg/other.mdb", dir);
+	void *g = NULL;
+	tap_is(az_registry_attach(&reg, other, &ops, NULL, &g), AZ_EOK, "registry: another file");
+	tap_ok(g != a && reg_made == 2, "registry: ... gets an object of its own");
+	tap_ok(az_registry_detach(&reg, g, reg_destroy) && reg_freed == 1, "registry: its only detach destroys it");
+
+	bool last = false;
+	for (int i = 0; i < 6; i++) {
+		last = az_registry_detach(&reg, a, reg_destroy);
+		if (last != (i == 5)) {
+			break;
+		}
+	}
+	tap_ok(last && reg_freed == 2, "registry: the sixth detach of the shared object destroys it, not before");
+	tap_is(az_registry_refs(&reg, a), 0, "registry: nothing left");
+	tap_is(az_registry_attach(&reg, plain, &ops, NULL, &a), AZ_EOK, "registry: attach again after the last detach");
+	tap_ok(reg_made == 3, "registry: ... makes a new object");
+	tap_ok(az_registry_detach(&reg, a, reg_destroy), "registry: and lets it go");
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -1129,10 +1611,14 @@ int main(void)
 	test_values();
 	test_records();
 	test_store();
+	test_answer_limit();
 	test_remap();
 	test_config();
 	test_purge_rewrite();
 	test_notify();
+	test_registry();
+	test_rollback();
+	test_batch_sequences();
 	test_rmtree(dir);
 	return tap_done();
 }

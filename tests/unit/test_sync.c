@@ -1,6 +1,7 @@
 /* test_sync.c -- the sync thread against a real store: read-your-writes, incremental and full loads, files coming and going. */
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +22,17 @@ static char db[256];
 static bool logged(rec_client_t *r, const char *needle)
 {
 	return rec_count(r, needle) > 0;
+}
+
+/* Bounded wait (1 s) for a log line holding needle. */
+static bool wait_logged(rec_client_t *r, const char *needle)
+{
+	bool said = logged(r, needle);
+	for (int i = 0; i < 200 && !said; i++) {
+		usleep(5000);
+		said = logged(r, needle);
+	}
+	return said;
 }
 
 /* Live values at name as a query would see them, -1 if absent. */
@@ -46,40 +58,51 @@ static int served(sync_src_t *src, const char *text)
 	return ret;
 }
 
-/* One CLI-like write: a transaction, a ring, a wait for the ack. */
-static int write_op_here(const char *path, const char *name, bool del, int count, uint64_t *id_out)
+/*
+ * One CLI-like write: a transaction, then (ring) a ring and a wait for the
+ * ack.  op 'a': add V1 at name, or with count > 1 at n0.name .. n<count-1>.name;
+ * 'd': delete those names; 'm': add count distinct values at the one name,
+ * one batch that touches a name count times.  Without ring the writer
+ * neither rings nor waits (the sync thread may be held).
+ */
+static int write_op_here(const char *path, const char *name, char op, int count, bool ring,
+                         uint64_t *id_out)
 {
 	az_store_t *st;
+	az_txn_t *t;
 	int ret = az_store_open(&st, path, 0);
 	if (ret != AZ_EOK) {
 		return ret;
 	}
-	az_txn_t *t;
-	az_txn_begin(st, &t);
+	if ((ret = az_txn_begin(st, &t)) != AZ_EOK) {
+		az_store_close(st);
+		return ret;
+	}
 	int64_t now = (int64_t)time(NULL);
 	uint8_t w[AZ_NAME_MAXLEN];
 	size_t len;
 	char buf[300];
-	for (int i = 0; i < count; i++) {
-		if (count == 1) {
-			snprintf(buf, sizeof(buf), "%s", name);
-		} else {
+	az_name_parse(name, w, &len, NULL);
+	for (int i = 0; i < count && ret == AZ_EOK; i++) {
+		if (op == 'm') {
+			snprintf(buf, sizeof(buf), "%043d", i);
+			ret = az_txn_add(t, w, (const uint8_t *)buf, 43, now + 3600, now);
+			continue;
+		}
+		if (count > 1) {
 			snprintf(buf, sizeof(buf), "n%d.%s", i, name);
+			az_name_parse(buf, w, &len, NULL);
 		}
-		az_name_parse(buf, w, &len, NULL);
-		if (del) {
-			az_txn_del(t, w, NULL, 0, NULL);
-		} else {
-			az_txn_add(t, w, (const uint8_t *)V1, 43, now + 3600, now);
-		}
+		ret = op == 'd' ? az_txn_del(t, w, NULL, 0, NULL) :
+		      az_txn_add(t, w, (const uint8_t *)V1, 43, now + 3600, now);
 	}
 	uint64_t id = 0;
-	ret = az_txn_commit(t, &id);
+	ret = ret == AZ_EOK ? az_txn_commit(t, &id) : (az_txn_abort(t), ret);
 	az_store_close(st);
 	if (id_out != NULL) {
 		*id_out = id;
 	}
-	if (ret != AZ_EOK) {
+	if (ret != AZ_EOK || !ring) {
 		return ret;
 	}
 	az_notify_t *nt;
@@ -92,15 +115,16 @@ static int write_op_here(const char *path, const char *name, bool del, int count
 	return ret;
 }
 
-/* Writers run in a child process, as the CLI does (see testlib.h). */
-static int write_op(const char *path, const char *name, bool del, int count, uint64_t *id_out)
+/* write_op_here() in a child process, as the CLI writes (see testlib.h). */
+static int write_child(const char *path, const char *name, char op, int count, bool ring,
+                       uint64_t *id_out)
 {
-	char count_s[16], idfile[300];
+	char count_s[16], op_s[2] = { op, '\0' }, idfile[300];
 	snprintf(count_s, sizeof(count_s), "%d", count);
 	snprintf(idfile, sizeof(idfile), "%s/child-id", dir);
 	unlink(idfile);
-	char *args[] = { "write", (char *)path, (char *)name, del ? "del" : "add",
-	                 count_s, idfile, NULL };
+	char *args[] = { "write", (char *)path, (char *)name, op_s, count_s,
+	                 ring ? "ring" : "quiet", idfile, NULL };
 	int ret = test_run_self(args) == 0 ? AZ_EOK : AZ_EIO;
 	/* The child leaves the id it committed in idfile. */
 	if (id_out != NULL) {
@@ -115,6 +139,11 @@ static int write_op(const char *path, const char *name, bool del, int count, uin
 		*id_out = id;
 	}
 	return ret;
+}
+
+static int write_op(const char *path, const char *name, bool del, int count, uint64_t *id_out)
+{
+	return write_child(path, name, del ? 'd' : 'a', count, true, id_out);
 }
 
 static int create_db(const char *path)
@@ -158,11 +187,11 @@ static int write_corrupt(const char *path)
 /* The other end of test_run_self(): "--child OP ARGS". */
 static int child_main(int argc, char **argv)
 {
-	if (argc == 8 && strcmp(argv[2], "write") == 0) {
+	if (argc == 9 && strcmp(argv[2], "write") == 0) {
 		uint64_t id = 0;
-		int ret = write_op_here(argv[3], argv[4], strcmp(argv[5], "del") == 0,
-		                        atoi(argv[6]), &id);
-		FILE *f = fopen(argv[7], "w");
+		int ret = write_op_here(argv[3], argv[4], argv[5][0], atoi(argv[6]),
+		                        strcmp(argv[7], "ring") == 0, &id);
+		FILE *f = fopen(argv[8], "w");
 		if (f != NULL) {
 			fprintf(f, "%llu\n", (unsigned long long)id);
 			fclose(f);
@@ -269,11 +298,7 @@ static void test_late_db(void)
 	rec_client_t rc = REC_CLIENT_INIT;
 	sync_src_t *src = NULL;
 	tap_is(sync_attach(late, 50, &rc.c, &src), AZ_EOK, "attach to a database that does not exist");
-	bool said = false;
-	for (int i = 0; i < 200 && !said; i++) {
-		said = logged(&rc, "cannot be opened");
-		usleep(5000);
-	}
+	bool said = wait_logged(&rc, "cannot be opened");
 	tap_ok(said, "missing database logged");
 	create_db(late);
 	uint64_t id;
@@ -295,6 +320,97 @@ static void test_late_db(void)
 	sync_detach(src2, &rc2.c);
 }
 
+/* write_child() of count values at one name; the id committed, 0 if none. */
+static uint64_t write_many(const char *path, const char *name, int count, bool ring)
+{
+	uint64_t id = 0;
+	return write_child(path, name, 'm', count, ring, &id) == AZ_EOK ? id : 0;
+}
+
+/*
+ * Each changed name is read once per sync, whatever the writes did to it:
+ * counted (the 'reads' counter), not timed.
+ */
+static void test_read_once(void)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/once.mdb", dir);
+	rec_client_t rc = REC_CLIENT_INIT;
+	sync_src_t *src = NULL;
+	create_db(path);
+	tap_is(sync_attach(path, 1000, &rc.c, &src), AZ_EOK, "attach to a fresh store");
+	uint64_t id;
+	write_op(path, "first.acme.test", false, 1, &id);
+	tap_ok(wait_applied(src, id), "first state loaded");
+
+	/* One batch that touches one name 1024 times. */
+	sync_stats_t s0 = rec_counters(&rc);
+	id = write_many(path, "hot.acme.test", 1024, true);
+	sync_stats_t s1 = rec_counters(&rc);
+	tap_ok(id != 0 && sync_applied(src) >= id, "a batch of 1024 values at one name is acknowledged");
+	tap_is(served(src, "hot.acme.test"), 1024, "... and all 1024 are served");
+	tap_ok(s1.syncs == s0.syncs + 1 && s1.full_loads == s0.full_loads,
+	       "... after one incremental sync");
+	tap_is(s1.reads - s0.reads, 1, "... that read the name's record once, not 1024 times");
+
+	/* Several transactions at one name, all applied by one sync. */
+	sync_hold(src);
+	uint64_t last = 0;
+	int ok = 0;
+	char name[64];
+	for (int i = 0; i < 5; i++) {
+		last = write_many(path, "burst.acme.test", 10 + i, false);
+		ok += last != 0;
+	}
+	snprintf(name, sizeof(name), "other.acme.test");
+	last = write_many(path, name, 3, false);
+	ok += last != 0;
+	s0 = rec_counters(&rc);
+	sync_release(src);
+	tap_is(ok, 6, "six transactions committed while the sync thread was held");
+	tap_ok(wait_applied(src, last), "... all applied");
+	s1 = rec_counters(&rc);
+	tap_is(served(src, "burst.acme.test"), 14, "the name written five times is served with its 14 values");
+	tap_is(served(src, name), 3, "the other name too");
+	tap_ok(s1.syncs == s0.syncs + 1, "... in one sync (%llu)",
+	       (unsigned long long)(s1.syncs - s0.syncs));
+	tap_is(s1.reads - s0.reads, 2, "... that read each of the two names once");
+	sync_detach(src, &rc.c);
+}
+
+/*
+ * A store that others than root and the writers could have written is not
+ * served (doc/security.md); what was loaded while it was trusted stays.
+ */
+static void test_exposed(void)
+{
+	char ex[300];
+	uint64_t id = 0;
+	snprintf(ex, sizeof(ex), "%s/exposed.mdb", dir);
+	create_db(ex);
+	write_op(ex, "ex.acme.test", false, 1, &id);
+	tap_ok(chmod(ex, 0646) == 0, "exposed: the data file made writable by any user");
+	rec_client_t rc = REC_CLIENT_INIT;
+	sync_src_t *src = NULL;
+	tap_is(sync_attach(ex, 50, &rc.c, &src), AZ_EOK, "exposed: attach to it");
+	bool said = wait_logged(&rc, "is not served: it is writable by any user");
+	tap_ok(said, "exposed: refused with a log line naming why");
+	tap_is(served(src, "ex.acme.test"), -1, "exposed: nothing of it is served");
+	tap_ok(chmod(ex, 0640) == 0, "exposed: mode fixed");
+	tap_ok(wait_applied(src, id), "exposed: loaded by itself once fixed");
+	tap_is(served(src, "ex.acme.test"), 1, "exposed: and served");
+
+	/* Exposed while served: to a group other than root's this time. */
+	tap_ok(chown(ex, (uid_t)-1, 1) == 0 && chmod(ex, 0660) == 0,
+	       "exposed: the data file made writable by its group (gid 1)");
+	said = wait_logged(&rc, "is not served: it is writable by its group");
+	tap_ok(said, "exposed: noticed while open, with a log line");
+	tap_is(served(src, "ex.acme.test"), 1, "exposed: what was loaded before stays served");
+	usleep(300000);	/* six more polls: no more lines */
+	tap_is(rec_count(&rc, "is not served"), 2, "exposed: one line per change of state, not per poll");
+	sync_detach(src, &rc.c);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], TEST_CHILD_FLAG) == 0) {
@@ -307,6 +423,8 @@ int main(int argc, char **argv)
 	rcu_register_thread();
 	test_ryw();
 	test_late_db();
+	test_read_once();
+	test_exposed();
 	rcu_unregister_thread();
 	test_rmtree(dir);
 	return tap_done();

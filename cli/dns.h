@@ -1,7 +1,12 @@
 /* dns.h -- a small DNS client for check and --wait: one question, UDP then TCP. */
 
 /*
- * The CLI carries its own wire code (dns.c) rather than libknot: libknot
+ * dns.c has the servers and the transport (sockets, timeouts); dns_wire.c
+ * the query and the reply parser, pure (no I/O: test_dns and fuzz_dns
+ * link it alone).  The functions here print nothing; failures come back
+ * in their results.
+ *
+ * The CLI carries its own wire code rather than libknot: libknot
  * pulls in 16 more shared libraries (gnutls, nettle, gmp, libbpf, ...),
  * and loading them made every start of the CLI, 'acmezone add' included,
  * 7 to 8 ms slower (2-core VM).

@@ -1,14 +1,18 @@
-/* hook.c -- 'acmezone hook CLIENT': the hook protocols of certbot, lego and dehydrated. */
+/* cmd_hook.c -- 'hook CLIENT': the hook protocols of certbot, lego and dehydrated. */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cmds.h"
+#include "msg.h"
+#include "names.h"
+#include "opts.h"
+#include "write.h"
 
-#define HOOK_PREFIX		"_acme-challenge."
 #define HOOK_KEYAUTH_MAX	1024	/* token '.' thumbprint: about 87 */
 #define HOOK_MARK		"acmezone: published "	/* certbot auth output */
+#define HOOK_OPTS		(OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION)
 
 typedef struct {
 	cli_t *cli;
@@ -18,30 +22,21 @@ typedef struct {
 	const char *phase;	/* certbot: "auth", "cleanup" or NULL */
 } hook_t;
 
-/* "_acme-challenge.<domain>" for a domain as a client passes it. */
-static char *challenge_name(const char *domain)
-{
-	size_t n;
-	char *s;
-
-	if (domain[0] == '*' && domain[1] == '.') {
-		domain += 2;	/* the wildcard's challenge is at its parent */
-	}
-	n = sizeof(HOOK_PREFIX) + strlen(domain);
-	s = malloc(n);
-	if (s != NULL) {
-		snprintf(s, n, "%s%s", HOOK_PREFIX, domain);
-	}
-	return s;
-}
-
-/* Write ops (one transaction), report with -v; names freed by the caller. */
+/*
+ * Write ops (one transaction), report with -v; names freed by the caller.
+ * A store without a challenge zone is refused: the names would be written
+ * as the client gives them (_acme-challenge.<domain>), where no CNAME
+ * points, and the CA would never see them.
+ */
 static int hook_write(hook_t *h, cli_op_t *ops, size_t n)
 {
 	char text[AZ_NAME_TXTLEN];
 	int rc;
 
-	rc = cli_write_ops(h->cli, ops, n, h->expire);
+	for (size_t i = 0; i < n; i++) {
+		ops[i].ttl = h->expire;
+	}
+	rc = write_ops(h->cli, ops, n, WRITE_NEED_ZONE);
 	for (size_t i = 0; rc == RC_OK && h->cli->verbose && i < n; i++) {
 		az_name_to_text(ops[i].owner, text, sizeof(text));
 		if (ops[i].add) {
@@ -62,7 +57,7 @@ static int check_ops(hook_t *h, cli_op_t *ops, size_t n)
 			cli_err(h->cli, "out of memory");
 			return RC_STORE;
 		}
-		if (ops[i].value != NULL && check_value(h->cli, ops[i].value) != RC_OK) {
+		if (ops[i].value != NULL && names_value(h->cli, ops[i].value) != RC_OK) {
 			return RC_INPUT;
 		}
 	}
@@ -99,7 +94,7 @@ static int certbot_args(hook_t *h)
 
 	for (int i = 0; i < h->nargs; i++) {
 		if (cli_is_option(h->args[i])) {
-			rc = cli_opt_take(h->cli, cli_hook_opts, (char **)h->args, &i);
+			rc = cli_opt_take(h->cli, HOOK_OPTS, (char **)h->args, &i);
 			if (rc != RC_OK) {
 				return rc;
 			}
@@ -128,7 +123,7 @@ static int hook_certbot(hook_t *h)
 		                 "--manual-cleanup-hook");
 	}
 	memset(&op, 0, sizeof(op));
-	op.name = challenge_name(domain);
+	op.name = names_challenge(domain);
 	op.value = value;
 	op.add = h->phase != NULL ? strcmp(h->phase, "auth") == 0 :
 	                            !certbot_is_cleanup(value);
@@ -169,7 +164,7 @@ static int hook_lego(hook_t *h)
 			return RC_INPUT;
 		}
 		az_acme_value(a[4], len, value);
-		op.name = challenge_name(a[2]);
+		op.name = names_challenge(a[2]);
 		op.value = value;
 	} else if (h->nargs == 3) {
 		/* FQDN VALUE: _acme-challenge.<domain>., or where its CNAME
@@ -221,7 +216,7 @@ static int hook_dehydrated(hook_t *h)
 		return RC_STORE;
 	}
 	for (size_t i = 0; i < n; i++) {
-		ops[i].name = challenge_name(a[1 + 3 * i]);
+		ops[i].name = names_challenge(a[1 + 3 * i]);
 		ops[i].value = a[3 + 3 * i];
 		ops[i].add = add;
 	}
@@ -255,7 +250,7 @@ static int hook_env(cli_t *cli, char **wait_copy)
 	if (!cli->propagation_given && env != NULL && env[0] != '\0') {
 		char *argv[] = { "--propagation-timeout", (char *)env, NULL };
 		int i = 0;
-		int rc = cli_opt_take(cli, cli_hook_opts, argv, &i);
+		int rc = cli_opt_take(cli, HOOK_OPTS, argv, &i);
 		if (rc != RC_OK) {
 			return rc;
 		}
@@ -279,7 +274,7 @@ static int hook_env(cli_t *cli, char **wait_copy)
 	return RC_OK;
 }
 
-int cmd_hook(cli_t *cli)
+static int run_hook(cli_t *cli)
 {
 	hook_t h = { .cli = cli, .args = cli->pos + 1, .nargs = cli->npos - 1,
 	             .expire = CLI_DEFAULT_EXPIRE };
@@ -298,7 +293,7 @@ int cmd_hook(cli_t *cli)
 		rc = hook_env(cli, &wait_copy);
 	}
 	if (rc == RC_OK && cli->expire != NULL) {
-		rc = check_duration(cli, cli->expire, &h.expire);
+		rc = names_duration(cli, cli->expire, &h.expire);
 	}
 	if (rc == RC_OK) {
 		if (strcmp(client, "certbot") == 0) {
@@ -312,3 +307,31 @@ int cmd_hook(cli_t *cli)
 	free(wait_copy);
 	return rc;
 }
+
+const cmd_t cmd_hook = {
+	"hook", run_hook, HOOK_OPTS,
+	1, CMD_ANY, { "CLIENT", NULL }, 1,
+	"hook [OPTIONS] certbot|lego|dehydrated [ARGS...]",
+	"Publish and remove challenges for an ACME client, speaking its hook\n"
+	"protocol; see acmezone(1) and doc/clients/ for each client:\n"
+	"\n"
+	"  certbot     --manual-auth-hook and --manual-cleanup-hook\n"
+	"              'acmezone hook certbot' (the phase follows from the\n"
+	"              environment; 'auth' or 'cleanup' may be given)\n"
+	"  lego        EXEC_PATH=acmezone-lego: present|cleanup FQDN VALUE,\n"
+	"              and with EXEC_MODE=RAW present|cleanup -- DOMAIN TOKEN KEYAUTH\n"
+	"  dehydrated  HOOK=acmezone-dehydrated: deploy_challenge and\n"
+	"              clean_challenge DOMAIN TOKEN VALUE [...] (HOOK_CHAIN too);\n"
+	"              other handlers are ignored\n"
+	"\n"
+	"Options go before the client's name (certbot: after it too); the\n"
+	"environment may give them instead: ACMEZONE_EXPIRE, ACMEZONE_WAIT\n"
+	"(servers separated by blanks or commas), ACMEZONE_PROPAGATION_TIMEOUT.\n"
+	"\n"
+	"  --expire DURATION  lifetime of a value if cleanup never comes\n"
+	"                     (default 1h)\n"
+	"  --wait SERVER      ask this authoritative server (ADDR[@PORT],\n"
+	"                     repeatable) until it serves the value\n"
+	"  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
+	"  -v, --verbose      say what was written\n"
+};

@@ -1,8 +1,11 @@
 #!/usr/bin/env sh
 # dns_acmezone.sh -- acme.sh dnsapi for acmezone: TXT values into the store mod-acmezone serves.
 #
-# Install:  cp dns_acmezone.sh ~/.acme.sh/dnsapi/   (or use --dns with the path)
+# Install:  cp dns_acmezone.sh ~/.acme.sh/dnsapi/
+#           (the dnsapi folder of acme.sh's home: --home DIR puts it in DIR)
 # Use:      acme.sh --issue --dns dns_acmezone -d example.org -d '*.example.org'
+#           (acme.sh 3.x takes a provider's name after --dns, never a path:
+#           a path there is taken for a webroot)
 #
 # Settings (saved in the account config on first use, for renewals):
 #   ACMEZONE_BIN                  the acmezone program (default: acmezone in PATH)
@@ -50,11 +53,21 @@ _acmezone_run() {
 	if [ -n "${ACMEZONE_DB:-}" ]; then
 		set -- --db "$ACMEZONE_DB" "$@"
 	fi
+	if ! _acmezone_zoned "$@"; then
+		return 1
+	fi
 	if [ "$_acmezone_op" = add ]; then
 		if [ -n "${ACMEZONE_EXPIRE:-}" ]; then
 			set -- "$@" --expire "$ACMEZONE_EXPIRE"
 		fi
-		for _acmezone_s in $(printf '%s' "${ACMEZONE_WAIT:-}" | tr ',' ' '); do
+		# Split on blanks and commas by hand: an unquoted expansion
+		# would glob each server ('*') into file names.
+		_acmezone_rest=$(printf '%s' "${ACMEZONE_WAIT:-}" | tr ',\t' '  ')
+		while :; do
+			_acmezone_rest=${_acmezone_rest#"${_acmezone_rest%%[! ]*}"}
+			[ -n "$_acmezone_rest" ] || break
+			_acmezone_s=${_acmezone_rest%% *}
+			_acmezone_rest=${_acmezone_rest#"$_acmezone_s"}
 			set -- "$@" --wait "$_acmezone_s"
 		done
 		if [ -n "${ACMEZONE_PROPAGATION_TIMEOUT:-}" ]; then
@@ -68,6 +81,28 @@ _acmezone_run() {
 		return 1
 	fi
 	_acmezone_say info "acmezone $_acmezone_op $_acmezone_name: done"
+	return 0
+}
+
+# _acmezone_zoned [--db PATH] OP: does the store have a challenge zone?
+# Without one, values would be written at the names acme.sh gives, where
+# no customer's CNAME points: refuse, as 'acmezone hook' does.
+_acmezone_zoned() {
+	if [ "$1" = --db ]; then
+		set -- --db "$2"
+	else
+		set --
+	fi
+	if ! _acmezone_cfg=$("${ACMEZONE_BIN:-acmezone}" "$@" config --json 2>&1); then
+		_acmezone_say err "${_acmezone_cfg:-acmezone config failed}"
+		return 1
+	fi
+	case $_acmezone_cfg in
+	*'"zone": null'*)
+		_acmezone_say err "the store (${ACMEZONE_DB:-the default one}) has no challenge zone: the value would be published where no CNAME points (set it with 'acmezone config --zone ZONE')"
+		return 1
+		;;
+	esac
 	return 0
 }
 

@@ -1,16 +1,19 @@
-/* check.c -- 'acmezone check' (is a customer's delegation in place?) and --wait. */
+/* cmd_check.c -- 'check': is a customer's delegation in place, as a CA's resolver sees it? */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "cmds.h"
+#include "db.h"
 #include "dns.h"
+#include "json.h"
+#include "msg.h"
+#include "names.h"
+#include "opts.h"
 
 #define CHECK_TIMEOUT_MS	5000	/* one question to a resolver */
-#define WAIT_QUERY_MS		1000	/* one question while waiting */
-#define WAIT_POLL_MS		250	/* between two questions while waiting */
 #define CHECK_MAX_SERVERS	8
 #define CHECK_MAX_HOPS		8	/* CNAMEs followed from _acme-challenge.<domain> */
 #define CHECK_WHY_MAX		(4 * AZ_NAME_TXTLEN)	/* why the zone is silent */
@@ -248,48 +251,52 @@ static void check_domain(const check_t *ck, const char *domain, const uint8_t *o
 	free(r);
 }
 
-static void print_verdict(const cli_t *cli, const verdict_t *v, bool first)
+static void print_verdict(const cli_t *cli, json_t *j, const verdict_t *v)
 {
 	if (!cli->json) {
 		printf("%s: %s: %s\n", v->domain, status_names[v->status], v->message);
 		return;
 	}
-	fputs(first ? "[\n  {\"domain\": " : ",\n  {\"domain\": ", stdout);
-	json_string(v->domain, strlen(v->domain));
-	printf(", \"status\": \"%s\", \"owner\": ", status_names[v->status]);
-	json_string(v->owner, strlen(v->owner));
-	fputs(", \"expected\": ", stdout);
-	json_string(v->expected, strlen(v->expected));
-	fputs(", \"cname\": ", stdout);
-	if (v->has_cname) {
-		json_string(v->cname, strlen(v->cname));
-	} else {
-		fputs("null", stdout);
-	}
-	fputs(", \"chain\": [", stdout);
+	json_begin(j, '{');
+	json_key(j, "domain");
+	json_str(j, v->domain);
+	json_key(j, "status");
+	json_str(j, status_names[v->status]);
+	json_key(j, "owner");
+	json_str(j, v->owner);
+	json_key(j, "expected");
+	json_str(j, v->expected);
+	json_key(j, "cname");
+	json_str_or_null(j, v->has_cname ? v->cname : NULL);
+	json_key(j, "chain");
+	json_begin(j, '[');
 	for (unsigned i = 0; i < v->hops; i++) {
-		fputs(i > 0 ? ", " : "", stdout);
-		json_string(v->chain[i], strlen(v->chain[i]));
+		json_str(j, v->chain[i]);
 	}
-	printf("], \"zone_answers\": %s, \"values\": %u, \"message\": ",
-	       v->zone_ok ? "true" : "false", v->values);
-	json_string(v->message, strlen(v->message));
-	putchar('}');
+	json_end(j);
+	json_key(j, "zone_answers");
+	json_bool(j, v->zone_ok);
+	json_key(j, "values");
+	json_uint(j, v->values);
+	json_key(j, "message");
+	json_str(j, v->message);
+	json_end(j);
 }
 
-int cmd_check(cli_t *cli)
+static int run_check(cli_t *cli)
 {
 	dns_server_t srv[CHECK_MAX_SERVERS];
-	uint8_t (*owners)[AZ_NAME_MAXLEN] = NULL, (*targets)[AZ_NAME_MAXLEN] = NULL;
-	char (*domains)[AZ_DOMAIN_BUFLEN] = NULL, q[CLI_QUOTE_MAX], otext[AZ_NAME_TXTLEN];
+	names_deleg_t *dl = NULL;
+	char q[CLI_QUOTE_MAX];
 	const char *why = "invalid";
 	az_config_t cfg;
 	check_t ck = { .srv = srv, .cfg = &cfg };
 	verdict_t v;
-	size_t len, n = (size_t)cli->npos;
+	json_t j = { 0 };
+	size_t n = (size_t)cli->npos;
 	int rc, bad = 0;
 
-	rc = cli_config(cli, &cfg, true);
+	rc = db_config(cli, &cfg, true);
 	if (rc != RC_OK) {
 		return rc;
 	}
@@ -301,134 +308,48 @@ int cmd_check(cli_t *cli)
 	} else {
 		dns_system_servers(srv, DNS_MAX_SYSTEM, &ck.nsrv);
 	}
-	owners = calloc(n, sizeof(*owners));
-	targets = calloc(n, sizeof(*targets));
-	domains = calloc(n, sizeof(*domains));
-	if (owners == NULL || targets == NULL || domains == NULL) {
+	dl = calloc(n, sizeof(*dl));
+	if (dl == NULL) {
 		cli_err(cli, "out of memory");
-		rc = RC_STORE;
-		goto out;
+		return RC_STORE;
 	}
 	/* Every domain is valid before the first question is asked. */
 	for (size_t i = 0; i < n; i++) {
-		if (az_domain_parse(cli->pos[i], domains[i], &why) != AZ_EOK ||
-		    az_delegation(domains[i], cfg.scheme, cfg.zone, targets[i], &len,
-		                  NULL, &why) != AZ_EOK ||
-		    snprintf(otext, sizeof(otext), "_acme-challenge.%s", domains[i]) < 0 ||
-		    az_name_parse(otext, owners[i], &len, &why) != AZ_EOK) {
-			cli_err(cli, "'%s' is not a valid domain (%s)", quote(cli->pos[i], q), why);
-			rc = RC_INPUT;
+		rc = names_delegation(cli, &cfg, cli->pos[i], &dl[i]);
+		if (rc != RC_OK) {
 			goto out;
 		}
 	}
+	if (cli->json) {
+		json_begin(&j, '[');
+	}
 	for (size_t i = 0; i < n; i++) {
-		check_domain(&ck, domains[i], owners[i], targets[i], &v);
-		print_verdict(cli, &v, i == 0);
+		check_domain(&ck, dl[i].domain, dl[i].owner, dl[i].target, &v);
+		print_verdict(cli, &j, &v);
 		bad += v.status != ST_OK;
 		fflush(stdout);		/* one line per domain as it comes */
 	}
 	if (cli->json) {
-		fputs("\n]\n", stdout);
+		json_end(&j);
 	}
 	rc = bad > 0 ? RC_DNS : RC_OK;
 out:
-	free(owners);
-	free(targets);
-	free(domains);
+	free(dl);
 	return rc;
 }
 
-/*** --wait: until the authoritative servers serve what was added. ***/
-
-/* Does srv serve value at owner (asked without recursion)? */
-static bool served(const dns_server_t *srv, const uint8_t *owner, const char *value,
-                   int timeout_ms, char *last, size_t size, bool *tcp)
-{
-	dns_reply_t *r = malloc(sizeof(*r));
-	bool ok = false;
-
-	if (r == NULL) {
-		snprintf(last, size, "out of memory");
-		return false;
-	}
-	dns_query(srv, owner, DNS_TYPE_TXT, false, timeout_ms, r);
-	*tcp = r->tcp;
-	for (size_t i = 0; i < r->nrr && r->rcode == DNS_NOERROR; i++) {
-		if (r->rr[i].type == DNS_TYPE_TXT && !r->rr[i].authority &&
-		    dns_name_eq(r->rr[i].owner, owner) && strcmp(r->rr[i].txt, value) == 0) {
-			ok = true;
-		}
-	}
-	if (!ok) {
-		char buf[DNS_RCODE_BUFLEN];
-		if (r->rcode < 0) {
-			snprintf(last, size, "%s", r->error);
-		} else if (r->rcode == DNS_NOERROR) {
-			snprintf(last, size, "NOERROR without the value");
-		} else {
-			snprintf(last, size, "%s", dns_rcode_str(r->rcode, buf));
-		}
-	}
-	free(r);
-	return ok;
-}
-
-int cli_wait_served(cli_t *cli, const cli_op_t *ops, size_t n)
-{
-	dns_server_t srv[CLI_MAX_WAIT * 4];
-	char q[CLI_QUOTE_MAX], name[AZ_NAME_TXTLEN], last[256] = "no answer", secs[32];
-	const char *why = "invalid";
-	size_t nsrv = 0, got;
-	int64_t deadline;
-
-	if (cli->nwait == 0) {
-		return RC_OK;
-	}
-	for (int i = 0; i < cli->nwait; i++) {
-		if (dns_server_parse(cli->wait[i], srv + nsrv, sizeof(srv) / sizeof(srv[0]) - nsrv,
-		                     &got, &why) != 0) {
-			cli_err(cli, "'%s' is not a valid server for --wait (%s)",
-			        quote(cli->wait[i], q), why);
-			return RC_INPUT;
-		}
-		nsrv += got;
-	}
-	deadline = az_mono_ms() + cli->propagation_ms;
-	for (size_t i = 0; i < n; i++) {
-		if (!ops[i].add) {
-			continue;
-		}
-		az_name_to_text(ops[i].owner, name, sizeof(name));
-		for (size_t s = 0; s < nsrv; s++) {
-			for (;;) {
-				int64_t left = deadline - az_mono_ms();
-				int tmo = left < WAIT_QUERY_MS ? (int)(left > 0 ? left : 1) : WAIT_QUERY_MS;
-				bool tcp = false;
-				if (served(&srv[s], ops[i].owner, ops[i].value, tmo, last,
-				           sizeof(last), &tcp)) {
-					if (cli->verbose) {
-						printf("%s serves %s at %s%s\n", srv[s].text,
-						       ops[i].value, name, tcp ? " (over TCP)" : "");
-					}
-					break;
-				}
-				int64_t left_ms = deadline - az_mono_ms();
-				if (left_ms <= 0) {
-					snprintf(secs, sizeof(secs), "%.3g s",
-					         cli->propagation_ms / 1000.0);
-					cli_err(cli, "%s does not serve %s at %s after %s "
-					        "(last answer: %s)", srv[s].text, ops[i].value,
-					        name, secs, last);
-					return RC_DNS;
-				}
-				/* Polling a remote server: nothing to wake us sooner. */
-				if (left_ms > WAIT_POLL_MS) {
-					left_ms = WAIT_POLL_MS;
-				}
-				struct timespec ts = { 0, (long)left_ms * 1000000L };
-				nanosleep(&ts, NULL);
-			}
-		}
-	}
-	return RC_OK;
-}
+const cmd_t cmd_check = {
+	"check", run_check, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER, 1, CMD_ANY,
+	{ "DOMAIN", NULL }, 0,
+	"check DOMAIN... [--server ADDR[@PORT]] [--json] [--zone ZONE] [--scheme SCHEME]",
+	"Resolve _acme-challenge.DOMAIN the way a CA does and say, per domain,\n"
+	"whether the CNAME is in place and points at the right name, and\n"
+	"whether the challenge zone answers for that name.  Exit status 0 if\n"
+	"every domain is ready, 4 if not.\n"
+	"\n"
+	"  --server ADDR[@PORT]  the recursive resolver to ask (default: the\n"
+	"                        nameservers of /etc/resolv.conf)\n"
+	"  --json                one JSON array of {domain, status, ...}\n"
+	"  --zone ZONE           use this challenge zone, not the store's\n"
+	"  --scheme SCHEME       use this scheme, not the store's\n"
+};

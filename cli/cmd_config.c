@@ -1,0 +1,114 @@
+/* cmd_config.c -- 'config': show or set the store's challenge zone and naming scheme. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "db.h"
+#include "json.h"
+#include "msg.h"
+#include "names.h"
+#include "opts.h"
+#include "write.h"
+
+static void config_show(const cli_t *cli, const az_config_t *cfg)
+{
+	char zone[AZ_NAME_TXTLEN];
+	json_t j = { 0 };
+
+	if (cfg->has_zone) {
+		az_name_to_text(cfg->zone, zone, sizeof(zone));
+	}
+	if (cli->json) {
+		json_begin(&j, '{');
+		json_key(&j, "zone");
+		json_str_or_null(&j, cfg->has_zone ? zone : NULL);
+		json_key(&j, "scheme");
+		json_str(&j, az_scheme_name(cfg->scheme));
+		json_end(&j);
+	} else if (cfg->has_zone) {
+		printf("zone %s\nscheme %s\n", zone, az_scheme_name(cfg->scheme));
+	} else {
+		printf("zone (none: names are written as given)\nscheme %s\n",
+		       az_scheme_name(cfg->scheme));
+	}
+}
+
+static int run_config(cli_t *cli)
+{
+	char old[AZ_NAME_TXTLEN];
+	az_store_t *store = NULL;
+	az_txn_t *txn = NULL;
+	az_config_t cur, want;
+	int rc, ret;
+
+	if (cli->zone == NULL && cli->scheme == NULL) {
+		rc = db_read_config(cli, &cur);
+		if (rc == RC_OK) {
+			config_show(cli, &cur);
+		}
+		return rc;
+	}
+	memset(&want, 0, sizeof(want));
+	if (cli->zone != NULL && (rc = names_zone(cli, cli->zone, &want)) != RC_OK) {
+		return rc;
+	}
+	if (cli->scheme != NULL &&
+	    (rc = names_scheme(cli, cli->scheme, &want.scheme)) != RC_OK) {
+		return rc;
+	}
+
+	rc = write_begin(cli, &store, &txn, &cur);
+	if (rc != RC_OK) {
+		goto out;
+	}
+	if (cli->zone == NULL) {
+		want.has_zone = cur.has_zone;
+		memcpy(want.zone, cur.zone, sizeof(want.zone));
+	}
+	if (cli->scheme == NULL) {
+		want.scheme = cur.scheme;
+	}
+	/* Customers' CNAMEs point at the names of the current settings. */
+	if (cur.has_zone && !cli->force &&
+	    (az_name_wire_len(cur.zone, AZ_NAME_MAXLEN) !=
+	     az_name_wire_len(want.zone, AZ_NAME_MAXLEN) ||
+	     memcmp(cur.zone, want.zone, az_name_wire_len(cur.zone, AZ_NAME_MAXLEN)) != 0 ||
+	     cur.scheme != want.scheme)) {
+		az_name_to_text(cur.zone, old, sizeof(old));
+		rc = cli_usage(cli, "the challenge zone is %s with scheme %s; a change "
+		               "moves every delegation name, so every customer's CNAME "
+		               "must change too: add --force to do it", old,
+		               az_scheme_name(cur.scheme));
+		goto out;
+	}
+	ret = az_txn_set_config(txn, &want);
+	if (ret != AZ_EOK) {
+		cli_store_err(cli, ret, "cannot write the settings of '%s'", cli->qdb);
+		rc = RC_STORE;
+		goto out;
+	}
+	rc = write_commit(cli, &store, &txn, true);
+	if (rc == RC_OK && cli->verbose) {
+		config_show(cli, &want);
+	}
+out:
+	az_txn_abort(txn);
+	az_store_close(store);
+	return rc;
+}
+
+const cmd_t cmd_config = {
+	"config", run_config, OPT_ZONE | OPT_SCHEME | OPT_FORCE | OPT_JSON | OPT_VERBOSE,
+	0, 0, { NULL }, 0,
+	"config [--zone ZONE] [--scheme SCHEME] [--force] [--json] [-v]",
+	"Show the store's challenge zone and naming scheme, or set them.\n"
+	"Changing a zone or scheme that is set moves every delegation name,\n"
+	"so it needs --force.\n"
+	"\n"
+	"  --zone ZONE      set the challenge zone\n"
+	"  --scheme SCHEME  set the scheme: readable, reversed or hashed\n"
+	"  --force          change a zone or scheme that is already set\n"
+	"  --json           show them as {\"zone\": ..., \"scheme\": ...}\n"
+	"  -v, --verbose    show them after setting them\n"
+};

@@ -1,0 +1,16 @@
+/* cmds.h -- the commands' descriptors, each defined in its cmd_*.c file and listed in main.c's table. */
+
+#pragma once
+
+#include "cli.h"
+
+extern const cmd_t cmd_init;	/* cmd_init.c */
+extern const cmd_t cmd_config;	/* cmd_config.c */
+extern const cmd_t cmd_add;	/* cmd_write.c */
+extern const cmd_t cmd_del;
+extern const cmd_t cmd_list;	/* cmd_list.c */
+extern const cmd_t cmd_purge;	/* cmd_write.c */
+extern const cmd_t cmd_apply;
+extern const cmd_t cmd_cname;	/* cmd_cname.c */
+extern const cmd_t cmd_check;	/* cmd_check.c */
+extern const cmd_t cmd_hook;	/* cmd_hook.c */

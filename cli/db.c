@@ -1,0 +1,89 @@
+/* db.c -- opening the CLI's store and reading its settings. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "msg.h"
+#include "names.h"
+
+int db_open(cli_t *cli, unsigned flags, az_store_t **store)
+{
+	char q[CLI_QUOTE_MAX];
+	const char *why = NULL;
+	int ret;
+
+	ret = az_store_open(store, cli->db, flags);
+	if (ret == AZ_EOK) {
+		return RC_OK;
+	}
+	*store = NULL;
+	if (ret == AZ_ENOENT) {
+		cli_err(cli, "no store at '%s' (create one with 'acmezone init')",
+		        cli->qdb);
+	} else if (ret == AZ_EINVAL && !(flags & AZ_OPEN_RDONLY) &&
+	           getenv(AZ_ENV_MAPSIZE) != NULL) {
+		cli_err(cli, "%s='%s' is not a map size (64K to 1024G)", AZ_ENV_MAPSIZE,
+		        quote(getenv(AZ_ENV_MAPSIZE), q));
+		return RC_INPUT;
+	} else if ((ret == AZ_EPERM || ret == AZ_EIO) && !(flags & AZ_OPEN_RDONLY) &&
+	           az_store_trust(cli->db, &why) != AZ_EOK && why != NULL) {
+		/* Say which of the trust rules the file breaks. */
+		cli_err(cli, "cannot open '%s' (not trusted: %s)", cli->qdb, why);
+	} else {
+		cli_store_err(cli, ret, "cannot open '%s'", cli->qdb);
+	}
+	return RC_STORE;
+}
+
+/* Read the settings of the store (read-only). */
+int db_read_config(cli_t *cli, az_config_t *cfg)
+{
+	az_store_t *store = NULL;
+	az_reader_t *rd = NULL;
+	int rc, ret;
+
+	rc = db_open(cli, AZ_OPEN_RDONLY, &store);
+	if (rc != RC_OK) {
+		return rc;
+	}
+	ret = az_reader_begin(store, &rd);
+	if (ret == AZ_EOK) {
+		ret = az_reader_config(rd, cfg);
+		az_reader_end(rd);
+	}
+	if (ret != AZ_EOK) {
+		cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->qdb);
+		rc = RC_STORE;
+	}
+	az_store_close(store);
+	return rc;
+}
+
+void db_no_zone(const cli_t *cli)
+{
+	cli_err(cli, "'%s' has no challenge zone (set it with 'acmezone "
+	        "config --zone ZONE', or give --zone)", cli->qdb);
+}
+
+int db_config(cli_t *cli, az_config_t *cfg, bool need_zone)
+{
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->scheme = AZ_SCHEME_READABLE;
+	if (cli->zone != NULL) {
+		rc = names_zone(cli, cli->zone, cfg);
+	} else {
+		rc = db_read_config(cli, cfg);
+	}
+	if (rc == RC_OK && cli->scheme != NULL) {
+		rc = names_scheme(cli, cli->scheme, &cfg->scheme);
+	}
+	if (rc == RC_OK && need_zone && !cfg->has_zone) {
+		db_no_zone(cli);
+		rc = RC_STORE;
+	}
+	return rc;
+}

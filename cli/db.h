@@ -1,0 +1,29 @@
+/* db.h -- opening the CLI's store and reading its settings. */
+
+#pragma once
+
+#include <stdbool.h>
+
+#include "cli.h"
+
+/*!
+ * Open the store at cli->db (flags: AZ_OPEN_*).  On failure prints the
+ * one-line reason (no store, not trusted and why, a bad ACMEZONE_MAPSIZE,
+ * the store's error) and returns RC_STORE or RC_INPUT with *store NULL.
+ * The caller closes *store with az_store_close().
+ */
+int db_open(cli_t *cli, unsigned flags, az_store_t **store);
+
+/*!
+ * The settings for a command that reads them: --zone and --scheme if
+ * given (the store is then not opened for the zone), else the store's.
+ * need_zone: a configuration without a challenge zone is an error
+ * (RC_STORE).  \return RC_OK, or the error printed.
+ */
+int db_config(cli_t *cli, az_config_t *cfg, bool need_zone);
+
+/*! The store's own settings, from a read snapshot.  \return as db_open(). */
+int db_read_config(cli_t *cli, az_config_t *cfg);
+
+/*! Print that the store has no challenge zone (for need_zone callers). */
+void db_no_zone(const cli_t *cli);

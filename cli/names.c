@@ -1,0 +1,184 @@
+/* names.c -- user input the CLI validates: names, values, durations, zones, schemes; owner and challenge names. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "names.h"
+
+#define CHALLENGE_PREFIX	"_acme-challenge."
+
+static int check_name(const cli_t *cli, const char *text,
+                      uint8_t wire[AZ_NAME_MAXLEN])
+{
+	char q[CLI_QUOTE_MAX];
+	const char *why = "invalid";
+	size_t len = 0;
+
+	if (az_name_parse(text, wire, &len, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid name (%s)", quote(text, q), why);
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+int names_value(const cli_t *cli, const char *value)
+{
+	char q[CLI_QUOTE_MAX];
+	const char *why = "invalid";
+
+	if (az_value_check(value, strlen(value), cli->raw, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid value (%s)", quote(value, q), why);
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+int names_duration(const cli_t *cli, const char *text, int64_t *secs)
+{
+	char q[CLI_QUOTE_MAX];
+
+	if (az_duration_parse(text, secs) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid duration (1s to 3650d, "
+		        "as in 90s, 30m, 2h or 1d)", quote(text, q));
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+int names_zone(const cli_t *cli, const char *text, az_config_t *cfg)
+{
+	char q[CLI_QUOTE_MAX];
+	const char *why = "invalid";
+	size_t len = 0;
+
+	if (az_name_parse(text, cfg->zone, &len, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid zone (%s)", quote(text, q), why);
+		return RC_INPUT;
+	}
+	if (len > AZ_ZONE_MAXLEN) {
+		cli_err(cli, "'%s' is not a valid zone (longer than %d octets: "
+		        "no room for a label below it)", quote(text, q), AZ_ZONE_MAXLEN);
+		return RC_INPUT;
+	}
+	cfg->has_zone = true;
+	return RC_OK;
+}
+
+int names_scheme(const cli_t *cli, const char *text, az_scheme_t *scheme)
+{
+	char q[CLI_QUOTE_MAX];
+
+	if (az_scheme_parse(text, scheme) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a naming scheme (readable, reversed or "
+		        "hashed)", quote(text, q));
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+int names_syntax(const cli_t *cli, const char *text)
+{
+	uint8_t wire[AZ_NAME_MAXLEN];
+	char q[CLI_QUOTE_MAX];
+	const char *why = "invalid", *t = text;
+	size_t len = 0;
+
+	if (t[0] == '*' && t[1] == '.') {
+		t += 2;
+	}
+	if (az_name_parse(t, wire, &len, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid name (%s)", quote(text, q), why);
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+int names_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
+                bool strict, uint8_t owner[AZ_NAME_MAXLEN], az_fallback_t *fallback)
+{
+	char q[CLI_QUOTE_MAX], zone[AZ_NAME_TXTLEN];
+	const char *why = "invalid", *t = text;
+	size_t len = 0;
+
+	if (fallback != NULL) {
+		*fallback = AZ_FALLBACK_NONE;
+	}
+	if (!cfg->has_zone) {
+		return check_name(cli, text, owner);
+	}
+	if (az_name_parse(text, owner, &len, &why) == AZ_EOK &&
+	    az_name_under(owner, cfg->zone)) {
+		if (len == az_name_wire_len(cfg->zone, AZ_NAME_MAXLEN)) {
+			/* The zone file has the apex: knotd never asks us. */
+			cli_err(cli, "'%s' is the apex of the challenge zone; tokens "
+			        "go at names below it", quote(text, q));
+			return RC_INPUT;
+		}
+		return RC_OK;		/* already a name in the challenge zone */
+	}
+	if (strncasecmp(t, CHALLENGE_PREFIX, sizeof(CHALLENGE_PREFIX) - 1) == 0) {
+		t += sizeof(CHALLENGE_PREFIX) - 1;
+	} else if (strict) {
+		az_name_to_text(cfg->zone, zone, sizeof(zone));
+		cli_err(cli, "'%s' is neither in the challenge zone %s nor an "
+		        "_acme-challenge name (does its CNAME point elsewhere?)",
+		        quote(text, q), zone);
+		return RC_INPUT;
+	}
+	if (az_delegation(t, cfg->scheme, cfg->zone, owner, &len, fallback,
+	                  &why) != AZ_EOK) {
+		az_name_to_text(cfg->zone, zone, sizeof(zone));
+		cli_err(cli, "'%s' is neither a name in the challenge zone %s nor a "
+		        "domain (%s)", quote(text, q), zone, why);
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
+char *names_challenge(const char *domain)
+{
+	size_t n;
+	char *s;
+
+	if (domain[0] == '*' && domain[1] == '.') {
+		domain += 2;	/* the wildcard's challenge is at its parent */
+	}
+	n = sizeof(CHALLENGE_PREFIX) + strlen(domain);
+	s = malloc(n);
+	if (s != NULL) {
+		snprintf(s, n, "%s%s", CHALLENGE_PREFIX, domain);
+	}
+	return s;
+}
+
+int names_delegation(const cli_t *cli, const az_config_t *cfg, const char *text,
+                     names_deleg_t *d)
+{
+	char q[CLI_QUOTE_MAX], *owner = NULL;
+	const char *why = "invalid";
+	size_t len;
+	int rc = RC_INPUT;
+
+	if (az_domain_parse(text, d->domain, &why) != AZ_EOK ||
+	    az_delegation(d->domain, cfg->scheme, cfg->zone, d->target, &len,
+	                  &d->fallback, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid domain (%s)", quote(text, q), why);
+		return RC_INPUT;
+	}
+	owner = names_challenge(d->domain);
+	if (owner == NULL) {
+		cli_err(cli, "out of memory");
+		return RC_STORE;
+	}
+	if (az_name_parse(owner, d->owner, &len, &why) != AZ_EOK) {
+		cli_err(cli, "'%s' is not a valid domain (%s: %s)", quote(text, q),
+		        owner, why);
+	} else {
+		rc = RC_OK;
+	}
+	free(owner);
+	return rc;
+}
