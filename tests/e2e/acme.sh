@@ -536,7 +536,7 @@ if wants certbot; then
 	ok $? "certbot for a domain without the CNAME fails (exit $rc, $(elapsed "$t0") s)"
 	like "$(cat "$dir/certbot-bad.out")" "_acme-challenge\\.nocname\\.$D" \
 		"certbot: the CA's error names the name it looked up"
-	like "$(cat "$dir/certbot-bad.out")" "acmezone: published [A-Za-z0-9_-]{43} at nocname-example-test\\.$CZ\\." \
+	like "$(cat "$dir/certbot-bad.out")" "acmezone: published [A-Za-z0-9_-]{43} at nocname-${DL}\\.$CZ\\." \
 		"certbot: the hook given as 'env ACMEZONE_DB=... acmezone hook certbot' published"
 	grep -E 'Detail|NXDOMAIN|No TXT' "$dir/certbot-bad.out" | head -n 3 | while IFS= read -r line; do
 		diag "certbot says: $line"
