@@ -143,13 +143,14 @@ if [ "${ACME_DOC:-}" = bind ]; then
 	# statement, read from the page, with its zone and customer domain;
 	# only the paths (store, driver) are this test's.
 	doc="$top_srcdir/doc/bind.md"
-	DOC_INIT=$(sed -n 's/^    # \(acmezone init .*\)$/\1/p' "$doc")
-	DOC_CNAME=$(sed -n 's/^    # \(acmezone cname .*\)$/\1/p' "$doc")
+	DOC_INIT=$(sed -n 's/^    # \(acmezone init .*\)$/\1/p' "$doc" | head -n 1)
+	DOC_CNAME=$(sed -n 's/^    # \(acmezone cname .*\)$/\1/p' "$doc" | head -n 1)
 	CZ=$(printf '%s\n' "$DOC_INIT" | sed -n 's/.*--zone \([^ ]*\).*/\1/p')
 	D=${DOC_CNAME##* www.}
 	[ -n "$CZ" ] && [ -n "$D" ] && [ "$D" != "$DOC_CNAME" ] ||
 		bail "doc/bind.md: no 'acmezone init ... --zone Z' and 'acmezone cname www.D' steps"
-	WANT_DLZ=$(sed -n '/^    dlz "acmezone" {$/,/^    };$/p' "$doc" | sed 's/^    //')
+	# The Example's statement: the first one on the page.
+	WANT_DLZ=$(sed -n '/^    dlz "acmezone" {$/,/^    };$/{p;/^    };$/q;}' "$doc" | sed 's/^    //')
 	[ -n "$WANT_DLZ" ] || bail "doc/bind.md: no dlz statement"
 	diag "doc/bind.md: challenge zone $CZ, customer domain $D"
 fi
