@@ -144,16 +144,18 @@ if [ "${ACME_DOC:-}" = bind ]; then
 	# statement, read from the page, with its zone and customer domain;
 	# only the paths (store, driver) are this test's.
 	doc="$top_srcdir/doc/bind.md"
-	DOC_INIT=$(sed -n 's/^    # \(acmezone init .*\)$/\1/p' "$doc")
-	DOC_CNAME=$(sed -n 's/^    # \(acmezone cname .*\)$/\1/p' "$doc")
+	DOC_INIT=$(sed -n 's/^    # \(acmezone init .*\)$/\1/p' "$doc" | head -n 1)
+	DOC_CNAME=$(sed -n 's/^    # \(acmezone cname .*\)$/\1/p' "$doc" | head -n 1)
 	CZ=$(printf '%s\n' "$DOC_INIT" | sed -n 's/.*--zone \([^ ]*\).*/\1/p')
 	D=${DOC_CNAME##* www.}
 	[ -n "$CZ" ] && [ -n "$D" ] && [ "$D" != "$DOC_CNAME" ] ||
 		bail "doc/bind.md: no 'acmezone init ... --zone Z' and 'acmezone cname www.D' steps"
-	WANT_DLZ=$(sed -n '/^    dlz "acmezone" {$/,/^    };$/p' "$doc" | sed 's/^    //')
+	# The Example's statement: the first one on the page.
+	WANT_DLZ=$(sed -n '/^    dlz "acmezone" {$/,/^    };$/{p;/^    };$/q;}' "$doc" | sed 's/^    //')
 	[ -n "$WANT_DLZ" ] || bail "doc/bind.md: no dlz statement"
 	diag "doc/bind.md: challenge zone $CZ, customer domain $D"
 fi
+DL=${D//./-}		# D's label in the challenge zone (scheme readable)
 srv_setup "$dir" "$CZ"
 if [ "${ACME_DOC:-}" = bind ]; then
 	ND_DLZ=$(printf '%s\n' "$WANT_DLZ" |
@@ -220,10 +222,10 @@ _acme-challenge.ca	CNAME	_acme-challenge.alias.$D.
 _acme-challenge.da	CNAME	shared.$CZ.
 ; for check: a wrong target, and a zone that does not answer
 _acme-challenge.wrong	CNAME	wrong.elsewhere.test.
-_acme-challenge.lame	CNAME	lame-example-test.lame.test.
+_acme-challenge.lame	CNAME	lame-${DL}.lame.test.
 ; for check: a chain through the customer's own names, and a loop
 _acme-challenge.chain	CNAME	_acme-challenge.hop.$D.
-_acme-challenge.hop	CNAME	chain-example-test.$CZ.
+_acme-challenge.hop	CNAME	chain-${DL}.$CZ.
 _acme-challenge.loop	CNAME	_acme-challenge.loop2.$D.
 _acme-challenge.loop2	CNAME	_acme-challenge.loop.$D.
 ; the records 'acmezone cname' prints, pasted as they are:
@@ -234,7 +236,7 @@ diag "$(grep -c CNAME "$dir/$D.zone") CNAMEs in $D"
 srv_add_zone "$D." "$dir/$D.zone"
 srv_start
 if [ "$ACME_SERVER" = named ]; then
-	diag "named on 127.0.0.1@$SRV_PORT serves $CZ (dlz_acmezone.so, ttl $ND_TTL) and $D (zone file)"
+	diag "named on 127.0.0.1@$SRV_PORT serves $CZ (dlz_acmezone.so${ND_DLZ:+, the dlz statement of doc/bind.md}) and $D (zone file)"
 	grep -qE "acmezone: dlz 'acmezone' serves zone '$CZ\.?' from '$ND_DB'" "$ND_LOG"
 	ok $? "named: the DLZ driver serves $CZ"
 else
@@ -267,6 +269,10 @@ server:
     # (off the Internet), 'nodefault' would leave test. under the refusal;
     # 'transparent' lets the stub zones below answer.
     local-zone: "test." transparent
+    # The zones of the test, wherever they are (bind-doc.sh: doc/bind.md's
+    # example.org and acme.example.net).
+    local-zone: "$D." transparent
+    local-zone: "$CZ." transparent
     local-zone: "." refuse
     # The test reuses names quickly; negative answers must not linger.
     cache-max-negative-ttl: 1
@@ -358,7 +364,7 @@ is "$?" 0 "check of the customer's domains: exit 0"
 is "$(printf '%s\n' "$out" | awk '{ print $1, $2 }' | tr '\n' ' ')" \
 	"$D: ok: $D: ok: www.$D: ok: " "check: ok for each (the wildcard at its parent)"
 like "$(printf '%s\n' "$out" | head -n 1)" \
-	"^$D: ok: _acme-challenge\\.$D\\. CNAME example-test\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\)\$" \
+	"^$D: ok: _acme-challenge\\.$D\\. CNAME ${DL}\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\)\$" \
 	"check: the verdict says what is in place"
 
 out=$(az check "nocname.$D" --server "127.0.0.1@$UB_PORT")
@@ -366,22 +372,22 @@ is "$?" 4 "check of a domain without the CNAME: exit 4"
 like "$out" "^nocname\\.$D: missing: _acme-challenge\\.nocname\\.$D\\. has no CNAME \\(NXDOMAIN\\); the customer adds: _acme-challenge\\.nocname\\.$D\\. IN CNAME nocname-${D//./-}\\.$CZ\\.\$" \
 	"check: missing, with the record to add"
 out=$(az check "wrong.$D" --server "127.0.0.1@$UB_PORT")
-like "$out" "^wrong\\.$D: wrong: _acme-challenge\\.wrong\\.$D\\. is a CNAME to wrong\\.elsewhere\\.test\\., not to wrong-example-test\\.$CZ\\.: wrong\\.elsewhere\\.test\\. could not be followed \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
+like "$out" "^wrong\\.$D: wrong: _acme-challenge\\.wrong\\.$D\\. is a CNAME to wrong\\.elsewhere\\.test\\., not to wrong-${DL}\\.$CZ\\.: wrong\\.elsewhere\\.test\\. could not be followed \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
 	"check: a wrong target (one that does not resolve: said so)"
 out=$(az check "lame.$D" --zone lame.test --server "127.0.0.1@$UB_PORT")
 is "$?" 4 "check with a challenge zone that does not answer: exit 4"
-like "$out" "^lame\\.$D: no-answer: _acme-challenge\\.lame\\.$D\\. CNAME lame-example-test\\.lame\\.test\\. is in place, but the challenge zone does not answer for it \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
+like "$out" "^lame\\.$D: no-answer: _acme-challenge\\.lame\\.$D\\. CNAME lame-${DL}\\.lame\\.test\\. is in place, but the challenge zone does not answer for it \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
 	"check: the CNAME is right but the challenge zone is silent"
 out=$(az check "chain.$D" --server "127.0.0.1@$UB_PORT")
 is "$?" 0 "check follows a chain of CNAMEs to the expected name: exit 0"
-like "$out" "^chain\\.$D: ok: _acme-challenge\\.chain\\.$D\\. CNAME _acme-challenge\\.hop\\.$D\\. CNAME chain-example-test\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\)\$" \
+like "$out" "^chain\\.$D: ok: _acme-challenge\\.chain\\.$D\\. CNAME _acme-challenge\\.hop\\.$D\\. CNAME chain-${DL}\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\)\$" \
 	"check: ok through two CNAMEs, the chain spelled out"
 out=$(az check "loop.$D" --server "127.0.0.1@$UB_PORT")
 is "$?" 4 "check of a CNAME loop: exit 4"
-like "$out" "^loop\\.$D: wrong: _acme-challenge\\.loop\\.$D\\. is a CNAME to _acme-challenge\\.loop2\\.$D\\., then to _acme-challenge\\.loop\\.$D\\., not to loop-example-test\\.$CZ\\.: a CNAME loop\$" \
+like "$out" "^loop\\.$D: wrong: _acme-challenge\\.loop\\.$D\\. is a CNAME to _acme-challenge\\.loop2\\.$D\\., then to _acme-challenge\\.loop\\.$D\\., not to loop-${DL}\\.$CZ\\.: a CNAME loop\$" \
 	"check: the loop is named, not followed forever"
 out=$(az check "ca.$D" --server "127.0.0.1@$UB_PORT")
-like "$out" "^ca\\.$D: wrong: _acme-challenge\\.ca\\.$D\\. is a CNAME to _acme-challenge\\.alias\\.$D\\., then to alias-example-test\\.$CZ\\., not to ca-example-test\\.$CZ\\.: it ends in the challenge zone, so it works only if the ACME client publishes this domain's values there" \
+like "$out" "^ca\\.$D: wrong: _acme-challenge\\.ca\\.$D\\. is a CNAME to _acme-challenge\\.alias\\.$D\\., then to alias-${DL}\\.$CZ\\., not to ca-${DL}\\.$CZ\\.: it ends in the challenge zone, so it works only if the ACME client publishes this domain's values there" \
 	"check: a chain that ends at another name of the challenge zone (acme.sh --challenge-alias) says so"
 out=$(az check "chain.$D" "nocname.$D" --json --server "127.0.0.1@$UB_PORT")
 printf '%s\n' "$out" | python3 -c '
@@ -413,7 +419,7 @@ W=$(tok wait)
 t0=$(test_now_ms)
 az add "wait.$D" "$W" --wait "127.0.0.1@$SRV_PORT" --propagation-timeout 10 -v >"$dir/wait.out"
 ok $? "add --wait at the authoritative $SRV_WHAT"
-like "$(cat "$dir/wait.out")" "^127\\.0\\.0\\.1@$SRV_PORT serves $W at wait-example-test\\.$CZ\\.\$" \
+like "$(cat "$dir/wait.out")" "^127\\.0\\.0\\.1@$SRV_PORT serves $W at wait-${DL}\\.$CZ\\.\$" \
 	"... which serves it ($(elapsed "$t0") s, read-your-writes made it immediate)"
 az del "wait.$D" "$W"
 
@@ -424,7 +430,7 @@ done | az apply
 B40=$(tok big-40)
 az add "big.$D" "$B40" --wait "127.0.0.1@$SRV_PORT" --propagation-timeout 10 -v >"$dir/wait.out"
 ok $? "add --wait where the answer is truncated over UDP"
-like "$(cat "$dir/wait.out")" "serves $B40 at big-example-test\\.$CZ\\. \\(over TCP\\)\$" "... found among 40 values over TCP"
+like "$(cat "$dir/wait.out")" "serves $B40 at big-${DL}\\.$CZ\\. \\(over TCP\\)\$" "... found among 40 values over TCP"
 if [ "$SRV_IPV6" = yes ]; then
 	az add "big.$D" "$B40" --wait "::1@$SRV_PORT" --propagation-timeout 10
 	ok $? "add --wait over IPv6 (::1@$SRV_PORT)"
@@ -458,7 +464,7 @@ is "$(r "_acme-challenge.sh.$D" TXT | grep -v "\\.$" | LC_ALL=C sort | tr '\n' '
 	"$(printf '"%s"\n' "$A1" "$A4" | LC_ALL=C sort | tr '\n' ' ')" \
 	"the CA's resolver sees both values at _acme-challenge.sh.$D"
 is "$(r "_acme-challenge.ca.$D" TXT | tr '\n' ' ')" \
-	"_acme-challenge.alias.$D. alias-example-test.$CZ. \"$A2\" " \
+	"_acme-challenge.alias.$D. alias-${DL}.$CZ. \"$A2\" " \
 	"--challenge-alias: followed through two CNAMEs"
 is "$(r "_acme-challenge.da.$D" TXT | tr '\n' ' ')" "shared.$CZ. \"$A3\" " \
 	"--domain-alias: the value at the name in the zone"
@@ -518,7 +524,7 @@ if wants certbot; then
 	is "$(sans "$dir/certbot/conf/live/cb/cert.pem")" "$WANT_SANS" "certbot: the certificate names exactly the three"
 	like "$(openssl x509 -in "$dir/certbot/conf/live/cb/cert.pem" -noout -issuer 2>&1)" "Pebble" \
 		"certbot: issued by pebble"
-	like "$(cat "$dir/certbot.out")" "acmezone: published [A-Za-z0-9_-]{43} at example-test\\.$CZ\\." \
+	like "$(cat "$dir/certbot.out")" "acmezone: published [A-Za-z0-9_-]{43} at ${DL}\\.$CZ\\." \
 		"certbot: the auth hook's output names the delegation name"
 	store_empty
 	ok $? "certbot: no challenge value left in the store"
@@ -532,7 +538,7 @@ if wants certbot; then
 	ok $? "certbot for a domain without the CNAME fails (exit $rc, $(elapsed "$t0") s)"
 	like "$(cat "$dir/certbot-bad.out")" "_acme-challenge\\.nocname\\.$D" \
 		"certbot: the CA's error names the name it looked up"
-	like "$(cat "$dir/certbot-bad.out")" "acmezone: published [A-Za-z0-9_-]{43} at nocname-example-test\\.$CZ\\." \
+	like "$(cat "$dir/certbot-bad.out")" "acmezone: published [A-Za-z0-9_-]{43} at nocname-${DL}\\.$CZ\\." \
 		"certbot: the hook given as 'env ACMEZONE_DB=... acmezone hook certbot' published"
 	grep -E 'Detail|NXDOMAIN|No TXT' "$dir/certbot-bad.out" | head -n 3 | while IFS= read -r line; do
 		diag "certbot says: $line"
@@ -563,7 +569,7 @@ if wants lego; then
 	is "$rc" 0 "lego: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
 	[ "$rc" -eq 0 ] || out_tail "$dir/lego.out" 40
 	is "$(sans "$dir/lego/certificates/$D.crt")" "$WANT_SANS" "lego: the certificate names exactly the three"
-	like "$(cat "$dir/lego.out")" "Found CNAME entry for \"_acme-challenge\\.$D\\.\": \"example-test\\.$CZ\\.\"" \
+	like "$(cat "$dir/lego.out")" "Found CNAME entry for \"_acme-challenge\\.$D\\.\": \"${DL}\\.$CZ\\.\"" \
 		"lego followed the CNAME itself (the hook got a name in the zone)"
 	store_empty
 	ok $? "lego: no challenge value left in the store"
