@@ -106,3 +106,28 @@ ok $? "a deleted name is NXDOMAIN at once"
 out=$(dq "foo.$Z" TXT)
 like "$(head_of "$out")" '^rcode=NOERROR ' "the ENT is not affected by another name's deletion"
 
+# --- Read your writes: every add/del is visible to the very next query
+# (knotd: the CLI returned once knotd served it; named: read per query).
+R="_acme-challenge.ryw.$Z"
+fails=0
+t0=$(test_now_ms)
+first_fail=
+for i in $(seq 1 300); do
+	printf -v v 'ryw%040d' "$i"	# 43 characters, like a token
+	if ! az add "$R" "$v"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: add failed"}
+		continue
+	fi
+	if ! has_value "$R" "$v"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: value missing after add"}
+	fi
+	if ! az del "$R"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: del failed"}
+	fi
+	if ! is_nx "$R"; then
+		fails=$((fails + 1)); first_fail=${first_fail:-"round $i: not NXDOMAIN after del"}
+	fi
+done
+is "$fails" 0 "300 rounds of add+query and del+query: no stale answer"
+diag "300 rounds took $(( $(test_now_ms) - t0 )) ms"
+[ -n "$first_fail" ] && diag "first failure: $first_fail"
