@@ -80,30 +80,7 @@ static sync_src_t *src;
 /* Live values at name, -1 if the name is absent; *has_v2 if V2 is one. */
 static int served2(const char *text, bool *has_v2)
 {
-	uint8_t w[AZ_NAME_MAXLEN];
-	size_t len;
-	az_name_parse(text, w, &len, NULL);
-	int64_t now = (int64_t)time(NULL);
-	int ret = -1;
-	if (has_v2 != NULL) {
-		*has_v2 = false;
-	}
-	az_read_lock();
-	table_t *t = sync_table(src);
-	const tnode_t *n = t ? table_lookup(t, w, len) : NULL;
-	const tvals_t *v = n ? table_vals(n) : NULL;
-	if (v != NULL) {
-		ret = 0;
-		const uint8_t *p = v->data;
-		for (unsigned i = 0; i < v->count; i++, p = TVAL_NEXT(p)) {
-			ret += TVAL_EXPIRE(p) > now;
-			if (has_v2 != NULL && p[8] == 43 && memcmp(p + 9, V2, 43) == 0) {
-				*has_v2 = true;
-			}
-		}
-	}
-	az_read_unlock();
-	return ret;
+	return rec_served(src, text, V2, has_v2);
 }
 
 static int served(const char *text)

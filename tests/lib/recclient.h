@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include "rcu.h"
 #include "sync.h"
+#include "table.h"
 #include "tap.h"
 
 typedef struct {
@@ -78,4 +82,39 @@ static inline void rec_dump(rec_client_t *r)
 		tap_diag("log: %s", line);
 	}
 	free(copy);
+}
+
+/*
+ * Live values at name as a query would see them, -1 if the name is absent;
+ * with want (an ACME value), *has_want says whether it is one of them.
+ */
+static inline int rec_served(sync_src_t *src, const char *text,
+                             const char *want, bool *has_want)
+{
+	uint8_t w[AZ_NAME_MAXLEN];
+	size_t len;
+	az_name_parse(text, w, &len, NULL);
+	int64_t now = (int64_t)time(NULL);
+	int ret = -1;
+	if (has_want != NULL) {
+		*has_want = false;
+	}
+	az_read_lock();
+	table_t *t = sync_table(src);
+	const tnode_t *n = t ? table_lookup(t, w, len) : NULL;
+	const tvals_t *v = n ? table_vals(n) : NULL;
+	if (v != NULL) {
+		ret = 0;
+		const uint8_t *p = v->data;
+		for (unsigned i = 0; i < v->count; i++, p = TVAL_NEXT(p)) {
+			ret += TVAL_EXPIRE(p) > now;
+			if (want != NULL && has_want != NULL &&
+			    TVAL_RDATA(p)[0] == strlen(want) &&
+			    memcmp(TVAL_RDATA(p) + 1, want, strlen(want)) == 0) {
+				*has_want = true;
+			}
+		}
+	}
+	az_read_unlock();
+	return ret;
 }

@@ -39,24 +39,7 @@ static bool wait_logged(rec_client_t *r, const char *needle)
 /* Live values at name as a query would see them, -1 if absent. */
 static int served(sync_src_t *src, const char *text)
 {
-	uint8_t w[AZ_NAME_MAXLEN];
-	size_t len;
-	az_name_parse(text, w, &len, NULL);
-	int64_t now = (int64_t)time(NULL);
-	int ret = -1;
-	az_read_lock();
-	table_t *t = sync_table(src);
-	const tnode_t *n = t ? table_lookup(t, w, len) : NULL;
-	const tvals_t *v = n ? table_vals(n) : NULL;
-	if (v != NULL) {
-		ret = 0;
-		const uint8_t *p = v->data;
-		for (unsigned i = 0; i < v->count; i++, p = TVAL_NEXT(p)) {
-			ret += TVAL_EXPIRE(p) > now;
-		}
-	}
-	az_read_unlock();
-	return ret;
+	return rec_served(src, text, NULL, NULL);
 }
 
 /*
