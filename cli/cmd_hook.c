@@ -13,7 +13,8 @@
 
 #define HOOK_KEYAUTH_MAX	1024	/* token '.' thumbprint: about 87 */
 #define HOOK_MARK		"acmezone: published "	/* certbot auth output */
-#define HOOK_OPTS		(OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION)
+#define HOOK_OPTS		(OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION | \
+				 OPT_FANOUT)
 
 typedef struct {
 	cli_t *cli;
@@ -327,12 +328,16 @@ const cmd_t cmd_hook = {
 	"\n"
 	"Options go before the client's name (certbot: after it too); the\n"
 	"environment may give them instead: ACMEZONE_EXPIRE, ACMEZONE_WAIT\n"
-	"(servers separated by blanks or commas), ACMEZONE_PROPAGATION_TIMEOUT.\n"
+	"(servers separated by blanks or commas), ACMEZONE_PROPAGATION_TIMEOUT,\n"
+	"ACMEZONE_PEERS, ACMEZONE_PEER_TIMEOUT.\n"
 	"\n"
 	"  --expire DURATION  lifetime of a value if cleanup never comes\n"
 	"                     (default 1h)\n"
 	"  --wait SERVER      ask this authoritative server (ADDR[@PORT],\n"
 	"                     repeatable) until it serves the value\n"
 	"  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
+	"  --peers all|reachable|none  which peers must take the write\n"
+	"                     (default all; see 'acmezone peer --help')\n"
+	"  --peer-timeout SECONDS  how long each peer may take (default 15)\n"
 	"  -v, --verbose      say what was written\n"
 };
