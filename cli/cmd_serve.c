@@ -187,6 +187,7 @@ static int run_serve(cli_t *cli)
 	if (h.relay) {
 		cli->peers = PEERS_NONE;
 	}
+	cli->peered = true;
 	rc = write_batch(cli, &b, h.relay ? h.time_ms : write_now_ms(), peer_line, &removed);
 	if (rc == RC_OK) {
 		for (size_t k = 1; k <= b.nops; k++) {

@@ -746,3 +746,59 @@ uint32_t az_notify_bell(az_notify_t *nt);
  * (negative: no timeout).  Spurious wake-ups are possible.
  */
 void az_notify_sleep(az_notify_t *nt, uint32_t seen, int timeout_ms);
+
+/*** Tombstones (tomb.c): what a delete leaves behind, for 'acmezone sync'. ***/
+
+/*
+ * Named database "gone", optional: made by the first delete that leaves a
+ * tombstone, never opened by readers that do not sync (knotd, named, an
+ * older acmezone), so a store without it is a store without tombstones.
+ *   key   = owner name (wire form), then SHA-256 of the value
+ *   value = u8 version (1), i64 BE deletion time (UNIX ms), i64 BE
+ *           keep-until (UNIX s: the deleted value's expiry), the value
+ * A tombstone says "(name, value) was deleted at that time": a copy of
+ * the value published no later is not brought back by a sync.  Kept until
+ * the value would have expired anyway; 'purge' drops it then.
+ */
+#define AZ_TOMB_KEEP	(7 * 86400)	/* s: a tombstone of a value never seen here */
+
+typedef struct {
+	int64_t when_ms;	/* deletion time, UNIX ms */
+	int64_t until;		/* kept until then, UNIX s */
+} az_tomb_t;
+
+/*!
+ * az_txn_del() that leaves a tombstone at when_ms for each live value it
+ * removes (kept until that value's expiry), and with absent also for a
+ * value asked for by name that is not here (kept AZ_TOMB_KEEP): a peer
+ * may hold it.  \return as az_txn_del().
+ */
+int az_txn_del_tomb(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
+                    size_t len, int64_t when_ms, bool absent, unsigned *removed);
+
+/*!
+ * Sync: put val (its own expiry and publication time) at name unless a
+ * tombstone of it is as new as its publication, or the copy here is
+ * newer.  *changed: it was written.  \return as az_txn_put().
+ */
+int az_txn_sync_put(az_txn_t *txn, const uint8_t *name, const az_val_t *val,
+                    int64_t now, bool *changed);
+
+/*!
+ * Sync: remove (name, value) if the copy here was published no later than
+ * tomb->when_ms, and keep the tombstone.  *removed: a value was.
+ * \return as az_txn_del(), AZ_EFULL.
+ */
+int az_txn_sync_drop(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
+                     size_t len, const az_tomb_t *tomb, bool *removed);
+
+/*!
+ * Call cb for each tombstone of the snapshot (damaged ones are skipped).
+ * A non-zero return of cb stops the walk and is returned.
+ */
+typedef int (*az_tomb_cb)(const uint8_t *name, const uint8_t *value, size_t len,
+                          const az_tomb_t *tomb, void *ctx);
+int az_reader_tombs(az_reader_t *rd, az_tomb_cb cb, void *ctx);
+
+/*! Drop the tombstones kept until now or earlier.  \return AZ_EOK, AZ_ELMDB. */
+int az_txn_tomb_purge(az_txn_t *txn, int64_t now, size_t *removed);
