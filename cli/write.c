@@ -194,7 +194,8 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	deadline = az_mono_ms() + cli->propagation_ms;
 	for (size_t i = 0; rc == RC_OK && i < n; i++) {
 		if (ops[i].add) {
-			rc = wait_value(cli, &w, deadline, ops[i].owner, ops[i].value);
+			rc = wait_value(cli, &w, deadline, cfg.has_zone ? cfg.zone : NULL,
+			                ops[i].owner, ops[i].value);
 		}
 	}
 	/* On an error before the commit, nothing is written. */
