@@ -15,14 +15,11 @@
 enum { KIND_ADD = 'a', KIND_DEL = 'd', KIND_DEL_ALL = 'D' };
 #define BATCH_HEAD	(1 + sizeof(unsigned long) + sizeof(int64_t))
 
-enum { LINE_OK, LINE_EOF, LINE_LONG, LINE_NUL, LINE_ERR };
-
 /*
- * One line into buf (size BATCH_LINE_MAX + 1), without its newline.  A
- * fixed buffer rather than getline(): a line over the limit is an error,
+ * A fixed buffer rather than getline(): a line over the limit is an error,
  * so no line can make the CLI allocate, however long.
  */
-static int read_line(FILE *in, char *buf, size_t *len)
+int batch_getline(FILE *in, char *buf, size_t *len)
 {
 	size_t n = 0;
 	int c;
@@ -117,7 +114,7 @@ int batch_line(const cli_t *cli, char *line, size_t len, int64_t ttl,
 }
 
 /* Append op to b.  \return false if out of memory. */
-static bool batch_push(batch_t *b, const batch_op_t *op)
+bool batch_push(batch_t *b, const batch_op_t *op)
 {
 	size_t nlen = strlen(op->name) + 1;
 	size_t vlen = op->value != NULL ? strlen(op->value) + 1 : 0;
@@ -187,7 +184,7 @@ int batch_read(cli_t *cli, FILE *in, const char *file, int64_t ttl, batch_t *b)
 	bool skip;
 	int st, rc = RC_OK;
 
-	while (rc == RC_OK && (st = read_line(in, buf, &len)) != LINE_EOF) {
+	while (rc == RC_OK && (st = batch_getline(in, buf, &len)) != LINE_EOF) {
 		cli->line = ++b->lines;
 		if (st == LINE_ERR) {
 			cli->line = 0;

@@ -65,6 +65,20 @@ int batch_line(const cli_t *cli, char *line, size_t len, int64_t ttl,
  */
 int batch_read(cli_t *cli, FILE *in, const char *file, int64_t ttl, batch_t *b);
 
+/* batch_getline() results. */
+enum { LINE_OK, LINE_EOF, LINE_LONG, LINE_NUL, LINE_ERR };
+
+/*!
+ * One line of in into buf (BATCH_LINE_MAX + 1 octets), without its
+ * newline, NUL-terminated, *len its length.  \return LINE_OK, LINE_EOF
+ * (nothing more), LINE_LONG (over BATCH_LINE_MAX), LINE_NUL (a NUL octet),
+ * LINE_ERR (a read error: errno).
+ */
+int batch_getline(FILE *in, char *buf, size_t *len);
+
+/*! Append op (strings copied) to b.  \return false if out of memory. */
+bool batch_push(batch_t *b, const batch_op_t *op);
+
 /*! The operation at *pos (0 for the first), advancing *pos; false at the end. */
 bool batch_next(const batch_t *b, size_t *pos, batch_op_t *op);
 

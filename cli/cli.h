@@ -41,6 +41,15 @@ enum {
 #define CLI_DEFAULT_PROPAGATION	60		/* seconds, --propagation-timeout */
 #define CLI_DEFAULT_EXPIRE	3600		/* seconds, --expire */
 #define CLI_MAX_NAMES		2		/* named positional arguments */
+#define CLI_MAX_ADDRS		8		/* peer add --address */
+#define CLI_DEFAULT_PEER_TIMEOUT 15		/* seconds, --peer-timeout */
+
+/* --peers: which peers a write must reach (fanout.c). */
+typedef enum {
+	PEERS_ALL = 0,			/* every peer commits, or the write fails */
+	PEERS_REACHABLE,		/* an unreachable peer is a warning */
+	PEERS_NONE,			/* this host only */
+} cli_peers_t;
 
 /* Everything the command line said. */
 typedef struct {
@@ -59,6 +68,16 @@ typedef struct {
 	bool propagation_given;
 	const char **pos;		/* positional arguments */
 	int npos;
+	/* Peers (peers.c, fanout.c, cmd_peer.c, cmd_serve.c). */
+	cli_peers_t peers;		/* --peers */
+	bool peers_given;
+	int peer_timeout_ms;		/* --peer-timeout */
+	bool peer_timeout_given;
+	const char *ssh, *key, *host_key;	/* peer add --ssh, --key, --host-key */
+	const char *addr[CLI_MAX_ADDRS];	/* peer add --address */
+	int naddr;
+	const char *scope;		/* serve --scope */
+	bool unscoped;			/* serve --unscoped */
 } cli_t;
 
 #define CMD_ANY		(-1)		/* max_pos: no limit */

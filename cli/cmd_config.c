@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmds.h"
@@ -10,9 +11,10 @@
 #include "msg.h"
 #include "names.h"
 #include "opts.h"
+#include "peers.h"
 #include "write.h"
 
-static void config_show(const cli_t *cli, const az_config_t *cfg)
+static void config_show(const cli_t *cli, const az_config_t *cfg, const peers_t *ps)
 {
 	char zone[AZ_NAME_TXTLEN];
 	json_t j = { 0 };
@@ -26,13 +28,17 @@ static void config_show(const cli_t *cli, const az_config_t *cfg)
 		json_str_or_null(&j, cfg->has_zone ? zone : NULL);
 		json_key(&j, "scheme");
 		json_str(&j, az_scheme_name(cfg->scheme));
+		json_key(&j, "peers");
+		peer_show(cli, ps, &j);
 		json_end(&j);
+		return;
 	} else if (cfg->has_zone) {
 		printf("zone %s\nscheme %s\n", zone, az_scheme_name(cfg->scheme));
 	} else {
 		printf("zone (none: names are written as given)\nscheme %s\n",
 		       az_scheme_name(cfg->scheme));
 	}
+	peer_show(cli, ps, NULL);
 }
 
 static int run_config(cli_t *cli)
@@ -44,10 +50,19 @@ static int run_config(cli_t *cli)
 	int rc, ret;
 
 	if (cli->zone == NULL && cli->scheme == NULL) {
+		peers_t *ps = calloc(1, sizeof(*ps));
+		if (ps == NULL) {
+			cli_err(cli, "out of memory");
+			return RC_STORE;
+		}
 		rc = db_read_config(cli, &cur);
 		if (rc == RC_OK) {
-			config_show(cli, &cur);
+			rc = peers_load(cli, ps);
 		}
+		if (rc == RC_OK) {
+			config_show(cli, &cur, ps);
+		}
+		free(ps);
 		return rc;
 	}
 	memset(&want, 0, sizeof(want));
@@ -91,7 +106,8 @@ static int run_config(cli_t *cli)
 	}
 	rc = write_commit(cli, &store, &txn, true);
 	if (rc == RC_OK && cli->verbose) {
-		config_show(cli, &want);
+		peers_t none = { .n = 0 };
+		config_show(cli, &want, &none);
 	}
 out:
 	az_txn_abort(txn);

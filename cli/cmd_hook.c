@@ -14,7 +14,7 @@
 #define HOOK_KEYAUTH_MAX	1024	/* token '.' thumbprint: about 87 */
 #define HOOK_MARK		"acmezone: published "	/* certbot auth output */
 #define HOOK_OPTS		(OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION | \
-				 OPT_SERVER)
+				 OPT_SERVER | OPT_FANOUT)
 
 typedef struct {
 	cli_t *cli;
@@ -333,7 +333,7 @@ const cmd_t cmd_hook = {
 	"Options go before the client's name (certbot: after it too); the\n"
 	"environment may give them instead: ACMEZONE_EXPIRE, ACMEZONE_WAIT\n"
 	"(servers separated by blanks or commas), ACMEZONE_SERVER,\n"
-	"ACMEZONE_PROPAGATION_TIMEOUT.\n"
+	"ACMEZONE_PROPAGATION_TIMEOUT, ACMEZONE_PEERS, ACMEZONE_PEER_TIMEOUT.\n"
 	"\n"
 	"  --expire DURATION  lifetime of a value if cleanup never comes\n"
 	"                     (default 1h)\n"
@@ -342,5 +342,8 @@ const cmd_t cmd_hook = {
 	"                     'ns@PORT'): every address of every NS of the zone\n"
 	"  --server ADDR[@PORT]  the resolver --wait ns learns the NS set from\n"
 	"  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
+	"  --peers all|reachable|none  which peers must take the write\n"
+	"                     (default all; see 'acmezone peer --help')\n"
+	"  --peer-timeout SECONDS  how long each peer may take (default 15)\n"
 	"  -v, --verbose      say what was written\n"
 };

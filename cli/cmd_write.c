@@ -93,48 +93,12 @@ out:
 
 /*** apply ***/
 
-/* Every operation of b into txn, names mapped by the committed cfg. */
-static int apply_batch(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
-                       const batch_t *b, unsigned long *removed)
-{
-	uint8_t owner[AZ_NAME_MAXLEN];
-	batch_op_t op;
-	size_t pos = 0;
-	int64_t now = (int64_t)time(NULL);
-	int rc = RC_OK, ret;
-
-	while (rc == RC_OK && batch_next(b, &pos, &op)) {
-		unsigned n = 0;
-		size_t vlen = op.value != NULL ? strlen(op.value) : 0;
-		cli->line = op.line;
-		rc = names_owner(cli, cfg, op.name, false, owner, NULL);
-		if (rc != RC_OK) {
-			break;
-		}
-		if (op.add) {
-			ret = az_txn_add(txn, owner, (const uint8_t *)op.value, vlen,
-			                 now + op.ttl, now);
-		} else {
-			ret = az_txn_del(txn, owner, (const uint8_t *)op.value, vlen, &n);
-		}
-		if (ret != AZ_EOK) {
-			rc = write_fail(cli, ret, op.add ? "add" : "delete", op.name);
-		}
-		*removed += n;
-	}
-	cli->line = 0;
-	return rc;
-}
-
 static int run_apply(cli_t *cli)
 {
 	const char *file = cli->npos > 0 ? cli->pos[0] : "-";
 	bool use_stdin = strcmp(file, "-") == 0;
 	char q[CLI_QUOTE_MAX];
 	batch_t b = { 0 };
-	az_config_t cfg;
-	az_store_t *store = NULL;
-	az_txn_t *txn = NULL;
 	unsigned long removed = 0;
 	int64_t ttl = CLI_DEFAULT_EXPIRE;
 	FILE *in;
@@ -157,22 +121,13 @@ static int run_apply(cli_t *cli)
 		(void)fclose(in);	/* read only: nothing to lose */
 	}
 	if (rc == RC_OK) {
-		rc = write_begin(cli, &store, &txn, &cfg);
-	}
-	if (rc == RC_OK) {
-		rc = apply_batch(cli, txn, &cfg, &b, &removed);
-	}
-	if (rc == RC_OK) {
-		rc = write_commit(cli, &store, &txn, b.nadd > 0 || removed > 0);
+		rc = write_batch(cli, &b, write_now_ms(), NULL, &removed);
 	}
 	if (rc == RC_OK && cli->verbose) {
 		printf("applied %zu operation(s) from %lu line(s): %zu added or "
 		       "refreshed, %lu value(s) removed\n", b.nops, b.lines,
 		       b.nadd, removed);
 	}
-	/* On any error the transaction is aborted: nothing is written. */
-	az_txn_abort(txn);
-	az_store_close(store);
 	batch_free(&b);
 	return rc;
 }
@@ -180,10 +135,10 @@ static int run_apply(cli_t *cli)
 /*** The commands. ***/
 
 const cmd_t cmd_add = {
-	"add", run_add,
-	OPT_EXPIRE | OPT_RAW | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION | OPT_SERVER,
+	"add", run_add, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION |
+	OPT_FANOUT | OPT_SERVER,
 	2, 2, { "NAME", "VALUE" }, 0,
-	"add NAME VALUE [--expire DURATION] [--raw] [--wait SERVER|ns]... [-v]",
+	"add NAME VALUE [--expire DURATION] [--raw] [--wait SERVER|ns]... [--peers POLICY] [-v]",
 	"Add VALUE as a TXT value of NAME, or refresh its expiry if it is\n"
 	"already there.  Without a challenge zone, NAME is the owner name\n"
 	"(usually _acme-challenge.<domain>).  With one, NAME may be a customer\n"
@@ -201,16 +156,22 @@ const cmd_t cmd_add = {
 	"  --server ADDR[@PORT]  the resolver --wait ns learns the NS set from\n"
 	"                     (default: the nameservers of /etc/resolv.conf)\n"
 	"  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
+	"  --peers all|reachable|none  which peers must take the write\n"
+	"                     (default all; see 'acmezone peer --help')\n"
+	"  --peer-timeout SECONDS  how long each peer may take (default 15)\n"
 	"  -v, --verbose      say what was added\n"
 };
 
 const cmd_t cmd_del = {
-	"del", run_del, OPT_RAW | OPT_VERBOSE, 1, 2, { "NAME", "VALUE" }, 0,
-	"del NAME [VALUE] [--raw] [-v]",
+	"del", run_del, OPT_RAW | OPT_VERBOSE | OPT_FANOUT, 1, 2, { "NAME", "VALUE" }, 0,
+	"del NAME [VALUE] [--raw] [--peers POLICY] [-v]",
 	"Delete VALUE at NAME, or every value at NAME.  NAME as for add.\n"
 	"Deleting what is not there is not an error.\n"
 	"\n"
 	"  --raw           VALUE need not be an ACME token\n"
+	"  --peers all|reachable|none  which peers must take the write\n"
+	"                     (default all; see 'acmezone peer --help')\n"
+	"  --peer-timeout SECONDS  how long each peer may take (default 15)\n"
 	"  -v, --verbose   say how many values were removed\n"
 };
 
@@ -223,9 +184,9 @@ const cmd_t cmd_purge = {
 };
 
 const cmd_t cmd_apply = {
-	"apply", run_apply, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE, 0, 1,
+	"apply", run_apply, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE | OPT_FANOUT, 0, 1,
 	{ "FILE", NULL }, 0,
-	"apply [FILE|-] [--expire DURATION] [--raw] [-v]",
+	"apply [FILE|-] [--expire DURATION] [--raw] [--peers POLICY] [-v]",
 	"Apply a batch of lines from FILE (default: standard input) in one\n"
 	"transaction: all of them, or none if any line is invalid.\n"
 	"\n"
@@ -239,5 +200,8 @@ const cmd_t cmd_apply = {
 	"\n"
 	"  --expire DURATION  default for add lines without one (default 1h)\n"
 	"  --raw              values need not be ACME tokens\n"
+	"  --peers all|reachable|none  which peers must take the write\n"
+	"                     (default all; see 'acmezone peer --help')\n"
+	"  --peer-timeout SECONDS  how long each peer may take (default 15)\n"
 	"  -v, --verbose      report progress and counts\n"
 };

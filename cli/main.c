@@ -22,6 +22,8 @@ static const cmd_t *const commands[] = {
 	&cmd_cname,
 	&cmd_check,
 	&cmd_hook,
+	&cmd_peer,
+	&cmd_serve,
 };
 
 /* "acmezone 0.1.0 (...)": the version, and the Knot module it was built with. */
@@ -72,7 +74,8 @@ static void usage_cmd(const cmd_t *cmd)
 int main(int argc, char **argv)
 {
 	cli_t cli = { .wait_ms = CLI_DEFAULT_WAIT_MS,
-	              .propagation_ms = CLI_DEFAULT_PROPAGATION * 1000 };
+	              .propagation_ms = CLI_DEFAULT_PROPAGATION * 1000,
+	              .peer_timeout_ms = CLI_DEFAULT_PEER_TIMEOUT * 1000 };
 	const cmd_t *cmd = NULL;
 	char q[CLI_QUOTE_MAX];
 	const char *env;
@@ -120,6 +123,10 @@ int main(int argc, char **argv)
 		rc = RC_OK;
 		goto out;
 	} else if (rc != RC_OK) {
+		goto out;
+	}
+	rc = opts_env(&cli, cmd);
+	if (rc != RC_OK) {
 		goto out;
 	}
 	if (cli.db == NULL) {

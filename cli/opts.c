@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
@@ -33,6 +34,14 @@ static const opt_t cli_opts[] = {
 	{ "server",       0,   true,  OPT_SERVER },
 	{ "wait",         0,   true,  OPT_WAIT_AT },
 	{ "propagation-timeout", 0, true, OPT_PROPAGATION },
+	{ "peers",        0,   true,  OPT_PEERS },
+	{ "peer-timeout", 0,   true,  OPT_PEER_TIMEOUT },
+	{ "ssh",          0,   true,  OPT_SSH },
+	{ "key",          0,   true,  OPT_KEY },
+	{ "address",      0,   true,  OPT_ADDRESS },
+	{ "host-key",     0,   true,  OPT_HOST_KEY },
+	{ "scope",        0,   true,  OPT_SCOPE },
+	{ "unscoped",     0,   false, OPT_UNSCOPED },
 };
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
@@ -186,6 +195,49 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 			return RC_INPUT;
 		}
 		break;
+	case OPT_PEERS:
+		cli->peers_given = true;
+		if (strcmp(val, "all") == 0) {
+			cli->peers = PEERS_ALL;
+		} else if (strcmp(val, "reachable") == 0) {
+			cli->peers = PEERS_REACHABLE;
+		} else if (strcmp(val, "none") == 0) {
+			cli->peers = PEERS_NONE;
+		} else {
+			cli_err(cli, "'%s' is not a peers policy (all, reachable "
+			        "or none)", quote(val, q));
+			return RC_INPUT;
+		}
+		break;
+	case OPT_PEER_TIMEOUT:
+		cli->peer_timeout_given = true;
+		if (!parse_wait(val, &cli->peer_timeout_ms) || cli->peer_timeout_ms == 0) {
+			cli_err(cli, "'%s' is not a valid peer timeout (0.001 to "
+			        "3600 seconds, as in 15 or 2.5)", quote(val, q));
+			return RC_INPUT;
+		}
+		break;
+	case OPT_SSH:
+		cli->ssh = val;
+		break;
+	case OPT_KEY:
+		cli->key = val;
+		break;
+	case OPT_ADDRESS:
+		if (cli->naddr == CLI_MAX_ADDRS) {
+			return cli_usage(cli, "at most %d addresses for a peer", CLI_MAX_ADDRS);
+		}
+		cli->addr[cli->naddr++] = val;
+		break;
+	case OPT_HOST_KEY:
+		cli->host_key = val;
+		break;
+	case OPT_SCOPE:
+		cli->scope = val;
+		break;
+	case OPT_UNSCOPED:
+		cli->unscoped = true;
+		break;
 	}
 	return RC_OK;
 }
@@ -252,6 +304,33 @@ int opts_cmd(cli_t *cli, const cmd_t *cmd, char **argv)
 	if (cli->npos < cmd->min_pos) {
 		return cli_usage(cli, "missing %s",
 		                 cmd->pos_names[cli->npos < CLI_MAX_NAMES ? cli->npos : 0]);
+	}
+	return RC_OK;
+}
+
+int opts_env(cli_t *cli, const cmd_t *cmd)
+{
+	static const struct {
+		const char *env, *opt;
+		unsigned id;
+	} vars[] = {
+		{ "ACMEZONE_PEERS", "--peers", OPT_PEERS },
+		{ "ACMEZONE_PEER_TIMEOUT", "--peer-timeout", OPT_PEER_TIMEOUT },
+	};
+
+	for (size_t v = 0; v < sizeof(vars) / sizeof(vars[0]); v++) {
+		const char *val = getenv(vars[v].env);
+		bool given = vars[v].id == OPT_PEERS ? cli->peers_given :
+		                                       cli->peer_timeout_given;
+		char *argv[] = { (char *)vars[v].opt, (char *)val, NULL };
+		int i = 0, rc;
+		if (!(cmd->opts & vars[v].id) || given || val == NULL || val[0] == '\0') {
+			continue;
+		}
+		rc = cli_opt_take(cli, vars[v].id, argv, &i);
+		if (rc != RC_OK) {
+			return rc;
+		}
 	}
 	return RC_OK;
 }

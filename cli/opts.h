@@ -25,7 +25,18 @@ enum {
 	OPT_SERVER  = 1 << 13,
 	OPT_WAIT_AT = 1 << 14,		/* --wait SERVER (not --wait-timeout) */
 	OPT_PROPAGATION = 1 << 15,
+	OPT_PEERS   = 1 << 16,		/* --peers all|reachable|none */
+	OPT_PEER_TIMEOUT = 1 << 17,
+	OPT_SSH     = 1 << 18,
+	OPT_KEY     = 1 << 19,
+	OPT_ADDRESS = 1 << 20,
+	OPT_HOST_KEY = 1 << 21,
+	OPT_SCOPE   = 1 << 22,
+	OPT_UNSCOPED = 1 << 23,
 };
+
+/* The options of every command that writes: where the write goes. */
+#define OPT_FANOUT	(OPT_PEERS | OPT_PEER_TIMEOUT)
 
 /* Accepted before the command and after it. */
 #define OPT_GLOBAL	(OPT_DB | OPT_WAIT | OPT_NO_WAIT | OPT_HELP)
@@ -57,3 +68,11 @@ int opts_global(cli_t *cli, char **argv, int *i);
  * the NULL that ends argv; checks their count.  \return as cli_opt_take().
  */
 int opts_cmd(cli_t *cli, const cmd_t *cmd, char **argv);
+
+/*!
+ * The options a command takes that the environment may give too, for
+ * clients that run the hook without arguments of our choosing:
+ * ACMEZONE_PEERS (--peers), ACMEZONE_PEER_TIMEOUT (--peer-timeout).  The
+ * command line wins.  \return as cli_opt_take().
+ */
+int opts_env(cli_t *cli, const cmd_t *cmd);

@@ -1,15 +1,121 @@
 /* write.c -- writing the store: one transaction per command, then read-your-writes. */
 /* SPDX-License-Identifier: MIT */
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "db.h"
+#include "fanout.h"
 #include "msg.h"
 #include "names.h"
 #include "wait.h"
 #include "write.h"
+
+/*
+ * The peers' part of one write: the batch as the protocol carries it,
+ * sent to every peer while this host writes its own store.
+ */
+typedef struct {
+	peers_t *ps;			/* NULL: no peers (or --peers none) */
+	bool local;			/* this host has a store to write */
+	proto_head_t head;
+	proto_buf_t buf;
+	fanout_t *fo;
+} fan_t;
+
+int64_t write_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Load the peers (unless --peers none) and decide whether this host
+ * writes a store of its own: a host without one but with peers (an ACME
+ * client's host) only sends.  \return RC_OK or RC_STORE, message printed.
+ */
+static int fan_init(cli_t *cli, fan_t *f)
+{
+	struct stat sb;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->local = true;
+	if (cli->peers == PEERS_NONE) {
+		return RC_OK;
+	}
+	f->ps = calloc(1, sizeof(*f->ps));
+	if (f->ps == NULL) {
+		cli_err(cli, "out of memory");
+		return RC_STORE;
+	}
+	rc = peers_load(cli, f->ps);
+	if (rc != RC_OK || f->ps->n == 0) {
+		free(f->ps);
+		f->ps = NULL;
+		return rc;
+	}
+	f->local = !(stat(cli->db, &sb) != 0 && errno == ENOENT);
+	if (!proto_new_id(f->head.id)) {
+		cli_err(cli, "cannot make a batch id (%s)", strerror(errno));
+		return RC_STORE;
+	}
+	return RC_OK;
+}
+
+/*
+ * The first line of the batch: a host with a store relays its own write
+ * (with its settings, which the peer must share, and its clock); a host
+ * without one asks its peer to write and pass it on.
+ */
+static void fan_head(fan_t *f, const az_config_t *cfg, int64_t time_ms)
+{
+	if (f->ps == NULL) {
+		return;
+	}
+	f->head.time_ms = time_ms;
+	f->head.relay = f->local;
+	if (f->local && cfg != NULL && cfg->has_zone) {
+		f->head.has_zone = true;
+		az_name_to_text(cfg->zone, f->head.zone, sizeof(f->head.zone));
+		f->head.scheme = cfg->scheme;
+	}
+	proto_put_head(&f->buf, &f->head);
+}
+
+static void fan_op(fan_t *f, bool add, const char *name, const char *value, int64_t ttl)
+{
+	if (f->ps != NULL) {
+		proto_put_op(&f->buf, add, name, value, ttl);
+	}
+}
+
+static int fan_start(cli_t *cli, fan_t *f)
+{
+	if (f->ps == NULL) {
+		return RC_OK;
+	}
+	proto_put_end(&f->buf, &f->head);
+	return fanout_start(cli, f->ps, &f->buf, f->head.id, &f->fo);
+}
+
+/* Collect the peers' answers (if started), free f; rc: the local outcome. */
+static int fan_finish(cli_t *cli, fan_t *f, int rc, void (*lines)(const char *text))
+{
+	int prc = fanout_finish(cli, f->fo, lines);
+
+	f->fo = NULL;
+	proto_buf_free(&f->buf);
+	free(f->ps);
+	f->ps = NULL;
+	return rc != RC_OK ? rc : prc;
+}
 
 int write_fail(const cli_t *cli, int ret, const char *verb, const char *name)
 {
@@ -132,9 +238,9 @@ int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn, bool changed)
 
 /* Map (by the committed cfg) and apply ops inside txn; *changed if anything was. */
 static int apply_ops(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
-                     cli_op_t *ops, size_t n, unsigned flags, bool *changed)
+                     cli_op_t *ops, size_t n, unsigned flags, int64_t now,
+                     bool *changed)
 {
-	int64_t now;
 	int rc, ret;
 
 	if ((flags & WRITE_NEED_ZONE) && !cfg->has_zone) {
@@ -148,7 +254,6 @@ static int apply_ops(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
 			return rc;
 		}
 	}
-	now = (int64_t)time(NULL);
 	for (size_t i = 0; i < n; i++) {
 		cli_op_t *op = &ops[i];
 		size_t len = op->value != NULL ? strlen(op->value) : 0;
@@ -176,21 +281,43 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	az_store_t *store = NULL;
 	az_txn_t *txn = NULL;
 	bool changed = false;
-	int64_t deadline;
+	int64_t deadline, now_ms = write_now_ms();
+	fan_t f;
 	int rc;
 
 	/* Every argument is valid before the write lock is taken. */
 	rc = wait_parse(cli, &w);
 	if (rc == RC_OK) {
-		rc = write_begin(cli, &store, &txn, &cfg);
+		rc = fan_init(cli, &f);
 	}
+	if (rc != RC_OK) {
+		return rc;
+	}
+	if (f.local) {
+		rc = write_begin(cli, &store, &txn, &cfg);
+		if (rc == RC_OK) {
+			rc = apply_ops(cli, txn, &cfg, ops, n, flags, now_ms / 1000,
+			               &changed);
+		}
+	} else if (w.n > 0 || w.learn) {
+		/* Without the store's settings there is no owner name to ask for. */
+		cli_warn("no store here: --wait is left to the peers' own checks");
+		w.n = 0;
+		w.learn = false;
+	}
+	/* Checked and written here (not yet committed): now the peers. */
 	if (rc == RC_OK) {
-		rc = apply_ops(cli, txn, &cfg, ops, n, flags, &changed);
+		fan_head(&f, f.local ? &cfg : NULL, now_ms);
+		for (size_t i = 0; i < n; i++) {
+			fan_op(&f, ops[i].add, ops[i].name, ops[i].value, ops[i].ttl);
+		}
+		rc = fan_start(cli, &f);
 	}
 	/* Deleting what is not there succeeds: cleanup hooks may run twice. */
-	if (rc == RC_OK) {
+	if (rc == RC_OK && f.local) {
 		rc = write_commit(cli, &store, &txn, changed);
 	}
+	rc = fan_finish(cli, &f, rc, NULL);
 	deadline = az_mono_ms() + cli->propagation_ms;
 	for (size_t i = 0; rc == RC_OK && i < n; i++) {
 		if (ops[i].add) {
@@ -199,6 +326,77 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 		}
 	}
 	/* On an error before the commit, nothing is written. */
+	az_txn_abort(txn);
+	az_store_close(store);
+	return rc;
+}
+
+/* Every operation of b into txn, names mapped by the committed cfg. */
+static int apply_batch(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
+                       const batch_t *b, int64_t now, unsigned long *removed)
+{
+	uint8_t owner[AZ_NAME_MAXLEN];
+	batch_op_t op;
+	size_t pos = 0;
+	int rc = RC_OK, ret;
+
+	while (rc == RC_OK && batch_next(b, &pos, &op)) {
+		unsigned k = 0;
+		size_t vlen = op.value != NULL ? strlen(op.value) : 0;
+		cli->line = op.line;
+		rc = names_owner(cli, cfg, op.name, false, owner, NULL);
+		if (rc != RC_OK) {
+			break;
+		}
+		if (op.add) {
+			ret = az_txn_add(txn, owner, (const uint8_t *)op.value, vlen,
+			                 now + op.ttl, now);
+		} else {
+			ret = az_txn_del(txn, owner, (const uint8_t *)op.value, vlen, &k);
+		}
+		if (ret != AZ_EOK) {
+			rc = write_fail(cli, ret, op.add ? "add" : "delete", op.name);
+		}
+		*removed += k;
+	}
+	cli->line = 0;
+	return rc;
+}
+
+int write_batch(cli_t *cli, const batch_t *b, int64_t time_ms,
+                void (*lines)(const char *text), unsigned long *removed)
+{
+	az_config_t cfg;
+	az_store_t *store = NULL;
+	az_txn_t *txn = NULL;
+	batch_op_t op;
+	size_t pos = 0;
+	fan_t f;
+	int rc;
+
+	*removed = 0;
+	rc = fan_init(cli, &f);
+	if (rc != RC_OK) {
+		return rc;
+	}
+	if (f.local) {
+		rc = write_begin(cli, &store, &txn, &cfg);
+		if (rc == RC_OK) {
+			rc = apply_batch(cli, txn, &cfg, b, time_ms / 1000, removed);
+		}
+	}
+	if (rc == RC_OK) {
+		fan_head(&f, f.local ? &cfg : NULL, time_ms);
+		while (f.ps != NULL && batch_next(b, &pos, &op)) {
+			fan_op(&f, op.add, op.name, op.value, op.ttl);
+		}
+		rc = fan_start(cli, &f);
+	}
+	if (rc == RC_OK && f.local) {
+		rc = write_commit(cli, &store, &txn, b->nadd > 0 || *removed > 0);
+	}
+	rc = fan_finish(cli, &f, rc, lines);
+	/* On any error before the commit, nothing is written here. */
 	az_txn_abort(txn);
 	az_store_close(store);
 	return rc;

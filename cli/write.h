@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "cli.h"
 
 /* One add or delete, given the way a user or an ACME client names it. */
@@ -54,6 +55,9 @@ int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn, bool changed);
  */
 int write_fail(const cli_t *cli, int ret, const char *verb, const char *name);
 
+/*! The wall clock in UNIX milliseconds (publication times). */
+int64_t write_now_ms(void);
+
 /*!
  * The whole write of add, del and the hooks.  Every name and value of
  * ops is checked by the caller; the --wait servers are parsed here, all
@@ -61,7 +65,21 @@ int write_fail(const cli_t *cli, int ret, const char *verb, const char *name);
  * none): map each name by the committed settings (names_owner), add or
  * delete; commit; wait for the readers (read-your-writes); then for the
  * --wait servers to serve every added value.  flags: WRITE_*.
+ *
+ * With peers (peers.h; not with --peers none), the same operations go to
+ * every peer at once, after they are written here and before the commit
+ * (fanout.h); the result is RC_OK only when the peers took them as the
+ * policy asks.  A host with peers and no store sends only.
  * \return RC_OK or the exit status, message printed; on an error before
  * the commit nothing is written.
  */
 int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags);
+
+/*!
+ * The write of apply and serve: every operation of b in one transaction,
+ * adds expiring TTL seconds after time_ms (UNIX ms), then the peers as
+ * write_ops() does (lines: as fanout_finish()).  *removed: values deleted.
+ * \return as write_ops().
+ */
+int write_batch(cli_t *cli, const batch_t *b, int64_t time_ms,
+                void (*lines)(const char *text), unsigned long *removed);

@@ -1,0 +1,146 @@
+/* cmd_peer.c -- 'peer add|del|list': the other nameservers every write goes to. */
+/* SPDX-License-Identifier: MIT */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "json.h"
+#include "msg.h"
+#include "opts.h"
+#include "peers.h"
+
+static int peer_add(cli_t *cli, peers_t *ps, const char *name)
+{
+	char q[CLI_QUOTE_MAX];
+	const char *why = NULL;
+	struct in6_addr a;
+	peer_t *p;
+	int rc;
+
+	if (cli->ssh == NULL || cli->naddr == 0) {
+		return cli_usage(cli, "peer add needs --ssh [USER@]HOST[:PORT] and "
+		                 "at least one --address IP");
+	}
+	for (int i = 0; i < ps->n; i++) {
+		if (strcmp(ps->p[i].name, name) == 0) {
+			cli_err(cli, "there is a peer '%s' already ('peer del' it first)", name);
+			return RC_INPUT;
+		}
+	}
+	if (ps->n == PEERS_MAX) {
+		cli_err(cli, "at most %d peers", PEERS_MAX);
+		return RC_INPUT;
+	}
+	p = &ps->p[ps->n];
+	memset(p, 0, sizeof(*p));
+	strcpy(p->name, name);
+	if (!peer_parse_ssh(cli->ssh, p, &why)) {
+		cli_err(cli, "'%s' is not [USER@]HOST[:PORT] (%s)", quote(cli->ssh, q), why);
+		return RC_INPUT;
+	}
+	if (cli->key != NULL) {
+		if (cli->key[0] != '/' || strlen(cli->key) >= sizeof(p->key) ||
+		    strpbrk(cli->key, " \t\n") != NULL) {
+			cli_err(cli, "'%s' is not an absolute path without blanks",
+			        quote(cli->key, q));
+			return RC_INPUT;
+		}
+		strcpy(p->key, cli->key);
+	}
+	for (int i = 0; i < cli->naddr; i++) {
+		if (inet_pton(AF_INET, cli->addr[i], &a) != 1 &&
+		    inet_pton(AF_INET6, cli->addr[i], &a) != 1) {
+			cli_err(cli, "'%s' is not an IPv4 or IPv6 address",
+			        quote(cli->addr[i], q));
+			return RC_INPUT;
+		}
+		snprintf(p->addr[i], sizeof(p->addr[i]), "%s", cli->addr[i]);
+	}
+	p->naddr = cli->naddr;
+	/* The host key first: a peer is never listed without its pin. */
+	if (cli->host_key != NULL && (rc = peers_pin(cli, p, cli->host_key)) != RC_OK) {
+		return rc;
+	}
+	ps->n++;
+	return peers_save(cli, ps);
+}
+
+static int peer_del(cli_t *cli, peers_t *ps, const char *name)
+{
+	int rc;
+
+	for (int i = 0; i < ps->n; i++) {
+		if (strcmp(ps->p[i].name, name) == 0) {
+			peer_t gone = ps->p[i];
+			memmove(&ps->p[i], &ps->p[i + 1], (size_t)(ps->n - i - 1) * sizeof(ps->p[0]));
+			ps->n--;
+			rc = peers_save(cli, ps);
+			return rc == RC_OK ? peers_pin(cli, &gone, NULL) : rc;
+		}
+	}
+	cli_err(cli, "there is no peer '%s'", name);
+	return RC_INPUT;
+}
+
+static int run_peer(cli_t *cli)
+{
+	const char *sub = cli->pos[0], *name = cli->npos > 1 ? cli->pos[1] : NULL;
+	char q[CLI_QUOTE_MAX];
+	peers_t *ps;
+	json_t j = { 0 };
+	bool list = strcmp(sub, "list") == 0;
+	int rc;
+
+	if (!list && strcmp(sub, "add") != 0 && strcmp(sub, "del") != 0) {
+		return cli_usage(cli, "'%s' is not add, del or list", quote(sub, q));
+	}
+	if (list ? name != NULL : name == NULL) {
+		return cli_usage(cli, list ? "peer list takes no NAME" : "missing NAME");
+	}
+	if (name != NULL && !peer_name_ok(name)) {
+		cli_err(cli, "'%s' is not a peer name (1-32 of a-z, 0-9, '_', '-')",
+		        quote(name, q));
+		return RC_INPUT;
+	}
+	if ((cli->ssh != NULL || cli->key != NULL || cli->naddr > 0 ||
+	     cli->host_key != NULL) && strcmp(sub, "add") != 0) {
+		return cli_usage(cli, "--ssh, --key, --address and --host-key go with peer add");
+	}
+	ps = calloc(1, sizeof(*ps));
+	if (ps == NULL) {
+		cli_err(cli, "out of memory");
+		return RC_STORE;
+	}
+	rc = peers_load(cli, ps);
+	if (rc == RC_OK) {
+		if (list) {
+			peer_show(cli, ps, cli->json ? &j : NULL);
+		} else if (strcmp(sub, "add") == 0) {
+			rc = peer_add(cli, ps, name);
+		} else {
+			rc = peer_del(cli, ps, name);
+		}
+	}
+	free(ps);
+	return rc;
+}
+
+const cmd_t cmd_peer = {
+	"peer", run_peer, OPT_SSH | OPT_KEY | OPT_ADDRESS | OPT_HOST_KEY | OPT_JSON,
+	1, 2, { "add|del|list", "NAME" }, 0,
+	"peer add NAME --ssh [USER@]HOST[:PORT] [--key FILE] --address IP... [--host-key FILE]\n"
+	"  acmezone [OPTIONS] peer del NAME | peer list [--json]",
+	"Manage the other nameservers that serve the challenge zone: every\n"
+	"write (add, del, apply, hook) goes to each of them too, over ssh to\n"
+	"its 'acmezone serve', at the same time as to this host's store.  They\n"
+	"are kept in STORE-peers beside the store; their host keys in\n"
+	"STORE-known_hosts (never learnt on first use).\n"
+	"\n"
+	"  --ssh [USER@]HOST[:PORT]  where its sshd listens (IPv6 in brackets)\n"
+	"  --key FILE         the private key to log in with (default: ssh's)\n"
+	"  --address IP       an address its nameserver answers on (repeatable)\n"
+	"  --host-key FILE    pin its host key: its ssh_host_*_key.pub\n"
+	"  --json             list as JSON\n"
+};

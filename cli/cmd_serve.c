@@ -1,0 +1,229 @@
+/* cmd_serve.c -- 'serve': the receiving end of a peer's or a writer's batch, run by sshd as a key's forced command. */
+/* SPDX-License-Identifier: MIT */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cmds.h"
+#include "db.h"
+#include "msg.h"
+#include "opts.h"
+#include "proto.h"
+#include "scope.h"
+#include "write.h"
+
+#define SERVE_READ_S		60	/* the whole batch must arrive by then */
+#define SERVE_REFUSED_SHOWN	20	/* refused lines answered one by one */
+
+/* An error on stderr (ssh passes it back) and in syslog. */
+static void serve_log(const cli_t *cli, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void serve_log(const cli_t *cli, int prio, const char *fmt, ...)
+{
+	char text[1024];
+	const char *client = getenv("SSH_CLIENT");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	cli_err(cli, "%s", text);
+	syslog(prio, "serve%s%s: %s", client != NULL ? " for " : "",
+	       client != NULL ? client : "", text);
+}
+
+/* The peers' results of our own fan-out, passed on to the sender. */
+static void peer_line(const char *text)
+{
+	printf("peer %s\n", text);
+}
+
+/* Refuse the whole batch: nothing was written. */
+static int refuse(const cli_t *cli, const char *id, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int refuse(const cli_t *cli, const char *id, int rc, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	serve_log(cli, LOG_WARNING, "batch %s refused, nothing written: %s", id, text);
+	printf("status id=%s refused %s\n", id, text);
+	return rc;
+}
+
+/* Is the command ssh was asked for (if any) the protocol's? */
+static bool command_ok(const char *cmd)
+{
+	return cmd == NULL || strcmp(cmd, PROTO_COMMAND) == 0;
+}
+
+/* Does a relay's head carry our own settings? */
+static bool same_settings(const proto_head_t *h, const az_config_t *cfg, char *why,
+                          size_t size)
+{
+	char zone[AZ_NAME_TXTLEN] = "(none)";
+
+	if (cfg->has_zone) {
+		az_name_to_text(cfg->zone, zone, sizeof(zone));
+	}
+	if (h->has_zone != cfg->has_zone ||
+	    (h->has_zone && (strcmp(h->zone, zone) != 0 || h->scheme != cfg->scheme))) {
+		snprintf(why, size, "the sender's challenge zone and scheme (%.300s %s) "
+		         "are not this store's (%.300s %s)", h->has_zone ? h->zone : "(none)",
+		         h->has_zone ? az_scheme_name(h->scheme) : "-", zone,
+		         az_scheme_name(cfg->scheme));
+		return false;
+	}
+	return true;
+}
+
+static int run_serve(cli_t *cli)
+{
+	char line[BATCH_LINE_MAX + 1], why[1024], q[CLI_QUOTE_MAX];
+	const char *bad = NULL, *cmd = getenv("SSH_ORIGINAL_COMMAND");
+	proto_head_t h;
+	scope_t scope = { 0 };
+	az_config_t cfg;
+	batch_t b = { 0 };
+	batch_op_t op;
+	unsigned long refused = 0, removed = 0, lines = 0;
+	size_t len;
+	bool end = false;
+	int st, rc;
+
+	openlog("acmezone", LOG_PID, LOG_AUTH);
+	if (cli->unscoped == (cli->scope != NULL)) {
+		serve_log(cli, LOG_ERR, "give --scope FILE (a writer's key) or "
+		          "--unscoped (a peer nameserver's key), one of them");
+		rc = RC_USAGE;
+		goto out;
+	}
+	if (cli->scope != NULL && !scope_load(&scope, cli->scope, why, sizeof(why))) {
+		serve_log(cli, LOG_ERR, "refusing to run: %s", why);
+		rc = RC_USAGE;
+		goto out;
+	}
+	/* The key runs this and nothing else: no other command, no option. */
+	if (!command_ok(cmd)) {
+		serve_log(cli, LOG_WARNING, "refusing the command '%s': this key "
+		          "runs only '" PROTO_COMMAND "' (the batch protocol on "
+		          "standard input)", quote(cmd, q));
+		rc = RC_USAGE;
+		goto out;
+	}
+	/* A sender that never finishes its batch holds nothing for long. */
+	alarm(SERVE_READ_S);
+	st = batch_getline(stdin, line, &len);
+	if (st != LINE_OK || !proto_parse_head(line, &h, &bad)) {
+		rc = refuse(cli, "-", RC_INPUT, "%s", st == LINE_OK ? bad :
+		            st == LINE_EOF ? "no batch on standard input" :
+		            "the first line is not text of at most 4096 octets");
+		goto out;
+	}
+	printf(PROTO_REPLY " %d id=%s\n", PROTO_VERSION, h.id);
+	rc = db_read_config(cli, &cfg);
+	if (rc != RC_OK) {
+		printf("status id=%s failed cannot read the store here\n", h.id);
+		goto out;
+	}
+	if (h.relay && !same_settings(&h, &cfg, why, sizeof(why))) {
+		rc = refuse(cli, h.id, RC_INPUT, "%s", why);
+		goto out;
+	}
+	while (!end && (st = batch_getline(stdin, line, &len)) == LINE_OK) {
+		lines++;
+		if (!proto_parse_op(line, &h, b.nops + refused, &op, &end, &bad)) {
+			rc = refuse(cli, h.id, RC_INPUT, "line %lu: %s", lines + 1, bad);
+			goto out;
+		}
+		if (end) {
+			break;
+		}
+		op.line = b.nops + refused + 1;
+		if (cli->scope != NULL && !scope_allows(&scope, cfg.has_zone ? cfg.zone : NULL,
+		                                        op.add, op.name, why, sizeof(why))) {
+			if (++refused <= SERVE_REFUSED_SHOWN) {
+				printf("refused %lu %s\n", op.line, why);
+				serve_log(cli, LOG_WARNING, "batch %s: %s", h.id, why);
+			}
+			continue;
+		}
+		if (b.nops + refused >= BATCH_MAX_OPS) {
+			rc = refuse(cli, h.id, RC_INPUT, "more than %d operations", BATCH_MAX_OPS);
+			goto out;
+		}
+		if (!batch_push(&b, &op)) {
+			rc = refuse(cli, h.id, RC_STORE, "out of memory");
+			goto out;
+		}
+	}
+	if (!end) {
+		rc = refuse(cli, h.id, RC_INPUT, "%s", st == LINE_LONG ?
+		            "a line is longer than 4096 octets" : st == LINE_NUL ?
+		            "a line holds a NUL octet" : st == LINE_ERR ?
+		            "standard input could not be read" :
+		            "the input ended before its 'end' line (closed mid-batch)");
+		goto out;
+	}
+	alarm(0);
+	if (refused > 0) {
+		rc = refuse(cli, h.id, RC_INPUT, "%lu operation(s) outside the scope %s",
+		            refused, quote(cli->scope, q));
+		goto out;
+	}
+	/* A relay is the sender's own write, already on its way to every
+	 * peer: it goes no further (no loops between nameservers). */
+	if (h.relay) {
+		cli->peers = PEERS_NONE;
+	}
+	rc = write_batch(cli, &b, h.relay ? h.time_ms : write_now_ms(), peer_line, &removed);
+	if (rc == RC_OK) {
+		for (size_t k = 1; k <= b.nops; k++) {
+			printf("ok %zu\n", k);
+		}
+		printf("status id=%s ok\n", h.id);
+	} else {
+		printf("status id=%s failed %s\n", h.id, rc == RC_DNS ?
+		       "written here, but not served here or not taken by its peers" :
+		       rc == RC_INPUT ? "the store refused an operation; nothing written" :
+		       "the store failed; nothing written");
+		syslog(LOG_WARNING, "batch %s failed (exit status %d)", h.id, rc);
+	}
+out:
+	alarm(0);
+	scope_free(&scope);
+	batch_free(&b);
+	closelog();
+	return rc;
+}
+
+const cmd_t cmd_serve = {
+	"serve", run_serve, OPT_SCOPE | OPT_UNSCOPED | OPT_FANOUT,
+	0, 0, { NULL }, 0,
+	"serve --scope FILE|--unscoped [--peers POLICY] [--peer-timeout SECONDS]",
+	"Read one batch in the peer protocol on standard input, write it in one\n"
+	"transaction, pass it on to this host's peers (unless it is a relay\n"
+	"from one), and answer on standard output.  Meant as the forced command\n"
+	"of a key in ~/.ssh/authorized_keys:\n"
+	"\n"
+	"  command=\"acmezone serve --scope /etc/acmezone/scope/client1\",restrict ssh-ed25519 ...\n"
+	"\n"
+	"It refuses any other command the client asks ssh for, and a whole\n"
+	"batch if any line is malformed or outside the scope.  The protocol and\n"
+	"the scope file: doc/multi-nameserver.md, acmezone(1).\n"
+	"\n"
+	"  --scope FILE    the domains and operations this key may write\n"
+	"  --unscoped      everything (the key of a peer nameserver)\n"
+	"  --peers, --peer-timeout  as for add, for passing batches on\n"
+};
