@@ -317,8 +317,8 @@ int wait_value(const cli_t *cli, wait_servers_t *w, int64_t deadline,
 			int tmo = left < WAIT_QUERY_MS ? (int)(left > 0 ? left : 1) :
 			                                 WAIT_QUERY_MS;
 			bool tcp = false;
-			if (served(&w->a[s].srv, owner, value, tmo, last[s], sizeof(last[s]),
-			           &tcp)) {
+			char now[WAIT_LAST_MAX] = "";
+			if (served(&w->a[s].srv, owner, value, tmo, now, sizeof(now), &tcp)) {
 				done[s] = true;
 				pending--;
 				if (cli->verbose) {
@@ -326,6 +326,10 @@ int wait_value(const cli_t *cli, wait_servers_t *w, int64_t deadline,
 					printf("%s serves %s at %s%s\n", who, value, name,
 					       tcp ? " (over TCP)" : "");
 				}
+			} else if (tmo == WAIT_QUERY_MS || last[s][0] == '\0') {
+				/* A question cut short by the deadline says less
+				 * than the answer before it. */
+				memcpy(last[s], now, sizeof(now));
 			}
 		}
 		if (pending == 0) {

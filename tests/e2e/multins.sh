@@ -1,0 +1,218 @@
+#!/bin/bash
+# multins.sh -- end to end on simulated hosts: two nameservers, a client host, unbound and pebble, each in its own network namespace (tests/lib/hosts.sh).
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+#   ns1  10.53.0.1   knotd + mod-acmezone + store, sshd
+#   ns2  10.53.0.2   knotd + mod-acmezone + store, sshd
+#   cl   10.53.0.3   the client host: ACME clients and their hooks
+#   res  10.53.0.53  unbound, the CA's resolver (stub zones to ns1 and ns2)
+#   ca   10.53.0.80  pebble, validating through unbound
+#
+# The challenge zone acme.test has one NS name, ns.acme.test, with two
+# addresses: ns1's and ns2's, the way an anycast or multi-homed nameserver
+# looks from outside.  The customer zone example.test (its
+# _acme-challenge CNAMEs into acme.test) is served by both knotds too.
+#
+# 1. --wait ns and check: the NS set learned through unbound; with ns2's
+#    store stale the wait fails naming ns2's address, and check calls the
+#    domain stale; with both fresh, both succeed.
+# 2. Fan-out (acmezone peer/serve): from the client host, add, del and
+#    apply reach ns1 and ns2 before the command returns, MULTINS_ROUNDS
+#    (200) times; a peer whose sshd is stopped, whose knotd is stopped, or
+#    that is stopped (SIGSTOP): the documented outcome in bounded time;
+#    sync after a peer missed adds and deletes.
+# 3. certbot, lego and dehydrated get certificates from pebble with the
+#    challenge on ns1 and ns2, their hooks running on the client host.
+#
+# Sections whose commands are not in this build (peer, serve, sync) are
+# skipped with the reason.  The whole run is bounded (MULTINS_BUDGET_S).
+
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/hosts.sh"
+
+UNBOUND=${UNBOUND:-/usr/sbin/unbound}
+PEBBLE=${PEBBLE:-pebble}
+MULTINS_ROUNDS=${MULTINS_ROUNDS:-200}
+MULTINS_BUDGET_S=${MULTINS_BUDGET_S:-280}
+MULTINS_CLIENTS=${MULTINS_CLIENTS:-certbot lego dehydrated}
+START_S=15
+
+hosts_require
+[ -x "$UNBOUND" ] || skip_all "unbound not found at '$UNBOUND' (Debian: unbound)"
+hosts_enter "$@"
+hosts_init
+T0=$(test_now_ms)
+
+AZ="$top_builddir/acmezone"
+CZ=acme.test
+D=example.test
+DL=${D//./-}
+NS1=$HOSTS_NET.1
+NS2=$HOSTS_NET.2
+RES=$HOSTS_NET.53
+unset ACMEZONE_WAIT ACMEZONE_SERVER ACMEZONE_EXPIRE ACMEZONE_PROPAGATION_TIMEOUT \
+	ACMEZONE_PEERS ACMEZONE_PEER_TIMEOUT ACMEZONE_DB
+
+# out_tail FILE: its last lines as TAP comments.
+out_tail() {
+	diag "--- last lines of $1"
+	tail -n "${2:-20}" "$1" 2>/dev/null | while IFS= read -r line; do
+		diag "$line"
+	done
+}
+
+# budget_left: seconds left of MULTINS_BUDGET_S.
+budget_left() {
+	echo $(( MULTINS_BUDGET_S - ($(test_now_ms) - T0) / 1000 ))
+}
+
+# on HOST ARGS: the CLI on HOST with HOST's store (ns1, ns2).
+on() {
+	local h=$1
+	shift
+	host_exec "$h" "$AZ" --db "$HOSTS_DIR/$h/kd/store/acmezone.mdb" "$@"
+}
+
+# served_by ADDR NAME VALUE: does ADDR serve VALUE at NAME (no recursion)?
+served_by() {
+	"$KDIG" "@$1" +norec +short +timeout=1 +retry=0 "$2" TXT 2>/dev/null |
+		grep -qxF "\"$3\""
+}
+
+########################################################################
+# The hosts.
+
+host_add ns1 1
+host_add ns2 2
+host_add cl 3
+host_add res 53
+host_add ca 80
+
+cat >"$HOSTS_DIR/$D.zone" <<EOF
+\$ORIGIN $D.
+\$TTL 5
+@	SOA	ns.$CZ. hostmaster.invalid. 1 3600 600 86400 1
+@	NS	ns.$CZ.
+@	A	127.0.0.1
+www	A	127.0.0.1
+EOF
+"$AZ" cname "$D" "*.$D" "www.$D" --zone "$CZ" >>"$HOSTS_DIR/$D.zone"
+ok $? "the customer zone with the CNAMEs 'acmezone cname' prints"
+chmod 0644 "$HOSTS_DIR/$D.zone"
+
+HOSTS_APEX="@ NS ns.$CZ.
+ns A $NS1
+ns A $NS2"
+for h in ns1 ns2; do
+	host_knotd "$h" "$CZ" "$D." "$HOSTS_DIR/$D.zone"
+done
+ok 0 "knotd with mod-acmezone on ns1 ($NS1) and ns2 ($NS2), port 53"
+
+cat >"$HOSTS_DIR/unbound.conf" <<EOF
+server:
+    interface: $RES
+    port: 53
+    do-ip6: no
+    username: ""
+    chroot: ""
+    directory: "$HOSTS_DIR"
+    pidfile: ""
+    logfile: "$HOSTS_DIR/unbound.log"
+    use-syslog: no
+    num-threads: 1
+    access-control: $HOSTS_NET.0/24 allow
+    module-config: "iterator"
+    use-caps-for-id: yes
+    domain-insecure: "test."
+    local-zone: "test." transparent
+    local-zone: "." refuse
+    # Answers are short-lived: the test asks again at once.
+    cache-max-ttl: 1
+    cache-max-negative-ttl: 1
+remote-control:
+    control-enable: no
+stub-zone:
+    name: "$D."
+    stub-addr: $NS1
+    stub-addr: $NS2
+stub-zone:
+    name: "$CZ."
+    stub-addr: $NS1
+    stub-addr: $NS2
+EOF
+host_bg res "$UNBOUND" -d -c "$HOSTS_DIR/unbound.conf"
+UB_PID=$HOSTS_LAST_PID
+>"$HOSTS_DIR/unbound.out"
+ub_ready() {
+	kill -0 "$UB_PID" 2>/dev/null &&
+	[ "$("$KDIG" "@$RES" +short +timeout=1 +retry=0 "ns.$CZ" A 2>/dev/null | sort | tr '\n' ' ')" = "$NS1 $NS2 " ]
+}
+if ! poll_until $((START_S * 1000)) ub_ready; then
+	out_tail "$HOSTS_DIR/unbound.log"
+	bail "unbound did not come up on $RES"
+fi
+ok 0 "unbound on $RES: ns.$CZ has the addresses of ns1 and ns2"
+
+########################################################################
+# 1. --wait ns and check ask every address of every NS.
+
+V=$(tok stale)
+on ns1 add "$D" "$V" >/dev/null
+ok $? "a value added on ns1 only (ns2's store is stale)"
+t0=$(test_now_ms)
+out=$(on ns1 add "$D" "$V" --wait ns --server "$RES" --propagation-timeout 2 2>&1)
+rc=$?
+is "$rc" 4 "add --wait ns with ns2 stale: exit 4 ($(( $(test_now_ms) - t0 )) ms)"
+like "$out" "^acmezone: add: $NS2@53 \\(ns\\.$CZ\\.\\) does not serve $V at $DL\\.$CZ\\. after 2 s \\(last answer: NXDOMAIN\\)\$" \
+	"... naming the stale address and its NS name, and only it"
+out=$(host_exec cl "$AZ" check "$D" --zone "$CZ" --server "$RES" 2>&1)
+is "$?" 4 "check with ns2 stale: exit 4"
+like "$out" "^$D: stale: .* is in place and the challenge zone answers for it \\([0-9] value\\(s\\) published\\); but not every address of its nameservers does: $NS2@53 \\(ns\\.$CZ\\.\\) serves 0 of the 1 value\\(s\\) served\$" \
+	"... calling it stale and naming ns2's address"
+out=$(host_exec cl "$AZ" check "$D" --zone "$CZ" --server "$RES" --json 2>&1)
+printf '%s\n' "$out" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)[0]
+assert a["status"] == "stale", a
+s = {o["address"]: o for o in a["servers"]}
+assert s["'"$NS1"'@53"]["ok"] is True and s["'"$NS2"'@53"]["ok"] is False, s
+assert s["'"$NS2"'@53"]["ns"] == "ns.'"$CZ"'.", s
+'
+ok $? "check --json: one entry per address, ns2's not ok"
+
+on ns2 add "$D" "$V" >/dev/null
+out=$(on ns1 add "$D" "$V" --wait ns --server "$RES" --propagation-timeout 5 -v 2>&1)
+is "$?" 0 "add --wait ns with both fresh: exit 0"
+like "$out" "$NS1@53 \\(ns\\.$CZ\\.\\) serves $V" "... ns1's address serves it"
+like "$out" "$NS2@53 \\(ns\\.$CZ\\.\\) serves $V" "... and ns2's"
+out=$(host_exec cl "$AZ" check "$D" --zone "$CZ" --server "$RES" 2>&1)
+is "$?" 0 "check with both fresh: exit 0"
+like "$out" "^$D: ok: .*; so do all 2 address\\(es\\) of its nameservers\$" "... all addresses agree"
+
+# Explicit addresses still work, and 'ns@PORT' asks the learned ones on PORT.
+out=$(on ns1 add "$D" "$V" --wait "$NS1" --wait "$NS2@53" --propagation-timeout 5 2>&1)
+is "$?" 0 "add --wait with the addresses given: exit 0"
+NOPORT=$("$top_builddir/tests/lib/freeport")
+out=$(on ns1 add "$D" "$V" --wait "ns@$NOPORT" --server "$RES" --propagation-timeout 1 2>&1)
+is "$?" 4 "add --wait ns@PORT where nothing listens: exit 4"
+is "$(printf '%s\n' "$out" | grep -c "@$NOPORT (ns\\.$CZ\\.) does not serve")" 2 \
+	"... one line for each address, on that port"
+out=$(host_exec cl "$AZ" check "$D" --zone "$CZ" --server "$RES" --wait "ns@$NOPORT" 2>&1)
+is "$?" 4 "check --wait ns@PORT where nothing listens: exit 4"
+like "$out" "^$D: stale: .*: $NS1@$NOPORT \\(ns\\.$CZ\\.\\) no reply .*; $NS2@$NOPORT \\(ns\\.$CZ\\.\\) no reply" \
+	"... naming both addresses"
+for h in ns1 ns2; do
+	on "$h" del "$D" >/dev/null
+done
+
+########################################################################
+# 2. Fan-out from the client host (acmezone peer and serve).
+
+if ! "$AZ" peer --help >/dev/null 2>&1 || ! "$AZ" serve --help >/dev/null 2>&1; then
+	ok 0 "# SKIP fan-out: no 'acmezone peer' and 'serve' in this build"
+	HAVE_PEERS=no
+else
+	HAVE_PEERS=yes
+fi
+
+done_testing
