@@ -43,7 +43,7 @@ hosts_enter "$@"
 hosts_init
 T0=$(test_now_ms)
 
-AZ="$top_builddir/acmezone"
+AZ=$(cd "$top_builddir" && pwd)/acmezone
 CZ=acme.test
 D=example.test
 DL=${D//./-}
@@ -208,11 +208,155 @@ done
 ########################################################################
 # 2. Fan-out from the client host (acmezone peer and serve).
 
+# both_serve NAME VALUE / both_gone NAME: what ns1's and ns2's knotds
+# answer right now (no polling: read-your-writes on each).
+both_serve() {
+	served_by "$NS1" "$1" "$2" && served_by "$NS2" "$1" "$2"
+}
+both_gone() {
+	local a
+	for a in "$NS1" "$NS2"; do
+		[ "$("$KDIG" "@$a" +norec +timeout=1 +retry=0 "$1" TXT 2>/dev/null |
+			sed -n 's/.*status: \([A-Z]*\).*/\1/p')" = NXDOMAIN ] || return 1
+	done
+}
+# ms_since T: milliseconds since T.
+ms_since() {
+	echo $(( $(test_now_ms) - $1 ))
+}
+
+HAVE_PEERS=yes
 if ! "$AZ" peer --help >/dev/null 2>&1 || ! "$AZ" serve --help >/dev/null 2>&1; then
 	ok 0 "# SKIP fan-out: no 'acmezone peer' and 'serve' in this build"
 	HAVE_PEERS=no
-else
-	HAVE_PEERS=yes
+fi
+DBC="$HOSTS_DIR/cl/store/acmezone.mdb"	# the client host has no store
+azc() { host_exec cl "$AZ" --db "$DBC" "$@"; }
+if [ "$HAVE_PEERS" = yes ]; then
+	mkdir -p "$HOSTS_DIR/cl/store"
+	printf '# what the client host may write\ndomain %s\ndomain *.%s\nops add del\n' \
+		"$D" "$D" >"$HOSTS_DIR/scope-cl"
+	for h in ns1 ns2; do
+		host_authorize "$h" "command=\"$AZ --db $HOSTS_DIR/$h/kd/store/acmezone.mdb serve --scope $HOSTS_DIR/scope-cl\",restrict $(cat "$HOSTS_DIR/cl/id_ed25519.pub")"
+		host_sshd "$h"
+		azc peer add "$h" --ssh "root@${HOST_ADDR[$h]}" --key "$HOSTS_DIR/cl/id_ed25519" \
+			--address "${HOST_ADDR[$h]}" --host-key "$HOSTS_DIR/$h/ssh_host_ed25519_key.pub" ||
+			bail "peer add $h on the client host"
+	done
+	ok 0 "sshd on ns1 and ns2 (the client's key: 'serve --scope'); peers ns1, ns2 on the client host"
+
+	t0=$(test_now_ms)
+	V=$(tok cold)
+	azc add "$D" "$V"
+	ok $? "the first add from the client host (cold: $(ms_since "$t0") ms)"
+	both_serve "$DL.$CZ" "$V"
+	ok $? "... served by ns1 and ns2 when it returns"
+	azc del "$D" "$V"
+
+	# MULTINS_ROUNDS rounds: add, both serve; del, both answer NXDOMAIN.
+	# Every tenth round writes through 'apply' (an add and a del at once).
+	bad_add=0 bad_del=0 fails=0
+	t0=$(test_now_ms)
+	for i in $(seq 1 "$MULTINS_ROUNDS"); do
+		V=$(tok "r$i")
+		if [ $((i % 10)) -eq 0 ]; then
+			printf 'add www.%s %s\ndel %s\n' "$D" "$V" "$D" | azc apply ||
+				fails=$((fails + 1))
+			both_serve "www-$DL.$CZ" "$V" || bad_add=$((bad_add + 1))
+			printf 'del www.%s %s\n' "$D" "$V" | azc apply || fails=$((fails + 1))
+			both_gone "www-$DL.$CZ" || bad_del=$((bad_del + 1))
+		else
+			azc add "$D" "$V" || fails=$((fails + 1))
+			both_serve "$DL.$CZ" "$V" || bad_add=$((bad_add + 1))
+			azc del "$D" "$V" || fails=$((fails + 1))
+			both_gone "$DL.$CZ" || bad_del=$((bad_del + 1))
+		fi
+	done
+	ms=$(ms_since "$t0")
+	is "$fails" 0 "$MULTINS_ROUNDS rounds of add and del (and apply) from the client host: every command succeeds ($((ms / MULTINS_ROUNDS)) ms a round)"
+	is "$bad_add" 0 "... every value served by ns1 and ns2 when the command returns, $MULTINS_ROUNDS of $MULTINS_ROUNDS"
+	is "$bad_del" 0 "... every delete gone from both when it returns, $MULTINS_ROUNDS of $MULTINS_ROUNDS"
+
+	# A scope violation: nothing written anywhere.
+	out=$(azc add other.test "$(tok scope)" 2>&1)
+	isnt_ok=$?
+	ok $((isnt_ok == 0)) "a domain outside the client's scope is refused (exit $isnt_ok)"
+	is "$(on ns1 list; on ns2 list)" "" "... and nothing is written on ns1 or ns2"
+
+	# ns2's sshd stopped: refused at once.
+	host_sshd_stop ns2
+	V=$(tok down)
+	t0=$(test_now_ms)
+	out=$(azc add "$D" "$V" --peer-timeout 5 2>&1)
+	rc=$?
+	ms=$(ms_since "$t0")
+	is "$rc" 4 "ns2's sshd stopped, --peers all: exit 4 (${ms} ms)"
+	like "$out" "peer ns2 " "... naming ns2"
+	ok $((ms >= 7000)) "... within the bound"
+	served_by "$NS1" "$DL.$CZ" "$V"
+	ok $? "... ns1 has it all the same (cleanup or a retry removes it)"
+	out=$(azc add "$D" "$V" --peers reachable --peer-timeout 5 2>&1)
+	is "$?" 0 "--peers reachable: exit 0"
+	like "$out" "warning: peer ns2 .*unreachable" "... with a warning naming ns2"
+	azc del "$D" "$V" --peers reachable >/dev/null 2>&1
+	host_sshd ns2
+
+	# ns2's knotd stopped: the store there takes the write; a nameserver
+	# that does not answer fails no validation.
+	host_kd ns2
+	knotd_stop
+	V=$(tok kdown)
+	t0=$(test_now_ms)
+	out=$(azc add "$D" "$V" --peer-timeout 10 2>&1)
+	rc=$?
+	ms=$(ms_since "$t0")
+	is "$rc" 0 "ns2's knotd stopped: exit 0 (${ms} ms)"
+	ok $((ms >= 12000)) "... within the bound"
+	knotd_start
+	host_kd ns2
+	served_by "$NS2" "$DL.$CZ" "$V"
+	ok $? "... and ns2 serves it once its knotd is back"
+	azc del "$D" "$V" >/dev/null
+
+	# ns2 hangs: its sshd and every session SIGSTOPped.
+	host_signal ns2 STOP
+	V=$(tok hang)
+	t0=$(test_now_ms)
+	out=$(azc add "$D" "$V" --peer-timeout 3 2>&1)
+	rc=$?
+	ms=$(ms_since "$t0")
+	host_signal ns2 CONT
+	is "$rc" 4 "ns2 hangs (SIGSTOP): exit 4"
+	like "$out" "peer ns2 .*(--peer-timeout)" "... naming ns2 and the timeout"
+	ok $((ms >= 6000)) "... within the bound (${ms} ms for --peer-timeout 3)"
+	azc del "$D" "$V" >/dev/null 2>&1
+
+	# sync after ns2 missed adds and deletes.
+	if "$AZ" sync --help >/dev/null 2>&1; then
+		host_sshd_stop ns2
+		V1=$(tok s1)
+		V2=$(tok s2)
+		azc add "$D" "$V1" >/dev/null 2>&1	# ns2 misses it
+		host_sshd ns2
+		azc add "www.$D" "$V2" >/dev/null 2>&1
+		host_sshd_stop ns2
+		azc del "www.$D" "$V2" >/dev/null 2>&1	# ns2 misses the delete
+		host_sshd ns2
+		on ns1 sync ns2
+		ok $? "sync ns2 from ns1"
+		both_serve "$DL.$CZ" "$V1"
+		ok $? "... the add ns2 missed is served by both"
+		both_gone "www-$DL.$CZ"
+		ok $? "... the delete ns2 missed is gone from both"
+		is "$(on ns1 list --json | grep -c '"value"')" "$(on ns2 list --json | grep -c '"value"')" \
+			"... the same number of live values on both"
+	else
+		ok 0 "# SKIP sync: no 'acmezone sync' in this build"
+	fi
+	for h in ns1 ns2; do
+		on "$h" del "$D" >/dev/null
+		on "$h" del "www.$D" >/dev/null
+	done
 fi
 
 done_testing

@@ -202,6 +202,10 @@ host_sshd() {
 	MaxStartups 200:30:400
 	MaxSessions 200
 	LogLevel VERBOSE
+	# Forced commands run through root's shell, and bash reads ~/.bashrc
+	# when sshd starts it: a HOME of the run's own keeps the machine's
+	# shell setup (which may take seconds) out of every session.
+	SetEnv HOME=$d/run
 	EOF
 	"$SSHD" -t -f "$d/sshd_config" 2>"$d/sshd.out" ||
 		bail "host_sshd $name: sshd -t: $(head -n 1 "$d/sshd.out")"
@@ -231,9 +235,43 @@ hosts_stop_pid() {
 	return 0
 }
 
-# host_sshd_stop NAME: stop NAME's sshd (by its PID).
+# host_tree PID: PID and every process below it (found by parent PID).
+host_tree() {
+	local todo=$1 p kids
+	while [ -n "$todo" ]; do
+		set -- $todo
+		p=$1
+		shift
+		kids=$(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')
+		todo="$* $kids"
+		todo=${todo# }
+		todo=${todo%% }
+		printf '%s ' "$p"
+	done
+}
+
+# host_signal NAME SIG: signal NAME's sshd and every process below it
+# (the session of each connection): SIGSTOP makes a host that hangs,
+# SIGCONT lets it go on.
+host_signal() {
+	local pids
+	[ -n "${HOST_SSHD_PID[$1]:-}" ] || return 0
+	pids=$(host_tree "${HOST_SSHD_PID[$1]}")
+	# shellcheck disable=SC2086
+	kill -"$2" $pids 2>/dev/null
+	return 0
+}
+
+# host_sshd_stop NAME: stop NAME's sshd and its sessions (the connection
+# processes below it, which would outlive the listener and keep an ssh
+# control master connected): the host no longer takes ssh at all.
 host_sshd_stop() {
-	hosts_stop_pid "${HOST_SSHD_PID[$1]:-}" "sshd of $1"
+	local pid=${HOST_SSHD_PID[$1]:-} p
+	[ -n "$pid" ] || return 0
+	for p in $(host_tree "$pid"); do
+		[ "$p" = "$pid" ] || hosts_stop_pid "$p" "an sshd session of $1"
+	done
+	hosts_stop_pid "$pid" "sshd of $1"
 	HOST_SSHD_PID[$1]=
 }
 
