@@ -297,7 +297,7 @@ hosts_cleanup() {
 	done
 	if [ -n "$HOSTS_DIR" ] && [ -d "$HOSTS_DIR" ]; then
 		if [ "${tap_failed:-0}" -ne 0 ] || [ "$rc" -ne 0 ] || [ -n "${KD_KEEP:-}" ]; then
-			diag "kept $HOSTS_DIR"
+			diag "kept $HOSTS_DIR (exit status $rc, $tap_failed failed)"
 		else
 			rm -rf -- "$HOSTS_DIR"
 		fi
