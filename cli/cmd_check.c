@@ -13,13 +13,17 @@
 #include "msg.h"
 #include "names.h"
 #include "opts.h"
+#include "wait.h"
 
 #define CHECK_TIMEOUT_MS	5000	/* one question to a resolver */
-#define CHECK_MAX_SERVERS	8
 #define CHECK_MAX_HOPS		8	/* CNAMEs followed from _acme-challenge.<domain> */
 #define CHECK_WHY_MAX		(4 * AZ_NAME_TXTLEN)	/* why the zone is silent */
 #define CHECK_CHAIN_MAX		((CHECK_MAX_HOPS + 2) * AZ_NAME_TXTLEN)	/* a chain as text */
-#define CHECK_MSG_MAX		(CHECK_CHAIN_MAX + CHECK_WHY_MAX + 2 * AZ_NAME_TXTLEN)	/* one verdict */
+#define CHECK_ANSWER_MAX	160	/* what one address answered, as text */
+#define CHECK_MAX_VALUES	64	/* values compared across the addresses */
+#define CHECK_ADDR_MS		2000	/* one question to an address */
+#define CHECK_MSG_MAX		(CHECK_CHAIN_MAX + CHECK_WHY_MAX + 2 * AZ_NAME_TXTLEN + \
+				 WAIT_MAX_SERVERS * (CHECK_ANSWER_MAX + 2 * DNS_SERVER_TEXT))	/* one verdict */
 
 typedef enum {
 	ST_OK,			/* CNAME right, challenge zone answers */
@@ -27,30 +31,31 @@ typedef enum {
 	ST_WRONG,		/* a CNAME to another name */
 	ST_NO_ANSWER,		/* CNAME right, the challenge zone does not answer */
 	ST_ERROR,		/* the resolver gave no usable answer */
+	ST_STALE,		/* ok through the resolver, but an address of
+				 * the zone's nameservers does not serve
+				 * what the others do, or does not answer */
 } status_t;
 
 static const char *const status_names[] = {
 	[ST_OK] = "ok", [ST_MISSING] = "missing", [ST_WRONG] = "wrong",
-	[ST_NO_ANSWER] = "no-answer", [ST_ERROR] = "error",
+	[ST_NO_ANSWER] = "no-answer", [ST_ERROR] = "error", [ST_STALE] = "stale",
 };
 
 typedef struct {
 	const dns_server_t *srv;	/* the resolvers, tried in turn */
 	size_t nsrv;
+	const cli_t *cli;
 	const az_config_t *cfg;
+	wait_servers_t *w;		/* every address of the zone's NS */
+	int learned;			/* 0: not yet, 1: w holds them, -1: failed */
+	char learn_why[2 * AZ_NAME_TXTLEN];	/* why learning failed */
 } check_t;
 
 /* Ask the resolvers in turn until one replies; *used is the one that did. */
 static void resolve(const check_t *ck, const uint8_t *qname, uint16_t qtype,
                     dns_reply_t *r, const dns_server_t **used)
 {
-	for (size_t i = 0; i < ck->nsrv; i++) {
-		*used = &ck->srv[i];
-		dns_query(&ck->srv[i], qname, qtype, true, CHECK_TIMEOUT_MS, r);
-		if (r->rcode >= 0) {
-			return;
-		}
-	}
+	*used = dns_resolve(ck->srv, ck->nsrv, qname, qtype, CHECK_TIMEOUT_MS, r);
 }
 
 /*
@@ -108,6 +113,9 @@ typedef struct {
 	unsigned hops;				/* CNAMEs followed */
 	char chain[CHECK_MAX_HOPS][AZ_NAME_TXTLEN];	/* their targets */
 	char message[CHECK_MSG_MAX];
+	size_t nsrv;				/* addresses asked, ck->w's */
+	bool srv_ok[WAIT_MAX_SERVERS];
+	char srv_answer[WAIT_MAX_SERVERS][CHECK_ANSWER_MAX];
 } verdict_t;
 
 /* "A. CNAME B. CNAME C." or "A. is a CNAME to B., then to C." of a chain. */
@@ -186,9 +194,155 @@ static bool follow_chain(const check_t *ck, const uint8_t *owner, const uint8_t 
 	return true;
 }
 
+/*
+ * Ask one address of the zone's nameservers for target without
+ * recursion.  \return false if it gives no authoritative answer (why in
+ * out); else true, with the values it serves added to vals and marked in
+ * *has (bit i: vals[i]).
+ */
+static bool ask_address(const dns_server_t *srv, const uint8_t *target, dns_reply_t *r,
+                        char vals[][DNS_TXT_MAX], size_t *nval, uint64_t *has,
+                        char *out, size_t size)
+{
+	char buf[DNS_RCODE_BUFLEN];
+
+	*has = 0;
+	dns_query(srv, target, DNS_TYPE_TXT, false, CHECK_ADDR_MS, r);
+	if (r->rcode < 0) {
+		snprintf(out, size, "%s", r->error);
+		return false;
+	}
+	if (r->rcode != DNS_NOERROR && r->rcode != DNS_NXDOMAIN) {
+		snprintf(out, size, "%s", dns_rcode_str(r->rcode, buf));
+		return false;
+	}
+	if (!r->aa) {
+		snprintf(out, size, "%s without the AA bit: not authoritative for it",
+		         dns_rcode_str(r->rcode, buf));
+		return false;
+	}
+	for (size_t i = 0; i < r->nrr; i++) {
+		const dns_rr_t *rr = &r->rr[i];
+		size_t k;
+		if (rr->type != DNS_TYPE_TXT || rr->authority || !dns_name_eq(rr->owner, target)) {
+			continue;
+		}
+		for (k = 0; k < *nval && strcmp(vals[k], rr->txt) != 0; k++) {
+		}
+		if (k == *nval && k < CHECK_MAX_VALUES) {
+			memcpy(vals[k], rr->txt, sizeof(vals[k]));
+			++*nval;
+		}
+		if (k < CHECK_MAX_VALUES) {
+			*has |= (uint64_t)1 << k;
+		}
+	}
+	return true;
+}
+
+/* How many bits are set. */
+static unsigned bits(uint64_t m)
+{
+	unsigned n = 0;
+
+	for (; m != 0; m &= m - 1) {
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Every address of the challenge zone's nameservers (learned once, or
+ * given with --wait), asked for target without recursion, as a CA's
+ * resolvers each pick one: each must answer authoritatively and serve
+ * every value any of them serves.  With --propagation-timeout the rounds
+ * repeat until they agree or the time is up.  \return true if they do;
+ * false with v->message and v->status set if not.
+ */
+static bool check_servers(check_t *ck, const uint8_t *target, verdict_t *v)
+{
+	char (*vals)[DNS_TXT_MAX] = calloc(CHECK_MAX_VALUES, DNS_TXT_MAX);
+	uint64_t has[WAIT_MAX_SERVERS], all;
+	bool answered[WAIT_MAX_SERVERS];
+	dns_reply_t *r = malloc(sizeof(*r));
+	int64_t deadline = az_mono_ms() + (ck->cli->propagation_given ?
+	                                   ck->cli->propagation_ms : 0);
+	size_t nval, bad, o;
+	bool agree = false;
+
+	if (vals == NULL || r == NULL) {
+		v->status = ST_ERROR;
+		snprintf(v->message, sizeof(v->message), "out of memory");
+		goto out;
+	}
+	if (ck->learned == 0) {
+		ck->learned = !ck->w->learn ||
+		              wait_learn(ck->w, ck->cfg->zone, ck->learn_why,
+		                         sizeof(ck->learn_why)) == RC_OK ? 1 : -1;
+	}
+	if (ck->learned < 0) {
+		v->status = ST_ERROR;
+		o = strlen(v->message);
+		snprintf(v->message + o, sizeof(v->message) - o, "; but %s", ck->learn_why);
+		goto out;
+	}
+	v->nsrv = ck->w->n;
+	for (;;) {
+		nval = 0;
+		all = 0;
+		for (size_t s = 0; s < v->nsrv; s++) {
+			answered[s] = ask_address(&ck->w->a[s].srv, target, r, vals, &nval,
+			                          &has[s], v->srv_answer[s],
+			                          sizeof(v->srv_answer[s]));
+			all |= answered[s] ? has[s] : 0;
+		}
+		bad = 0;
+		for (size_t s = 0; s < v->nsrv; s++) {
+			v->srv_ok[s] = answered[s] && has[s] == all;
+			bad += !v->srv_ok[s];
+			if (answered[s]) {
+				snprintf(v->srv_answer[s], sizeof(v->srv_answer[s]),
+				         "serves %u of the %u value(s) served", bits(has[s]),
+				         bits(all));
+			}
+		}
+		if (bad == 0 || az_mono_ms() >= deadline) {
+			break;
+		}
+		struct timespec ts = { 0, 250 * 1000000L };	/* remote servers: poll */
+		nanosleep(&ts, NULL);
+	}
+	agree = bad == 0;
+	o = strlen(v->message);
+	if (agree) {
+		snprintf(v->message + o, sizeof(v->message) - o, "; so do all %zu "
+		         "address(es) of its nameservers", v->nsrv);
+		goto out;
+	}
+	v->status = ST_STALE;
+	o += (size_t)snprintf(v->message + o, sizeof(v->message) - o, "; but not "
+	                      "every address of its nameservers does:");
+	for (size_t s = 0; s < v->nsrv && o < sizeof(v->message); s++) {
+		char who[DNS_SERVER_TEXT + AZ_NAME_TXTLEN];
+		if (v->srv_ok[s]) {
+			continue;
+		}
+		wait_addr_str(&ck->w->a[s], who, sizeof(who));
+		o += (size_t)snprintf(v->message + o, sizeof(v->message) - o, " %s %s;",
+		                      who, v->srv_answer[s]);
+	}
+	if (o < sizeof(v->message)) {
+		v->message[o - 1] = '\0';	/* the last ';' */
+	}
+out:
+	free(vals);
+	free(r);
+	return agree;
+}
+
 /* One domain: its CNAME chain, then the challenge zone's answer for the
- * expected target. */
-static void check_domain(const check_t *ck, const char *domain, const uint8_t *owner,
+ * expected target, then every address of the zone's nameservers. */
+static void check_domain(check_t *ck, const char *domain, const uint8_t *owner,
                          const uint8_t *expected, verdict_t *v)
 {
 	const dns_server_t *used = NULL;
@@ -242,6 +396,7 @@ static void check_domain(const check_t *ck, const char *domain, const uint8_t *o
 		snprintf(v->message, sizeof(v->message), "%s is in place and the "
 		         "challenge zone answers for it (%u value(s) published)",
 		         chain, v->values);
+		(void)check_servers(ck, expected, v);
 	}
 	/* Both halves matter to whoever fixes it: say the zone's part too. */
 	if (v->status != ST_OK && v->status != ST_NO_ANSWER && !v->zone_ok) {
@@ -252,9 +407,9 @@ static void check_domain(const check_t *ck, const char *domain, const uint8_t *o
 	free(r);
 }
 
-static void print_verdict(const cli_t *cli, json_t *j, const verdict_t *v)
+static void print_verdict(const check_t *ck, json_t *j, const verdict_t *v)
 {
-	if (!cli->json) {
+	if (!ck->cli->json) {
 		printf("%s: %s: %s\n", v->domain, status_names[v->status], v->message);
 		return;
 	}
@@ -279,6 +434,23 @@ static void print_verdict(const cli_t *cli, json_t *j, const verdict_t *v)
 	json_bool(j, v->zone_ok);
 	json_key(j, "values");
 	json_uint(j, v->values);
+	json_key(j, "servers");
+	json_begin(j, '[');
+	for (size_t i = 0; i < v->nsrv; i++) {
+		char ns[AZ_NAME_TXTLEN];
+		json_begin(j, '{');
+		json_key(j, "address");
+		json_str(j, ck->w->a[i].srv.text);
+		json_key(j, "ns");
+		az_name_to_text(ck->w->a[i].ns, ns, sizeof(ns));
+		json_str_or_null(j, ck->w->a[i].ns[0] != 0 ? ns : NULL);
+		json_key(j, "ok");
+		json_bool(j, v->srv_ok[i]);
+		json_key(j, "answer");
+		json_str(j, v->srv_answer[i]);
+		json_end(j);
+	}
+	json_end(j);
 	json_key(j, "message");
 	json_str(j, v->message);
 	json_end(j);
@@ -286,33 +458,37 @@ static void print_verdict(const cli_t *cli, json_t *j, const verdict_t *v)
 
 static int run_check(cli_t *cli)
 {
-	dns_server_t srv[CHECK_MAX_SERVERS];
 	names_deleg_t *dl = NULL;
-	char q[CLI_QUOTE_MAX];
-	const char *why = "invalid";
+	wait_servers_t *w = malloc(sizeof(*w));
 	az_config_t cfg;
-	check_t ck = { .srv = srv, .cfg = &cfg };
-	verdict_t v;
+	check_t ck = { .cli = cli, .cfg = &cfg, .w = w };
+	verdict_t *v = malloc(sizeof(*v));
 	json_t j = { 0 };
 	size_t n = (size_t)cli->npos;
 	int rc, bad = 0;
 
+	if (w == NULL || v == NULL) {
+		cli_err(cli, "out of memory");
+		rc = RC_STORE;
+		goto out;
+	}
 	rc = db_config(cli, &cfg, true);
 	if (rc != RC_OK) {
-		return rc;
+		goto out;
 	}
-	if (cli->server != NULL) {
-		if (dns_server_parse(cli->server, srv, CHECK_MAX_SERVERS, &ck.nsrv, &why) != 0) {
-			cli_err(cli, "'%s' is not a valid server (%s)", quote(cli->server, q), why);
-			return RC_INPUT;
-		}
-	} else {
-		dns_system_servers(srv, DNS_MAX_SYSTEM, &ck.nsrv);
+	/* The resolvers, and the addresses to ask: given, or the zone's NS. */
+	rc = wait_parse(cli, w);
+	if (rc != RC_OK) {
+		goto out;
 	}
+	w->learn = w->learn || w->n == 0;
+	ck.srv = w->res;
+	ck.nsrv = w->nres;
 	dl = calloc(n, sizeof(*dl));
 	if (dl == NULL) {
 		cli_err(cli, "out of memory");
-		return RC_STORE;
+		rc = RC_STORE;
+		goto out;
 	}
 	/* Every domain is valid before the first question is asked. */
 	for (size_t i = 0; i < n; i++) {
@@ -325,9 +501,9 @@ static int run_check(cli_t *cli)
 		json_begin(&j, '[');
 	}
 	for (size_t i = 0; i < n; i++) {
-		check_domain(&ck, dl[i].domain, dl[i].owner, dl[i].target, &v);
-		print_verdict(cli, &j, &v);
-		bad += v.status != ST_OK;
+		check_domain(&ck, dl[i].domain, dl[i].owner, dl[i].target, v);
+		print_verdict(&ck, &j, v);
+		bad += v->status != ST_OK;
 		fflush(stdout);		/* one line per domain as it comes */
 	}
 	if (cli->json) {
@@ -336,20 +512,32 @@ static int run_check(cli_t *cli)
 	rc = bad > 0 ? RC_DNS : RC_OK;
 out:
 	free(dl);
+	free(w);
+	free(v);
 	return rc;
 }
 
 const cmd_t cmd_check = {
-	"check", run_check, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER, 1, CMD_ANY,
-	{ "DOMAIN", NULL }, 0,
-	"check DOMAIN... [--server ADDR[@PORT]] [--json] [--zone ZONE] [--scheme SCHEME]",
+	"check", run_check,
+	OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER | OPT_WAIT_AT | OPT_PROPAGATION,
+	1, CMD_ANY, { "DOMAIN", NULL }, 0,
+	"check DOMAIN... [--server ADDR[@PORT]] [--wait SERVER]... [--json] [--zone ZONE]\n"
+	"       [--scheme SCHEME] [--propagation-timeout SECONDS]",
 	"Resolve _acme-challenge.DOMAIN the way a CA does and say, per domain,\n"
 	"whether the CNAME is in place and points at the right name, and\n"
-	"whether the challenge zone answers for that name.  Exit status 0 if\n"
-	"every domain is ready, 4 if not.\n"
+	"whether the challenge zone answers for that name; then ask every\n"
+	"address (A and AAAA) of every NS of the challenge zone, without\n"
+	"recursion, and name each one that does not answer authoritatively or\n"
+	"lacks a value another serves ('stale').  Exit status 0 if every domain\n"
+	"is ready, 4 if not.\n"
 	"\n"
 	"  --server ADDR[@PORT]  the recursive resolver to ask (default: the\n"
 	"                        nameservers of /etc/resolv.conf)\n"
+	"  --wait SERVER         ask these addresses (ADDR[@PORT], repeatable)\n"
+	"                        instead of the zone's NS set; 'ns@PORT': the\n"
+	"                        NS set, asked on PORT\n"
+	"  --propagation-timeout SECONDS  ask the addresses again until they\n"
+	"                        agree, at most this long (default: once)\n"
 	"  --json                one JSON array of {domain, status, ...}\n"
 	"  --zone ZONE           use this challenge zone, not the store's\n"
 	"  --scheme SCHEME       use this scheme, not the store's\n"

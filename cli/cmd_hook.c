@@ -14,7 +14,7 @@
 #define HOOK_KEYAUTH_MAX	1024	/* token '.' thumbprint: about 87 */
 #define HOOK_MARK		"acmezone: published "	/* certbot auth output */
 #define HOOK_OPTS		(OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION | \
-				 OPT_FANOUT)
+				 OPT_SERVER | OPT_FANOUT)
 
 typedef struct {
 	cli_t *cli;
@@ -257,6 +257,10 @@ static int hook_env(cli_t *cli, char **wait_copy)
 			return rc;
 		}
 	}
+	env = getenv("ACMEZONE_SERVER");
+	if (cli->server == NULL && env != NULL && env[0] != '\0') {
+		cli->server = env;
+	}
 	env = getenv("ACMEZONE_WAIT");
 	if (cli->nwait == 0 && env != NULL && env[0] != '\0') {
 		*wait_copy = strdup(env);
@@ -328,13 +332,15 @@ const cmd_t cmd_hook = {
 	"\n"
 	"Options go before the client's name (certbot: after it too); the\n"
 	"environment may give them instead: ACMEZONE_EXPIRE, ACMEZONE_WAIT\n"
-	"(servers separated by blanks or commas), ACMEZONE_PROPAGATION_TIMEOUT,\n"
-	"ACMEZONE_PEERS, ACMEZONE_PEER_TIMEOUT.\n"
+	"(servers separated by blanks or commas), ACMEZONE_SERVER,\n"
+	"ACMEZONE_PROPAGATION_TIMEOUT, ACMEZONE_PEERS, ACMEZONE_PEER_TIMEOUT.\n"
 	"\n"
 	"  --expire DURATION  lifetime of a value if cleanup never comes\n"
 	"                     (default 1h)\n"
 	"  --wait SERVER      ask this authoritative server (ADDR[@PORT],\n"
-	"                     repeatable) until it serves the value\n"
+	"                     repeatable) until it serves the value; 'ns' (or\n"
+	"                     'ns@PORT'): every address of every NS of the zone\n"
+	"  --server ADDR[@PORT]  the resolver --wait ns learns the NS set from\n"
 	"  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
 	"  --peers all|reachable|none  which peers must take the write\n"
 	"                     (default all; see 'acmezone peer --help')\n"

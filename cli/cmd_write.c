@@ -144,9 +144,9 @@ static int run_apply(cli_t *cli)
 
 const cmd_t cmd_add = {
 	"add", run_add, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION |
-	OPT_FANOUT,
+	OPT_FANOUT | OPT_SERVER,
 	2, 2, { "NAME", "VALUE" }, 0,
-	"add NAME VALUE [--expire DURATION] [--raw] [--wait SERVER]... [--peers POLICY] [-v]",
+	"add NAME VALUE [--expire DURATION] [--raw] [--wait SERVER|ns]... [--peers POLICY] [-v]",
 	"Add VALUE as a TXT value of NAME, or refresh its expiry if it is\n"
 	"already there.  Without a challenge zone, NAME is the owner name\n"
 	"(usually _acme-challenge.<domain>).  With one, NAME may be a customer\n"
@@ -159,7 +159,10 @@ const cmd_t cmd_add = {
 	"  --raw              accept any printable ASCII value of 1-255 octets,\n"
 	"                     not only a 43-character ACME token\n"
 	"  --wait SERVER      then ask this authoritative server (ADDR[@PORT],\n"
-	"                     repeatable) until it serves the value\n"
+	"                     repeatable) until it serves the value; 'ns' (or\n"
+	"                     'ns@PORT'): every address of every NS of the zone\n"
+	"  --server ADDR[@PORT]  the resolver --wait ns learns the NS set from\n"
+	"                     (default: the nameservers of /etc/resolv.conf)\n"
 	"  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
 	"  --peers all|reachable|none  which peers must take the write\n"
 	"                     (default all; see 'acmezone peer --help')\n"

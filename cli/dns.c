@@ -88,6 +88,26 @@ int dns_server_parse(const char *spec, dns_server_t *out, size_t max, size_t *n,
 	return 0;
 }
 
+void dns_server_from(dns_server_t *srv, int family, const uint8_t *addr, uint16_t port)
+{
+	memset(srv, 0, sizeof(*srv));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&srv->addr;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		memcpy(&in->sin_addr, addr, 4);
+		srv->addrlen = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&srv->addr;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		memcpy(&in6->sin6_addr, addr, 16);
+		srv->addrlen = sizeof(*in6);
+	}
+	addr_text((const struct sockaddr *)&srv->addr, srv->addrlen, srv->text,
+	          sizeof(srv->text));
+}
+
 void dns_system_servers(dns_server_t *out, size_t max, size_t *n)
 {
 	FILE *f = fopen(DNS_RESOLV_CONF, "r");
@@ -306,4 +326,20 @@ void dns_query(const dns_server_t *srv, const uint8_t *qname, uint16_t qtype,
 	if (reply->rcode >= 0 && tc) {
 		query_tcp(srv, q, qlen, id, qname, qtype, deadline, reply);
 	}
+}
+
+const dns_server_t *dns_resolve(const dns_server_t *srv, size_t n, const uint8_t *qname,
+                                uint16_t qtype, int timeout_ms, dns_reply_t *reply)
+{
+	const dns_server_t *used = NULL;
+
+	set_error(reply, "no resolver to ask", 0);
+	for (size_t i = 0; i < n; i++) {
+		used = &srv[i];
+		dns_query(&srv[i], qname, qtype, true, timeout_ms, reply);
+		if (reply->rcode >= 0) {
+			break;
+		}
+	}
+	return used;
 }

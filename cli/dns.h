@@ -33,9 +33,12 @@
 
 /* Answer types this client keeps (RFC 1035 numbers). */
 enum {
+	DNS_TYPE_A     = 1,
+	DNS_TYPE_NS    = 2,
 	DNS_TYPE_CNAME = 5,
 	DNS_TYPE_SOA   = 6,
 	DNS_TYPE_TXT   = 16,
+	DNS_TYPE_AAAA  = 28,
 };
 
 enum {
@@ -55,7 +58,8 @@ typedef struct {
 	uint16_t type;
 	bool authority;			/* from the authority section */
 	uint8_t owner[AZ_NAME_MAXLEN];	/* wire, lower case */
-	uint8_t target[AZ_NAME_MAXLEN];	/* CNAME: the target, lower case */
+	uint8_t target[AZ_NAME_MAXLEN];	/* CNAME, NS: the target, lower case */
+	uint8_t addr[16];		/* A: 4 octets, AAAA: 16 */
 	char txt[DNS_TXT_MAX];		/* TXT: the strings joined */
 } dns_rr_t;
 
@@ -64,7 +68,7 @@ typedef struct {
 	bool aa, tcp;			/* authoritative; came over TCP */
 	char error[160];		/* why there is no reply */
 	size_t nrr;
-	dns_rr_t rr[DNS_MAX_RRS];	/* CNAME, TXT and SOA records only */
+	dns_rr_t rr[DNS_MAX_RRS];	/* A, NS, CNAME, SOA, TXT, AAAA only */
 } dns_reply_t;
 
 /*!
@@ -86,6 +90,17 @@ void dns_system_servers(dns_server_t *out, size_t max, size_t *n);
  */
 void dns_query(const dns_server_t *srv, const uint8_t *qname, uint16_t qtype,
                bool rd, int timeout_ms, dns_reply_t *reply);
+
+/*!
+ * Ask the resolvers srv[0..n) in turn, with recursion, until one replies
+ * (any RCODE).  \return the one that replied last (or was asked last);
+ * reply as dns_query's.
+ */
+const dns_server_t *dns_resolve(const dns_server_t *srv, size_t n, const uint8_t *qname,
+                                uint16_t qtype, int timeout_ms, dns_reply_t *reply);
+
+/*! srv for addr (4 octets for AF_INET, 16 for AF_INET6) and port. */
+void dns_server_from(dns_server_t *srv, int family, const uint8_t *addr, uint16_t port);
 
 /*! "NOERROR", "SERVFAIL", ..., or "RCODE 11". */
 const char *dns_rcode_str(int rcode, char buf[DNS_RCODE_BUFLEN]);
@@ -120,11 +135,12 @@ size_t dns_build_query(uint8_t *buf, size_t size, uint16_t id,
  * after the last record.  The caller then keeps waiting.
  *
  * True: r->rcode is the extended RCODE (from the OPT record, if there is
- * one), r->aa the AA bit, and r->rr the CNAME, TXT and SOA records of the
- * answer and authority sections, at most DNS_MAX_RRS, names lower case.
- * A record whose RDATA does not have its type's shape (TXT strings that
- * do not fill it exactly, a CNAME target or the SOA fields not ending
- * where it ends) is skipped; the rest of the message is still used.  The
+ * one), r->aa the AA bit, and r->rr the A, NS, CNAME, SOA, TXT and AAAA
+ * records of the answer and authority sections, at most DNS_MAX_RRS,
+ * names lower case.  A record whose RDATA does not have its type's shape
+ * (TXT strings that do not fill it exactly, a CNAME or NS target or the
+ * SOA fields not ending where it ends, an address of another length) is
+ * skipped; the rest of the message is still used.  The
  * RDATA of other types is not looked into, only stepped over.
  *
  * *tc (if tc is not NULL) is the TC bit.  A truncated reply is accepted

@@ -261,6 +261,16 @@ static int keep_rr(const uint8_t *msg, const dns_rrhead_t *rr, bool authority,
 	out->authority = authority;
 	memcpy(out->owner, rr->owner, rr->owner_len);
 	switch (rr->type) {
+	case DNS_TYPE_A:
+	case DNS_TYPE_AAAA: {
+		size_t want = rr->type == DNS_TYPE_A ? 4 : 16;
+		if (rr->rdend - rr->rdata != want) {
+			return 0;
+		}
+		memcpy(out->addr, msg + rr->rdata, want);
+		return 1;
+	}
+	case DNS_TYPE_NS:
 	case DNS_TYPE_CNAME:
 		if (read_name(msg, rr->rdend, &p, out->target) == 0) {
 			return -1;

@@ -315,10 +315,11 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 		if (rc == RC_OK) {
 			rc = apply_ops(cli, txn, &cfg, ops, n, flags, now_ms, &changed);
 		}
-	} else if (w.n > 0) {
+	} else if (w.n > 0 || w.learn) {
 		/* Without the store's settings there is no owner name to ask for. */
 		cli_warn("no store here: --wait is left to the peers' own checks");
 		w.n = 0;
+		w.learn = false;
 	}
 	/* Checked and written here (not yet committed): now the peers. */
 	if (rc == RC_OK) {
@@ -336,7 +337,8 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	deadline = az_mono_ms() + cli->propagation_ms;
 	for (size_t i = 0; rc == RC_OK && i < n; i++) {
 		if (ops[i].add) {
-			rc = wait_value(cli, &w, deadline, ops[i].owner, ops[i].value);
+			rc = wait_value(cli, &w, deadline, cfg.has_zone ? cfg.zone : NULL,
+			                ops[i].owner, ops[i].value);
 		}
 	}
 	/* On an error before the commit, nothing is written. */

@@ -20,6 +20,11 @@
 # /usr/sbin/knotd, /usr/sbin/knotc, kdig), KD_TTL (ttl written to the
 # config, default 10), KD_KEEP=1 keeps the directory after the test.
 #
+# Hosts in network namespaces (tests/lib/hosts.sh) set KD_ADDRS (the
+# addresses knotd listens on, default 127.0.0.1 and ::1), KD_ADDR (the one
+# q and dq ask, default 127.0.0.1) and KD_EXEC (a command prefix for
+# knotd, e.g. 'ip netns exec NAME').
+#
 # knotd runs as an installed one does: started as root, it drops to user
 # knot ('server: user: knot:knot', KD_USER), reads a store made with
 # 'acmezone init --group knot' (KD_GROUP; knotd_init does that), and finds
@@ -80,8 +85,15 @@ kd_have_ipv6() {
 # knotd_setup and by tests that change a setting and reload.  KD_TTL unset
 # or empty leaves the ttl item out (the module's default applies).
 knotd_write_conf() {
-	local listen="127.0.0.1@$KD_PORT"
+	local listen="127.0.0.1@$KD_PORT" a
 	[ "$KD_IPV6" = yes ] && listen="[ 127.0.0.1@$KD_PORT, ::1@$KD_PORT ]"
+	if [ -n "${KD_ADDRS:-}" ]; then
+		listen=
+		for a in $KD_ADDRS; do
+			listen="${listen:+$listen, }$a@$KD_PORT"
+		done
+		listen="[ $listen ]"
+	fi
 	local ttl_line=
 	[ -n "${KD_TTL-10}" ] && ttl_line="    ttl: ${KD_TTL-10}"
 	cat >"$KD_CONF.tmp" <<-EOF
@@ -213,7 +225,8 @@ kd_soa_answered() {
 # knotd_start: run knotd in the background and wait until it serves.
 knotd_start() {
 	[ -n "$KD_CONF" ] || bail "knotd_start before knotd_setup"
-	"$KNOTD" -c "$KD_CONF" >>"$KD_DIR/knotd.out" 2>&1 &
+	# shellcheck disable=SC2086  # KD_EXEC: a command prefix, in words
+	${KD_EXEC:-} "$KNOTD" -c "$KD_CONF" >>"$KD_DIR/knotd.out" 2>&1 &
 	KD_PID=$!
 
 	local limit=$(( $(test_now_ms) + KD_READY_S * 1000 ))
@@ -297,12 +310,12 @@ knotd_cleanup() {
 
 # q NAME TYPE [kdig options]: ask our knotd with kdig.
 q() {
-	"$KDIG" @127.0.0.1 -p "$KD_PORT" +norec +timeout=2 +retry=0 "$@"
+	"$KDIG" "@${KD_ADDR:-127.0.0.1}" -p "$KD_PORT" +norec +timeout=2 +retry=0 "$@"
 }
 
 # dq [dnsload query options] NAME TYPE: ask with dnsload (stable output).
 dq() {
-	"$KD_DNSLOAD" query -s 127.0.0.1 -p "$KD_PORT" "$@"
+	"$KD_DNSLOAD" query -s "${KD_ADDR:-127.0.0.1}" -p "$KD_PORT" "$@"
 }
 
 # az ARGS: the CLI on this test's store.

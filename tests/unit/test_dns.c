@@ -31,6 +31,9 @@
 #define CNAME		5
 #define SOA		6
 #define OPT		41
+#define A		1
+#define NS		2
+#define AAAA		28
 
 /* Labels of 61..63 'a's, for names near 255 octets. */
 #define A4		'a', 'a', 'a', 'a'
@@ -114,6 +117,54 @@ static void test_query(void)
 	       "query: refused for a name that is not valid wire form");
 }
 
+/* What --wait and check learn a zone's nameservers from: NS, A, AAAA. */
+static void test_addresses(void)
+{
+	/* Two NS of foo.test (one compressed into the other), then glue. */
+	static const uint8_t ns[] = {
+		HDR(0x80, 0, 2, 0, 0), QUESTION(NS),
+		AT_QNAME, TYPE_IN(NS), TTL60, 0, 6, 3, 'N', 's', '1', AT_QNAME,
+		AT_QNAME, TYPE_IN(NS), TTL60, 0, 6, 3, 'n', 's', '2', AT_QNAME,
+	};
+	static const uint8_t a[] = {
+		HDR(QR_AA, 0, 2, 0, 0), QUESTION(A),
+		AT_QNAME, TYPE_IN(A), TTL60, 0, 4, 192, 0, 2, 1,
+		AT_QNAME, TYPE_IN(A), TTL60, 0, 4, 192, 0, 2, 2,
+	};
+	static const uint8_t aaaa[] = {
+		HDR(QR_AA, 0, 1, 0, 0), QUESTION(AAAA),
+		AT_QNAME, TYPE_IN(AAAA), TTL60, 0, 16,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x35,
+	};
+	/* An A record of 5 octets: skipped; the good one after it kept. */
+	static const uint8_t a_long[] = {
+		HDR(QR_AA, 0, 2, 0, 0), QUESTION(A),
+		AT_QNAME, TYPE_IN(A), TTL60, 0, 5, 192, 0, 2, 1, 9,
+		AT_QNAME, TYPE_IN(A), TTL60, 0, 4, 192, 0, 2, 3,
+	};
+	static const uint8_t ns1_foo[] = "\x03" "ns1" "\x03" "foo" "\x04" "test";
+
+	if (accepted(ns, sizeof(ns), NS, 2, "two NS records")) {
+		tap_ok(reply.rr[0].type == DNS_TYPE_NS &&
+		       memcmp(reply.rr[0].target, ns1_foo, sizeof(ns1_foo)) == 0,
+		       "ns: the target decompressed and lower-cased");
+		tap_ok(reply.rr[1].target[1] == 'n' && reply.rr[1].target[3] == '2',
+		       "ns: the second target");
+	}
+	if (accepted(a, sizeof(a), A, 2, "two A records")) {
+		tap_ok(reply.rr[0].type == DNS_TYPE_A && reply.rr[0].addr[0] == 192 &&
+		       reply.rr[0].addr[3] == 1 && reply.rr[1].addr[3] == 2,
+		       "a: both addresses, in order");
+	}
+	if (accepted(aaaa, sizeof(aaaa), AAAA, 1, "an AAAA record")) {
+		tap_ok(reply.rr[0].type == DNS_TYPE_AAAA && reply.rr[0].addr[0] == 0x20 &&
+		       reply.rr[0].addr[15] == 0x35, "aaaa: its 16 octets");
+	}
+	if (accepted(a_long, sizeof(a_long), A, 1, "an A record of 5 octets is skipped")) {
+		tap_ok(reply.rr[0].addr[3] == 3, "a: the well-formed one kept");
+	}
+}
+
 static void test_answers(void)
 {
 	static const uint8_t plain[] = {
@@ -149,12 +200,12 @@ static void test_answers(void)
 		0, 0, OPT, 0x04, 0xd0, 0xff, 0, 0, 0, 0, 0,
 	};
 	/*
-	 * A record of a type not kept, TXT in the authority section, TXT in
-	 * the additional section (never kept).
+	 * A record of a type not kept (99), TXT in the authority section, TXT
+	 * in the additional section (never kept).
 	 */
 	static const uint8_t mixed[] = {
 		HDR(0x80, 0, 1, 1, 1), QUESTION(TXT),
-		AT_QNAME, TYPE_IN(1), TTL60, 0, 4, 192, 0, 2, 1,
+		AT_QNAME, TYPE_IN(99), TTL60, 0, 4, 192, 0, 2, 1,
 		AT_QNAME, TYPE_IN(TXT), TTL60, 0, 2, 1, 'x',
 		AT_QNAME, TYPE_IN(TXT), TTL60, 0, 2, 1, 'y',
 	};
@@ -194,10 +245,10 @@ static void test_answers(void)
 	if (accepted(ext_max, sizeof(ext_max), TXT, 0, "largest extended RCODE")) {
 		tap_is(reply.rcode, 4095, "opt: 8 bits from OPT above the header's 4");
 	}
-	if (accepted(mixed, sizeof(mixed), TXT, 1, "A, TXT in authority, TXT in additional")) {
+	if (accepted(mixed, sizeof(mixed), TXT, 1, "type 99, TXT in authority, TXT in additional")) {
 		tap_ok(reply.rr[0].type == DNS_TYPE_TXT && reply.rr[0].authority &&
 		       strcmp(reply.rr[0].txt, "x") == 0,
-		       "mixed: A and additional skipped, the TXT kept as authority");
+		       "mixed: type 99 and additional skipped, the TXT kept as authority");
 	}
 }
 
@@ -518,6 +569,7 @@ int main(void)
 {
 	test_query();
 	test_answers();
+	test_addresses();
 	test_pointers();
 	test_names();
 	test_malformed();
