@@ -25,6 +25,7 @@ char az_rcu_grace;
 
 struct table {
 	struct cds_lfht *ht;
+	obs_t *obs;		/* observation pool, or NULL (writer only) */
 	arena_t arena;		/* nodes and value blocks (writer only) */
 	size_t buckets;
 	size_t nodes;		/* nodes in ht: with values or ENT */
@@ -289,6 +290,7 @@ static tnode_t *node_new(table_t *t, const uint8_t *name, size_t len,
 	n->min_expire = INT64_MAX;
 	n->ent = 0;
 	n->heap = 0;
+	n->obs = OBS_NONE;
 	n->flags = vals_size > 0 ? TNODE_INLINE : 0;
 	n->name_len = (uint8_t)len;
 	memcpy(n->name, name, len);
@@ -306,6 +308,8 @@ static void node_add(table_t *t, tnode_t *n)
 
 static void node_del(table_t *t, tnode_t *n)
 {
+	/* Before it leaves: no query may attach a slot to it from now on. */
+	obs_detach(t->obs, &n->obs, OBS_DEAD);
 	/* Readers that found n before this keep a valid pointer until they
 	 * leave their read section; n is freed only after a grace period. */
 	int ret = cds_lfht_del(t->ht, &n->lf);
@@ -581,6 +585,12 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 	}
 
 	tvals_t *old = node->vals;
+	/* A new publication, or no values left: its observation ends, and
+	 * before readers can see the new block (obs_detach()). */
+	bool fresh_pub = newv != NULL && (!had || table_fresh(old, newv));
+	if (fresh_pub || newv == NULL) {
+		obs_detach(t->obs, &node->obs, OBS_NONE);
+	}
 	/* Publish: readers see either the old block or the whole new one. */
 	if (newv != NULL) {
 		az_publish(newv);
@@ -605,6 +615,9 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 				node_add(t, node);
 			}
 			ancestors_adjust(t, name, +1, fresh, nfresh);
+		}
+		if (fresh_pub) {
+			obs_published(t->obs, node);	/* "asked too early"? */
 		}
 	} else {
 		heap_remove(t, node);
@@ -677,6 +690,40 @@ size_t table_expire(table_t *t, int64_t now)
 	return dropped;
 }
 
+void table_observe(table_t *t, obs_t *o)
+{
+	t->obs = o;
+}
+
+bool table_fresh(const tvals_t *old, const tvals_t *new)
+{
+	if (new == NULL) {
+		return false;
+	}
+	/* Both in canonical order (length, then octets): one merge walk. */
+	const uint8_t *p = old != NULL ? old->data : NULL;
+	unsigned i = 0, nold = old != NULL ? old->count : 0;
+	const uint8_t *q = new->data;
+	for (unsigned j = 0; j < new->count; j++, q = TVAL_NEXT(q)) {
+		const uint8_t *b = TVAL_RDATA(q);
+		int cmp = -1;
+		while (i < nold) {
+			const uint8_t *a = TVAL_RDATA(p);
+			cmp = a[0] != b[0] ? (a[0] < b[0] ? -1 : 1) :
+			      memcmp(a + 1, b + 1, a[0]);
+			if (cmp >= 0) {
+				break;
+			}
+			p = TVAL_NEXT(p);
+			i++;
+		}
+		if (i >= nold || cmp != 0 || TVAL_EXPIRE(p) != TVAL_EXPIRE(q)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int64_t table_next_expiry(const table_t *t)
 {
 	return t->heap_len > 0 ? t->heap[0]->min_expire : INT64_MAX;
@@ -694,7 +741,7 @@ size_t table_names(const table_t *t)
 
 void table_reclaim(table_t *t)
 {
-	if (t->nretired == 0) {
+	if (t->nretired == 0 && !obs_pending(t->obs)) {
 		return;
 	}
 	/* After this grace period no reader can still hold a pointer it
@@ -709,6 +756,7 @@ void table_reclaim(table_t *t)
 		}
 	}
 	t->nretired = 0;
+	obs_reclaim(t->obs);	/* detached slots: the same grace period */
 	if (t->retired_cap > 4096) {
 		free(t->retired);	/* do not keep a burst's worth around */
 		t->retired = NULL;
