@@ -14,7 +14,6 @@
 #define MISS_RING	256	/* misses the query threads leave for the sync */
 #define MISS_KEEP	512	/* misses the sync thread keeps, newest */
 #define EARLY_WINDOW_MS	(10 * 60 * 1000)	/* "shortly before" */
-#define PUB_KEEP	1024	/* publication times remembered */
 #define BUSY_MS		250	/* write interval while names are observed */
 #define SKETCH_BITS	256	/* distinct sources beyond AZ_OBS_SOURCES */
 #define CLAIM_WORDS	64	/* bitmap words a claim looks at, at most */
@@ -72,8 +71,6 @@ struct obs {
 	struct { uint64_t hash; int64_t ms; } kept[MISS_KEEP];
 	size_t nkept, kept_pos;
 	uint64_t filter[16];	/* 1024-bit filter of kept hashes */
-	struct { uint64_t hash; int64_t ms; } pubs[PUB_KEEP];
-	size_t pub_pos;
 	uint32_t *retired;	/* detached, freed after a grace period */
 	size_t nretired;
 	uint64_t written_sig;	/* what the last file showed */
@@ -396,9 +393,6 @@ void obs_published(obs_t *o, struct tnode *n)
 	}
 	int64_t now = wall_ms();
 	uint64_t h = table_hash(n->name, n->name_len);
-	o->pubs[o->pub_pos].hash = h;
-	o->pubs[o->pub_pos].ms = now;
-	o->pub_pos = (o->pub_pos + 1) % PUB_KEEP;
 
 	drain(o);
 	if (!(o->filter[(h >> 6) % 16] & ((uint64_t)1 << (h % 64)))) {
@@ -455,7 +449,9 @@ void obs_adopt(obs_t *o, table_t *old, table_t *new)
 		 * word and the slot are ours alone now. */
 		n->obs = OBS_DEAD;
 		uint32_t expect = OBS_NONE;
-		if (nn != NULL && !table_fresh(n->vals, nn->vals) &&
+		bool same = nn != NULL && nn->published == n->published &&
+		            (nn->published != 0 || !table_fresh(n->vals, nn->vals));
+		if (same &&
 		    __atomic_compare_exchange_n(&nn->obs, &expect, num, false,
 		                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 			__atomic_store_n(&o->slots[i].node, nn, __ATOMIC_RELEASE);
@@ -508,25 +504,13 @@ static uint32_t sources(const slot_t *s, uint8_t *flags)
 	return n;
 }
 
-static int64_t pub_time(const obs_t *o, uint64_t h)
-{
-	int64_t ms = 0;
-	for (size_t i = 0; i < PUB_KEEP; i++) {
-		if (o->pubs[i].hash == h && o->pubs[i].ms > ms) {
-			ms = o->pubs[i].ms;
-		}
-	}
-	return ms;
-}
-
 /* Slot s (attached to n) as a file entry. */
-static void entry(const obs_t *o, const slot_t *s, const struct tnode *n,
-                  az_obs_name_t *e)
+static void entry(const slot_t *s, const struct tnode *n, az_obs_name_t *e)
 {
 	memset(e, 0, sizeof(*e));
 	memcpy(e->name, n->name, n->name_len);
 	e->name_len = n->name_len;
-	e->pub_ms = pub_time(o, table_hash(n->name, n->name_len));
+	e->pub_ms = n->published;	/* writer-only field: we are the writer */
 	e->first_ms = __atomic_load_n(&s->first_ms, __ATOMIC_RELAXED);
 	e->last_ms = __atomic_load_n(&s->last_ms, __ATOMIC_RELAXED);
 	e->udp = __atomic_load_n(&s->udp, __ATOMIC_RELAXED);
@@ -588,7 +572,7 @@ int obs_write(obs_t *o, const char *path, bool force)
 		}
 		used++;
 		az_obs_name_t *e = &file.names[file.count];
-		entry(o, s, n, e);
+		entry(s, n, e);
 		if (e->queries == 0 && e->early == 0) {
 			continue;
 		}

@@ -291,6 +291,7 @@ static tnode_t *node_new(table_t *t, const uint8_t *name, size_t len,
 	n->ent = 0;
 	n->heap = 0;
 	n->obs = OBS_NONE;
+	n->published = 0;
 	n->flags = vals_size > 0 ? TNODE_INLINE : 0;
 	n->name_len = (uint8_t)len;
 	memcpy(n->name, name, len);
@@ -482,6 +483,18 @@ static int vals_collect(table_t *t, const az_rec_iter_t *rec, int64_t now,
 	return AZ_EOK;
 }
 
+/* The newest publication time among t->scratch[0..count) (0: unknown). */
+static int64_t newest_published(const table_t *t, unsigned count)
+{
+	int64_t newest = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (t->scratch[i].published > newest) {
+			newest = t->scratch[i].published;
+		}
+	}
+	return newest;
+}
+
 /* Fill tv (the size vals_collect() gave) with t->scratch[0..count);
  * returns the earliest expiry among them. */
 static int64_t vals_fill(table_t *t, tvals_t *tv, unsigned count)
@@ -578,7 +591,8 @@ static void discard(table_t *t, tnode_t *fresh_node, tvals_t *newv)
  * Takes both: on failure they are freed and the table is unchanged.
  */
 static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
-                 tnode_t *fresh_node, tvals_t *newv, int64_t min_expire)
+                 tnode_t *fresh_node, tvals_t *newv, int64_t min_expire,
+                 int64_t published)
 {
 	tnode_t *fresh[MAX_ANCESTORS + 1];
 	size_t nfresh = 0;
@@ -611,7 +625,8 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 	tvals_t *old = node->vals;
 	/* A new publication, or no values left: its observation ends, and
 	 * before readers can see the new block (obs_detach()). */
-	bool fresh_pub = newv != NULL && (!had || table_fresh(old, newv));
+	bool fresh_pub = newv != NULL && (!had || published > node->published ||
+	                 (published == 0 && table_fresh(old, newv)));
 	if (fresh_pub || newv == NULL) {
 		obs_detach(t->obs, &node->obs, OBS_NONE);
 	}
@@ -630,6 +645,7 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 	if (newv != NULL) {
 		t->values += newv->count;
 		node->min_expire = min_expire;
+		node->published = published;
 		if (had) {
 			heap_fix(t, node->heap);
 		} else {
@@ -688,7 +704,8 @@ int table_set(table_t *t, const uint8_t *name, az_rec_iter_t *rec, int64_t now)
 		}
 		min_expire = vals_fill(t, newv, count);
 	}
-	ret = apply(t, name, len, node, fresh_node, newv, min_expire);
+	ret = apply(t, name, len, node, fresh_node, newv, min_expire,
+	            newest_published(t, count));
 out:
 	az_read_unlock();
 	table_grow(t);
@@ -705,7 +722,8 @@ size_t table_expire(table_t *t, int64_t now)
 		int64_t min_expire;
 		size_t before = n->vals->count;
 		if (vals_live(t, n->vals, now, &newv, &min_expire) != AZ_EOK ||
-		    apply(t, n->name, n->name_len, n, NULL, newv, min_expire) != AZ_EOK) {
+		    apply(t, n->name, n->name_len, n, NULL, newv, min_expire,
+		          n->published) != AZ_EOK) {
 			break;	/* out of memory: readers still filter by time */
 		}
 		dropped += before - (newv != NULL ? newv->count : 0);
@@ -724,24 +742,27 @@ bool table_fresh(const tvals_t *old, const tvals_t *new)
 	if (new == NULL) {
 		return false;
 	}
-	/* Both in canonical order (length, then octets): one merge walk. */
+	/* Both in canonical order (the rdata octet by octet, a prefix
+	 * first): one merge walk. */
 	const uint8_t *p = old != NULL ? old->data : NULL;
 	unsigned i = 0, nold = old != NULL ? old->count : 0;
 	const uint8_t *q = new->data;
 	for (unsigned j = 0; j < new->count; j++, q = TVAL_NEXT(q)) {
-		const uint8_t *b = TVAL_RDATA(q);
+		size_t lb = TVAL_RDLEN(q);
 		int cmp = -1;
 		while (i < nold) {
-			const uint8_t *a = TVAL_RDATA(p);
-			cmp = a[0] != b[0] ? (a[0] < b[0] ? -1 : 1) :
-			      memcmp(a + 1, b + 1, a[0]);
+			size_t la = TVAL_RDLEN(p);
+			cmp = memcmp(TVAL_RDATA(p), TVAL_RDATA(q), la < lb ? la : lb);
+			if (cmp == 0 && la != lb) {
+				cmp = la < lb ? -1 : 1;
+			}
 			if (cmp >= 0) {
 				break;
 			}
 			p = TVAL_NEXT(p);
 			i++;
 		}
-		if (i >= nold || cmp != 0 || TVAL_EXPIRE(p) != TVAL_EXPIRE(q)) {
+		if (cmp != 0) {
 			return true;
 		}
 	}

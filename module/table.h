@@ -49,6 +49,8 @@ typedef struct tnode {
 	struct cds_lfht_node lf;
 	tvals_t *vals;		/* RCU pointer; NULL: no values (only an ENT) */
 	int64_t min_expire;	/* earliest expiry in vals (writer only) */
+	int64_t published;	/* newest publication in vals, UNIX ms, 0:
+				 * unknown (writer only) */
 	uint32_t ent;		/* names below this one with values (atomic) */
 	uint32_t heap;		/* index in the expiry heap (writer only) */
 	uint32_t obs;		/* observation slot (obs.h; atomic) */
@@ -131,8 +133,9 @@ static inline uint32_t table_ent(const tnode_t *n)
 void table_observe(table_t *t, obs_t *o);
 
 /*!
- * Is new (a value block) a new publication after old, i.e. does it hold a
- * value (text and expiry) that old does not?  Either may be NULL.
+ * Does new (a value block) hold a value whose text old does not?  Either
+ * may be NULL.  How a new publication is told for values without a
+ * publication time (records written before format 3).
  */
 bool table_fresh(const tvals_t *old, const tvals_t *new);
 
