@@ -57,6 +57,8 @@ typedef struct {
 	int nwait;
 	int propagation_ms;		/* --propagation-timeout */
 	bool propagation_given;
+	int timeout_ms;			/* watch --timeout */
+	bool timeout_given;
 	const char **pos;		/* positional arguments */
 	int npos;
 } cli_t;

@@ -25,6 +25,7 @@ enum {
 	OPT_SERVER  = 1 << 13,
 	OPT_WAIT_AT = 1 << 14,		/* --wait SERVER (not --wait-timeout) */
 	OPT_PROPAGATION = 1 << 15,
+	OPT_TIMEOUT = 1 << 16,		/* watch --timeout */
 };
 
 /* Accepted before the command and after it. */
