@@ -16,20 +16,35 @@
 #define EARLY_WINDOW_MS	(10 * 60 * 1000)	/* "shortly before" */
 #define BUSY_MS		250	/* write interval while names are observed */
 #define SKETCH_BITS	256	/* distinct sources beyond AZ_OBS_SOURCES */
-#define CLAIM_WORDS	64	/* bitmap words a claim looks at, at most */
 #define NTHREADS	64	/* per-thread 'unobserved' counters */
 
+#define STRIPES		4	/* counter copies per slot, by knotd thread */
+#define LAST_STEP_MS	10	/* last_ms is rewritten at most this often */
+
+/* What a query got, by transport: one counter per (answer, transport). */
+enum { C_SERVED_UDP, C_SERVED_TCP, C_NODATA_UDP, C_NODATA_TCP,
+       C_NX_UDP, C_NX_TCP, C_DO, C_CASE, C_COUNT };
+
 /*
- * One observed name.  Query threads write the first group only with
- * relaxed atomic read-modify-writes and stores (counters: order does not
- * matter, each is exact on its own); the sync thread reads them with
- * relaxed loads, so a file may show one counter a query ahead of another.
- * queries = udp + tcp = served + nodata + nxdomain, so only the transport
- * and the outcome are counted per query.
+ * The counters of one name, one copy per stripe: knotd thread t counts in
+ * stripe t % STRIPES, so two workers answering the same name do not fight
+ * over one cache line (a stripe is one line).  Each counter is exact on
+ * its own; the file sums the stripes.
  */
 typedef struct {
-	uint64_t udp, tcp, dnssec_ok, case_mixed;
-	uint64_t served, nodata, nxdomain;
+	_Alignas(64) uint64_t c[C_COUNT];
+} stripe_t;
+
+/*
+ * One observed name.  Query threads write it only with relaxed atomic
+ * read-modify-writes and stores (counters: no other memory depends on
+ * them); the sync thread reads it with relaxed loads, so a file may show
+ * one counter a query ahead of another.  Per query: one counter of its
+ * stripe (and DO, 0x20 if set), a load of the source keys, last_ms at
+ * most every LAST_STEP_MS.
+ */
+typedef struct {
+	stripe_t st[STRIPES];
 	int64_t first_ms;	/* set once, by compare-and-swap from 0 */
 	int64_t last_ms;	/* racing stores: the latest or nearly */
 	uint64_t sketch[SKETCH_BITS / 64];	/* a bit per source hash */
@@ -58,6 +73,8 @@ struct obs {
 
 	/* Query threads: atomics. */
 	uint32_t hint;		/* where the next claim starts looking */
+	uint32_t full;		/* a claim found no free slot; the sync
+				 * thread clears it when it frees one */
 	uint64_t head;		/* misses written */
 	miss_t ring[MISS_RING];
 	struct {
@@ -141,15 +158,16 @@ static uint32_t *node_word(const struct tnode *n)
 
 /*
  * A free slot, claimed: its bit set with an atomic OR (acquire: the
- * zeroing by whoever freed it happened before).  At most CLAIM_WORDS
- * words are looked at, so a full pool costs a bounded number of loads.
+ * zeroing by whoever freed it happened before).  Claims are rare (the
+ * first query of a publication), and a claim that finds none sets the
+ * pool's 'full' flag, so the whole bitmap is scanned once per time the
+ * pool fills up, not per query.
  * \return the slot number (index + 1), or 0 if none was found.
  */
 static uint32_t bitmap_claim(obs_t *o)
 {
 	uint32_t start = __atomic_fetch_add(&o->hint, 1, __ATOMIC_RELAXED) % o->nwords;
-	uint32_t look = o->nwords < CLAIM_WORDS ? o->nwords : CLAIM_WORDS;
-	for (uint32_t i = 0; i < look; i++) {
+	for (uint32_t i = 0; i < o->nwords; i++) {
 		uint32_t w = (start + i) % o->nwords;
 		uint64_t v = __atomic_load_n(&o->used[w], __ATOMIC_RELAXED);
 		while (v != ~(uint64_t)0) {
@@ -186,8 +204,13 @@ static uint32_t slot_of(obs_t *o, const struct tnode *n)
 	if (num != OBS_NONE) {
 		return num;
 	}
+	/* A full pool is told by one flag, not by scanning it per query. */
+	if (__atomic_load_n(&o->full, __ATOMIC_RELAXED)) {
+		return 0;
+	}
 	num = bitmap_claim(o);
 	if (num == 0) {
+		__atomic_store_n(&o->full, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
 	slot_t *s = &o->slots[num - 1];
@@ -277,15 +300,19 @@ void obs_hit(obs_t *o, const struct tnode *n, const obs_query_t *q,
 		(void)__atomic_compare_exchange_n(&s->first_ms, &zero, now, false,
 		                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&s->last_ms, now, __ATOMIC_RELAXED);
-	add(q->tcp ? &s->tcp : &s->udp);
-	add(ans == OBS_SERVED ? &s->served :
-	    ans == OBS_NODATA ? &s->nodata : &s->nxdomain);
+	/* Rewritten only when it moved on: a name asked thousands of times
+	 * a second does not bounce its line between workers for this. */
+	if (now - __atomic_load_n(&s->last_ms, __ATOMIC_RELAXED) >= LAST_STEP_MS) {
+		__atomic_store_n(&s->last_ms, now, __ATOMIC_RELAXED);
+	}
+	uint64_t *c = s->st[q->thread_id % STRIPES].c;
+	add(&c[(ans == OBS_SERVED ? C_SERVED_UDP : ans == OBS_NODATA ?
+	        C_NODATA_UDP : C_NX_UDP) + (q->tcp ? 1 : 0)]);
 	if (q->dnssec_ok) {
-		add(&s->dnssec_ok);
+		add(&c[C_DO]);
 	}
 	if (q->case_mixed) {
-		add(&s->case_mixed);
+		add(&c[C_CASE]);
 	}
 	count_source(s, q);
 }
@@ -334,6 +361,10 @@ static void slot_free(obs_t *o, uint32_t num)
 	/* No reader can reach the slot any more: plain zeroing. */
 	memset(&o->slots[num - 1], 0, sizeof(slot_t));
 	bitmap_release(o, num);
+	/* After the release: a claimer that sees the flag clear finds the
+	 * slot (or another freed one).  A claimer that set the flag just
+	 * before this store only loses its name's observation. */
+	__atomic_store_n(&o->full, 0, __ATOMIC_RELAXED);
 }
 
 void obs_reclaim(obs_t *o)
@@ -513,14 +544,20 @@ static void entry(const slot_t *s, const struct tnode *n, az_obs_name_t *e)
 	e->pub_ms = n->published;	/* writer-only field: we are the writer */
 	e->first_ms = __atomic_load_n(&s->first_ms, __ATOMIC_RELAXED);
 	e->last_ms = __atomic_load_n(&s->last_ms, __ATOMIC_RELAXED);
-	e->udp = __atomic_load_n(&s->udp, __ATOMIC_RELAXED);
-	e->tcp = __atomic_load_n(&s->tcp, __ATOMIC_RELAXED);
+	uint64_t c[C_COUNT] = { 0 };
+	for (unsigned k = 0; k < STRIPES; k++) {
+		for (unsigned i = 0; i < C_COUNT; i++) {
+			c[i] += __atomic_load_n(&s->st[k].c[i], __ATOMIC_RELAXED);
+		}
+	}
+	e->udp = c[C_SERVED_UDP] + c[C_NODATA_UDP] + c[C_NX_UDP];
+	e->tcp = c[C_SERVED_TCP] + c[C_NODATA_TCP] + c[C_NX_TCP];
 	e->queries = e->udp + e->tcp;
-	e->dnssec_ok = __atomic_load_n(&s->dnssec_ok, __ATOMIC_RELAXED);
-	e->case_mixed = __atomic_load_n(&s->case_mixed, __ATOMIC_RELAXED);
-	e->served = __atomic_load_n(&s->served, __ATOMIC_RELAXED);
-	e->nodata = __atomic_load_n(&s->nodata, __ATOMIC_RELAXED);
-	e->nxdomain = __atomic_load_n(&s->nxdomain, __ATOMIC_RELAXED);
+	e->dnssec_ok = c[C_DO];
+	e->case_mixed = c[C_CASE];
+	e->served = c[C_SERVED_UDP] + c[C_SERVED_TCP];
+	e->nodata = c[C_NODATA_UDP] + c[C_NODATA_TCP];
+	e->nxdomain = c[C_NX_UDP] + c[C_NX_TCP];
 	e->early = s->early;
 	e->early_first_ms = s->early_first;
 	e->early_last_ms = s->early_last;
