@@ -12,7 +12,9 @@
 # (90 % hits, 10 % misses, at most 2000 a second), and the counters are
 # dumped.  Reports instructions (Ir) and first-level data-cache read misses
 # (D1mr) per query, user space only (the kernel's share, the same for
-# both, is not seen).  Needs valgrind.
+# both, is not seen).  The module runs twice: as configured (observation
+# on, 'observe' from BENCH_OBSERVE or the default) and with 'observe: 0',
+# the module as it was before observation.  Needs valgrind.
 
 . "$(dirname "$0")/lib.sh"
 b_setup callgrind
@@ -57,11 +59,15 @@ for n in $SIZES; do
 	name=$(tok_name $((n - 1)))
 	value=$(tok_value $((n - 1)))
 	kd_conf "mod-$n" module "" "$d/acmezone.mdb"
+	kd_conf "off-$n" module "" "$d/acmezone.mdb" 0
 	kd_conf "static-$n" static "$d/static.zone"
 	b_note "callgrind: $n tokens: $NQ queries to each ($(load_note))"
 	read -r mi md <<<"$(cg_run "mod-$n")"
+	read -r oi od <<<"$(cg_run "off-$n")"
 	read -r si sd <<<"$(cg_run "static-$n")"
 	row "1 throughput" "$n tokens: instructions/query (callgrind), static / module" "$mi" "$si" "$(ratio "$si" "$mi")" "(report)" "-"
 	row "1 throughput" "$n tokens: L1d read misses/query (callgrind), static / module" "$md" "$sd" "$(ratio "$sd" "$md")" "(report)" "-"
+	row "1 throughput" "$n tokens: instructions/query, observation on / off" "$mi" "$oi" "$(ratio "$mi" "$oi")" "(report)" "-"
+	row "1 throughput" "$n tokens: L1d read misses/query, observation on / off" "$md" "$od" "$(ratio "$md" "$od")" "(report)" "-"
 	rm -rf "$d"
 done

@@ -90,6 +90,10 @@ struct obs {
 	uint64_t filter[16];	/* 1024-bit filter of kept hashes */
 	uint32_t *retired;	/* detached, freed after a grace period */
 	size_t nretired;
+	az_obs_name_t *ents;	/* the file's entries, reused */
+	size_t ents_cap;
+	uint8_t *out;		/* the encoded file, reused */
+	size_t out_cap;
 	uint64_t written_sig;	/* what the last file showed */
 	bool written;
 	int64_t since_ms;
@@ -146,6 +150,8 @@ void obs_free(obs_t *o)
 	}
 	free(o->used);
 	free(o->retired);
+	free(o->ents);
+	free(o->out);
 	free(o);
 }
 
@@ -243,10 +249,13 @@ static void count_source(slot_t *s, const obs_query_t *q)
 	if (q->family == 0) {
 		return;
 	}
-	uint8_t k[17];
-	k[0] = q->family;
-	memcpy(k + 1, q->addr, 16);
-	uint64_t h = table_hash(k, sizeof(k)) | 1;
+	/* A cheap mix of the 16 octets and the family: the key only has to
+	 * tell sources apart (a collision merges two into one count). */
+	uint64_t a[2];
+	memcpy(a, q->addr, 16);
+	uint64_t h = (a[0] ^ (a[1] * 0x9e3779b97f4a7c15ULL) ^ q->family) *
+	             0xff51afd7ed558ccdULL;
+	h = (h ^ (h >> 29)) | 1;
 	uint64_t bit = (uint64_t)1 << ((h >> 32) % 64);
 	uint64_t *sw = &s->sketch[(h >> 40) % (SKETCH_BITS / 64)];
 	/* Load first: a source seen before writes nothing (no cache line
@@ -262,8 +271,6 @@ static void count_source(slot_t *s, const obs_query_t *q)
 			if (__atomic_compare_exchange_n(&s->key[i], &cur, h, false,
 			                                __ATOMIC_RELAXED,
 			                                __ATOMIC_RELAXED)) {
-				uint64_t a[2];
-				memcpy(a, q->addr, 16);
 				__atomic_store_n(&s->addr[i][0], a[0], __ATOMIC_RELAXED);
 				__atomic_store_n(&s->addr[i][1], a[1], __ATOMIC_RELAXED);
 				/* Release: the address before the family that
@@ -581,6 +588,25 @@ int64_t obs_interval_ms(const obs_t *o)
 	return (o != NULL && o->nused > 0) ? BUSY_MS : INT64_MAX;
 }
 
+/* Make room for n entries in the writer's reused buffer. */
+static bool entries_reserve(obs_t *o, size_t n)
+{
+	if (n <= o->ents_cap) {
+		return true;
+	}
+	size_t cap = o->ents_cap ? o->ents_cap : 64;
+	while (cap < n) {
+		cap *= 2;
+	}
+	az_obs_name_t *p = realloc(o->ents, cap * sizeof(*p));
+	if (p == NULL) {
+		return false;
+	}
+	o->ents = p;
+	o->ents_cap = cap;
+	return true;
+}
+
 int obs_write(obs_t *o, const char *path, bool force)
 {
 	if (o == NULL) {
@@ -588,62 +614,68 @@ int obs_write(obs_t *o, const char *path, bool force)
 	}
 	drain(o);
 	az_obs_t file = { 0 };
-	file.names = calloc(o->nslots, sizeof(*file.names));
-	if (file.names == NULL) {
-		return AZ_ENOMEM;
-	}
 	uint64_t sig = 0;
 	uint32_t used = 0;
-	for (uint32_t num = 1; num <= o->nslots; num++) {
-		uint32_t i = num - 1;
-		if (!(__atomic_load_n(&o->used[i / 64], __ATOMIC_ACQUIRE) &
-		      ((uint64_t)1 << (i % 64)))) {
-			continue;
+	/* Claimed slots only, a bitmap word at a time: the cost follows the
+	 * names observed, not the size of the pool. */
+	for (uint32_t w = 0; w < o->nwords; w++) {
+		uint64_t bits = __atomic_load_n(&o->used[w], __ATOMIC_ACQUIRE);
+		if (w == o->nwords - 1 && o->nslots % 64 != 0) {
+			bits &= ~(~(uint64_t)0 << (o->nslots % 64));	/* padding */
 		}
-		const slot_t *s = &o->slots[i];
-		/* A claimed slot's node is alive until the writer's next
-		 * table_reclaim(): this thread is the writer. */
-		const struct tnode *n = __atomic_load_n(&s->node, __ATOMIC_ACQUIRE);
-		if (n == NULL || __atomic_load_n(&n->obs, __ATOMIC_ACQUIRE) != num) {
-			continue;	/* being claimed, or lost a race */
+		for (; bits != 0; bits &= bits - 1) {
+			uint32_t num = w * 64 + (uint32_t)__builtin_ctzll(bits) + 1;
+			const slot_t *s = &o->slots[num - 1];
+			/* A claimed slot's node is alive until the writer's
+			 * next table_reclaim(): this thread is the writer. */
+			const struct tnode *n = __atomic_load_n(&s->node, __ATOMIC_ACQUIRE);
+			if (n == NULL || __atomic_load_n(&n->obs, __ATOMIC_ACQUIRE) != num) {
+				continue;	/* being claimed, or lost a race */
+			}
+			used++;
+			if (!entries_reserve(o, file.count + 1)) {
+				return AZ_ENOMEM;
+			}
+			az_obs_name_t *e = &o->ents[file.count];
+			entry(s, n, e);
+			if (e->queries == 0 && e->early == 0) {
+				continue;
+			}
+			sig = sig * 31 + e->queries * 7 + e->early + e->sources + num;
+			file.count++;
 		}
-		used++;
-		az_obs_name_t *e = &file.names[file.count];
-		entry(s, n, e);
-		if (e->queries == 0 && e->early == 0) {
-			continue;
-		}
-		sig = sig * 31 + e->queries * 7 + e->early + e->sources + num;
-		file.count++;
 	}
+	file.names = o->ents;
 	for (unsigned t = 0; t < NTHREADS; t++) {
 		file.unobserved += __atomic_load_n(&o->unobs[t].n, __ATOMIC_RELAXED);
 	}
 	sig = sig * 31 + file.unobserved + o->lost + used;
 	o->nused = used;
-	int ret = AZ_EOK;
-	if (force || !o->written || sig != o->written_sig) {
-		file.written_ms = wall_ms();
-		file.since_ms = o->since_ms;
-		file.pid = (uint32_t)getpid();
-		file.slots = o->nslots;
-		file.used = used;
-		file.misses_lost = o->lost;
-		size_t size = az_obs_size(&file);
-		uint8_t *buf = malloc(size);
-		if (buf == NULL) {
-			ret = AZ_ENOMEM;
-		} else if (az_obs_encode(&file, buf, size) != size) {
-			ret = AZ_EINVAL;
-		} else {
-			ret = az_obs_write(path, buf, size);
-		}
-		free(buf);
-		if (ret == AZ_EOK) {
-			o->written = true;
-			o->written_sig = sig;
-		}
+	if (!force && o->written && sig == o->written_sig) {
+		return AZ_EOK;
 	}
-	free(file.names);
+	file.written_ms = wall_ms();
+	file.since_ms = o->since_ms;
+	file.pid = (uint32_t)getpid();
+	file.slots = o->nslots;
+	file.used = used;
+	file.misses_lost = o->lost;
+	size_t size = az_obs_size(&file);
+	if (size > o->out_cap) {
+		uint8_t *b = realloc(o->out, size);
+		if (b == NULL) {
+			return AZ_ENOMEM;
+		}
+		o->out = b;
+		o->out_cap = size;
+	}
+	if (az_obs_encode(&file, o->out, size) != size) {
+		return AZ_EINVAL;
+	}
+	int ret = az_obs_write(path, o->out, size);
+	if (ret == AZ_EOK) {
+		o->written = true;
+		o->written_sig = sig;
+	}
 	return ret;
 }
