@@ -14,7 +14,8 @@
 #define MISS_RING	256	/* misses the query threads leave for the sync */
 #define MISS_KEEP	512	/* misses the sync thread keeps, newest */
 #define EARLY_WINDOW_MS	(10 * 60 * 1000)	/* "shortly before" */
-#define BUSY_MS		250	/* write interval while names are observed */
+#define BUSY_MS		250	/* look this often while names are observed */
+#define WRITE_GAP_MS	1000	/* and write at most this often */
 #define SKETCH_BITS	256	/* distinct sources beyond AZ_OBS_SOURCES */
 #define NTHREADS	64	/* per-thread 'unobserved' counters */
 
@@ -95,6 +96,7 @@ struct obs {
 	uint8_t *out;		/* the encoded file, reused */
 	size_t out_cap;
 	uint64_t written_sig;	/* what the last file showed */
+	int64_t written_ms;	/* and when it was written */
 	bool written;
 	int64_t since_ms;
 	uint32_t nused;		/* as of the last write */
@@ -651,10 +653,15 @@ int obs_write(obs_t *o, const char *path, bool force)
 	}
 	sig = sig * 31 + file.unobserved + o->lost + used;
 	o->nused = used;
-	if (!force && o->written && sig == o->written_sig) {
+	/* Within BUSY_MS of the first change after a quiet second, then at
+	 * most once a second while queries keep coming: a name queried
+	 * without pause costs one file a second, not one per look. */
+	int64_t now = wall_ms();
+	if (!force && o->written && (sig == o->written_sig ||
+	    (now >= o->written_ms && now - o->written_ms < WRITE_GAP_MS))) {
 		return AZ_EOK;
 	}
-	file.written_ms = wall_ms();
+	file.written_ms = now;
 	file.since_ms = o->since_ms;
 	file.pid = (uint32_t)getpid();
 	file.slots = o->nslots;
@@ -676,6 +683,7 @@ int obs_write(obs_t *o, const char *path, bool force)
 	if (ret == AZ_EOK) {
 		o->written = true;
 		o->written_sig = sig;
+		o->written_ms = now;
 	}
 	return ret;
 }
