@@ -407,11 +407,11 @@ static void drain(obs_t *o)
 			 * fetch_add and the seq): wait for the next round. */
 			break;
 		}
-		uint64_t h = __atomic_load_n(&m->hash, __ATOMIC_RELAXED);
-		int64_t ms = __atomic_load_n(&m->ms, __ATOMIC_RELAXED);
-		/* Acquire fence, then the seq again: unchanged means hash
-		 * and time are the ones it vouched for (a seqlock read). */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		/* Acquire loads, then the seq again (it cannot be read
+		 * before them): unchanged means hash and time are the ones
+		 * it vouched for (a seqlock read). */
+		uint64_t h = __atomic_load_n(&m->hash, __ATOMIC_ACQUIRE);
+		int64_t ms = __atomic_load_n(&m->ms, __ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&m->seq, __ATOMIC_RELAXED) != o->tail + 1) {
 			o->lost++;
 			continue;
