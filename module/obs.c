@@ -333,9 +333,11 @@ void obs_miss(obs_t *o, const uint8_t *name, size_t name_len)
 	 * reader drops the entry whose fields were mixed. */
 	uint64_t pos = __atomic_fetch_add(&o->head, 1, __ATOMIC_RELAXED);
 	miss_t *m = &o->ring[pos % MISS_RING];
+	/* seq = 0 first; the release stores after it keep it first, so a
+	 * reader that sees the new hash or time sees the seq change too. */
 	__atomic_store_n(&m->seq, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&m->hash, table_hash(name, name_len), __ATOMIC_RELAXED);
-	__atomic_store_n(&m->ms, wall_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&m->hash, table_hash(name, name_len), __ATOMIC_RELEASE);
+	__atomic_store_n(&m->ms, wall_ms(), __ATOMIC_RELEASE);
 	/* Release: hash and time before the seq that vouches for them. */
 	__atomic_store_n(&m->seq, pos + 1, __ATOMIC_RELEASE);
 }
