@@ -66,6 +66,8 @@ typedef struct {
 	int nwait;
 	int propagation_ms;		/* --propagation-timeout */
 	bool propagation_given;
+	int timeout_ms;			/* watch --timeout */
+	bool timeout_given;
 	const char **pos;		/* positional arguments */
 	int npos;
 	/* Peers (peers.c, fanout.c, cmd_peer.c, cmd_serve.c). */

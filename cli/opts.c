@@ -42,6 +42,7 @@ static const opt_t cli_opts[] = {
 	{ "host-key",     0,   true,  OPT_HOST_KEY },
 	{ "scope",        0,   true,  OPT_SCOPE },
 	{ "unscoped",     0,   false, OPT_UNSCOPED },
+	{ "timeout",      0,   true,  OPT_TIMEOUT },
 };
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
@@ -186,6 +187,14 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 			return cli_usage(cli, "at most %d servers for --wait", CLI_MAX_WAIT);
 		}
 		cli->wait[cli->nwait++] = val;
+		break;
+	case OPT_TIMEOUT:
+		cli->timeout_given = true;
+		if (!parse_wait(val, &cli->timeout_ms)) {
+			cli_err(cli, "'%s' is not a valid timeout (0 to 3600 "
+			        "seconds, as in 300 or 0.5)", quote(val, q));
+			return RC_INPUT;
+		}
 		break;
 	case OPT_PROPAGATION:
 		cli->propagation_given = true;

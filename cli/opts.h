@@ -33,6 +33,7 @@ enum {
 	OPT_HOST_KEY = 1 << 21,
 	OPT_SCOPE   = 1 << 22,
 	OPT_UNSCOPED = 1 << 23,
+	OPT_TIMEOUT = 1 << 24,		/* watch --timeout */
 };
 
 /* The options of every command that writes: where the write goes. */
