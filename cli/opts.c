@@ -33,6 +33,7 @@ static const opt_t cli_opts[] = {
 	{ "server",       0,   true,  OPT_SERVER },
 	{ "wait",         0,   true,  OPT_WAIT_AT },
 	{ "propagation-timeout", 0, true, OPT_PROPAGATION },
+	{ "account-uri",  0,   true,  OPT_ACCOUNT_URI },
 };
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
@@ -186,6 +187,17 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 			return RC_INPUT;
 		}
 		break;
+	case OPT_ACCOUNT_URI: {
+		/* Checked here, before any command opens the store. */
+		const char *why = "invalid";
+		if (az_account_label(val, cli->account, &why) != AZ_EOK) {
+			cli_err(cli, "'%s' is not an ACME account URI (%s)",
+			        quote(val, q), why);
+			return RC_INPUT;
+		}
+		cli->account_uri = val;
+		break;
+	}
 	}
 	return RC_OK;
 }

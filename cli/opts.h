@@ -25,6 +25,7 @@ enum {
 	OPT_SERVER  = 1 << 13,
 	OPT_WAIT_AT = 1 << 14,		/* --wait SERVER (not --wait-timeout) */
 	OPT_PROPAGATION = 1 << 15,
+	OPT_ACCOUNT_URI = 1 << 16,	/* dns-account-01: the account's label */
 };
 
 /* Accepted before the command and after it. */
