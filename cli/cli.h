@@ -61,6 +61,8 @@ typedef struct {
 	bool no_wait, raw, json, verbose, force;
 	const char *group, *expire;
 	const char *zone, *scheme;	/* --zone, --scheme */
+	const char *account_uri;	/* --account-uri (checked when taken) */
+	char account[AZ_ACCOUNT_LABEL_LEN + 1];	/* its label, "" without */
 	const char *server;		/* check --server */
 	const char *wait[CLI_MAX_WAIT];	/* --wait: authoritative servers */
 	int nwait;

@@ -161,7 +161,9 @@ static bool follow_chain(const check_t *ck, const uint8_t *owner, const uint8_t 
 			         v->chain[v->hops - 1], what);
 			return true;
 		}
-		for (size_t i = 0; i < r->nrr && r->rcode == DNS_NOERROR; i++) {
+		/* NXDOMAIN too: with a DNAME above cur the resolver chases the
+		 * CNAME it synthesises, and the rcode is the end's (RFC 6604). */
+		for (size_t i = 0; i < r->nrr; i++) {
 			if (r->rr[i].type == DNS_TYPE_CNAME && !r->rr[i].authority &&
 			    dns_name_eq(r->rr[i].owner, cur)) {
 				target = r->rr[i].target;
@@ -519,9 +521,10 @@ out:
 
 const cmd_t cmd_check = {
 	"check", run_check,
-	OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER | OPT_WAIT_AT | OPT_PROPAGATION,
+	OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER | OPT_WAIT_AT | OPT_PROPAGATION |
+	OPT_ACCOUNT_URI,
 	1, CMD_ANY, { "DOMAIN", NULL }, 0,
-	"check DOMAIN... [--server ADDR[@PORT]] [--wait SERVER]... [--json] [--zone ZONE]\n"
+	"check DOMAIN... [--account-uri URI] [--server ADDR[@PORT]] [--wait SERVER]... [--json] [--zone ZONE]\n"
 	"       [--scheme SCHEME] [--propagation-timeout SECONDS]",
 	"Resolve _acme-challenge.DOMAIN the way a CA does and say, per domain,\n"
 	"whether the CNAME is in place and points at the right name, and\n"
@@ -530,7 +533,13 @@ const cmd_t cmd_check = {
 	"recursion, and name each one that does not answer authoritatively or\n"
 	"lacks a value another serves ('stale').  Exit status 0 if every domain\n"
 	"is ready, 4 if not.\n"
+	"With --account-uri the same for\n"
+	"that account's dns-account-01 name, _<label>._acme-challenge.DOMAIN,\n"
+	"and its target _<label>.<delegation name> (a DNAME at\n"
+	"_acme-challenge.DOMAIN to the delegation name passes too: the\n"
+	"resolver's answer carries the CNAME it implies).\n"
 	"\n"
+	"  --account-uri URI     dns-account-01: the ACME account URL\n"
 	"  --server ADDR[@PORT]  the recursive resolver to ask (default: the\n"
 	"                        nameservers of /etc/resolv.conf)\n"
 	"  --wait SERVER         ask these addresses (ADDR[@PORT], repeatable)\n"

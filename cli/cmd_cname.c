@@ -18,7 +18,8 @@ typedef struct {
 	bool dup;			/* same owner as an earlier domain */
 } cname_t;
 
-static void cname_json(json_t *j, const az_config_t *cfg, const cname_t *c)
+static void cname_json(json_t *j, const cli_t *cli, const az_config_t *cfg,
+                       const cname_t *c)
 {
 	json_begin(j, '{');
 	json_key(j, "domain");
@@ -35,6 +36,8 @@ static void cname_json(json_t *j, const az_config_t *cfg, const cname_t *c)
 	json_key(j, "hashed_because");
 	json_str_or_null(j, c->d.fallback == AZ_FALLBACK_NONE ? NULL :
 	                    az_label_fallback_str(c->d.fallback));
+	json_key(j, "account_uri");
+	json_str_or_null(j, cli->account_uri);
 	json_end(j);
 }
 
@@ -74,7 +77,7 @@ static int run_cname(cli_t *cli)
 			continue;	/* *.example.org after example.org */
 		}
 		if (cli->json) {
-			cname_json(&j, &cfg, &c[i]);
+			cname_json(&j, cli, &cfg, &c[i]);
 			continue;
 		}
 		if (c[i].d.fallback != AZ_FALLBACK_NONE) {
@@ -93,9 +96,9 @@ out:
 }
 
 const cmd_t cmd_cname = {
-	"cname", run_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME, 1, CMD_ANY,
+	"cname", run_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_ACCOUNT_URI, 1, CMD_ANY,
 	{ "DOMAIN", NULL }, 0,
-	"cname DOMAIN... [--json] [--zone ZONE] [--scheme SCHEME]",
+	"cname DOMAIN... [--account-uri URI] [--json] [--zone ZONE] [--scheme SCHEME]",
 	"Print the record each customer adds to their zone, once, so that the\n"
 	"challenges for DOMAIN are answered from the challenge zone:\n"
 	"\n"
@@ -105,8 +108,15 @@ const cmd_t cmd_cname = {
 	"longer than 63 octets (or a name longer than 255) is hashed instead,\n"
 	"and a comment line says so.\n"
 	"\n"
+	"dns-account-01: with --account-uri, the record for that ACME account\n"
+	"(one per account and domain, beside the one above):\n"
+	"\n"
+	"  _<label>._acme-challenge.example.org.  IN  CNAME  _<label>.example-org.acme.example.net.\n"
+	"\n"
+	"  --account-uri URI  the ACME account URL (https://...) whose label\n"
+	"                   the CA puts in front of _acme-challenge\n"
 	"  --json           one JSON array of {domain, owner, type, target,\n"
-	"                   scheme, hashed_because}\n"
+	"                   scheme, hashed_because, account_uri}\n"
 	"  --zone ZONE      use this challenge zone, not the store's (the\n"
 	"                   store is not read: readable unless --scheme)\n"
 	"  --scheme SCHEME  use this scheme, not the store's\n"

@@ -43,6 +43,7 @@ static const opt_t cli_opts[] = {
 	{ "scope",        0,   true,  OPT_SCOPE },
 	{ "unscoped",     0,   false, OPT_UNSCOPED },
 	{ "timeout",      0,   true,  OPT_TIMEOUT },
+	{ "account-uri",  0,   true,  OPT_ACCOUNT_URI },
 };
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
@@ -247,6 +248,17 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 	case OPT_UNSCOPED:
 		cli->unscoped = true;
 		break;
+	case OPT_ACCOUNT_URI: {
+		/* Checked here, before any command opens the store. */
+		const char *why = "invalid";
+		if (az_account_label(val, cli->account, &why) != AZ_EOK) {
+			cli_err(cli, "'%s' is not an ACME account URI (%s)",
+			        quote(val, q), why);
+			return RC_INPUT;
+		}
+		cli->account_uri = val;
+		break;
+	}
 	}
 	return RC_OK;
 }

@@ -34,6 +34,7 @@ enum {
 	OPT_SCOPE   = 1 << 22,
 	OPT_UNSCOPED = 1 << 23,
 	OPT_TIMEOUT = 1 << 24,		/* watch --timeout */
+	OPT_ACCOUNT_URI = 1 << 25,	/* dns-account-01: the account's label */
 };
 
 /* The options of every command that writes: where the write goes. */
