@@ -50,6 +50,9 @@ KD_PID=
 KD_LOG=
 KD_IPV6=no
 KD_EXTRA_ZONES=		# more zone entries for the config (knotd_add_zone)
+KD_MODULES=mod-acmezone/default	# the challenge zone's 'module' item
+KD_ZONE_ITEMS=		# more items of the challenge zone's entry, one a line
+KD_SECTIONS=		# more sections (policy, mod-onlinesign, ...), before 'template'
 KD_MODULE="$top_builddir/.libs/acmezone.so"
 KD_CLI="$top_builddir/acmezone"
 KD_DNSLOAD="$top_builddir/tests/lib/dnsload"
@@ -109,6 +112,7 @@ knotd_write_conf() {
 	  - id: default
 	    database: "$KD_DB"
 	$ttl_line
+	$KD_SECTIONS
 
 	template:
 	  - id: default
@@ -120,7 +124,8 @@ knotd_write_conf() {
 	zone:
 	  - domain: $KD_ZONE
 	    file: "$KD_DIR/zone.db"
-	    module: mod-acmezone/default
+	    module: $KD_MODULES
+	$KD_ZONE_ITEMS
 	$KD_EXTRA_ZONES
 	EOF
 	mv "$KD_CONF.tmp" "$KD_CONF"
