@@ -185,10 +185,12 @@ for P in "$UDP" "$TCP"; do
 	rc=$?
 	ms=$(( late_asked - ${cached_at[$P]} ))
 	ok "$rc" "late: served with AD once the negative TTL ($NEG_S s) has run out ($P)"
-	# Unbound counts TTLs in whole seconds (up to one more), and one
-	# poll (a kdig) takes up to a second on a loaded machine.
-	[ "$ms" -le $(( (NEG_S + 2) * 1000 )) ]
-	ok $? "late: ... asked $ms ms after the denial was cached: within the SOA MINIMUM, a second, and a poll"
+	# Unbound counts TTLs in whole seconds (up to one more), and a poll
+	# (one kdig) takes up to a second or two on a loaded machine.  A
+	# bound that matters all the same: without it a resolver keeps a
+	# denial up to its cache-max-negative-ttl (3600 s by default).
+	[ "$ms" -le $(( (NEG_S + 3) * 1000 )) ]
+	ok $? "late: ... asked $ms ms after the denial was cached: the SOA MINIMUM ($NEG_S s) and at most 3 s more"
 done
 
 ########################################################################
