@@ -20,7 +20,6 @@ knotd_require
 ub_require
 command -v keymgr >/dev/null 2>&1 || skip_all "keymgr not found (Debian: knot)"
 command -v runuser >/dev/null 2>&1 || skip_all "runuser not found (Debian: util-linux)"
-doc="$top_srcdir/doc/dnssec.md"
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azdnssec.XXXXXX") || bail "mktemp failed"
 cleanup() {
@@ -35,18 +34,8 @@ trap 'exit 1' INT TERM HUP
 knotd_setup "$dir"
 Z=$KD_ZONE
 NEG_S=5			# the zone's SOA TTL and MINIMUM (knotd_setup)
-
-# The page's sections: 'policy:' and 'mod-onlinesign:' of its knot.conf
-# example, and the zone's module list.
-DOC_SECTIONS=$(sed -n '/^    policy:$/,/^    zone:$/p' "$doc" | sed -e '$d' -e 's/^    //')
-DOC_MODULES=$(sed -n 's/^        module: \(\[ mod-acmezone\/default, mod-onlinesign\/[a-z]* \]\)$/\1/p' "$doc" | head -n 1)
-DOC_DS=$(sed -n 's/^    # \(runuser -u knot -- keymgr [a-z.]* ds\)$/\1/p' "$doc" | head -n 1)
-[ -n "$DOC_SECTIONS" ] && [ -n "$DOC_MODULES" ] && [ -n "$DOC_DS" ] ||
-	bail "doc/dnssec.md: no policy/mod-onlinesign sections, module list or keymgr ds step"
-KD_SECTIONS=$DOC_SECTIONS
-KD_MODULES=$DOC_MODULES
-knotd_write_conf
-diag "doc/dnssec.md: module: $DOC_MODULES"
+knotd_signed_as_doc
+diag "doc/dnssec.md: module: $KD_MODULES"
 
 knotd_start
 grep -qF "module 'mod-acmezone/default', signed on the fly by mod-onlinesign/" "$KD_LOG"
@@ -55,10 +44,9 @@ knotd_init >/dev/null
 ok $? "acmezone init --group $KD_GROUP"
 
 # The parent's DS, made as the page says (its zone name, our config file).
-DS=$(runuser -u "$KD_USER" -- keymgr -c "$KD_CONF" "$Z" ds 2>"$dir/keymgr.err")
-ok $? "# $DOC_DS (zone $Z)"
+DS=$(knotd_ds "$Z")
+ok $? "# $KD_DS_CMD (zone $Z)"
 like "$DS" "^${Z//./\\.} DS [0-9]+ 13 2 [0-9A-Fa-f]{64}\$" "... prints the DS (ECDSA P-256, SHA-256)"
-DS=$(printf '%s\n' "$DS" | grep ' DS [0-9]* 13 2 ' | head -n 1)
 
 # ub_conf PORT [LINES]: a validating resolver for the zone, DS as anchor.
 ub_conf() {
