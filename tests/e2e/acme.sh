@@ -24,6 +24,7 @@
 # challenge name through it, as a scanner's would be.
 
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/unbound-lib.sh"
 
 ACME_SERVER=${ACME_SERVER:-knotd}
 ACME_CLIENTS=${ACME_CLIENTS:-certbot lego dehydrated}
@@ -277,34 +278,15 @@ fi
 # unbound, recursive, knows only our zones (stubs to the server).
 
 UB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
-cat >"$dir/unbound.conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $UB_PORT
-    do-ip6: no
-    username: ""
-    chroot: ""
-    directory: "$dir"
-    pidfile: ""
-    logfile: "$dir/unbound.log"
-    use-syslog: no
-    verbosity: 1
-    num-threads: 1
-    access-control: 127.0.0.0/8 allow
-    do-not-query-localhost: no
+{ ub_conf_head "$dir" "$UB_PORT"; cat <<EOF; } >"$dir/unbound.conf"
     module-config: "$([ -n "$UB_VALIDATE" ] && printf 'validator ')iterator"
 $UB_VALIDATE
     use-caps-for-id: yes
     domain-insecure: "test."
-    # 'test.' is one of unbound's built-in local zones.  With '.' refused
-    # (off the Internet), 'nodefault' would leave test. under the refusal;
-    # 'transparent' lets the stub zones below answer.
-    local-zone: "test." transparent
     # The zones of the test, wherever they are (bind-doc.sh: doc/bind.md's
     # example.org and acme.example.net).
     local-zone: "$D." transparent
     local-zone: "$CZ." transparent
-    local-zone: "." refuse
     # The test reuses names quickly; negative answers must not linger.
     cache-max-negative-ttl: 1
 remote-control:
@@ -328,12 +310,11 @@ ub_ready() {
 }
 if ! poll_until "$START_S" ub_ready; then
 	out_tail "$dir/unbound.out"
-	out_tail "$dir/unbound.log"
+	out_tail "$dir/unbound-$UB_PORT.log"
 	bail "unbound did not come up on 127.0.0.1@$UB_PORT"
 fi
 ok 0 "unbound on 127.0.0.1@$UB_PORT resolves $D through $SRV_WHAT"
 if [ "$ACME_DNSSEC" = yes ]; then
-	. "$top_srcdir/tests/lib/unbound-lib.sh"
 	V=$(tok dnssec)
 	az add "$D" "$V"
 	# First an A query at the name (a scanner's), then the CA's TXT.

@@ -27,9 +27,10 @@ ub_port() {
 }
 
 # ub_conf_head DIR PORT: the common start of a server: section: loopback
-# only, no chroot or privilege drop, its log in DIR, off the Internet
-# ('.' refused; 'test.', one of unbound's built-in local zones, let
-# through to the stub zones the caller adds).
+# only, no chroot or privilege drop, its log DIR/unbound-PORT.log, off the
+# Internet.  'test.' is one of unbound's built-in local zones: with '.'
+# refused, 'nodefault' would leave test. under the refusal; 'transparent'
+# lets the caller's stub zones answer.
 ub_conf_head() {
 	cat <<-EOF
 	server:

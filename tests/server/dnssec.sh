@@ -71,8 +71,14 @@ ub_start "$dir/ub-udp.conf" "$UDP" "$Z"
 ub_start "$dir/ub-tcp.conf" "$TCP" "$Z"
 ok 0 "two validating unbounds: 127.0.0.1@$UDP (UDP to knotd), 127.0.0.1@$TCP (TCP to knotd)"
 
-out=$(ub_ask "$UDP" "$Z" SOA)
-is "$(ub_verdict "$out")" "NOERROR ad 2" "the apex SOA validates (AD), with its RRSIG"
+# says PORT NAME TYPE VERDICT DESCRIPTION: ask that resolver (the answer
+# is left in $out), and its verdict (ub_verdict) is VERDICT.
+says() {
+	out=$(ub_ask "$1" "$2" "$3")
+	is "$(ub_verdict "$out")" "$4" "$5"
+}
+
+says "$UDP" "$Z" SOA "NOERROR ad 2" "the apex SOA validates (AD), with its RRSIG"
 
 # kq NAME TYPE: knotd's own answer, DO set.
 kq() {
@@ -94,41 +100,32 @@ for via in udp tcp; do
 		az add "n-$via.$Z" "$V" && az add "x.ent-$via.$Z" "$V"
 	ok $? "$via: values at v-$via, w-$via, n-$via and x.ent-$via"
 
-	out=$(ub_ask "$P" "v-$via.$Z" TXT)
-	is "$(ub_verdict "$out")" "NOERROR ad 2" "$via: TXT at a name with a value validates"
+	says "$P" "v-$via.$Z" TXT "NOERROR ad 2" "$via: TXT at a name with a value validates"
 	is "$(ub_txt "$out")" "$V" "$via: ... and is the value"
 
 	# The issue's sequence: A first, then TXT, at a name not asked before.
-	out=$(ub_ask "$P" "w-$via.$Z" A)
-	is "$(ub_verdict "$out")" "NOERROR ad 0" "$via: A at a name with a value: NODATA that validates"
-	out=$(ub_ask "$P" "w-$via.$Z" TXT)
-	is "$(ub_verdict "$out")" "NOERROR ad 2" "$via: TXT right after: still an answer that validates"
+	says "$P" "w-$via.$Z" A "NOERROR ad 0" "$via: A at a name with a value: NODATA that validates"
+	says "$P" "w-$via.$Z" TXT "NOERROR ad 2" "$via: TXT right after: still an answer that validates"
 	is "$(ub_txt "$out")" "$W" "$via: ... the value, not a NODATA from the cached NSEC"
 
 	# An explicit NSEC query puts an NSEC for the name into the cache too.
-	out=$(ub_ask "$P" "n-$via.$Z" NSEC)
-	is "$(ub_verdict "$out")" "NOERROR ad 2" "$via: NSEC at a name with a value validates"
+	says "$P" "n-$via.$Z" NSEC "NOERROR ad 2" "$via: NSEC at a name with a value validates"
 	like "$(nsec_of "$out" "n-$via.$Z")" " TXT( |$)" "$via: ... and lists TXT"
-	out=$(ub_ask "$P" "n-$via.$Z" TXT)
-	is "$(ub_txt "$out")" "$V" "$via: TXT right after: the value"
+	says "$P" "n-$via.$Z" TXT "NOERROR ad 2" "$via: TXT right after validates"
+	is "$(ub_txt "$out")" "$V" "$via: ... the value"
 
-	out=$(ub_ask "$P" "absent-$via.$Z" TXT)
-	is "$(ub_verdict "$out")" "NOERROR ad 0" \
+	says "$P" "absent-$via.$Z" TXT "NOERROR ad 0" \
 		"$via: an absent name: NODATA (mod-onlinesign's minimal NSEC) that validates"
-	out=$(ub_ask "$P" "ent-$via.$Z" TXT)
-	is "$(ub_verdict "$out")" "NOERROR ad 0" "$via: TXT at an empty non-terminal: NODATA that validates"
-	out=$(ub_ask "$P" "ent-$via.$Z" A)
-	is "$(ub_verdict "$out")" "NOERROR ad 0" "$via: A at the empty non-terminal: NODATA that validates"
-	out=$(ub_ask "$P" "x.ent-$via.$Z" TXT)
-	is "$(ub_txt "$out")" "$V" "$via: the name below the empty non-terminal: the value"
-	like "$(ub_verdict "$out")" "^NOERROR ad " "$via: ... validated"
+	says "$P" "ent-$via.$Z" TXT "NOERROR ad 0" "$via: TXT at an empty non-terminal: NODATA that validates"
+	says "$P" "ent-$via.$Z" A "NOERROR ad 0" "$via: A at the empty non-terminal: NODATA that validates"
+	says "$P" "x.ent-$via.$Z" TXT "NOERROR ad 2" "$via: the name below the empty non-terminal validates"
+	is "$(ub_txt "$out")" "$V" "$via: ... the value"
 
 	# 40 values: over 1232 octets, TC over UDP, unbound asks again over TCP.
 	for i in $(seq 1 40); do
 		printf 'add big-%s.%s %s\n' "$via" "$Z" "$(tok "big-$via-$i")"
 	done | az apply
-	out=$(ub_ask "$P" "big-$via.$Z" TXT)
-	is "$(ub_verdict "$out")" "NOERROR ad 41" "$via: 40 values (a truncated UDP answer from knotd) validate"
+	says "$P" "big-$via.$Z" TXT "NOERROR ad 41" "$via: 40 values (a truncated UDP answer from knotd) validate"
 done
 
 # knotd's own proofs: the bitmap at a name with values lists TXT.
@@ -148,8 +145,7 @@ L=$(tok late)
 declare -A cached_at
 for P in "$UDP" "$TCP"; do
 	cached_at[$P]=$(test_now_ms)
-	out=$(ub_ask "$P" "late.$Z" TXT)
-	is "$(ub_verdict "$out")" "NOERROR ad 0" "late: the resolver at $P caches the denial of late"
+	says "$P" "late.$Z" TXT "NOERROR ad 0" "late: the resolver at $P caches the denial of late"
 done
 az add "late.$Z" "$L" && az add "late-2.$Z" "$L" && az add "a.late.$Z" "$L"
 ok $? "values at late, at late-2 (next in canonical order) and at a.late (below it)"
