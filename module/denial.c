@@ -1,4 +1,4 @@
-/* denial.c -- DNSSEC for the challenge zone: the signing setups whose answers validate, checked at load. */
+/* denial.c -- DNSSEC: the signing setups whose answers validate, checked at load. */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* denial.h -- DNSSEC for the challenge zone: the signing setups whose answers validate, checked at load. */
+/* denial.h -- DNSSEC: the signing setups whose answers validate, checked at load. */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
