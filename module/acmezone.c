@@ -9,6 +9,7 @@
 
 #include <knot/module.h>
 
+#include "denial.h"
 #include "sync.h"
 
 #define MOD_DATABASE	"\x08""database"
@@ -268,6 +269,10 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 
 static int acmezone_load(knotd_mod_t *mod)
 {
+	/* A signing setup whose answers would not validate: refused, logged. */
+	if (denial_check(mod) != KNOT_EOK) {
+		return KNOT_ENOTSUP;
+	}
 	mod_ctx_t *ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;

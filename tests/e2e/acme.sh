@@ -16,12 +16,18 @@
 # dlz_acmezone.so, the customer zone from the same zone file as an ordinary
 # primary zone (tests/e2e/acme-named.sh).  ACME_CLIENTS (default "certbot lego
 # dehydrated") chooses the clients that run; the DNS checks, --wait and the
-# acme.sh hook functions run in every case.
+# acme.sh hook functions run in every case.  ACME_DNSSEC=yes (knotd only,
+# tests/e2e/acme-dnssec.sh) signs both zones: the customer zone by knotd
+# ('dnssec-signing: on'), the challenge zone as doc/dnssec.md says
+# (mod-onlinesign after mod-acmezone); unbound validates with both DS as
+# trust anchors, and each auth hook call is followed by an A query at the
+# challenge name through it, as a scanner's would be.
 
 . "$top_srcdir/tests/lib/tap.sh"
 
 ACME_SERVER=${ACME_SERVER:-knotd}
 ACME_CLIENTS=${ACME_CLIENTS:-certbot lego dehydrated}
+ACME_DNSSEC=${ACME_DNSSEC:-no}
 UNBOUND=${UNBOUND:-/usr/sbin/unbound}
 PEBBLE=${PEBBLE:-pebble}
 CLIENT_TIMEOUT=240		# seconds any one client run may take
@@ -89,6 +95,12 @@ wants() {
 }
 
 srv_require
+if [ "$ACME_DNSSEC" = yes ]; then
+	[ "$ACME_SERVER" = knotd ] || bail "ACME_DNSSEC=yes needs ACME_SERVER=knotd"
+	for prog in keymgr runuser; do
+		command -v "$prog" >/dev/null 2>&1 || skip_all "'$prog' not found (Debian: knot, util-linux)"
+	done
+fi
 [ -x "$UNBOUND" ] || skip_all "unbound not found at '$UNBOUND' (Debian: unbound)"
 for prog in "$PEBBLE" $ACME_CLIENTS openssl curl timeout; do
 	command -v "$prog" >/dev/null 2>&1 ||
@@ -135,6 +147,7 @@ if [ "${ACME_DOC:-}" = bind ]; then
 fi
 DL=${D//./-}		# D's label in the challenge zone (scheme readable)
 srv_setup "$dir" "$CZ"
+[ "$ACME_DNSSEC" = yes ] && knotd_signed_as_doc
 if [ "${ACME_DOC:-}" = bind ]; then
 	ND_DLZ=$(printf '%s\n' "$WANT_DLZ" |
 		sed -e "s|/usr/lib/x86_64-linux-gnu/bind/dlz_acmezone.so|$ND_DRIVER|" \
@@ -198,8 +211,25 @@ EOF
 az cname "$D" "*.$D" "www.$D" "alias.$D" "sh.$D" >>"$dir/$D.zone"
 ok $? "acmezone cname output goes into the customer zone"
 diag "$(grep -c CNAME "$dir/$D.zone") CNAMEs in $D"
-srv_add_zone "$D." "$dir/$D.zone"
+if [ "$ACME_DNSSEC" = yes ]; then
+	srv_add_zone "$D." "$dir/$D.zone" "dnssec-signing: on"
+else
+	srv_add_zone "$D." "$dir/$D.zone"
+fi
 srv_start
+UB_VALIDATE=
+if [ "$ACME_DNSSEC" = yes ]; then
+	grep -qF "module 'mod-acmezone/default', signed on the fly by mod-onlinesign/" "$KD_LOG"
+	ok $? "knotd: $CZ signed on the fly by mod-onlinesign (doc/dnssec.md: $KD_MODULES)"
+	d_signed() {
+		q +dnssec "$D." SOA | grep -qE "^$D\.[[:space:]].*RRSIG[[:space:]]+SOA"
+	}
+	poll_until 10 d_signed
+	ok $? "knotd: $D signed by knotd (dnssec-signing: on)"
+	UB_VALIDATE=$(printf '    trust-anchor: "%s"\n' "$(knotd_ds "$CZ.")" "$(knotd_ds "$D.")")
+	is "$(printf '%s\n' "$UB_VALIDATE" | grep -cE ' DS [0-9]+ 13 2 [0-9A-Fa-f]{64}"$')" 2 \
+		"# $KD_DS_CMD: the DS of both zones (unbound's trust anchors)"
+fi
 if [ "$ACME_SERVER" = named ]; then
 	diag "named on 127.0.0.1@$SRV_PORT serves $CZ (dlz_acmezone.so${ND_DLZ:+, the dlz statement of doc/bind.md}) and $D (zone file)"
 	grep -qE "acmezone: dlz 'acmezone' serves zone '$CZ\.?' from '$ND_DB'" "$ND_LOG"
@@ -214,6 +244,18 @@ fi
 # The server does not serve lame.test: REFUSED, so unbound says SERVFAIL.
 acme_unbound_start "$dir" "$SRV_PORT" "$D" "$CZ" lame.test
 ok 0 "unbound on 127.0.0.1@$UB_PORT resolves $D through $SRV_WHAT"
+if [ "$ACME_DNSSEC" = yes ]; then
+	V=$(tok dnssec)
+	az add "$D" "$V"
+	# First an A query at the name (a scanner's), then the CA's TXT.
+	out=$(ub_ask "$UB_PORT" "${DL}.$CZ" A)
+	is "$(ub_verdict "$out")" "NOERROR ad 0" "A at ${DL}.$CZ: NODATA that validates"
+	out=$(ub_ask "$UB_PORT" "_acme-challenge.$D" TXT)
+	is "$(ub_verdict "$out")" "NOERROR ad 4" \
+		"then TXT at _acme-challenge.$D: the CNAME and the TXT, each with its RRSIG, validated (AD)"
+	is "$(ub_txt "$out")" "$V" "... the value, not a denial from the NSEC of the A query"
+	az del "$D" "$V"
+fi
 
 ########################################################################
 # pebble, with a throw-away CA for its HTTPS listener.
@@ -383,8 +425,21 @@ if wants certbot; then
 
 	# The two forms of doc/clients/certbot.md: --db in the hook command,
 	# and an 'env' prefix (a hook string starting with VAR=value is refused).
+	hook="$AZ --db '$SRV_DB' hook certbot"
+	if [ "$ACME_DNSSEC" = yes ]; then
+		# The hook, then an A query at the challenge name through the
+		# CA's resolver before the CA asks for the TXT (issue 12).
+		cat >"$dir/scanned-hook" <<-EOF
+		#!/bin/sh
+		$hook || exit
+		$KDIG @127.0.0.1 -p $UB_PORT +dnssec +timeout=2 A "\$(printf '%s' "\$CERTBOT_DOMAIN" | tr . -).$CZ" >>"$dir/scans.out" 2>&1
+		exit 0
+		EOF
+		chmod 0755 "$dir/scanned-hook"
+		hook="$dir/scanned-hook"
+	fi
 	t0=$(test_now_ms)
-	certbot_run cb "$dir/certbot.out" "$AZ --db '$SRV_DB' hook certbot" \
+	certbot_run cb "$dir/certbot.out" "$hook" \
 		-d "$D" -d "*.$D" -d "www.$D"
 	rc=$?
 	is "$rc" 0 "certbot: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
@@ -394,6 +449,11 @@ if wants certbot; then
 		"certbot: issued by pebble"
 	like "$(cat "$dir/certbot.out")" "acmezone: published [A-Za-z0-9_-]{43} at ${DL}\\.$CZ\\." \
 		"certbot: the auth hook's output names the delegation name"
+	if [ "$ACME_DNSSEC" = yes ]; then
+		n=$(grep -cE '^;; Flags: qr rd ra ad; QUERY: 1; ANSWER: 0;' "$dir/scans.out")
+		[ "$n" -ge 3 ]
+		ok $? "certbot: the A queries after each auth hook got NODATA that validates ($n)"
+	fi
 	store_empty
 	ok $? "certbot: no challenge value left in the store"
 

@@ -285,6 +285,39 @@ int main(int argc, char **argv)
 	int before = test_threads();
 	mod.db = db;
 	mod.ttl = 7;
+
+	/* Signing setups whose answers would not validate are refused at
+	 * load (module/denial.c), with one log line each and nothing left. */
+	mod.signing = true;
+	tap_is(api->load(&mod), KNOT_ENOTSUP, "load() refuses a zone with 'dnssec-signing: on'");
+	tap_ok(logged("not loaded: the zone is signed by knotd ('dnssec-signing: on')"), "... and logs why");
+	mod.signing = false;
+	mod.modules[0] = "mod-onlinesign/acme";
+	mod.modules[1] = "mod-acmezone/default";
+	mod.bitmap[0] = "A";
+	mod.bitmap[1] = "TXT";
+	tap_is(api->load(&mod), KNOT_ENOTSUP, "load() refuses mod-onlinesign listed before mod-acmezone");
+	tap_ok(logged("not loaded: mod-onlinesign/acme comes before mod-acmezone"), "... and logs why");
+	mod.modules[0] = "mod-acmezone/default";
+	mod.modules[1] = "mod-onlinesign/acme";
+	mod.bitmap[1] = "AAAA";
+	tap_is(api->load(&mod), KNOT_ENOTSUP, "load() refuses mod-onlinesign whose nsec-bitmap lacks TXT");
+	tap_ok(logged("not loaded: mod-onlinesign/acme does not list TXT in 'nsec-bitmap':"), "... and logs why");
+	mod.modules[1] = "mod-onlinesign";
+	tap_is(api->load(&mod), KNOT_ENOTSUP, "load() refuses mod-onlinesign without a configuration (A, AAAA)");
+	tap_ok(logged("not loaded: mod-onlinesign does not list TXT in 'nsec-bitmap' (it has no configuration id)"),
+	       "... and logs why");
+	mod.modules[1] = "mod-onlinesign/acme";
+	mod.bitmap[2] = "txt";
+	tap_is(api->load(&mod), KNOT_EOK, "load() accepts mod-onlinesign after it with TXT in nsec-bitmap");
+	tap_ok(logged("signed on the fly by mod-onlinesign/acme, NSEC type bitmaps list TXT"), "... and says so");
+	tap_ok(mod.ctx != NULL && mod.hook != NULL, "... the instance is set up");
+	api->unload(&mod);
+	tap_is(test_threads(), before, "refused loads and that unload leave no thread behind");
+	memset(mod.modules, 0, sizeof(mod.modules));
+	memset(mod.bitmap, 0, sizeof(mod.bitmap));
+	mod.hook = NULL;
+	mod.nctrs = 0;
 	tap_is(api->load(&mod), KNOT_EOK, "load() succeeds with the database missing");
 	tap_ok(mod.hook != NULL, "an answer hook is registered");
 	bool said = false;

@@ -17,6 +17,8 @@
 # real (PEBBLE_VA_ALWAYS_VALID unset), without sleeps, every order anew
 # (PEBBLE_AUTHZREUSE=0), never rejecting a nonce.
 
+. "$top_srcdir/tests/lib/unbound-lib.sh"
+
 ACME_START_S=${ACME_START_S:-15}	# seconds unbound or pebble may take to come up
 UB_PID=
 UB_PORT=
@@ -67,31 +69,15 @@ r() {
 acme_unbound_start() {
 	local dir=$1 srv_port=$2 z
 	shift 2
-	UB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+	UB_PORT=$(ub_port) || bail "no free port"
 	{
+		ub_conf_head "$dir" "$UB_PORT"
+		# UB_VALIDATE (optional): trust-anchor lines; unbound validates.
 		cat <<-EOF
-		server:
-		    interface: 127.0.0.1
-		    port: $UB_PORT
-		    do-ip6: no
-		    username: ""
-		    chroot: ""
-		    directory: "$dir"
-		    pidfile: ""
-		    logfile: "$dir/unbound.log"
-		    use-syslog: no
-		    verbosity: 1
-		    num-threads: 1
-		    access-control: 127.0.0.0/8 allow
-		    do-not-query-localhost: no
-		    module-config: "iterator"
+		    module-config: "${UB_VALIDATE:+validator }iterator"
+		${UB_VALIDATE:-}
 		    use-caps-for-id: yes
 		    domain-insecure: "test."
-		    # 'test.' is one of unbound's built-in local zones.  With '.'
-		    # refused (off the Internet), 'nodefault' would leave test.
-		    # under the refusal; 'transparent' lets the stub zones answer.
-		    local-zone: "test." transparent
-		    local-zone: "." refuse
 		    # The test reuses names quickly; negative answers must not linger.
 		    cache-max-negative-ttl: 1
 		EOF
@@ -110,7 +96,7 @@ acme_unbound_start() {
 	ACME_UB_ZONE=$1
 	if ! poll_until "$ACME_START_S" acme_ub_ready; then
 		out_tail "$dir/unbound.out"
-		out_tail "$dir/unbound.log"
+		out_tail "$dir/unbound-$UB_PORT.log"
 		bail "unbound did not come up on 127.0.0.1@$UB_PORT"
 	fi
 }

@@ -55,6 +55,9 @@ KD_PID=
 KD_LOG=
 KD_IPV6=no
 KD_EXTRA_ZONES=		# more zone entries for the config (knotd_add_zone)
+KD_MODULES=mod-acmezone/default	# the challenge zone's 'module' item
+KD_ZONE_ITEMS=		# more items of the challenge zone's entry, one a line
+KD_SECTIONS=		# more sections (policy, mod-onlinesign, ...), before 'template'
 KD_MODULE="$top_builddir/.libs/acmezone.so"
 KD_CLI="$top_builddir/acmezone"
 KD_DNSLOAD="$top_builddir/tests/lib/dnsload"
@@ -121,6 +124,7 @@ knotd_write_conf() {
 	  - id: default
 	    database: "$KD_DB"
 	$ttl_line
+	$KD_SECTIONS
 
 	template:
 	  - id: default
@@ -132,7 +136,8 @@ knotd_write_conf() {
 	zone:
 	  - domain: $KD_ZONE
 	    file: "$KD_DIR/zone.db"
-	    module: mod-acmezone/default
+	    module: $KD_MODULES
+	$KD_ZONE_ITEMS
 	$KD_EXTRA_ZONES
 	EOF
 	mv "$KD_CONF.tmp" "$KD_CONF"
@@ -171,13 +176,39 @@ knotd_setup() {
 	knotd_write_conf
 }
 
-# knotd_add_zone NAME FILE: serve another zone from FILE, without the
-# module (a customer zone beside the challenge zone); before knotd_start.
+# knotd_add_zone NAME FILE [ITEM...]: serve another zone from FILE,
+# without the module (a customer zone beside the challenge zone), with
+# more items of its entry ("dnssec-signing: on"); before knotd_start.
 knotd_add_zone() {
+	local name=$1 file=$2 item
+	shift 2
 	KD_EXTRA_ZONES="$KD_EXTRA_ZONES
-  - domain: $1
-    file: \"$2\""
+  - domain: $name
+    file: \"$file\""
+	for item in "$@"; do
+		KD_EXTRA_ZONES="$KD_EXTRA_ZONES
+    $item"
+	done
 	knotd_write_conf
+}
+
+# knotd_signed_as_doc: sign the challenge zone as doc/dnssec.md says: its
+# 'policy' and 'mod-onlinesign' sections and its module list, read from
+# the page (KD_SECTIONS, KD_MODULES; KD_DS_CMD gets its keymgr line).
+knotd_signed_as_doc() {
+	local doc="$top_srcdir/doc/dnssec.md"
+	KD_SECTIONS=$(sed -n '/^    policy:$/,/^    zone:$/p' "$doc" | sed -e '$d' -e 's/^    //')
+	KD_MODULES=$(sed -n 's/^        module: \(\[ mod-acmezone\/default, mod-onlinesign\/[a-z]* \]\)$/\1/p' "$doc" | head -n 1)
+	KD_DS_CMD=$(sed -n 's/^    # \(runuser -u knot -- keymgr [a-z.]* ds\)$/\1/p' "$doc" | head -n 1)
+	[ -n "$KD_SECTIONS" ] && [ -n "$KD_MODULES" ] && [ -n "$KD_DS_CMD" ] ||
+		bail "doc/dnssec.md: no policy/mod-onlinesign sections, module list or keymgr ds line"
+	knotd_write_conf
+}
+
+# knotd_ds ZONE: the SHA-256 DS of ZONE's key, made as doc/dnssec.md says
+# ('runuser -u knot -- keymgr ZONE ds', with this test's config file).
+knotd_ds() {
+	runuser -u "$KD_USER" -- keymgr -c "$KD_CONF" "$1" ds | grep -E ' DS [0-9]+ [0-9]+ 2 ' | head -n 1
 }
 
 # Is $KD_PID running (and not a zombie)?

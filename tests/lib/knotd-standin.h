@@ -31,6 +31,13 @@ struct knotd_mod {
 	const char *ctr_names[MAX_CTRS];
 	uint64_t ctrs[MAX_CTRS];
 	unsigned nctrs;
+	/* The zone's configuration, for denial_check(): 'dnssec-signing',
+	 * the 'module' list as knotd stores it (u8 name length, name, then
+	 * the id and its NUL if there is one), and the 'nsec-bitmap' every
+	 * mod-onlinesign configuration has. */
+	bool signing;
+	const char *modules[4];		/* "mod-NAME" or "mod-NAME/ID" */
+	const char *bitmap[4];
 };
 
 static struct knotd_mod mod;
@@ -111,6 +118,67 @@ EXPORT knotd_conf_t knotd_conf_mod(knotd_mod_t *mod, const yp_name_t *item)
 		out.count = 1;
 	}
 	return out;
+}
+
+EXPORT const knot_dname_t *knotd_mod_zone(STANDIN_GETTER_MOD *mod)
+{
+	(void)mod;
+	return (const knot_dname_t *)"\x09""acme-test";
+}
+
+/* knotd_conf_t values live until knotd_conf_free(): a few static slots. */
+static knotd_conf_val_t standin_vals[8];
+static uint8_t standin_refs[4][64];
+
+EXPORT knotd_conf_t knotd_conf_zone(knotd_mod_t *mod, const yp_name_t *item,
+                                    const knot_dname_t *zone)
+{
+	(void)zone;
+	knotd_conf_t out;
+	memset(&out, 0, sizeof(out));
+	if (memcmp(item, "\x0e""dnssec-signing", 15) == 0) {
+		out.single.boolean = mod->signing;
+		out.count = 1;
+	} else if (memcmp(item, "\x06""module", 7) == 0) {
+		out.multi = standin_vals;
+		for (size_t i = 0; i < 4 && mod->modules[i] != NULL; i++) {
+			const char *m = mod->modules[i], *slash = strchr(m, '/');
+			size_t n = slash ? (size_t)(slash - m) : strlen(m);
+			uint8_t *r = standin_refs[i];
+			r[0] = (uint8_t)n;
+			memcpy(r + 1, m, n);
+			size_t len = 1 + n;
+			if (slash != NULL) {
+				memcpy(r + len, slash + 1, strlen(slash + 1) + 1);
+				len += strlen(slash + 1) + 1;
+			}
+			standin_vals[i].data = r;
+			standin_vals[i].data_len = len;
+			out.count = i + 1;
+		}
+	}
+	return out;
+}
+
+EXPORT knotd_conf_t knotd_conf(knotd_mod_t *mod, const yp_name_t *section,
+                               const yp_name_t *item, const knotd_conf_t *id)
+{
+	(void)section;
+	(void)item;
+	(void)id;
+	knotd_conf_t out;
+	memset(&out, 0, sizeof(out));
+	out.multi = standin_vals + 4;
+	for (size_t i = 0; i < 4 && mod->bitmap[i] != NULL; i++) {
+		standin_vals[4 + i].string = mod->bitmap[i];
+		out.count = i + 1;
+	}
+	return out;
+}
+
+EXPORT void knotd_conf_free(knotd_conf_t *conf)
+{
+	memset(conf, 0, sizeof(*conf));
 }
 
 EXPORT knotd_conf_t knotd_conf_check_item(knotd_conf_check_args_t *args, const yp_name_t *item)
