@@ -57,6 +57,8 @@ typedef struct {
 	int nwait;
 	int propagation_ms;		/* --propagation-timeout */
 	bool propagation_given;
+	const char *issuer, *account_uri, *until;	/* persist */
+	bool wildcard, persist;		/* persist --wildcard; cname, check --persist */
 	const char **pos;		/* positional arguments */
 	int npos;
 } cli_t;

@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "names.h"
 #include "opts.h"
+#include "persist.h"
 
 typedef struct {
 	names_deleg_t d;
@@ -56,7 +57,9 @@ static int run_cname(cli_t *cli)
 	}
 	/* All or nothing: output meant to be pasted into a zone is whole. */
 	for (int i = 0; i < cli->npos; i++) {
-		rc = names_delegation(cli, &cfg, cli->pos[i], &c[i].d);
+		rc = cli->persist ?
+		     persist_delegation(cli, &cfg, cli->pos[i], &c[i].d) :
+		     names_delegation(cli, &cfg, cli->pos[i], &c[i].d);
 		if (rc != RC_OK) {
 			goto out;
 		}
@@ -93,9 +96,9 @@ out:
 }
 
 const cmd_t cmd_cname = {
-	"cname", run_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME, 1, CMD_ANY,
+	"cname", run_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_PERSIST, 1, CMD_ANY,
 	{ "DOMAIN", NULL }, 0,
-	"cname DOMAIN... [--json] [--zone ZONE] [--scheme SCHEME]",
+	"cname DOMAIN... [--persist] [--json] [--zone ZONE] [--scheme SCHEME]",
 	"Print the record each customer adds to their zone, once, so that the\n"
 	"challenges for DOMAIN are answered from the challenge zone:\n"
 	"\n"
@@ -105,6 +108,9 @@ const cmd_t cmd_cname = {
 	"longer than 63 octets (or a name longer than 255) is hashed instead,\n"
 	"and a comment line says so.\n"
 	"\n"
+	"  --persist        the dns-persist-01 record instead:\n"
+	"                   _validation-persist.DOMAIN CNAME\n"
+	"                   _validation-persist.<label>.<zone> (see 'persist')\n"
 	"  --json           one JSON array of {domain, owner, type, target,\n"
 	"                   scheme, hashed_because}\n"
 	"  --zone ZONE      use this challenge zone, not the store's (the\n"

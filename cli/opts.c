@@ -33,6 +33,11 @@ static const opt_t cli_opts[] = {
 	{ "server",       0,   true,  OPT_SERVER },
 	{ "wait",         0,   true,  OPT_WAIT_AT },
 	{ "propagation-timeout", 0, true, OPT_PROPAGATION },
+	{ "issuer",       0,   true,  OPT_ISSUER },
+	{ "account-uri",  0,   true,  OPT_ACCOUNT_URI },
+	{ "wildcard",     0,   false, OPT_WILDCARD },
+	{ "until",        0,   true,  OPT_UNTIL },
+	{ "persist",      0,   false, OPT_PERSIST },
 };
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
@@ -177,6 +182,21 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 			return cli_usage(cli, "at most %d servers for --wait", CLI_MAX_WAIT);
 		}
 		cli->wait[cli->nwait++] = val;
+		break;
+	case OPT_ISSUER:
+		cli->issuer = val;
+		break;
+	case OPT_ACCOUNT_URI:
+		cli->account_uri = val;
+		break;
+	case OPT_WILDCARD:
+		cli->wildcard = true;
+		break;
+	case OPT_UNTIL:
+		cli->until = val;
+		break;
+	case OPT_PERSIST:
+		cli->persist = true;
 		break;
 	case OPT_PROPAGATION:
 		cli->propagation_given = true;

@@ -25,6 +25,11 @@ enum {
 	OPT_SERVER  = 1 << 13,
 	OPT_WAIT_AT = 1 << 14,		/* --wait SERVER (not --wait-timeout) */
 	OPT_PROPAGATION = 1 << 15,
+	OPT_ISSUER  = 1 << 16,		/* persist: --issuer DOMAIN */
+	OPT_ACCOUNT_URI = 1 << 17,	/* persist: --account-uri URI */
+	OPT_WILDCARD = 1 << 18,		/* persist: --wildcard */
+	OPT_UNTIL   = 1 << 19,		/* persist: --until TIME */
+	OPT_PERSIST = 1 << 20,		/* cname, check: --persist */
 };
 
 /* Accepted before the command and after it. */
