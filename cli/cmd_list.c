@@ -54,12 +54,22 @@ static void list_value(list_t *ls, const char *name, const az_val_t *val)
 		json_key(&ls->json, "value");
 		json_strn(&ls->json, (const char *)val->data, val->len);
 		json_key(&ls->json, "expires");
-		json_int(&ls->json, (long long)val->expire);
+		if (val->expire == AZ_EXPIRE_NEVER) {
+			json_str_or_null(&ls->json, NULL);	/* never */
+		} else {
+			json_int(&ls->json, (long long)val->expire);
+		}
 		json_key(&ls->json, "expires_at");
 		json_str_or_null(&ls->json, when_ok ? when : NULL);
 		json_key(&ls->json, "expired");
 		json_bool(&ls->json, expired);
 		json_end(&ls->json);
+		return;
+	}
+	if (val->expire == AZ_EXPIRE_NEVER) {
+		printf("%s  ", name);
+		human_value(val->data, val->len);
+		printf("  never expires\n");
 		return;
 	}
 	/* Unsigned: an expiry read back from the file may be any i64. */
@@ -173,4 +183,6 @@ const cmd_t cmd_list = {
 	"expiry; expired values, which are no longer served, are marked.\n"
 	"\n"
 	"  --json   one JSON array of {name, value, expires, expires_at, expired}\n"
+	"           (expires null: never, as a dns-persist-01 record without\n"
+	"           --until)\n"
 };

@@ -25,12 +25,6 @@
 #include "cli.h"
 #include "names.h"
 
-/* TEMP until store record format 3 is merged. */
-#ifndef AZ_TXT_MAXLEN
-#define AZ_TXT_MAXLEN		AZ_VALUE_MAXLEN
-#define AZ_EXPIRE_NEVER		INT64_MAX
-#endif
-
 #define PERSIST_LABEL		"_validation-persist"
 #define PERSIST_LABEL_LEN	19
 /* Longest record text: one TXT value of the store. */

@@ -70,6 +70,9 @@ is "$(records)" "$LE; accounturi=$U1" "persist list: the record"
 like "$("$AZ" --db "$DB" persist list example.org)" "  never expires\$" "persist list: it never expires"
 run list "$PN"
 like "$out" "^$PN  \"$LE; accounturi=" "list NAME shows it at its name in the zone"
+like "$out" "  never expires\$" "list: never expires"
+run list "$PN" --json
+like "$out" "\"expires\": null, \"expires_at\": null, \"expired\": false" "list --json: expires null"
 run list example.org
 is "$out" "" "... and not at example.org's dns-01 name"
 
@@ -94,6 +97,15 @@ run persist add example.org --issuer "$LE" --account-uri "$U2" --wildcard --forc
 is "$rc" 0 "--force: exit 0"
 like "$out" "^replaced $LE at " "... replaced"
 is "$(records)" "$LE; accounturi=$U2; policy=wildcard" "... one record, the new one, with policy=wildcard"
+
+### A record longer than one TXT character-string: taken whole
+
+LONGU=https://ca.test/acct/$(printf 'x%.0s' $(seq 1 400))
+run persist add long.example.org --issuer ca.test --account-uri "$LONGU"
+is "$rc" 0 "a 429-octet record: exit 0"
+is "$("$AZ" --db "$DB" persist list long.example.org --json | sed -n 's/.*"record": "\([^"]*\)".*/\1/p')" \
+	"ca.test; accounturi=$LONGU" "... stored whole, one value"
+"$AZ" --db "$DB" --no-wait persist del long.example.org
 
 ### Several issuers at one name; persistUntil bounds the expiry
 
