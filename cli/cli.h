@@ -52,12 +52,14 @@ typedef struct {
 	bool no_wait, raw, json, verbose, force;
 	const char *group, *expire;
 	const char *zone, *scheme;	/* --zone, --scheme */
+	const char *account_uri;	/* --account-uri (checked when taken) */
+	char account[AZ_ACCOUNT_LABEL_LEN + 1];	/* its label, "" without */
 	const char *server;		/* check --server */
 	const char *wait[CLI_MAX_WAIT];	/* --wait: authoritative servers */
 	int nwait;
 	int propagation_ms;		/* --propagation-timeout */
 	bool propagation_given;
-	const char *issuer, *account_uri, *until;	/* persist */
+	const char *issuer, *until;	/* persist (and account_uri above) */
 	bool wildcard, persist;		/* persist --wildcard; cname, check --persist */
 	const char **pos;		/* positional arguments */
 	int npos;

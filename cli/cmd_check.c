@@ -159,7 +159,9 @@ static bool follow_chain(const check_t *ck, const uint8_t *owner, const uint8_t 
 			         v->chain[v->hops - 1], what);
 			return true;
 		}
-		for (size_t i = 0; i < r->nrr && r->rcode == DNS_NOERROR; i++) {
+		/* NXDOMAIN too: with a DNAME above cur the resolver chases the
+		 * CNAME it synthesises, and the rcode is the end's (RFC 6604). */
+		for (size_t i = 0; i < r->nrr; i++) {
 			if (r->rr[i].type == DNS_TYPE_CNAME && !r->rr[i].authority &&
 			    dns_name_eq(r->rr[i].owner, cur)) {
 				target = r->rr[i].target;
@@ -385,16 +387,18 @@ static int run_check(cli_t *cli)
 	if (rc != RC_OK) {
 		return rc;
 	}
-	if ((cli->issuer != NULL || cli->account_uri != NULL) && !cli->persist) {
-		return cli_usage(cli, "--issuer and --account-uri need --persist");
+	if (cli->issuer != NULL && !cli->persist) {
+		return cli_usage(cli, "--issuer needs --persist");
 	}
-	ck.account_uri = cli->account_uri;
+	/* --account-uri: with --persist the record's account; without, the
+	 * dns-account-01 name (names_delegation()). */
+	ck.account_uri = cli->persist ? cli->account_uri : NULL;
 	if (cli->issuer != NULL) {
 		rc = persist_issuer(cli, cli->issuer, issuer);
 		ck.issuer = issuer;
 	}
-	if (rc == RC_OK && cli->account_uri != NULL) {
-		rc = persist_uri(cli, cli->account_uri);
+	if (rc == RC_OK && ck.account_uri != NULL) {
+		rc = persist_uri(cli, ck.account_uri);
 	}
 	if (rc != RC_OK) {
 		return rc;
@@ -443,18 +447,24 @@ out:
 
 const cmd_t cmd_check = {
 	"check", run_check, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER |
-	OPT_PERSIST | OPT_ISSUER | OPT_ACCOUNT_URI, 1, CMD_ANY,
+	OPT_ACCOUNT_URI | OPT_PERSIST | OPT_ISSUER, 1, CMD_ANY,
 	{ "DOMAIN", NULL }, 0,
-	"check DOMAIN... [--persist [--issuer DOMAIN] [--account-uri URI]] "
+	"check DOMAIN... [--account-uri URI] [--persist [--issuer DOMAIN]] "
 	"[--server ADDR[@PORT]] [--json] [--zone ZONE] [--scheme SCHEME]",
 	"Resolve _acme-challenge.DOMAIN the way a CA does and say, per domain,\n"
 	"whether the CNAME is in place and points at the right name, and\n"
 	"whether the challenge zone answers for that name.  Exit status 0 if\n"
-	"every domain is ready, 4 if not.\n"
+	"every domain is ready, 4 if not.  With --account-uri the same for\n"
+	"that account's dns-account-01 name, _<label>._acme-challenge.DOMAIN,\n"
+	"and its target _<label>.<delegation name> (a DNAME at\n"
+	"_acme-challenge.DOMAIN to the delegation name passes too: the\n"
+	"resolver's answer carries the CNAME it implies).\n"
 	"\n"
+	"  --account-uri URI     dns-account-01: the ACME account URL\n"
 	"  --persist             check _validation-persist.DOMAIN instead (the\n"
 	"                        dns-persist-01 CNAME), and that a record is\n"
-	"                        served there: for --issuer, with --account-uri\n"
+	"                        served there: for --issuer, and with\n"
+	"                        --account-uri for that account\n"
 	"  --server ADDR[@PORT]  the recursive resolver to ask (default: the\n"
 	"                        nameservers of /etc/resolv.conf)\n"
 	"  --json                one JSON array of {domain, status, ...}\n"

@@ -19,7 +19,8 @@ typedef struct {
 	bool dup;			/* same owner as an earlier domain */
 } cname_t;
 
-static void cname_json(json_t *j, const az_config_t *cfg, const cname_t *c)
+static void cname_json(json_t *j, const cli_t *cli, const az_config_t *cfg,
+                       const cname_t *c)
 {
 	json_begin(j, '{');
 	json_key(j, "domain");
@@ -33,6 +34,8 @@ static void cname_json(json_t *j, const az_config_t *cfg, const cname_t *c)
 	json_key(j, "scheme");
 	json_str(j, c->d.fallback == AZ_FALLBACK_NONE ?
 	            az_scheme_name(cfg->scheme) : "hashed");
+	json_key(j, "account_uri");
+	json_str_or_null(j, cli->account_uri);
 	json_key(j, "hashed_because");
 	json_str_or_null(j, c->d.fallback == AZ_FALLBACK_NONE ? NULL :
 	                    az_label_fallback_str(c->d.fallback));
@@ -46,6 +49,10 @@ static int run_cname(cli_t *cli)
 	json_t j = { 0 };
 	int rc;
 
+	if (cli->persist && cli->account_uri != NULL) {
+		/* dns-persist-01 names do not depend on the account. */
+		return cli_usage(cli, "--persist and --account-uri do not go together");
+	}
 	rc = db_config(cli, &cfg, true);
 	if (rc != RC_OK) {
 		return rc;
@@ -77,7 +84,7 @@ static int run_cname(cli_t *cli)
 			continue;	/* *.example.org after example.org */
 		}
 		if (cli->json) {
-			cname_json(&j, &cfg, &c[i]);
+			cname_json(&j, cli, &cfg, &c[i]);
 			continue;
 		}
 		if (c[i].d.fallback != AZ_FALLBACK_NONE) {
@@ -96,9 +103,10 @@ out:
 }
 
 const cmd_t cmd_cname = {
-	"cname", run_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_PERSIST, 1, CMD_ANY,
-	{ "DOMAIN", NULL }, 0,
-	"cname DOMAIN... [--persist] [--json] [--zone ZONE] [--scheme SCHEME]",
+	"cname", run_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_ACCOUNT_URI |
+	OPT_PERSIST, 1, CMD_ANY, { "DOMAIN", NULL }, 0,
+	"cname DOMAIN... [--account-uri URI | --persist] [--json] [--zone ZONE] "
+	"[--scheme SCHEME]",
 	"Print the record each customer adds to their zone, once, so that the\n"
 	"challenges for DOMAIN are answered from the challenge zone:\n"
 	"\n"
@@ -108,11 +116,22 @@ const cmd_t cmd_cname = {
 	"longer than 63 octets (or a name longer than 255) is hashed instead,\n"
 	"and a comment line says so.\n"
 	"\n"
-	"  --persist        the dns-persist-01 record instead:\n"
-	"                   _validation-persist.DOMAIN CNAME\n"
-	"                   _validation-persist.<label>.<zone> (see 'persist')\n"
+	"dns-account-01: with --account-uri, the record for that ACME account\n"
+	"(one per account and domain, beside the one above):\n"
+	"\n"
+	"  _<label>._acme-challenge.example.org.  IN  CNAME  _<label>.example-org.acme.example.net.\n"
+	"\n"
+	"  --account-uri URI  the ACME account URL (https://...) whose label\n"
+	"                   the CA puts in front of _acme-challenge\n"
+	"\n"
+	"dns-persist-01: with --persist, the record for the standing records\n"
+	"'persist add' writes (see 'persist'):\n"
+	"\n"
+	"  _validation-persist.example.org.  IN  CNAME  _validation-persist.example-org.acme.example.net.\n"
+	"\n"
+	"  --persist        print that record instead\n"
 	"  --json           one JSON array of {domain, owner, type, target,\n"
-	"                   scheme, hashed_because}\n"
+	"                   scheme, account_uri, hashed_because}\n"
 	"  --zone ZONE      use this challenge zone, not the store's (the\n"
 	"                   store is not read: readable unless --scheme)\n"
 	"  --scheme SCHEME  use this scheme, not the store's\n"

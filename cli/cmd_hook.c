@@ -13,7 +13,8 @@
 
 #define HOOK_KEYAUTH_MAX	1024	/* token '.' thumbprint: about 87 */
 #define HOOK_MARK		"acmezone: published "	/* certbot auth output */
-#define HOOK_OPTS		(OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION)
+#define HOOK_OPTS		(OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION | \
+				 OPT_ACCOUNT_URI)
 
 typedef struct {
 	cli_t *cli;
@@ -256,6 +257,15 @@ static int hook_env(cli_t *cli, char **wait_copy)
 			return rc;
 		}
 	}
+	env = getenv("ACMEZONE_ACCOUNT_URI");
+	if (cli->account_uri == NULL && env != NULL && env[0] != '\0') {
+		char *argv[] = { "--account-uri", (char *)env, NULL };
+		int i = 0;
+		int rc = cli_opt_take(cli, HOOK_OPTS, argv, &i);
+		if (rc != RC_OK) {
+			return rc;
+		}
+	}
 	env = getenv("ACMEZONE_WAIT");
 	if (cli->nwait == 0 && env != NULL && env[0] != '\0') {
 		*wait_copy = strdup(env);
@@ -327,12 +337,20 @@ const cmd_t cmd_hook = {
 	"\n"
 	"Options go before the client's name (certbot: after it too); the\n"
 	"environment may give them instead: ACMEZONE_EXPIRE, ACMEZONE_WAIT\n"
-	"(servers separated by blanks or commas), ACMEZONE_PROPAGATION_TIMEOUT.\n"
+	"(servers separated by blanks or commas), ACMEZONE_PROPAGATION_TIMEOUT,\n"
+	"ACMEZONE_ACCOUNT_URI.\n"
+	"\n"
+	"dns-account-01: a name _<label>._acme-challenge.<domain> (lego's FQDN)\n"
+	"is written at _<label>.<delegation name>; with --account-uri the\n"
+	"clients that name only the domain (certbot, dehydrated, lego's RAW\n"
+	"mode) write there too, for that account.\n"
 	"\n"
 	"  --expire DURATION  lifetime of a value if cleanup never comes\n"
 	"                     (default 1h)\n"
 	"  --wait SERVER      ask this authoritative server (ADDR[@PORT],\n"
 	"                     repeatable) until it serves the value\n"
 	"  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
+	"  --account-uri URI  dns-account-01: the ACME account URL whose label\n"
+	"                     goes in front of every name\n"
 	"  -v, --verbose      say what was written\n"
 };

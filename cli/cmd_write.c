@@ -180,15 +180,19 @@ static int run_apply(cli_t *cli)
 /*** The commands. ***/
 
 const cmd_t cmd_add = {
-	"add", run_add, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION,
+	"add", run_add, OPT_EXPIRE | OPT_RAW | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION |
+	OPT_ACCOUNT_URI,
 	2, 2, { "NAME", "VALUE" }, 0,
-	"add NAME VALUE [--expire DURATION] [--raw] [--wait SERVER]... [-v]",
+	"add NAME VALUE [--expire DURATION] [--raw] [--wait SERVER]... [--account-uri URI] [-v]",
 	"Add VALUE as a TXT value of NAME, or refresh its expiry if it is\n"
 	"already there.  Without a challenge zone, NAME is the owner name\n"
 	"(usually _acme-challenge.<domain>).  With one, NAME may be a customer\n"
 	"domain, _acme-challenge.<domain> or *.<domain> (all written at the\n"
 	"domain's delegation name), or a name in the zone (written as is).\n"
 	"The final dot is optional and case does not matter.\n"
+	"dns-account-01: _<label>._acme-challenge.<domain> is written at\n"
+	"_<label>.<delegation name>; --account-uri does the same for a domain\n"
+	"or _acme-challenge.<domain> with that account's label.\n"
 	"\n"
 	"  --expire DURATION  stop serving it after DURATION (90s, 30m, 2h, 1d;\n"
 	"                     default 1h)\n"
@@ -197,16 +201,19 @@ const cmd_t cmd_add = {
 	"  --wait SERVER      then ask this authoritative server (ADDR[@PORT],\n"
 	"                     repeatable) until it serves the value\n"
 	"  --propagation-timeout SECONDS  how long --wait may take (default 60)\n"
+	"  --account-uri URI  dns-account-01: the ACME account URL whose label\n"
+	"                     goes in front of the name\n"
 	"  -v, --verbose      say what was added\n"
 };
 
 const cmd_t cmd_del = {
-	"del", run_del, OPT_RAW | OPT_VERBOSE, 1, 2, { "NAME", "VALUE" }, 0,
-	"del NAME [VALUE] [--raw] [-v]",
+	"del", run_del, OPT_RAW | OPT_VERBOSE | OPT_ACCOUNT_URI, 1, 2, { "NAME", "VALUE" }, 0,
+	"del NAME [VALUE] [--raw] [--account-uri URI] [-v]",
 	"Delete VALUE at NAME, or every value at NAME.  NAME as for add.\n"
 	"Deleting what is not there is not an error.\n"
 	"\n"
 	"  --raw           VALUE need not be an ACME token\n"
+	"  --account-uri URI  dns-account-01: as for add\n"
 	"  -v, --verbose   say how many values were removed\n"
 };
 

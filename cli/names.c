@@ -1,6 +1,7 @@
 /* names.c -- user input the CLI validates: names, values, durations, zones, schemes; owner and challenge names. */
 /* SPDX-License-Identifier: MIT */
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,66 @@ static int check_name(const cli_t *cli, const char *text,
 		return RC_INPUT;
 	}
 	return RC_OK;
+}
+
+/*
+ * dns-account-01: the octets of the account label that starts text, if
+ * text is "_<label>._acme-challenge.<domain>" (the label any first label
+ * starting with '_'; it is checked separately), else 0.
+ */
+static size_t account_part(const char *text)
+{
+	size_t n;
+
+	if (text[0] != '_') {
+		return 0;
+	}
+	n = strcspn(text, ".");
+	if (text[n] != '.' || strncasecmp(text + n + 1, CHALLENGE_PREFIX,
+	                                  sizeof(CHALLENGE_PREFIX) - 1) != 0) {
+		return 0;
+	}
+	return n;
+}
+
+/* The one-line error for a malformed account label in text. */
+static int bad_account_label(const cli_t *cli, const char *text, size_t n)
+{
+	char q[CLI_QUOTE_MAX];
+
+	cli_err(cli, "'%s' has a malformed account label ('%.*s': dns-account-01 "
+	        "labels are '_' and 16 characters of a-z and 2-7)", quote(text, q),
+	        (int)(n < 64 ? n : 64), text);
+	return RC_INPUT;
+}
+
+/*
+ * name = label (llen octets of text) + name, in place; false if the
+ * result would be longer than AZ_NAME_MAXLEN octets.
+ */
+static bool prefix_label(const char *label, size_t llen, uint8_t name[AZ_NAME_MAXLEN])
+{
+	size_t len = az_name_wire_len(name, AZ_NAME_MAXLEN);
+
+	if (len == 0 || 1 + llen + len > AZ_NAME_MAXLEN) {
+		return false;
+	}
+	memmove(name + 1 + llen, name, len);
+	name[0] = (uint8_t)llen;
+	for (size_t i = 0; i < llen; i++) {
+		name[1 + i] = (uint8_t)tolower((unsigned char)label[i]);
+	}
+	return true;
+}
+
+/* The one-line error for an account name over 255 octets. */
+static int long_account_name(const cli_t *cli, const char *text)
+{
+	char q[CLI_QUOTE_MAX];
+
+	cli_err(cli, "'%s': with the account label its name in the challenge "
+	        "zone would be longer than 255 octets", quote(text, q));
+	return RC_INPUT;
 }
 
 int names_value(const cli_t *cli, const char *value)
@@ -94,6 +155,10 @@ int names_syntax(const cli_t *cli, const char *text)
 		cli_err(cli, "'%s' is not a valid name (%s)", quote(text, q), why);
 		return RC_INPUT;
 	}
+	len = account_part(t);
+	if (len > 0 && !az_account_label_valid(t, len)) {
+		return bad_account_label(cli, text, len);
+	}
 	return RC_OK;
 }
 
@@ -101,16 +166,41 @@ int names_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
                 bool strict, uint8_t owner[AZ_NAME_MAXLEN], az_fallback_t *fallback)
 {
 	char q[CLI_QUOTE_MAX], zone[AZ_NAME_TXTLEN];
-	const char *why = "invalid", *t = text;
-	size_t len = 0;
+	const char *why = "invalid", *t = text, *label = cli->account;
+	size_t len = 0, llen = strlen(cli->account), n;
+	int rc;
 
 	if (fallback != NULL) {
 		*fallback = AZ_FALLBACK_NONE;
 	}
-	if (!cfg->has_zone) {
-		return check_name(cli, text, owner);
+	/* "_<label>._acme-challenge.<domain>": the label stays a label, in
+	 * front of the domain's delegation name. */
+	n = account_part(text);
+	if (n > 0) {
+		if (!az_account_label_valid(text, n)) {
+			return bad_account_label(cli, text, n);
+		}
+		if (llen > 0 && (n != llen || strncasecmp(text, label, n) != 0)) {
+			cli_err(cli, "'%s' has another account label than --account-uri's "
+			        "(%s)", quote(text, q), label);
+			return RC_INPUT;
+		}
+		label = text;
+		llen = n;
+		t = text + n + 1;
 	}
-	if (az_name_parse(text, owner, &len, &why) == AZ_EOK &&
+	if (!cfg->has_zone) {
+		rc = check_name(cli, text, owner);
+		/* Written as given, but "_acme-challenge.<domain>" takes the
+		 * --account-uri label (NS delegation of _acme-challenge). */
+		if (rc == RC_OK && n == 0 && llen > 0 &&
+		    strncasecmp(text, CHALLENGE_PREFIX, sizeof(CHALLENGE_PREFIX) - 1) == 0 &&
+		    !prefix_label(label, llen, owner)) {
+			rc = long_account_name(cli, text);
+		}
+		return rc;
+	}
+	if (n == 0 && az_name_parse(text, owner, &len, &why) == AZ_EOK &&
 	    az_name_under(owner, cfg->zone)) {
 		if (len == az_name_wire_len(cfg->zone, AZ_NAME_MAXLEN)) {
 			/* The zone file has the apex: knotd never asks us. */
@@ -135,6 +225,9 @@ int names_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
 		cli_err(cli, "'%s' is neither a name in the challenge zone %s nor a "
 		        "domain (%s)", quote(text, q), zone, why);
 		return RC_INPUT;
+	}
+	if (llen > 0 && !prefix_label(label, llen, owner)) {
+		return long_account_name(cli, text);
 	}
 	return RC_OK;
 }
@@ -177,6 +270,10 @@ int names_delegation(const cli_t *cli, const az_config_t *cfg, const char *text,
 	if (az_name_parse(owner, d->owner, &len, &why) != AZ_EOK) {
 		cli_err(cli, "'%s' is not a valid domain (%s: %s)", quote(text, q),
 		        owner, why);
+	} else if (cli->account[0] != '\0' &&
+	           (!prefix_label(cli->account, strlen(cli->account), d->owner) ||
+	            !prefix_label(cli->account, strlen(cli->account), d->target))) {
+		rc = long_account_name(cli, text);
 	} else {
 		rc = RC_OK;
 	}

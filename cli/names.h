@@ -39,7 +39,11 @@ int names_syntax(const cli_t *cli, const char *text);
  * the zone (the apex is refused), else the delegation name of the domain
  * it names (a leading "_acme-challenge." or "*." removed); strict refuses
  * a name that is neither in the zone nor starts with "_acme-challenge.".
- * *fallback (optional) says why a label was hashed.
+ * dns-account-01: "_<label>._acme-challenge.<domain>" maps to
+ * "_<label>.<delegation name>" (a malformed label is refused), and so does
+ * a domain or "_acme-challenge.<domain>" with cli->account set
+ * (--account-uri; without a zone only the latter).  *fallback (optional)
+ * says why a label was hashed.
  */
 int names_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
                 bool strict, uint8_t owner[AZ_NAME_MAXLEN], az_fallback_t *fallback);
@@ -55,13 +59,15 @@ char *names_challenge(const char *domain);
 /* A customer domain and the CNAME it needs into the challenge zone. */
 typedef struct {
 	char domain[AZ_DOMAIN_BUFLEN];	/* canonical: lower case, no "*." */
-	uint8_t owner[AZ_NAME_MAXLEN];	/* _acme-challenge.<domain> */
-	uint8_t target[AZ_NAME_MAXLEN];	/* its delegation name in the zone */
+	uint8_t owner[AZ_NAME_MAXLEN];	/* [_<label>.]_acme-challenge.<domain> */
+	uint8_t target[AZ_NAME_MAXLEN];	/* [_<label>.]<delegation name> */
 	az_fallback_t fallback;		/* why the label was hashed, if it was */
 } names_deleg_t;
 
 /*!
- * The delegation of a domain given as text, under cfg (which has a zone).
+ * The delegation of a domain given as text, under cfg (which has a zone);
+ * with cli->account set (--account-uri), that account's: owner
+ * _<label>._acme-challenge.<domain>, target _<label>.<delegation name>.
  * \return RC_OK, RC_INPUT (not a valid domain), RC_STORE (no memory).
  */
 int names_delegation(const cli_t *cli, const az_config_t *cfg, const char *text,

@@ -33,8 +33,8 @@ static const opt_t cli_opts[] = {
 	{ "server",       0,   true,  OPT_SERVER },
 	{ "wait",         0,   true,  OPT_WAIT_AT },
 	{ "propagation-timeout", 0, true, OPT_PROPAGATION },
-	{ "issuer",       0,   true,  OPT_ISSUER },
 	{ "account-uri",  0,   true,  OPT_ACCOUNT_URI },
+	{ "issuer",       0,   true,  OPT_ISSUER },
 	{ "wildcard",     0,   false, OPT_WILDCARD },
 	{ "until",        0,   true,  OPT_UNTIL },
 	{ "persist",      0,   false, OPT_PERSIST },
@@ -186,9 +186,6 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 	case OPT_ISSUER:
 		cli->issuer = val;
 		break;
-	case OPT_ACCOUNT_URI:
-		cli->account_uri = val;
-		break;
 	case OPT_WILDCARD:
 		cli->wildcard = true;
 		break;
@@ -206,6 +203,17 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 			return RC_INPUT;
 		}
 		break;
+	case OPT_ACCOUNT_URI: {
+		/* Checked here, before any command opens the store. */
+		const char *why = "invalid";
+		if (az_account_label(val, cli->account, &why) != AZ_EOK) {
+			cli_err(cli, "'%s' is not an ACME account URI (%s)",
+			        quote(val, q), why);
+			return RC_INPUT;
+		}
+		cli->account_uri = val;
+		break;
+	}
 	}
 	return RC_OK;
 }

@@ -25,8 +25,9 @@ enum {
 	OPT_SERVER  = 1 << 13,
 	OPT_WAIT_AT = 1 << 14,		/* --wait SERVER (not --wait-timeout) */
 	OPT_PROPAGATION = 1 << 15,
-	OPT_ISSUER  = 1 << 16,		/* persist: --issuer DOMAIN */
-	OPT_ACCOUNT_URI = 1 << 17,	/* persist: --account-uri URI */
+	OPT_ACCOUNT_URI = 1 << 16,	/* dns-account-01: the account's label;
+					 * persist: the record's account */
+	OPT_ISSUER  = 1 << 17,		/* persist: --issuer DOMAIN */
 	OPT_WILDCARD = 1 << 18,		/* persist: --wildcard */
 	OPT_UNTIL   = 1 << 19,		/* persist: --until TIME */
 	OPT_PERSIST = 1 << 20,		/* cname, check: --persist */

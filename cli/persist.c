@@ -42,28 +42,27 @@ int persist_uri(const cli_t *cli, const char *uri)
 	static const char scheme[] = "https://";
 	char q[CLI_QUOTE_MAX];
 	const char *why = NULL;
-	size_t host;
 
+	/* An https URL with a host, no blank or control character, at most
+	 * AZ_ACCOUNT_URI_MAXLEN: az_account_uri_check(), when --account-uri
+	 * was taken.  What a record adds: */
 	if (strncmp(uri, scheme, sizeof(scheme) - 1) != 0) {
-		why = "it does not start with https://";
-	} else {
-		host = strcspn(uri + sizeof(scheme) - 1, "/?#");
-		if (host == 0) {
-			why = "no host after https://";
-		}
+		why = "write the scheme https:// in lower case: the CA compares "
+		      "the URL octet for octet";
 	}
 	for (const char *p = uri; why == NULL && *p != '\0'; p++) {
 		if (*p == ';') {
 			why = "a ';', which would end the accounturi parameter";
 		} else if (!uri_char((unsigned char)*p)) {
-			why = "a character a URI cannot hold (a blank, a quote, "
-			      "a control or non-ASCII character)";
+			why = "a character a URI cannot hold (a quote, a backslash, "
+			      "'<', '>', '{', '}', '|', '^' or '`')";
 		}
 	}
 	if (why == NULL) {
 		return RC_OK;
 	}
-	cli_err(cli, "'%s' is not an https account URL (%s)", quote(uri, q), why);
+	cli_err(cli, "'%s' is not an https account URL for a record (%s)",
+	        quote(uri, q), why);
 	return RC_INPUT;
 }
 

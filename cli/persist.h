@@ -39,8 +39,10 @@
 int persist_issuer(const cli_t *cli, const char *text, char out[AZ_DOMAIN_BUFLEN]);
 
 /*!
- * An account URI: "https://", a host, then only characters a URI may
- * have and an RFC 8659 parameter value may hold (no ';', no blank).
+ * An account URI for a record, already checked by az_account_uri_check()
+ * (the --account-uri option): also "https://" in lower case, and only
+ * characters a URI may have and an RFC 8659 parameter value may hold
+ * (no ';').
  */
 int persist_uri(const cli_t *cli, const char *uri);
 

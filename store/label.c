@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <string.h>
+#include <strings.h>
 
 #include "store.h"
 
@@ -172,16 +173,19 @@ int az_domain_parse(const char *text, char out[AZ_DOMAIN_BUFLEN], const char **w
 	return AZ_EOK;
 }
 
-/* RFC 4648 base32, lower case, of the first HASH_OCTETS octets of SHA-256. */
-static void hashed_label(const char *domain, char out[AZ_LABEL_BUFLEN])
+/*
+ * RFC 4648 base32, lower case (a-z2-7), of the first 'octets' octets of
+ * SHA-256 over len octets of data; octets is a multiple of 5 (each group
+ * of 5 octets, 40 bits, is 8 characters, so there is no padding).
+ */
+static void sha256_b32(const void *data, size_t len, size_t octets, char *out)
 {
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 	uint8_t d[AZ_SHA256_LEN];
 	size_t o = 0;
 
-	az_sha256(domain, strlen(domain), d);
-	/* 20 octets are 4 groups of 5 octets (40 bits, 8 characters). */
-	for (size_t i = 0; i < HASH_OCTETS; i += 5) {
+	az_sha256(data, len, d);
+	for (size_t i = 0; i < octets; i += 5) {
 		uint64_t v = 0;
 		for (size_t k = 0; k < 5; k++) {
 			v = v << 8 | d[i + k];
@@ -191,6 +195,12 @@ static void hashed_label(const char *domain, char out[AZ_LABEL_BUFLEN])
 		}
 	}
 	out[o] = '\0';
+}
+
+/* The hashed label of a canonical domain: 20 octets, 32 characters. */
+static void hashed_label(const char *domain, char out[AZ_LABEL_BUFLEN])
+{
+	sha256_b32(domain, strlen(domain), HASH_OCTETS, out);
 }
 
 /* Escape one span of the domain into out at *o; false if over 63. */
@@ -306,4 +316,85 @@ int az_delegation(const char *text, az_scheme_t scheme, const uint8_t *zone,
 		*out_len = 1 + llen + zlen;
 	}
 	return AZ_EOK;
+}
+
+/*
+ * dns-account-01 (draft-ietf-acme-dns-account-label, section 3): the CA
+ * asks TXT at
+ *
+ *	"_" || base32(SHA-256(<ACCOUNT_URL>)[0:10]) || "._acme-challenge." <domain>
+ *
+ * over the account URL exactly as the CA's Location header gave it.
+ * RFC 4648's alphabet is upper case; DNS compares names without regard to
+ * ASCII case, and the draft's examples (and the CAs) write it in lower
+ * case, as here: https://example.com/acme/acct/ExampleAccount gives
+ * _ujmmovf2vn55tgye.  10 octets are 16 characters and no padding.
+ */
+#define ACCOUNT_OCTETS	10
+
+int az_account_uri_check(const char *uri, const char **why)
+{
+	static const char scheme[] = "https://";
+	const char *dummy;
+	size_t len, host;
+
+	if (why == NULL) {
+		why = &dummy;
+	}
+	if (uri == NULL || uri[0] == '\0') {
+		*why = "empty";
+		return AZ_EINVAL;
+	}
+	len = strlen(uri);
+	if (len > AZ_ACCOUNT_URI_MAXLEN) {
+		*why = "longer than 1024 characters";
+		return AZ_EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)uri[i];
+		if (c <= 0x20 || c >= 0x7f) {
+			*why = "a space, control or non-ASCII character (a URL has none)";
+			return AZ_EINVAL;
+		}
+	}
+	if (len < sizeof(scheme) - 1 || strncasecmp(uri, scheme, sizeof(scheme) - 1) != 0) {
+		*why = "not an https URL";
+		return AZ_EINVAL;
+	}
+	host = strcspn(uri + sizeof(scheme) - 1, "/?#");
+	if (host == 0) {
+		*why = "no host after https://";
+		return AZ_EINVAL;
+	}
+	return AZ_EOK;
+}
+
+int az_account_label(const char *uri, char out[AZ_ACCOUNT_LABEL_LEN + 1],
+                     const char **why)
+{
+	int ret = az_account_uri_check(uri, why);
+
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	out[0] = '_';
+	sha256_b32(uri, strlen(uri), ACCOUNT_OCTETS, out + 1);
+	return AZ_EOK;
+}
+
+bool az_account_label_valid(const char *label, size_t len)
+{
+	if (label == NULL || len != AZ_ACCOUNT_LABEL_LEN || label[0] != '_') {
+		return false;
+	}
+	for (size_t i = 1; i < len; i++) {
+		char c = label[i];
+		if (c >= 'A' && c <= 'Z') {
+			c = (char)(c - 'A' + 'a');
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'))) {
+			return false;
+		}
+	}
+	return true;
 }

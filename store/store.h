@@ -220,6 +220,32 @@ int az_delegation(const char *text, az_scheme_t scheme, const uint8_t *zone,
                   uint8_t out[AZ_NAME_MAXLEN], size_t *out_len,
                   az_fallback_t *fallback, const char **why);
 
+/*
+ * dns-account-01 (draft-ietf-acme-dns-account-label): the CA asks
+ * _<label>._acme-challenge.<domain>, the label being "_" and the lower-case
+ * base32 of the first 10 octets of SHA-256 over the account URL (17
+ * characters); acmezone writes the values at _<label>.<delegation name>.
+ */
+#define AZ_ACCOUNT_LABEL_LEN	17
+#define AZ_ACCOUNT_URI_MAXLEN	1024
+
+/*!
+ * Is uri an ACME account URL: "https://" (any case) and a host, at most
+ * AZ_ACCOUNT_URI_MAXLEN printable ASCII characters without spaces?
+ * \return AZ_EOK, or AZ_EINVAL with *why (optional) set to a static reason.
+ */
+int az_account_uri_check(const char *uri, const char **why);
+
+/*!
+ * The account label of uri (checked as above), lower case, with its "_".
+ * \return AZ_EOK, or AZ_EINVAL with *why (optional) set.
+ */
+int az_account_label(const char *uri, char out[AZ_ACCOUNT_LABEL_LEN + 1],
+                     const char **why);
+
+/*! Are these len octets an account label ("_" and 16 of a-z, 2-7; any case)? */
+bool az_account_label_valid(const char *label, size_t len);
+
 /*** SHA-256 (sha256.c). ***/
 
 #define AZ_SHA256_LEN	32

@@ -25,7 +25,6 @@ ACME_CLIENTS=${ACME_CLIENTS:-certbot lego dehydrated}
 UNBOUND=${UNBOUND:-/usr/sbin/unbound}
 PEBBLE=${PEBBLE:-pebble}
 CLIENT_TIMEOUT=240		# seconds any one client run may take
-START_S=15			# seconds unbound or pebble may take to come up
 
 # The authoritative server, behind one set of names: srv_require,
 # srv_setup DIR ZONE, srv_add_zone NAME FILE, srv_start, srv_stop,
@@ -97,32 +96,11 @@ for prog in "$PEBBLE" $ACME_CLIENTS openssl curl timeout; do
 done
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/azacme.XXXXXX") || bail "mktemp failed"
-UB_PID=
-PB_PID=
-
-# stop_pid PID NAME: TERM, wait a bounded time, KILL; only our own PIDs.
-stop_pid() {
-	local pid=$1 limit
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null
-	limit=$(( $(test_now_ms) + 5000 ))
-	while kill -0 "$pid" 2>/dev/null && [ "$(test_now_ms)" -lt "$limit" ]; do
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		diag "$2 (PID $pid) ignored TERM; sending KILL"
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	return 0
-}
+. "$top_srcdir/tests/lib/acme-lib.sh"
 
 cleanup() {
 	local rc=$?
-	stop_pid "$PB_PID" pebble
-	stop_pid "$UB_PID" unbound
-	PB_PID=
-	UB_PID=
+	acme_stop
 	(exit "$rc")
 	srv_cleanup
 }
@@ -164,14 +142,6 @@ if [ "${ACME_DOC:-}" = bind ]; then
 	named_write_conf
 fi
 
-# out_tail FILE: the last lines of a client's output, as TAP comments.
-out_tail() {
-	diag "--- last lines of $1"
-	tail -n "${2:-25}" "$1" 2>/dev/null | while IFS= read -r line; do
-		diag "$line"
-	done
-}
-
 # sans CERT: the certificate's DNS names, sorted, on one line.
 sans() {
 	openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null |
@@ -183,11 +153,6 @@ WANT_SANS="*.$D $D www.$D "
 # store_empty: no value at all left in the store.
 store_empty() {
 	[ -z "$(az list)" ]
-}
-
-# r NAME TYPE: ask unbound, the CA's resolver (short answers).
-r() {
-	ask @127.0.0.1 -p "$UB_PORT" +short "$2" "$1"
 }
 
 # elapsed SINCE_MS: seconds since, with one decimal.
@@ -246,114 +211,17 @@ fi
 ########################################################################
 # unbound, recursive, knows only our zones (stubs to the server).
 
-UB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
-cat >"$dir/unbound.conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $UB_PORT
-    do-ip6: no
-    username: ""
-    chroot: ""
-    directory: "$dir"
-    pidfile: ""
-    logfile: "$dir/unbound.log"
-    use-syslog: no
-    verbosity: 1
-    num-threads: 1
-    access-control: 127.0.0.0/8 allow
-    do-not-query-localhost: no
-    module-config: "iterator"
-    use-caps-for-id: yes
-    domain-insecure: "test."
-    # 'test.' is one of unbound's built-in local zones.  With '.' refused
-    # (off the Internet), 'nodefault' would leave test. under the refusal;
-    # 'transparent' lets the stub zones below answer.
-    local-zone: "test." transparent
-    # The zones of the test, wherever they are (bind-doc.sh: doc/bind.md's
-    # example.org and acme.example.net).
-    local-zone: "$D." transparent
-    local-zone: "$CZ." transparent
-    local-zone: "." refuse
-    # The test reuses names quickly; negative answers must not linger.
-    cache-max-negative-ttl: 1
-remote-control:
-    control-enable: no
-stub-zone:
-    name: "$D."
-    stub-addr: 127.0.0.1@$SRV_PORT
-stub-zone:
-    name: "$CZ."
-    stub-addr: 127.0.0.1@$SRV_PORT
-stub-zone:
-    # The server does not serve it: REFUSED, so unbound says SERVFAIL.
-    name: "lame.test."
-    stub-addr: 127.0.0.1@$SRV_PORT
-EOF
-"$UNBOUND" -d -c "$dir/unbound.conf" >"$dir/unbound.out" 2>&1 &
-UB_PID=$!
-ub_ready() {
-	kill -0 "$UB_PID" 2>/dev/null || return 1
-	[ "$(r "$D" SOA 2>/dev/null | awk '{ print $1 }')" = ns.invalid. ]
-}
-if ! poll_until "$START_S" ub_ready; then
-	out_tail "$dir/unbound.out"
-	out_tail "$dir/unbound.log"
-	bail "unbound did not come up on 127.0.0.1@$UB_PORT"
-fi
+# The server does not serve lame.test: REFUSED, so unbound says SERVFAIL.
+acme_unbound_start "$dir" "$SRV_PORT" "$D" "$CZ" lame.test
 ok 0 "unbound on 127.0.0.1@$UB_PORT resolves $D through $SRV_WHAT"
 
 ########################################################################
 # pebble, with a throw-away CA for its HTTPS listener.
 
-# Both certificates pass strict X.509 checks (key usage on the CA, key
-# identifiers on the leaf): certbot 5 (Debian sid) verifies with Python's
-# VERIFY_X509_STRICT and refuses a CA without a key usage extension.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$dir/ca.key" -out "$dir/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
-	-addext keyUsage=critical,keyCertSign,cRLSign \
-	>"$dir/openssl.out" 2>&1 &&
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$dir/pebble.key" -out "$dir/pebble.csr" -subj /CN=127.0.0.1 \
-	>>"$dir/openssl.out" 2>&1 &&
-printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'extendedKeyUsage=serverAuth' \
-	'keyUsage=critical,digitalSignature' 'subjectKeyIdentifier=hash' \
-	'authorityKeyIdentifier=keyid' >"$dir/ext.cnf" &&
-openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-	-CAcreateserial -out "$dir/pebble.pem" -days 2 -extfile "$dir/ext.cnf" \
-	>>"$dir/openssl.out" 2>&1
+acme_ca_make "$dir"
 ok $? "a throw-away CA and a certificate for 127.0.0.1"
 
-PB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
-PB_MPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
-PB_HPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
-PB_TPORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
-cat >"$dir/pebble.json" <<EOF
-{
-  "pebble": {
-    "listenAddress": "127.0.0.1:$PB_PORT",
-    "managementListenAddress": "127.0.0.1:$PB_MPORT",
-    "certificate": "$dir/pebble.pem",
-    "privateKey": "$dir/pebble.key",
-    "httpPort": $PB_HPORT,
-    "tlsPort": $PB_TPORT,
-    "ocspResponderURL": "",
-    "externalAccountBindingRequired": false
-  }
-}
-EOF
-DIRURL="https://127.0.0.1:$PB_PORT/dir"
-PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0 \
-	"$PEBBLE" -config "$dir/pebble.json" -dnsserver "127.0.0.1:$UB_PORT" \
-	>"$dir/pebble.out" 2>&1 &
-PB_PID=$!
-pb_ready() {
-	kill -0 "$PB_PID" 2>/dev/null &&
-		curl -sf --max-time 2 --cacert "$dir/ca.pem" "$DIRURL" >/dev/null 2>&1
-}
-if ! poll_until "$START_S" pb_ready; then
-	out_tail "$dir/pebble.out"
-	bail "pebble did not come up at $DIRURL"
-fi
+acme_pebble_start "$dir" "$PEBBLE"
 ok 0 "pebble at $DIRURL, validating through unbound"
 
 ########################################################################
@@ -614,10 +482,7 @@ fi
 ########################################################################
 # Everything stops cleanly.
 
-stop_pid "$PB_PID" pebble
-PB_PID=
-stop_pid "$UB_PID" unbound
-UB_PID=
+acme_stop
 srv_stop
 ok $? "$SRV_STOP_HOW: $SRV_WHAT exits with status 0"
 

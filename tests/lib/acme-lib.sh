@@ -1,0 +1,184 @@
+# acme-lib.sh -- the CA side of the end-to-end tests: unbound as the CA's resolver, a throw-away CA, pebble; source it.
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Usage (bash, after tap.sh and knotd-lib.sh or named-lib.sh, which define
+# the authoritative server; the caller defines ask, a dig for that server's
+# tool):
+#	acme_unbound_start DIR SRV_PORT ZONE...   # $UB_PORT, $UB_PID
+#	acme_ca_make DIR                          # DIR/ca.pem, DIR/pebble.{pem,key}
+#	acme_pebble_start DIR PEBBLE              # $PB_PID, $DIRURL (through unbound)
+#	r NAME TYPE                               # ask unbound (short answers)
+#	stop_pid PID NAME                         # TERM, a bounded wait, KILL
+#	acme_stop                                 # pebble, then unbound
+#
+# unbound knows only the zones named (stub zones to 127.0.0.1@SRV_PORT),
+# follows CNAMEs as the CA's resolvers do, randomises the query case
+# (use-caps-for-id) and keeps negative answers 1 s.  pebble validates for
+# real (PEBBLE_VA_ALWAYS_VALID unset), without sleeps, every order anew
+# (PEBBLE_AUTHZREUSE=0), never rejecting a nonce.
+
+ACME_START_S=${ACME_START_S:-15}	# seconds unbound or pebble may take to come up
+UB_PID=
+UB_PORT=
+PB_PID=
+DIRURL=
+
+# stop_pid PID NAME: TERM, wait a bounded time, KILL; only our own PIDs.
+stop_pid() {
+	local pid=$1 limit
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	limit=$(( $(test_now_ms) + 5000 ))
+	while kill -0 "$pid" 2>/dev/null && [ "$(test_now_ms)" -lt "$limit" ]; do
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		diag "$2 (PID $pid) ignored TERM; sending KILL"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# acme_stop: pebble and unbound, if started.
+acme_stop() {
+	stop_pid "$PB_PID" pebble
+	stop_pid "$UB_PID" unbound
+	PB_PID=
+	UB_PID=
+}
+
+# out_tail FILE [N]: the last lines of a file, as TAP comments.
+out_tail() {
+	diag "--- last lines of $1"
+	tail -n "${2:-25}" "$1" 2>/dev/null | while IFS= read -r line; do
+		diag "$line"
+	done
+}
+
+# r NAME TYPE: ask unbound, the CA's resolver (short answers).
+r() {
+	ask @127.0.0.1 -p "$UB_PORT" +short "$2" "$1"
+}
+
+# acme_unbound_start DIR SRV_PORT ZONE...: unbound, recursive, knowing only
+# these zones (stubs to the server); bail unless it answers the first
+# zone's SOA within ACME_START_S seconds.
+acme_unbound_start() {
+	local dir=$1 srv_port=$2 z
+	shift 2
+	UB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+	{
+		cat <<-EOF
+		server:
+		    interface: 127.0.0.1
+		    port: $UB_PORT
+		    do-ip6: no
+		    username: ""
+		    chroot: ""
+		    directory: "$dir"
+		    pidfile: ""
+		    logfile: "$dir/unbound.log"
+		    use-syslog: no
+		    verbosity: 1
+		    num-threads: 1
+		    access-control: 127.0.0.0/8 allow
+		    do-not-query-localhost: no
+		    module-config: "iterator"
+		    use-caps-for-id: yes
+		    domain-insecure: "test."
+		    # 'test.' is one of unbound's built-in local zones.  With '.'
+		    # refused (off the Internet), 'nodefault' would leave test.
+		    # under the refusal; 'transparent' lets the stub zones answer.
+		    local-zone: "test." transparent
+		    local-zone: "." refuse
+		    # The test reuses names quickly; negative answers must not linger.
+		    cache-max-negative-ttl: 1
+		EOF
+		# The zones of the test, wherever they are (bind-doc.sh:
+		# doc/bind.md's example.org and acme.example.net).
+		for z in "$@"; do
+			printf '    local-zone: "%s." transparent\n' "$z"
+		done
+		printf 'remote-control:\n    control-enable: no\n'
+		for z in "$@"; do
+			printf 'stub-zone:\n    name: "%s."\n    stub-addr: 127.0.0.1@%s\n' "$z" "$srv_port"
+		done
+	} >"$dir/unbound.conf"
+	"$UNBOUND" -d -c "$dir/unbound.conf" >"$dir/unbound.out" 2>&1 &
+	UB_PID=$!
+	ACME_UB_ZONE=$1
+	if ! poll_until "$ACME_START_S" acme_ub_ready; then
+		out_tail "$dir/unbound.out"
+		out_tail "$dir/unbound.log"
+		bail "unbound did not come up on 127.0.0.1@$UB_PORT"
+	fi
+}
+
+acme_ub_ready() {
+	kill -0 "$UB_PID" 2>/dev/null || return 1
+	[ -n "$(r "$ACME_UB_ZONE" SOA 2>/dev/null)" ]
+}
+
+# acme_ca_make DIR: a throw-away CA (DIR/ca.pem) and pebble's certificate
+# for 127.0.0.1 (DIR/pebble.pem, DIR/pebble.key).  Both pass strict X.509
+# checks (key usage on the CA, key identifiers on the leaf): certbot 5
+# (Debian sid) verifies with Python's VERIFY_X509_STRICT and refuses a CA
+# without a key usage extension.  \return openssl's status.
+acme_ca_make() {
+	local dir=$1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
+		-addext keyUsage=critical,keyCertSign,cRLSign \
+		>"$dir/openssl.out" 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/pebble.key" -out "$dir/pebble.csr" -subj /CN=127.0.0.1 \
+		>>"$dir/openssl.out" 2>&1 &&
+	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'extendedKeyUsage=serverAuth' \
+		'keyUsage=critical,digitalSignature' 'subjectKeyIdentifier=hash' \
+		'authorityKeyIdentifier=keyid' >"$dir/ext.cnf" &&
+	openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+		-CAcreateserial -out "$dir/pebble.pem" -days 2 -extfile "$dir/ext.cnf" \
+		>>"$dir/openssl.out" 2>&1
+}
+
+# acme_pebble_start DIR PEBBLE: pebble (the binary PEBBLE) with DIR's
+# certificate, validating through unbound; bail unless its directory
+# answers within ACME_START_S seconds.
+acme_pebble_start() {
+	local dir=$1 pebble=$2 port mport hport tport
+	port=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+	mport=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+	hport=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+	tport=$("$top_builddir/tests/lib/freeport") || bail "no free port"
+	cat >"$dir/pebble.json" <<-EOF
+	{
+	  "pebble": {
+	    "listenAddress": "127.0.0.1:$port",
+	    "managementListenAddress": "127.0.0.1:$mport",
+	    "certificate": "$dir/pebble.pem",
+	    "privateKey": "$dir/pebble.key",
+	    "httpPort": $hport,
+	    "tlsPort": $tport,
+	    "ocspResponderURL": "",
+	    "externalAccountBindingRequired": false
+	  }
+	}
+	EOF
+	DIRURL="https://127.0.0.1:$port/dir"
+	env -u PEBBLE_VA_ALWAYS_VALID PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 \
+		PEBBLE_WFE_NONCEREJECT=0 \
+		"$pebble" -config "$dir/pebble.json" -dnsserver "127.0.0.1:$UB_PORT" \
+		>"$dir/pebble.out" 2>&1 &
+	PB_PID=$!
+	ACME_CA_PEM="$dir/ca.pem"
+	if ! poll_until "$ACME_START_S" acme_pb_ready; then
+		out_tail "$dir/pebble.out"
+		bail "pebble did not come up at $DIRURL"
+	fi
+}
+
+acme_pb_ready() {
+	kill -0 "$PB_PID" 2>/dev/null &&
+		curl -sf --max-time 2 --cacert "$ACME_CA_PEM" "$DIRURL" >/dev/null 2>&1
+}
