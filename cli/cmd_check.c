@@ -302,6 +302,8 @@ static void check_records(const check_t *ck, const uint8_t *owner, verdict_t *v)
 		return;
 	}
 	resolve(ck, owner, DNS_TYPE_TXT, r, &used);
+	/* NXDOMAIN (the zone has no such name) is "no record", as NODATA. */
+	bool answered = r->rcode == DNS_NOERROR || r->rcode == DNS_NXDOMAIN;
 	for (size_t i = 0; r->rcode == DNS_NOERROR && i < r->nrr; i++) {
 		const char *txt = r->rr[i].txt;
 		if (r->rr[i].type != DNS_TYPE_TXT || r->rr[i].authority ||
@@ -318,7 +320,7 @@ static void check_records(const check_t *ck, const uint8_t *owner, verdict_t *v)
 		                  (ck->account_uri == NULL || strcmp(uri, ck->account_uri) == 0));
 	}
 	o = strlen(v->message);
-	if (r->rcode != DNS_NOERROR) {
+	if (!answered) {
 		dns_reply_str(r, used, what, sizeof(what));
 		v->status = ST_NO_RECORD;
 		snprintf(v->message + o, sizeof(v->message) - o, "; but TXT %s: %s",

@@ -6,7 +6,9 @@
 # tool):
 #	acme_unbound_start DIR SRV_PORT ZONE...   # $UB_PORT, $UB_PID
 #	acme_ca_make DIR                          # DIR/ca.pem, DIR/pebble.{pem,key}
-#	acme_pebble_start DIR PEBBLE              # $PB_PID, $DIRURL (through unbound)
+#	acme_pebble_start DIR PEBBLE              # $PB_PID, $DIRURL (through unbound);
+#	                                          # ACME_PEBBLE_CONFIG: more members of
+#	                                          # its "pebble" object ("caaIdentities": [...])
 #	r NAME TYPE                               # ask unbound (short answers)
 #	stop_pid PID NAME                         # TERM, a bounded wait, KILL
 #	acme_stop                                 # pebble, then unbound
@@ -160,7 +162,8 @@ acme_pebble_start() {
 	    "privateKey": "$dir/pebble.key",
 	    "httpPort": $hport,
 	    "tlsPort": $tport,
-	    "ocspResponderURL": "",
+	    "ocspResponderURL": "",${ACME_PEBBLE_CONFIG:+
+	    $ACME_PEBBLE_CONFIG,}
 	    "externalAccountBindingRequired": false
 	  }
 	}
