@@ -22,35 +22,8 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/knotd-lib.sh"
 
-UNBOUND=${UNBOUND:-/usr/sbin/unbound}
-PYTHON=${PYTHON:-/usr/bin/python3}
-ORDER_TIMEOUT=180		# seconds one acme_order.py run may take
-
-knotd_require
-[ -x "$UNBOUND" ] || skip_all "unbound not found at '$UNBOUND' (Debian: unbound)"
-for prog in openssl curl timeout; do
-	command -v "$prog" >/dev/null 2>&1 || skip_all "'$prog' not found (Debian: openssl curl)"
-done
-"$PYTHON" -c 'import acme.client, josepy' 2>/dev/null ||
-	skip_all "python3-acme not importable by $PYTHON (Debian: python3-acme)"
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/azpersist.XXXXXX") || bail "mktemp failed"
-chmod 755 "$dir"
-PEBBLE=$("$top_srcdir/tests/lib/pebble-sid.sh" 2>"$dir/pebble-sid.err") ||
-	skip_all "$(sed -n 's/^SKIP: //p' "$dir/pebble-sid.err" | tail -n 1)"
-
 . "$top_srcdir/tests/lib/acme-lib.sh"
-cleanup() {
-	local rc=$?
-	acme_stop
-	(exit "$rc")
-	knotd_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR
-unset ACMEZONE_WAIT ACMEZONE_EXPIRE ACMEZONE_PROPAGATION_TIMEOUT ACMEZONE_ACCOUNT_URI
+acme_order_setup persist
 
 CZ=challenges.test
 D=example.test
@@ -92,17 +65,6 @@ ok 0 "pebble 2.10 at $DIRURL, validating through unbound"
 like "$(curl -sf --cacert "$dir/ca.pem" "$DIRURL" | tr -d " \n")" "\"caaIdentities\":\\[\"$ISSUER\"" \
 	"its directory names the ${#ISSUER}-octet issuer domain name"
 
-# order NAME ARGS...: acme_order.py with the account key DIR/NAME.key,
-# output in DIR/NAME.out; the record is in place already (--publish true).
-# \return its exit status.
-order() {
-	local name=$1
-	shift
-	timeout -k 5 "$ORDER_TIMEOUT" "$PYTHON" "$top_srcdir/tests/e2e/acme_order.py" \
-		--directory "$DIRURL" --ca "$dir/ca.pem" --account-key "$dir/$name.key" \
-		"$@" >"$dir/$name.out" 2>&1
-}
-
 # issue CASE KEY DOMAIN...: a dns-persist-01 order by account KEY, output in
 # DIR/CASE.out, the certificate in DIR/CASE.pem.
 issue() {
@@ -112,7 +74,8 @@ issue() {
 		args+=(-d "$d")
 	done
 	cp "$dir/$key.key" "$dir/$c.key" 2>/dev/null
-	order "$c" --challenge dns-persist-01 "${args[@]}" --publish true --cert "$dir/$c.pem"
+	# The record is in place already: nothing to publish.
+	acme_order "$c" --challenge dns-persist-01 "${args[@]}" --publish true --cert "$dir/$c.pem"
 }
 
 # sans CERT: the certificate's DNS names, sorted, on one line.
@@ -121,8 +84,8 @@ sans() {
 		tr ',' '\n' | sed -n 's/^ *DNS://p' | LC_ALL=C sort | tr '\n' ' '
 }
 
-# refused CASE REGEX DESC: the order of CASE was refused (exit 1), and the
-# CA said why.
+# refused STATUS CASE DESC REGEX: the order of CASE exited STATUS 1 (refused),
+# and the CA said why (REGEX).
 refused() {
 	local rc=$1
 	is "$rc" 1 "$3: the order is refused"
@@ -133,9 +96,9 @@ refused() {
 ########################################################################
 # Two accounts: A (the records' account) and B.
 
-order a --register-only
+acme_order a --register-only
 ok $? "account A registered"
-order b --register-only
+acme_order b --register-only
 ok $? "account B registered"
 UA=$(sed -n 's/^account: //p' "$dir/a.out")
 UB=$(sed -n 's/^account: //p' "$dir/b.out")
