@@ -106,74 +106,22 @@ static int list_record(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
 	return 0;
 }
 
+/* A name as add takes it, mapped as add maps it. */
+static int list_name(const cli_t *cli, const az_config_t *cfg, const char *text,
+                     uint8_t name[AZ_NAME_MAXLEN])
+{
+	return names_owner(cli, cfg, text, false, name, NULL);
+}
+
 static int run_list(cli_t *cli)
 {
 	list_t ls = { .cli = cli, .now = (int64_t)time(NULL) };
-	uint8_t name[AZ_NAME_MAXLEN];
-	az_store_t *store = NULL;
-	az_reader_t *rd = NULL;
-	az_config_t cfg;
-	az_rec_iter_t it;
-	int rc, ret;
+	const char *text = cli->npos > 0 ? cli->pos[0] : NULL;
 
-	if (cli->npos > 0) {
-		rc = names_syntax(cli, cli->pos[0]);
-		if (rc != RC_OK) {
-			return rc;
-		}
+	if (text != NULL && names_syntax(cli, text) != RC_OK) {
+		return RC_INPUT;
 	}
-	rc = db_open(cli, AZ_OPEN_RDONLY, &store);
-	if (rc != RC_OK) {
-		goto out;
-	}
-	ret = az_reader_begin(store, &rd);
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
-		rd = NULL;
-		rc = RC_STORE;
-		goto out;
-	}
-
-	if (cli->npos > 0) {
-		ret = az_reader_config(rd, &cfg);
-		if (ret != AZ_EOK) {
-			cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->qdb);
-			rc = RC_STORE;
-			goto out;
-		}
-		rc = names_owner(cli, &cfg, cli->pos[0], false, name, NULL);
-		if (rc != RC_OK) {
-			goto out;
-		}
-	}
-	if (cli->json) {
-		json_begin(&ls.json, '[');
-	}
-	if (cli->npos > 0) {
-		ret = az_reader_get(rd, name, &it);
-		if (ret == AZ_EOK) {
-			ret = list_record(name, &it, &ls);
-		} else if (ret == AZ_ECORRUPT) {
-			ret = list_record(name, NULL, &ls);
-		} else if (ret == AZ_ENOENT) {
-			ret = AZ_EOK;
-		}
-	} else {
-		ret = az_reader_foreach(rd, NULL, list_record, &ls);
-	}
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
-		rc = RC_STORE;
-		goto out;
-	}
-	if (cli->json) {
-		json_end(&ls.json);
-	}
-	rc = RC_OK;
-out:
-	az_reader_end(rd);
-	az_store_close(store);
-	return rc;
+	return db_list(cli, text, list_name, list_record, &ls, &ls.json);
 }
 
 const cmd_t cmd_list = {

@@ -223,60 +223,24 @@ static int list_record(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
 	return 0;
 }
 
+/* A domain, mapped to where its records are stored. */
+static int list_name(const cli_t *cli, const az_config_t *cfg, const char *text,
+                     uint8_t name[AZ_NAME_MAXLEN])
+{
+	names_deleg_t d;
+	int rc = persist_delegation(cli, cfg, text, &d);
+
+	if (rc == RC_OK) {
+		memcpy(name, d.target, az_name_wire_len(d.target, AZ_NAME_MAXLEN));
+	}
+	return rc;
+}
+
 static int persist_list(cli_t *cli, const char *domain)
 {
 	plist_t ls = { .cli = cli, .now = (int64_t)time(NULL) };
-	names_deleg_t d;
-	az_store_t *store = NULL;
-	az_reader_t *rd = NULL;
-	az_config_t cfg;
-	az_rec_iter_t it;
-	int rc, ret;
 
-	rc = db_open(cli, AZ_OPEN_RDONLY, &store);
-	if (rc != RC_OK) {
-		return rc;
-	}
-	ret = az_reader_begin(store, &rd);
-	if (ret == AZ_EOK && domain != NULL) {
-		ret = az_reader_config(rd, &cfg);
-	}
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
-		rc = RC_STORE;
-		goto out;
-	}
-	if (domain != NULL) {
-		rc = persist_delegation(cli, &cfg, domain, &d);
-		if (rc != RC_OK) {
-			goto out;
-		}
-	}
-	if (cli->json) {
-		json_begin(&ls.json, '[');
-	}
-	if (domain != NULL) {
-		ret = az_reader_get(rd, d.target, &it);
-		if (ret == AZ_EOK || ret == AZ_ECORRUPT) {
-			ret = list_record(d.target, ret == AZ_EOK ? &it : NULL, &ls);
-		} else if (ret == AZ_ENOENT) {
-			ret = AZ_EOK;
-		}
-	} else {
-		ret = az_reader_foreach(rd, NULL, list_record, &ls);
-	}
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
-		rc = RC_STORE;
-		goto out;
-	}
-	if (cli->json) {
-		json_end(&ls.json);
-	}
-out:
-	az_reader_end(rd);
-	az_store_close(store);
-	return rc;
+	return db_list(cli, domain, list_name, list_record, &ls, &ls.json);
 }
 
 /*** The command. ***/

@@ -88,3 +88,64 @@ int db_config(cli_t *cli, az_config_t *cfg, bool need_zone)
 	}
 	return rc;
 }
+
+int db_list(cli_t *cli, const char *text, db_name_fn map, az_foreach_cb cb,
+            void *ctx, json_t *j)
+{
+	uint8_t name[AZ_NAME_MAXLEN];
+	az_store_t *store = NULL;
+	az_reader_t *rd = NULL;
+	az_config_t cfg;
+	az_rec_iter_t it;
+	int rc, ret;
+
+	rc = db_open(cli, AZ_OPEN_RDONLY, &store);
+	if (rc != RC_OK) {
+		return rc;
+	}
+	ret = az_reader_begin(store, &rd);
+	if (ret != AZ_EOK) {
+		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
+		rd = NULL;
+		rc = RC_STORE;
+		goto out;
+	}
+	if (text != NULL) {
+		/* The name maps by the settings of the snapshot it is read in. */
+		ret = az_reader_config(rd, &cfg);
+		if (ret != AZ_EOK) {
+			cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->qdb);
+			rc = RC_STORE;
+			goto out;
+		}
+		rc = map(cli, &cfg, text, name);
+		if (rc != RC_OK) {
+			goto out;
+		}
+	}
+	if (cli->json) {
+		json_begin(j, '[');
+	}
+	if (text != NULL) {
+		ret = az_reader_get(rd, name, &it);
+		if (ret == AZ_EOK || ret == AZ_ECORRUPT) {
+			ret = cb(name, ret == AZ_EOK ? &it : NULL, ctx);
+		} else if (ret == AZ_ENOENT) {
+			ret = AZ_EOK;
+		}
+	} else {
+		ret = az_reader_foreach(rd, NULL, cb, ctx);
+	}
+	if (ret != AZ_EOK) {
+		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
+		rc = RC_STORE;
+		goto out;
+	}
+	if (cli->json) {
+		json_end(j);
+	}
+out:
+	az_reader_end(rd);
+	az_store_close(store);
+	return rc;
+}
