@@ -40,8 +40,9 @@ static void human_value(const uint8_t *v, size_t len)
 	putchar('"');
 }
 
-static void list_value(list_t *ls, const char *name, const az_val_t *val)
+static void list_value(void *ctx, const char *name, const az_val_t *val)
 {
+	list_t *ls = ctx;
 	char when[CLI_TIME_MAX], span[CLI_TIME_MAX];
 	bool when_ok = fmt_time(val->expire, when);
 	/* Same test as the store: not served once the expiry has passed. */
@@ -81,31 +82,6 @@ static void list_value(list_t *ls, const char *name, const az_val_t *val)
 	       when_ok ? when : "(out of range)", span);
 }
 
-/* One owner name; a record that does not decode is reported and skipped. */
-static int list_record(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
-{
-	list_t *ls = ctx;
-	char text[AZ_NAME_TXTLEN];
-	az_val_t val;
-
-	/* The store passes name == NULL for a key that is no wire name. */
-	if (name == NULL || az_name_wire_len(name, AZ_NAME_MAXLEN) == 0) {
-		cli_warn("'%s' holds a record whose owner name does not decode; "
-		         "skipped", ls->cli->qdb);
-		return 0;
-	}
-	az_name_to_text(name, text, sizeof(text));
-	if (rec == NULL) {
-		cli_warn("the record at '%s' in '%s' does not decode; skipped",
-		         text, ls->cli->qdb);
-		return 0;
-	}
-	while (az_rec_iter_next(rec, &val)) {
-		list_value(ls, text, &val);
-	}
-	return 0;
-}
-
 /* A name as add takes it, mapped as add maps it. */
 static int list_name(const cli_t *cli, const az_config_t *cfg, const char *text,
                      uint8_t name[AZ_NAME_MAXLEN])
@@ -121,7 +97,7 @@ static int run_list(cli_t *cli)
 	if (text != NULL && names_syntax(cli, text) != RC_OK) {
 		return RC_INPUT;
 	}
-	return db_list(cli, text, list_name, list_record, &ls, &ls.json);
+	return db_list(cli, text, list_name, NULL, list_value, &ls, &ls.json);
 }
 
 const cmd_t cmd_list = {

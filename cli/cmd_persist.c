@@ -166,8 +166,9 @@ typedef struct {
 	json_t json;
 } plist_t;
 
-static void list_one(plist_t *ls, const char *name, const az_val_t *v)
+static void list_one(void *ctx, const char *name, const az_val_t *v)
 {
+	plist_t *ls = ctx;
 	char when[CLI_TIME_MAX] = "", issuer[AZ_DOMAIN_BUFLEN];
 	bool never = v->expire == AZ_EXPIRE_NEVER;
 	bool expired = v->expire <= ls->now;
@@ -201,28 +202,6 @@ static void list_one(plist_t *ls, const char *name, const az_val_t *v)
 	       "\"  expires %s\n", when);
 }
 
-static int list_record(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
-{
-	plist_t *ls = ctx;
-	char text[AZ_NAME_TXTLEN];
-	az_val_t v;
-
-	if (name == NULL || az_name_wire_len(name, AZ_NAME_MAXLEN) == 0 ||
-	    !persist_is_name(name)) {
-		return 0;
-	}
-	az_name_to_text(name, text, sizeof(text));
-	if (rec == NULL) {
-		cli_warn("the record at '%s' in '%s' does not decode; skipped",
-		         text, ls->cli->qdb);
-		return 0;
-	}
-	while (az_rec_iter_next(rec, &v)) {
-		list_one(ls, text, &v);
-	}
-	return 0;
-}
-
 /* A domain, mapped to where its records are stored. */
 static int list_name(const cli_t *cli, const az_config_t *cfg, const char *text,
                      uint8_t name[AZ_NAME_MAXLEN])
@@ -240,7 +219,7 @@ static int persist_list(cli_t *cli, const char *domain)
 {
 	plist_t ls = { .cli = cli, .now = (int64_t)time(NULL) };
 
-	return db_list(cli, domain, list_name, list_record, &ls, &ls.json);
+	return db_list(cli, domain, list_name, persist_is_name, list_one, &ls, &ls.json);
 }
 
 /*** The command. ***/
