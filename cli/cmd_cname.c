@@ -34,11 +34,11 @@ static void cname_json(json_t *j, const cli_t *cli, const az_config_t *cfg,
 	json_key(j, "scheme");
 	json_str(j, c->d.fallback == AZ_FALLBACK_NONE ?
 	            az_scheme_name(cfg->scheme) : "hashed");
-	json_key(j, "account_uri");
-	json_str_or_null(j, cli->account_uri);
 	json_key(j, "hashed_because");
 	json_str_or_null(j, c->d.fallback == AZ_FALLBACK_NONE ? NULL :
 	                    az_label_fallback_str(c->d.fallback));
+	json_key(j, "account_uri");
+	json_str_or_null(j, cli->account_uri);
 	json_end(j);
 }
 
@@ -131,7 +131,7 @@ const cmd_t cmd_cname = {
 	"\n"
 	"  --persist        print that record instead\n"
 	"  --json           one JSON array of {domain, owner, type, target,\n"
-	"                   scheme, account_uri, hashed_because}\n"
+	"                   scheme, hashed_because, account_uri}\n"
 	"  --zone ZONE      use this challenge zone, not the store's (the\n"
 	"                   store is not read: readable unless --scheme)\n"
 	"  --scheme SCHEME  use this scheme, not the store's\n"

@@ -115,6 +115,28 @@ DB2="$tmp/zoned/acmezone.mdb"
 TARGET="$DB2" check N11 3 "add: 'ACME\\.example\\.net\\.' is the apex of the challenge zone" \
 	"$AZ" --db "$DB2" --no-wait add ACME.example.net. "$V"
 
+### Account URIs and labels (dns-account-01)
+U_A=https://example.com/acme/acct/1
+check A1 3 "add: 'http://example\\.com/acct/1' is not an ACME account URI \\(not an https URL\\)" \
+	az add example.org "$V" --account-uri http://example.com/acct/1
+check A2 3 "cname: 'https:///x' is not an ACME account URI \\(no host after https://\\)" \
+	az cname example.org --zone acme.example.net --account-uri https:///x
+check A3 3 "check: 'https://a b/1' is not an ACME account URI \\(a space, control or non-ASCII" \
+	az check example.org --zone acme.example.net --account-uri 'https://a b/1'
+check A4 3 "add: '_foo\\._acme-challenge\\.example\\.org' has a malformed account label \\('_foo'" \
+	az add _foo._acme-challenge.example.org "$V"
+TARGET="$DB2" check A5 3 "hook: '_ujmmovf2vn55tg1e\\._acme-challenge\\.example\\.org\\.' has a malformed account label" \
+	"$AZ" --db "$DB2" --no-wait hook lego present _ujmmovf2vn55tg1e._acme-challenge.example.org. "$V"
+TARGET="$DB2" check A6 3 "add: '_ujmmovf2vn55tgye\\._acme-challenge\\.example\\.org' has another account label than --account-uri's \\(_vrr7uudrklshxb6l\\)" \
+	"$AZ" --db "$DB2" --no-wait add _ujmmovf2vn55tgye._acme-challenge.example.org "$V" --account-uri "$U_A"
+Z200=$(printf 'a%.0s' $(seq 1 63)).$(printf 'b%.0s' $(seq 1 63)).$(printf 'c%.0s' $(seq 1 63)).test
+D40=$(printf 'd%.0s' $(seq 1 40)).org
+check A7 3 "cname: '$D40': with the account label its name in the challenge zone would be longer than 255 octets" \
+	az cname "$D40" --zone "$Z200" --account-uri "$U_A"
+TARGET="$DB2" check A8 3 "hook: 'ftp://x/' is not an ACME account URI \\(not an https URL\\)" \
+	env CERTBOT_DOMAIN=example.org CERTBOT_VALIDATION="$V" ACMEZONE_ACCOUNT_URI=ftp://x/ \
+	"$AZ" --db "$DB2" --no-wait hook certbot
+
 ### Values
 check V1 3 "add: '.{42}' is not a valid value \\(not an ACME DNS-01 value \\(43 characters" az add "$N" "${V:0:42}"
 check V2 3 "add: '.*\\+' is not a valid value \\(not an ACME DNS-01 value \\(a character outside base64url" az add "$N" "${V:0:42}+"

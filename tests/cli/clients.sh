@@ -376,6 +376,60 @@ is "$?" 1 "dns_acmezone_add into a store without a challenge zone returns 1"
 like "$(cat "$tmp/err")" "has no challenge zone" "... saying so"
 is "$(names "$PLAIN")" "" "... nothing written"
 
+### dns-account-01: account-labelled names
+
+UA=https://example.com/acme/acct/ExampleAccount
+LA=_ujmmovf2vn55tgye			# the draft's example
+UB=https://acme.example/acct/2
+LB=_$(printf %s "$UB" | openssl dgst -sha256 -binary | head -c 10 | base32 | tr A-Z a-z)
+run cname acct.test --account-uri "$UA"
+is "$rc $out" "0 $LA._acme-challenge.acct.test.	IN	CNAME	$LA.acct-test.$Z." \
+	"cname --account-uri: the label stays a label, in front of both names"
+run cname --json '*.acct.test' --account-uri "$UB"
+like "$out" "\"owner\": \"$LB\\._acme-challenge\\.acct\\.test\\.\", \"type\": \"CNAME\", \"target\": \"$LB\\.acct-test\\.$Z\\.\", \"scheme\": \"readable\", \"hashed_because\": null, \"account_uri\": \"https://acme\\.example/acct/2\"" \
+	"cname --json --account-uri: a wildcard at its parent, the URI in the object"
+run cname acct.test --json
+like "$out" "\"account_uri\": null" "cname --json without an account: account_uri null"
+run add "$LA._acme-challenge.Acct.Test." "$V1"
+is "$rc" 0 "add _<label>._acme-challenge.<domain>"
+run add acct.test "$V2" --account-uri "$UA"
+is "$rc" 0 "add DOMAIN --account-uri: the same name"
+run add _acme-challenge.acct.test "$V3" --account-uri "$UB"
+is "$rc" 0 "add _acme-challenge.<domain> --account-uri of another account"
+run hook lego present "${LB}._acme-challenge.www.acct.test." "$V1"
+is "$rc" 0 "hook lego present with the account-labelled FQDN"
+CERTBOT_DOMAIN='*.acct.test' CERTBOT_VALIDATION="$V2" ACMEZONE_ACCOUNT_URI="$UB" \
+	run hook certbot auth
+is "$rc" 0 "hook certbot with ACMEZONE_ACCOUNT_URI"
+like "$out" "published $V2 at $LB\\.acct-test\\.$Z\\." "... publishes at that account's name"
+run hook dehydrated deploy_challenge de.acct.test t "$V3" --account-uri "$UA"
+is "$rc" 2 "dehydrated: --account-uri after the client's words is one of them (usage error)"
+run hook --account-uri "$UA" dehydrated deploy_challenge de.acct.test t "$V3"
+is "$rc" 0 "hook --account-uri dehydrated: before the client's name"
+is "$(names | grep -E 'acct-test' | tr '\n' ' ')" \
+	"$(printf '%s\n' "$LA.acct-test.$Z. $V1" "$LA.acct-test.$Z. $V2" \
+	   "$LB.acct-test.$Z. $V2" "$LB.acct-test.$Z. $V3" \
+	   "$LB.www-acct-test.$Z. $V1" "$LA.de-acct-test.$Z. $V3" | sort | tr '\n' ' ')" \
+	"every form lands at _<label>.<delegation name>, one name per account"
+run add "$LA.acct-test.$Z" "$V3" --account-uri "$UB"
+is "$rc" 0 "a name in the challenge zone is written as given"
+run del acct.test --account-uri "$UA"
+is "$rc $(names | grep -c "^$LA\\.acct-test")" "0 0" "del DOMAIN --account-uri: every value at that account's name"
+is "$(names | grep -c "^$LB\\.acct-test")" 2 "... and not the other account's"
+run del "${LB}._acme-challenge.acct.test"
+run hook lego cleanup "${LB}._acme-challenge.www.acct.test." "$V1"
+run del de.acct.test --account-uri "$UA"
+is "$(names | grep -c 'acct-test')" 0 "all account names deleted"
+"$SH" -c '. "$1/cli/dns_acmezone.sh"; ACMEZONE_BIN=$2
+dns_acmezone_add "$3._acme-challenge.sh.test" "$4"' sh "$top_srcdir" "$AZ" "$LA" "$V1"
+ok $? "dns_acmezone.sh: an account-labelled FULLDOMAIN"
+is "$(names | grep -c "^$LA\\.sh-test\\.$Z\\. $V1\$")" 1 "... at _<label>.sh-test.$Z"
+"$AZ" del "$LA.sh-test.$Z"
+run --db "$PLAIN" add _acme-challenge.ns.test "$V1" --account-uri "$UA"
+is "$rc $(names "$PLAIN" | tr '\n' ' ')" "0 $LA._acme-challenge.ns.test. $V1 " \
+	"without a challenge zone (NS delegation): _acme-challenge.<domain> gets the label in front"
+"$AZ" --db "$PLAIN" del "$LA._acme-challenge.ns.test"
+
 ### help
 
 for sub in config cname check hook; do

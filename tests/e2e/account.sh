@@ -99,6 +99,18 @@ order() {
 		"$@" >"$dir/$name.out" 2>&1
 }
 
+# order_add NAME DOMAIN [OWNER [ARGS...]]: NAME's dns-account-01 order for
+# DOMAIN, the value written by 'acmezone add' at OWNER (default: the name
+# the CA asks, $ACME_NAME at publish time) and deleted afterwards.
+order_add() {
+	local name=$1 domain=$2 owner=${3:-'$ACME_NAME'}
+	shift 2
+	[ $# -gt 0 ] && shift
+	order "$name" --challenge dns-account-01 -d "$domain" \
+		--publish "'$AZ' --db '$KD_DB' add \"$owner\" \"\$ACME_VALUE\"" \
+		--cleanup "'$AZ' --db '$KD_DB' del \"$owner\" \"\$ACME_VALUE\"" "$@"
+}
+
 # label URI: the account label, computed here independently of the CLI.
 label() {
 	printf '_%s' "$(printf %s "$1" | sha256sum | head -c 20 | tr a-f A-F |
@@ -157,16 +169,13 @@ like "$out" "^$D: missing: $L0\\._acme-challenge\\.$D\\. has no CNAME .*; the cu
 # Both accounts validate $D at the same time.
 
 HOOK_A="'$AZ' --db '$KD_DB' hook lego"
-ADD="'$AZ' --db '$KD_DB'"
 rm -f "$dir/go"
 order a --challenge dns-account-01 -d "$D" -d "*.$D" --cert "$dir/a.pem" \
 	--publish "$HOOK_A present \"\$ACME_NAME.\" \"\$ACME_VALUE\"" \
 	--cleanup "$HOOK_A cleanup \"\$ACME_NAME.\" \"\$ACME_VALUE\"" \
 	--ready-file "$dir/a.ready" --go-file "$dir/go" &
 PA=$!
-order b --challenge dns-account-01 -d "$D" --cert "$dir/b.pem" \
-	--publish "$ADD add \"\$ACME_NAME\" \"\$ACME_VALUE\"" \
-	--cleanup "$ADD del \"\$ACME_NAME\" \"\$ACME_VALUE\"" \
+order_add b "$D" '$ACME_NAME' --cert "$dir/b.pem" \
 	--ready-file "$dir/b.ready" --go-file "$dir/go" &
 PB=$!
 both_ready() {
@@ -197,9 +206,7 @@ like "$(openssl x509 -in "$dir/b.pem" -noout -ext subjectAltName 2>&1)" "DNS:$D"
 	"B's certificate names $D"
 is "$(az list)" "" "both cleaned up: nothing left in the store"
 
-order b --challenge dns-account-01 -d "dn.$D" \
-	--publish "$ADD add \"\$ACME_NAME\" \"\$ACME_VALUE\"" \
-	--cleanup "$ADD del \"\$ACME_NAME\" \"\$ACME_VALUE\""
+order_add b "dn.$D"
 rc=$?
 is "$rc" 0 "account B: dn.$D through the DNAME (no record per account)"
 [ "$rc" -eq 0 ] || out_tail "$dir/b.out" 20
@@ -207,17 +214,13 @@ is "$rc" 0 "account B: dn.$D through the DNAME (no record per account)"
 ########################################################################
 # Negative controls: each order must fail.
 
-order n --challenge dns-account-01 -d "$D" \
-	--publish "$ADD add '$LB._acme-challenge.$D' \"\$ACME_VALUE\"" \
-	--cleanup "$ADD del '$LB._acme-challenge.$D' \"\$ACME_VALUE\""
+order_add n "$D" "$LB._acme-challenge.$D"
 is "$?" 1 "N's value at B's label: the CA refuses the order"
 like "$(cat "$dir/n.out")" "refused: .*$LN\\._acme-challenge\\.$D" \
 	"... having looked at N's own name"
 order n --challenge dns-account-01 -d "$D" --publish true
 is "$?" 1 "no value published: the CA refuses the order"
-order c --challenge dns-account-01 -d "$D" \
-	--publish "$ADD add \"\$ACME_NAME\" \"\$ACME_VALUE\"" \
-	--cleanup "$ADD del \"\$ACME_NAME\" \"\$ACME_VALUE\""
+order_add c "$D"
 is "$?" 1 "an account without a CNAME from the customer: the CA refuses the order"
 like "$(sed -n 's/^published: //p' "$dir/c.out")" "^_[a-z2-7]{16}\\._acme-challenge\\.$D TXT " \
 	"... though its value was published in the challenge zone"

@@ -86,6 +86,33 @@ az del "$D"
 is_nx "c.$Z"
 ok $? "once the deep name is deleted its ancestors are NXDOMAIN at once"
 
+# --- dns-account-01: one name per account below the delegation name
+# (_<label>.<delegation name>), the delegation name an empty non-terminal
+# while only accounts have values, and a dns-01 value there besides.
+LA=_ujmmovf2vn55tgye
+LB=_vrr7uudrklshxb6l
+TA=$(tok account-a)
+TB=$(tok account-b)
+az add "$LA.acct.$Z" "$TA" && az add "$LB.acct.$Z" "$TB"
+ok $? "values at two accounts' names, _<label>.acct.$Z"
+out=$(dq "$LA.acct.$Z" TXT)
+is "$(txt_of "$out")" "$TA" "account A's name answers A's value only"
+out=$(dq "$(mix_case "$LB.acct.$Z")" TXT)
+is "$(txt_of "$out")" "$TB" "account B's, asked in mixed case, B's only"
+out=$(dq "acct.$Z" TXT)
+is "$(head_of "$out")" 'rcode=NOERROR aa=1 tc=0 ancount=0 nscount=1' \
+	"the delegation name with values only below it: NODATA (an empty non-terminal)"
+out=$(dq "_ujmmovf2vn55tgyf.acct.$Z" TXT)
+like "$(head_of "$out")" '^rcode=NXDOMAIN aa=1 ' "another account's name: NXDOMAIN"
+az add "acct.$Z" "$T1"
+out=$(dq "acct.$Z" TXT)
+is "$(txt_of "$out")" "$T1" "a dns-01 value at the delegation name beside the accounts' names"
+out=$(dq "$LA.acct.$Z" TXT)
+is "$(txt_of "$out")" "$TA" "... which stay as they were"
+az del "acct.$Z" && az del "$LA.acct.$Z" && az del "$LB.acct.$Z"
+is_nx "acct.$Z"
+ok $? "all deleted: the delegation name is NXDOMAIN again"
+
 # --- Values that need quoting in master-file text.
 Q="_acme-challenge.quote.$Z"
 QV='a"b\c;d (e) $f'

@@ -283,6 +283,60 @@ static void test_labels(void)
 	       AZ_EINVAL, "a zone longer than %d octets is refused", AZ_ZONE_MAXLEN);
 }
 
+/*** dns-account-01: account labels. ***/
+
+static void test_account_labels(void)
+{
+	char l[AZ_ACCOUNT_LABEL_LEN + 1];
+	const char *why = NULL;
+	/* The draft's example (draft-ietf-acme-dns-account-label-02, 3.1)
+	 * and two more computed with sha256sum | base32. */
+	struct { const char *uri, *label; } good[] = {
+		{ "https://example.com/acme/acct/ExampleAccount", "_ujmmovf2vn55tgye" },
+		{ "https://example.com/acme/acct/1", "_vrr7uudrklshxb6l" },
+		{ "https://example.com/acme/acct/12345", "_ao3pcvmacvwyw63b" },
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		tap_ok(az_account_label(good[i].uri, l, &why) == AZ_EOK &&
+		       strcmp(l, good[i].label) == 0, "account label of %s is %s",
+		       good[i].uri, good[i].label);
+	}
+	tap_ok(az_account_label("HTTPS://example.com/acme/acct/1", l, &why) == AZ_EOK &&
+	       strcmp(l, "_vrr7uudrklshxb6l") != 0,
+	       "the URL is hashed as given (another spelling, another label)");
+	struct { const char *uri, *what; } bad[] = {
+		{ "", "empty" }, { "http://example.com/acct/1", "http" },
+		{ "example.com/acct/1", "no scheme" }, { "https://", "no host" },
+		{ "https:///acct/1", "empty host" }, { "https://a b/1", "a space" },
+		{ "https://ex\tample/1", "a tab" }, { "https://ex\x80" "ample/1", "non-ASCII" },
+		{ "ftp://example.com/", "ftp" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		tap_ok(az_account_label(bad[i].uri, l, &why) == AZ_EINVAL && why != NULL,
+		       "account URI refused: %s", bad[i].what);
+	}
+	char longer[AZ_ACCOUNT_URI_MAXLEN + 2];
+	memset(longer, 'a', sizeof(longer) - 1);
+	memcpy(longer, "https://", 8);
+	longer[AZ_ACCOUNT_URI_MAXLEN] = '\0';
+	tap_is(az_account_uri_check(longer, NULL), AZ_EOK, "an account URI of 1024 characters");
+	longer[AZ_ACCOUNT_URI_MAXLEN] = 'a';
+	longer[AZ_ACCOUNT_URI_MAXLEN + 1] = '\0';
+	tap_is(az_account_uri_check(longer, NULL), AZ_EINVAL, "one of 1025 is refused");
+
+	tap_ok(az_account_label_valid("_ujmmovf2vn55tgye", 17) &&
+	       az_account_label_valid("_UJMMOVF2VN55TGYE", 17),
+	       "a label is valid in either case");
+	tap_ok(!az_account_label_valid("_ujmmovf2vn55tgy", 16) &&
+	       !az_account_label_valid("_ujmmovf2vn55tgyee", 18) &&
+	       !az_account_label_valid("ujmmovf2vn55tgyea", 17) &&
+	       !az_account_label_valid("_ujmmovf2vn55tg1e", 17) &&
+	       !az_account_label_valid("_ujmmovf2vn55tg-e", 17) &&
+	       !az_account_label_valid(NULL, 17),
+	       "labels of 15 or 17 characters, without '_', with 1 or '-' are not");
+}
+
 /*** Collision tests: no two domains share a label. ***/
 
 typedef struct {
@@ -1636,6 +1690,7 @@ int main(void)
 	test_names();
 	test_sha256();
 	test_labels();
+	test_account_labels();
 	test_collisions();
 	test_values();
 	test_records();
