@@ -163,6 +163,8 @@ is "$rc" 0 "an expired record of the issuer does not block a new one"
 run purge -v
 is "$out" "purged 1 expired value(s)" "purge removes the other expired record"
 is "$("$AZ" --db "$DB" persist list gone2.example.org)" "" "... gone"
+like "$("$AZ" --db "$DB" persist list www.example.org)" "  never expires\$" \
+	"... and a record without --until stays"
 
 ### Usage
 
