@@ -165,6 +165,13 @@ is "$?" 3 "persist add --wildcard over A's record: refused without --force"
 like "$(cat "$dir/err")" "already has a record for issuer $ISSUER" "... it says why"
 az persist add "wild.$D" --issuer "$ISSUER" --account-uri "$UA" --wildcard --force
 ok $? "persist add --wildcard --force: replaced"
+# The CA's resolver may hold the old record for the module's TTL (1 s).
+wild_seen() {
+	ask @127.0.0.1 -p "$UB_PORT" +short TXT "_validation-persist.wild.$D" |
+		tr -d '" ' | grep -q 'policy=wildcard'
+}
+poll_until 10 wild_seen
+ok $? "the CA's resolver sees policy=wildcard"
 issue wild2 a "wild.$D" "*.wild.$D"
 is "$?" 0 "with policy=wildcard: a certificate for wild.$D and *.wild.$D"
 is "$(sans "$dir/wild2.pem")" "*.wild.$D wild.$D " "... with both names"
