@@ -70,6 +70,8 @@ typedef struct {
 	bool propagation_given;
 	int timeout_ms;			/* watch --timeout */
 	bool timeout_given;
+	const char *issuer, *until;	/* persist (and account_uri above) */
+	bool wildcard, persist;		/* persist --wildcard; cname, check --persist */
 	const char **pos;		/* positional arguments */
 	int npos;
 	/* Peers (peers.c, fanout.c, cmd_peer.c, cmd_serve.c). */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cmds.h"
@@ -14,6 +15,7 @@
 #include "names.h"
 #include "opts.h"
 #include "wait.h"
+#include "persist.h"
 
 #define CHECK_TIMEOUT_MS	5000	/* one question to a resolver */
 #define CHECK_MAX_HOPS		8	/* CNAMEs followed from _acme-challenge.<domain> */
@@ -34,11 +36,13 @@ typedef enum {
 	ST_STALE,		/* ok through the resolver, but an address of
 				 * the zone's nameservers does not serve
 				 * what the others do, or does not answer */
+	ST_NO_RECORD,		/* --persist: no (matching) record is served */
 } status_t;
 
 static const char *const status_names[] = {
 	[ST_OK] = "ok", [ST_MISSING] = "missing", [ST_WRONG] = "wrong",
 	[ST_NO_ANSWER] = "no-answer", [ST_ERROR] = "error", [ST_STALE] = "stale",
+	[ST_NO_RECORD] = "no-record",
 };
 
 typedef struct {
@@ -49,6 +53,8 @@ typedef struct {
 	wait_servers_t *w;		/* every address of the zone's NS */
 	int learned;			/* 0: not yet, 1: w holds them, -1: failed */
 	char learn_why[2 * AZ_NAME_TXTLEN];	/* why learning failed */
+	const char *issuer;		/* --persist: the record wanted, or NULL */
+	const char *account_uri;	/* and its accounturi, or NULL */
 } check_t;
 
 /* Ask the resolvers in turn until one replies; *used is the one that did. */
@@ -409,6 +415,86 @@ static void check_domain(check_t *ck, const char *domain, const uint8_t *owner,
 	free(r);
 }
 
+/* The value of parameter tag (case-insensitive) in an issue-value, cut at ';'. */
+static bool issue_param(const char *txt, const char *tag, char *out, size_t size)
+{
+	size_t tlen = strlen(tag);
+	const char *p = strchr(txt, ';');
+
+	while (p != NULL) {
+		p += 1 + strspn(p + 1, " \t");
+		if (strncasecmp(p, tag, tlen) == 0) {
+			const char *e = p + tlen + strspn(p + tlen, " \t");
+			if (*e == '=') {
+				e += 1 + strspn(e + 1, " \t");
+				size_t n = strcspn(e, "; \t");
+				snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), e);
+				return true;
+			}
+		}
+		p = strchr(p, ';');
+	}
+	return false;
+}
+
+/*
+ * --persist, once the CNAME and the zone are right: does the CA find a
+ * record at the owner (TXT, through the CNAME), for ck->issuer if given,
+ * with ck->account_uri if given?  Appends what was found to the message.
+ */
+static void check_records(const check_t *ck, const uint8_t *owner, verdict_t *v)
+{
+	const dns_server_t *used = NULL;
+	char issuer[AZ_DOMAIN_BUFLEN], uri[DNS_TXT_MAX], what[256];
+	char seen[CHECK_WHY_MAX] = "";
+	dns_reply_t *r = malloc(sizeof(*r));
+	size_t o = 0, records = 0;
+	bool match = false;
+
+	if (r == NULL) {
+		v->status = ST_ERROR;
+		snprintf(v->message, sizeof(v->message), "out of memory");
+		return;
+	}
+	resolve(ck, owner, DNS_TYPE_TXT, r, &used);
+	/* NXDOMAIN (the zone has no such name) is "no record", as NODATA. */
+	bool answered = r->rcode == DNS_NOERROR || r->rcode == DNS_NXDOMAIN;
+	for (size_t i = 0; r->rcode == DNS_NOERROR && i < r->nrr; i++) {
+		const char *txt = r->rr[i].txt;
+		if (r->rr[i].type != DNS_TYPE_TXT || r->rr[i].authority ||
+		    !persist_issuer_of((const uint8_t *)txt, strlen(txt), issuer) ||
+		    !issue_param(txt, "accounturi", uri, sizeof(uri))) {
+			continue;
+		}
+		records++;
+		if (o < sizeof(seen)) {
+			o += (size_t)snprintf(seen + o, sizeof(seen) - o, "%s%s (%s)",
+			                      o > 0 ? ", " : "", issuer, uri);
+		}
+		match = match || ((ck->issuer == NULL || strcmp(issuer, ck->issuer) == 0) &&
+		                  (ck->account_uri == NULL || strcmp(uri, ck->account_uri) == 0));
+	}
+	o = strlen(v->message);
+	if (!answered) {
+		dns_reply_str(r, used, what, sizeof(what));
+		v->status = ST_NO_RECORD;
+		snprintf(v->message + o, sizeof(v->message) - o, "; but TXT %s: %s",
+		         v->owner, what);
+	} else if (!match) {
+		v->status = ST_NO_RECORD;
+		snprintf(v->message + o, sizeof(v->message) - o, "; but no "
+		         "dns-persist-01 record%s%s%s%s is served (%s%s)",
+		         ck->issuer != NULL ? " for issuer " : "",
+		         ck->issuer != NULL ? ck->issuer : "",
+		         ck->account_uri != NULL ? " with accounturi " : "",
+		         ck->account_uri != NULL ? ck->account_uri : "",
+		         records > 0 ? "served: " : "none at all", seen);
+	} else {
+		snprintf(v->message + o, sizeof(v->message) - o, "; records: %s", seen);
+	}
+	free(r);
+}
+
 static void print_verdict(const check_t *ck, json_t *j, const verdict_t *v)
 {
 	if (!ck->cli->json) {
@@ -462,6 +548,7 @@ static int run_check(cli_t *cli)
 {
 	names_deleg_t *dl = NULL;
 	wait_servers_t *w = malloc(sizeof(*w));
+	char issuer[AZ_DOMAIN_BUFLEN];
 	az_config_t cfg;
 	check_t ck = { .cli = cli, .cfg = &cfg, .w = w };
 	verdict_t *v = malloc(sizeof(*v));
@@ -475,6 +562,23 @@ static int run_check(cli_t *cli)
 		goto out;
 	}
 	rc = db_config(cli, &cfg, true);
+	if (rc != RC_OK) {
+		goto out;
+	}
+	if (cli->issuer != NULL && !cli->persist) {
+		rc = cli_usage(cli, "--issuer needs --persist");
+		goto out;
+	}
+	/* --account-uri: with --persist the record's account; without, the
+	 * dns-account-01 name (names_delegation()). */
+	ck.account_uri = cli->persist ? cli->account_uri : NULL;
+	if (cli->issuer != NULL) {
+		rc = persist_issuer(cli, cli->issuer, issuer);
+		ck.issuer = issuer;
+	}
+	if (rc == RC_OK && ck.account_uri != NULL) {
+		rc = persist_uri(cli, ck.account_uri);
+	}
 	if (rc != RC_OK) {
 		goto out;
 	}
@@ -494,7 +598,8 @@ static int run_check(cli_t *cli)
 	}
 	/* Every domain is valid before the first question is asked. */
 	for (size_t i = 0; i < n; i++) {
-		rc = names_delegation(cli, &cfg, cli->pos[i], &dl[i]);
+		rc = cli->persist ? persist_delegation(cli, &cfg, cli->pos[i], &dl[i]) :
+		     names_delegation(cli, &cfg, cli->pos[i], &dl[i]);
 		if (rc != RC_OK) {
 			goto out;
 		}
@@ -504,6 +609,9 @@ static int run_check(cli_t *cli)
 	}
 	for (size_t i = 0; i < n; i++) {
 		check_domain(&ck, dl[i].domain, dl[i].owner, dl[i].target, v);
+		if (cli->persist && v->status == ST_OK) {
+			check_records(&ck, dl[i].owner, v);
+		}
 		print_verdict(&ck, &j, v);
 		bad += v->status != ST_OK;
 		fflush(stdout);		/* one line per domain as it comes */
@@ -522,10 +630,11 @@ out:
 const cmd_t cmd_check = {
 	"check", run_check,
 	OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_SERVER | OPT_WAIT_AT | OPT_PROPAGATION |
-	OPT_ACCOUNT_URI,
+	OPT_ACCOUNT_URI | OPT_PERSIST | OPT_ISSUER,
 	1, CMD_ANY, { "DOMAIN", NULL }, 0,
-	"check DOMAIN... [--account-uri URI] [--server ADDR[@PORT]] [--wait SERVER]... [--json] [--zone ZONE]\n"
-	"       [--scheme SCHEME] [--propagation-timeout SECONDS]",
+	"check DOMAIN... [--account-uri URI] [--persist [--issuer DOMAIN]] [--server ADDR[@PORT]]\n"
+	"       [--wait SERVER]... [--json] [--zone ZONE] [--scheme SCHEME]\n"
+	"       [--propagation-timeout SECONDS]",
 	"Resolve _acme-challenge.DOMAIN the way a CA does and say, per domain,\n"
 	"whether the CNAME is in place and points at the right name, and\n"
 	"whether the challenge zone answers for that name; then ask every\n"
@@ -540,6 +649,10 @@ const cmd_t cmd_check = {
 	"resolver's answer carries the CNAME it implies).\n"
 	"\n"
 	"  --account-uri URI     dns-account-01: the ACME account URL\n"
+	"  --persist             check _validation-persist.DOMAIN instead (the\n"
+	"                        dns-persist-01 CNAME), and that a record is\n"
+	"                        served there: for --issuer, and with\n"
+	"                        --account-uri for that account\n"
 	"  --server ADDR[@PORT]  the recursive resolver to ask (default: the\n"
 	"                        nameservers of /etc/resolv.conf)\n"
 	"  --wait SERVER         ask these addresses (ADDR[@PORT], repeatable)\n"

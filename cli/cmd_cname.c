@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "names.h"
 #include "opts.h"
+#include "persist.h"
 
 typedef struct {
 	names_deleg_t d;
@@ -48,6 +49,10 @@ static int run_cname(cli_t *cli)
 	json_t j = { 0 };
 	int rc;
 
+	if (cli->persist && cli->account_uri != NULL) {
+		/* dns-persist-01 names do not depend on the account. */
+		return cli_usage(cli, "--persist and --account-uri do not go together");
+	}
 	rc = db_config(cli, &cfg, true);
 	if (rc != RC_OK) {
 		return rc;
@@ -59,7 +64,9 @@ static int run_cname(cli_t *cli)
 	}
 	/* All or nothing: output meant to be pasted into a zone is whole. */
 	for (int i = 0; i < cli->npos; i++) {
-		rc = names_delegation(cli, &cfg, cli->pos[i], &c[i].d);
+		rc = cli->persist ?
+		     persist_delegation(cli, &cfg, cli->pos[i], &c[i].d) :
+		     names_delegation(cli, &cfg, cli->pos[i], &c[i].d);
 		if (rc != RC_OK) {
 			goto out;
 		}
@@ -96,9 +103,10 @@ out:
 }
 
 const cmd_t cmd_cname = {
-	"cname", run_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_ACCOUNT_URI, 1, CMD_ANY,
-	{ "DOMAIN", NULL }, 0,
-	"cname DOMAIN... [--account-uri URI] [--json] [--zone ZONE] [--scheme SCHEME]",
+	"cname", run_cname, OPT_JSON | OPT_ZONE | OPT_SCHEME | OPT_ACCOUNT_URI |
+	OPT_PERSIST, 1, CMD_ANY, { "DOMAIN", NULL }, 0,
+	"cname DOMAIN... [--account-uri URI | --persist] [--json] [--zone ZONE] "
+	"[--scheme SCHEME]",
 	"Print the record each customer adds to their zone, once, so that the\n"
 	"challenges for DOMAIN are answered from the challenge zone:\n"
 	"\n"
@@ -115,6 +123,13 @@ const cmd_t cmd_cname = {
 	"\n"
 	"  --account-uri URI  the ACME account URL (https://...) whose label\n"
 	"                   the CA puts in front of _acme-challenge\n"
+	"\n"
+	"dns-persist-01: with --persist, the record for the standing records\n"
+	"'persist add' writes (see 'persist'):\n"
+	"\n"
+	"  _validation-persist.example.org.  IN  CNAME  _validation-persist.example-org.acme.example.net.\n"
+	"\n"
+	"  --persist        print that record instead\n"
 	"  --json           one JSON array of {domain, owner, type, target,\n"
 	"                   scheme, hashed_because, account_uri}\n"
 	"  --zone ZONE      use this challenge zone, not the store's (the\n"

@@ -40,8 +40,9 @@ static void human_value(const uint8_t *v, size_t len)
 	putchar('"');
 }
 
-static void list_value(list_t *ls, const char *name, const az_val_t *val)
+static void list_value(void *ctx, const char *name, const az_val_t *val)
 {
+	list_t *ls = ctx;
 	char when[CLI_TIME_MAX], span[CLI_TIME_MAX];
 	bool when_ok = fmt_time(val->expire, when);
 	/* Same test as the store: not served once the expiry has passed. */
@@ -54,12 +55,22 @@ static void list_value(list_t *ls, const char *name, const az_val_t *val)
 		json_key(&ls->json, "value");
 		json_strn(&ls->json, (const char *)val->data, val->len);
 		json_key(&ls->json, "expires");
-		json_int(&ls->json, (long long)val->expire);
+		if (val->expire == AZ_EXPIRE_NEVER) {
+			json_str_or_null(&ls->json, NULL);	/* never */
+		} else {
+			json_int(&ls->json, (long long)val->expire);
+		}
 		json_key(&ls->json, "expires_at");
 		json_str_or_null(&ls->json, when_ok ? when : NULL);
 		json_key(&ls->json, "expired");
 		json_bool(&ls->json, expired);
 		json_end(&ls->json);
+		return;
+	}
+	if (val->expire == AZ_EXPIRE_NEVER) {
+		printf("%s  ", name);
+		human_value(val->data, val->len);
+		printf("  never expires\n");
 		return;
 	}
 	/* Unsigned: an expiry read back from the file may be any i64. */
@@ -71,99 +82,22 @@ static void list_value(list_t *ls, const char *name, const az_val_t *val)
 	       when_ok ? when : "(out of range)", span);
 }
 
-/* One owner name; a record that does not decode is reported and skipped. */
-static int list_record(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
+/* A name as add takes it, mapped as add maps it. */
+static int list_name(const cli_t *cli, const az_config_t *cfg, const char *text,
+                     uint8_t name[AZ_NAME_MAXLEN])
 {
-	list_t *ls = ctx;
-	char text[AZ_NAME_TXTLEN];
-	az_val_t val;
-
-	/* The store passes name == NULL for a key that is no wire name. */
-	if (name == NULL || az_name_wire_len(name, AZ_NAME_MAXLEN) == 0) {
-		cli_warn("'%s' holds a record whose owner name does not decode; "
-		         "skipped", ls->cli->qdb);
-		return 0;
-	}
-	az_name_to_text(name, text, sizeof(text));
-	if (rec == NULL) {
-		cli_warn("the record at '%s' in '%s' does not decode; skipped",
-		         text, ls->cli->qdb);
-		return 0;
-	}
-	while (az_rec_iter_next(rec, &val)) {
-		list_value(ls, text, &val);
-	}
-	return 0;
+	return names_owner(cli, cfg, text, false, name, NULL);
 }
 
 static int run_list(cli_t *cli)
 {
 	list_t ls = { .cli = cli, .now = (int64_t)time(NULL) };
-	uint8_t name[AZ_NAME_MAXLEN];
-	az_store_t *store = NULL;
-	az_reader_t *rd = NULL;
-	az_config_t cfg;
-	az_rec_iter_t it;
-	int rc, ret;
+	const char *text = cli->npos > 0 ? cli->pos[0] : NULL;
 
-	if (cli->npos > 0) {
-		rc = names_syntax(cli, cli->pos[0]);
-		if (rc != RC_OK) {
-			return rc;
-		}
+	if (text != NULL && names_syntax(cli, text) != RC_OK) {
+		return RC_INPUT;
 	}
-	rc = db_open(cli, AZ_OPEN_RDONLY, &store);
-	if (rc != RC_OK) {
-		goto out;
-	}
-	ret = az_reader_begin(store, &rd);
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
-		rd = NULL;
-		rc = RC_STORE;
-		goto out;
-	}
-
-	if (cli->npos > 0) {
-		ret = az_reader_config(rd, &cfg);
-		if (ret != AZ_EOK) {
-			cli_store_err(cli, ret, "cannot read the settings of '%s'", cli->qdb);
-			rc = RC_STORE;
-			goto out;
-		}
-		rc = names_owner(cli, &cfg, cli->pos[0], false, name, NULL);
-		if (rc != RC_OK) {
-			goto out;
-		}
-	}
-	if (cli->json) {
-		json_begin(&ls.json, '[');
-	}
-	if (cli->npos > 0) {
-		ret = az_reader_get(rd, name, &it);
-		if (ret == AZ_EOK) {
-			ret = list_record(name, &it, &ls);
-		} else if (ret == AZ_ECORRUPT) {
-			ret = list_record(name, NULL, &ls);
-		} else if (ret == AZ_ENOENT) {
-			ret = AZ_EOK;
-		}
-	} else {
-		ret = az_reader_foreach(rd, NULL, list_record, &ls);
-	}
-	if (ret != AZ_EOK) {
-		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
-		rc = RC_STORE;
-		goto out;
-	}
-	if (cli->json) {
-		json_end(&ls.json);
-	}
-	rc = RC_OK;
-out:
-	az_reader_end(rd);
-	az_store_close(store);
-	return rc;
+	return db_list(cli, text, list_name, NULL, list_value, &ls, &ls.json);
 }
 
 const cmd_t cmd_list = {
@@ -173,4 +107,6 @@ const cmd_t cmd_list = {
 	"expiry; expired values, which are no longer served, are marked.\n"
 	"\n"
 	"  --json   one JSON array of {name, value, expires, expires_at, expired}\n"
+	"           (expires null: never, as a dns-persist-01 record without\n"
+	"           --until)\n"
 };

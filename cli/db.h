@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "json.h"
 
 /*!
  * Open the store at cli->db (flags: AZ_OPEN_*).  On failure prints the
@@ -28,3 +29,25 @@ int db_read_config(cli_t *cli, az_config_t *cfg);
 
 /*! Print that the store has no challenge zone (for need_zone callers). */
 void db_no_zone(const cli_t *cli);
+
+/*
+ * For db_list(): the owner name of a name as the user gave it, under the
+ * store's settings; prints its own error.  \return RC_OK or RC_INPUT.
+ */
+typedef int (*db_name_fn)(const cli_t *cli, const az_config_t *cfg, const char *text,
+                          uint8_t name[AZ_NAME_MAXLEN]);
+
+/* For db_list(): one value of a record, at the owner name given as text. */
+typedef void (*db_value_fn)(void *ctx, const char *name, const az_val_t *val);
+
+/*!
+ * What list-like commands read: in one read snapshot of the store, the
+ * record at the name map() makes of text (nothing if there is none), or
+ * without text every record whose name keep() accepts (keep NULL: all);
+ * each value passed to cb.  A record that does not decode, or a key that
+ * is no name, is skipped with a warning.  With cli->json the output is
+ * one JSON array in *j (cb adds its elements).
+ * \return RC_OK, or RC_STORE/RC_INPUT with the error printed.
+ */
+int db_list(cli_t *cli, const char *text, db_name_fn map,
+            bool (*keep)(const uint8_t *name), db_value_fn cb, void *ctx, json_t *j);

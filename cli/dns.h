@@ -23,7 +23,9 @@
 #include "store.h"
 
 #define DNS_MAX_RRS		64	/* records kept from one reply */
-#define DNS_TXT_MAX		256	/* one TXT record, strings joined, + NUL */
+#define DNS_TXT_MAX		2048	/* one TXT record, strings joined, + NUL:
+					 * any dns-persist-01 record 'persist add'
+					 * writes (issuer 253, account URL 1024) */
 #define DNS_SERVER_TEXT		80
 #define DNS_RCODE_BUFLEN	24
 #define DNS_MAX_SYSTEM		3	/* nameservers read from resolv.conf */

@@ -26,6 +26,7 @@ static const cmd_t *const commands[] = {
 	&cmd_serve,
 	&cmd_status,
 	&cmd_watch,
+	&cmd_persist,
 };
 
 /* "acmezone 0.1.0 (...)": the version, and the Knot module it was built with. */

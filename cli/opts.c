@@ -44,6 +44,10 @@ static const opt_t cli_opts[] = {
 	{ "unscoped",     0,   false, OPT_UNSCOPED },
 	{ "timeout",      0,   true,  OPT_TIMEOUT },
 	{ "account-uri",  0,   true,  OPT_ACCOUNT_URI },
+	{ "issuer",       0,   true,  OPT_ISSUER },
+	{ "wildcard",     0,   false, OPT_WILDCARD },
+	{ "until",        0,   true,  OPT_UNTIL },
+	{ "persist",      0,   false, OPT_PERSIST },
 };
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
@@ -196,6 +200,18 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 			        "seconds, as in 300 or 0.5)", quote(val, q));
 			return RC_INPUT;
 		}
+		break;
+	case OPT_ISSUER:
+		cli->issuer = val;
+		break;
+	case OPT_WILDCARD:
+		cli->wildcard = true;
+		break;
+	case OPT_UNTIL:
+		cli->until = val;
+		break;
+	case OPT_PERSIST:
+		cli->persist = true;
 		break;
 	case OPT_PROPAGATION:
 		cli->propagation_given = true;

@@ -34,7 +34,12 @@ enum {
 	OPT_SCOPE   = 1 << 22,
 	OPT_UNSCOPED = 1 << 23,
 	OPT_TIMEOUT = 1 << 24,		/* watch --timeout */
-	OPT_ACCOUNT_URI = 1 << 25,	/* dns-account-01: the account's label */
+	OPT_ACCOUNT_URI = 1 << 25,	/* dns-account-01: the account's label;
+					 * persist: the record's account */
+	OPT_ISSUER  = 1 << 26,		/* persist: --issuer DOMAIN */
+	OPT_WILDCARD = 1 << 27,		/* persist: --wildcard */
+	OPT_UNTIL   = 1 << 28,		/* persist: --until TIME */
+	OPT_PERSIST = 1 << 29,		/* cname, check: --persist */
 };
 
 /* The options of every command that writes: where the write goes. */

@@ -1429,6 +1429,21 @@ int az_txn_get_config(az_txn_t *t, az_config_t *cfg)
 	return config_read(t->txn, t->st->meta, cfg);
 }
 
+int az_txn_get(az_txn_t *t, const uint8_t *name, az_rec_iter_t *it)
+{
+	MDB_val key, data;
+	if (t == NULL || it == NULL || name_key(name, &key) != AZ_EOK) {
+		return AZ_EINVAL;
+	}
+	int ret = mdb_get(t->txn, t->st->tok, &key, &data);
+	if (ret == MDB_NOTFOUND) {
+		return AZ_ENOENT;
+	} else if (ret != MDB_SUCCESS) {
+		return map_err(ret);
+	}
+	return rec_open(it, &key, &data);
+}
+
 /* Append this transaction's entry to the change log and trim old ones. */
 static int write_log(az_txn_t *t, uint64_t id)
 {

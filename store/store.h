@@ -628,6 +628,16 @@ int az_txn_set_config(az_txn_t *txn, const az_config_t *cfg);
 int az_txn_get_config(az_txn_t *txn, az_config_t *cfg);
 
 /*!
+ * The record at name as this transaction sees it, its own writes
+ * included (dns-persist-01: one record per issuer is decided by what is
+ * there under the write lock).  The iterator points into LMDB's pages:
+ * valid until the transaction's next write or its end; copy what must
+ * outlive that.
+ * \return AZ_EOK with *it prepared, AZ_ENOENT, AZ_ECORRUPT, AZ_ELMDB.
+ */
+int az_txn_get(az_txn_t *txn, const uint8_t *name, az_rec_iter_t *it);
+
+/*!
  * Commit, and free the transaction whatever the outcome: txn must not be
  * used (nor aborted) afterwards.  *txnid (optional) receives the id of
  * the committed transaction (of the newest one if nothing changed).

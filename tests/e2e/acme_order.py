@@ -11,8 +11,9 @@
 
 --register-only makes the account (or finds the key's) and stops: a test
 learns the account URL (printed as "account: URL") before the customer's
-records for it exist.  Challenge types with a record rule: dns-01 and
-dns-account-01 (see record(); a new type adds its rule there).
+records for it exist.  Challenge types with a record rule: dns-01,
+dns-account-01 and dns-persist-01 (see record(); a new type adds its rule
+there).
 
 The ACME protocol is python3-acme's (certbot's library, in Debian): account,
 order, authorisations, the challenge answer, polling, finalisation.  What a
@@ -93,6 +94,15 @@ def record(ctype, chall, domain, key, account_uri):
     if ctype == "dns-account-01":
         return (account_label(account_uri) + "._acme-challenge." + domain,
                 b64url(hashlib.sha256(keyauth.encode()).digest()), token, keyauth)
+    if ctype == "dns-persist-01":
+        # A standing record (draft-ietf-acme-dns-persist-01): published
+        # before the order, so ACME_VALUE is what --publish may check.
+        # pebble 2.10 names the field issuer-domain-names, the draft
+        # issuerDomainNames.
+        issuers = (chall_field(chall, "issuer-domain-names")
+                   or chall_field(chall, "issuerDomainNames") or ["?"])
+        return ("_validation-persist." + domain,
+                "%s; accounturi=%s" % (issuers[0], account_uri), token, keyauth)
     raise SystemExit("acme_order.py: no record rule for challenge type '%s'" % ctype)
 
 
@@ -237,7 +247,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--directory", required=True, help="the ACME directory URL")
     p.add_argument("--ca", required=True, help="the CA bundle that signs the server's certificate")
-    p.add_argument("--challenge", help="dns-01 or dns-account-01")
+    p.add_argument("--challenge", help="dns-01, dns-account-01 or dns-persist-01")
     p.add_argument("-d", "--domain", action="append")
     p.add_argument("--publish")
     p.add_argument("--register-only", action="store_true")

@@ -259,6 +259,20 @@ static void test_answers(void)
 	tap_ok(lk.n == 1 && strcmp(lk.data[0], "\"a\\\"b\\\\c d\"") == 0,
 	       "escaped for the master-file parser (%s)", lk.n ? lk.data[0] : "-");
 
+	/* A dns-persist-01 record longer than one character-string: put
+	 * as two quoted strings, 255 octets and the rest (a store without a
+	 * zone: written at _validation-persist.<domain> itself). */
+	char uri[400], text[600], want[700];
+	snprintf(uri, sizeof(uri), "https://ca.test/acct/%0300d", 7);
+	tap_is(az("--no-wait persist add p.acme.test --issuer ca.test --account-uri %s", uri), 0,
+	       "persist add: a record of %zu octets", strlen("ca.test; accounturi=") + strlen(uri));
+	snprintf(text, sizeof(text), "ca.test; accounturi=%s", uri);
+	snprintf(want, sizeof(want), "\"%.255s\" \"%s\"", text, text + 255);
+	lookup(in, "_validation-persist.p", &lk);
+	tap_ok(lk.n == 1 && strcmp(lk.type[0], "TXT") == 0 && strcmp(lk.data[0], want) == 0,
+	       "put as two character-strings, 255 octets and the rest (%.40s...)",
+	       lk.n ? lk.data[0] : "-");
+
 	tap_is(lookup(in, "nothing", &lk), AZ_DLZ_NOTFOUND, "an unknown name: not found");
 	tap_is(az("add x.y.z.acme.test %s", V1), 0, "a name three labels down");
 	tap_is(lookup(in, "y.z", &lk), AZ_DLZ_SUCCESS, "its parent is an empty non-terminal");

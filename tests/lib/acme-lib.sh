@@ -6,7 +6,14 @@
 # tool):
 #	acme_unbound_start DIR SRV_PORT ZONE...   # $UB_PORT, $UB_PID
 #	acme_ca_make DIR                          # DIR/ca.pem, DIR/pebble.{pem,key}
-#	acme_pebble_start DIR PEBBLE              # $PB_PID, $DIRURL (through unbound)
+#	acme_pebble_start DIR PEBBLE              # $PB_PID, $DIRURL (through unbound);
+#	                                          # ACME_PEBBLE_CONFIG: more members of
+#	                                          # its "pebble" object ("caaIdentities": [...])
+#	acme_order_setup NAME                     # skip_all unless knotd, unbound,
+#	                                          # python3-acme and pebble 2.10 are
+#	                                          # there; $dir, $PEBBLE; the EXIT trap
+#	acme_order NAME ARGS...                   # acme_order.py, key DIR/NAME.key,
+#	                                          # output DIR/NAME.out
 #	r NAME TYPE                               # ask unbound (short answers)
 #	stop_pid PID NAME                         # TERM, a bounded wait, KILL
 #	acme_stop                                 # pebble, then unbound
@@ -20,6 +27,9 @@
 . "$top_srcdir/tests/lib/unbound-lib.sh"
 
 ACME_START_S=${ACME_START_S:-15}	# seconds unbound or pebble may take to come up
+ACME_ORDER_TIMEOUT=${ACME_ORDER_TIMEOUT:-180}	# seconds one acme_order.py run may take
+UNBOUND=${UNBOUND:-/usr/sbin/unbound}
+PYTHON=${PYTHON:-/usr/bin/python3}
 UB_PID=
 UB_PORT=
 PB_PID=
@@ -146,7 +156,8 @@ acme_pebble_start() {
 	    "privateKey": "$dir/pebble.key",
 	    "httpPort": $hport,
 	    "tlsPort": $tport,
-	    "ocspResponderURL": "",
+	    "ocspResponderURL": "",${ACME_PEBBLE_CONFIG:+
+	    $ACME_PEBBLE_CONFIG,}
 	    "externalAccountBindingRequired": false
 	  }
 	}
@@ -167,4 +178,48 @@ acme_pebble_start() {
 acme_pb_ready() {
 	kill -0 "$PB_PID" 2>/dev/null &&
 		curl -sf --max-time 2 --cacert "$ACME_CA_PEM" "$DIRURL" >/dev/null 2>&1
+}
+
+# acme_order_setup NAME: for the tests that drive orders with
+# tests/e2e/acme_order.py against pebble 2.10 (knotd-lib.sh sourced):
+# skip_all unless knotd, unbound, openssl, curl, python3-acme and sid's
+# pebble are there; a directory $dir (azNAME.XXXXXX), $PEBBLE; on exit
+# pebble, unbound and knotd are stopped; the environment a client could
+# take a CA bundle or acmezone settings from is cleared.
+acme_order_setup() {
+	local prog
+	knotd_require
+	[ -x "$UNBOUND" ] || skip_all "unbound not found at '$UNBOUND' (Debian: unbound)"
+	for prog in openssl curl timeout; do
+		command -v "$prog" >/dev/null 2>&1 ||
+			skip_all "'$prog' not found (Debian: openssl curl)"
+	done
+	"$PYTHON" -c 'import acme.client, josepy' 2>/dev/null ||
+		skip_all "python3-acme not importable by $PYTHON (Debian: python3-acme)"
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/az$1.XXXXXX") || bail "mktemp failed"
+	chmod 755 "$dir"
+	PEBBLE=$("$top_srcdir/tests/lib/pebble-sid.sh" 2>"$dir/pebble-sid.err") ||
+		skip_all "$(sed -n 's/^SKIP: //p' "$dir/pebble-sid.err" | tail -n 1)"
+	trap acme_order_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+	unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR
+	unset ACMEZONE_WAIT ACMEZONE_EXPIRE ACMEZONE_PROPAGATION_TIMEOUT ACMEZONE_ACCOUNT_URI
+}
+
+acme_order_cleanup() {
+	local rc=$?
+	acme_stop
+	(exit "$rc")
+	knotd_cleanup
+}
+
+# acme_order NAME ARGS...: tests/e2e/acme_order.py against $DIRURL with
+# the account key $dir/NAME.key (made if missing), output in $dir/NAME.out.
+# \return its exit status (0 issued, 1 refused by the CA, 2 other).
+acme_order() {
+	local name=$1
+	shift
+	timeout -k 5 "$ACME_ORDER_TIMEOUT" "$PYTHON" "$top_srcdir/tests/e2e/acme_order.py" \
+		--directory "$DIRURL" --ca "$dir/ca.pem" --account-key "$dir/$name.key" \
+		"$@" >"$dir/$name.out" 2>&1
 }

@@ -133,6 +133,22 @@ ok $? "a deleted name is NXDOMAIN at once"
 out=$(dq "foo.$Z" TXT)
 like "$(head_of "$out")" '^rcode=NOERROR ' "the ENT is not affected by another name's deletion"
 
+# --- A dns-persist-01 record longer than one TXT character-string: one RR
+# of several strings, 255 octets and the rest (RFC 1035 3.3.14), over UDP
+# and TCP.  The store has no challenge zone: written at the name as is.
+PU="https://ca.test/acct/$(printf 'x%.0s' $(seq 1 300))"
+PT="ca.test; accounturi=$PU"
+az persist add "long.$Z" --issuer ca.test --account-uri "$PU"
+ok $? "persist add: a record of ${#PT} octets"
+for proto in udp tcp; do
+	out=$(dq $([ $proto = tcp ] && echo --tcp) "_validation-persist.long.$Z" TXT)
+	like "$(head_of "$out")" '^rcode=NOERROR aa=1 tc=0 ancount=1 ' "$proto: one RR"
+	is "$(txt_of "$out")" "${PT:0:255} ${PT:255}" \
+		"$proto: two character-strings, 255 octets and the rest"
+done
+az persist del "long.$Z"
+ok $? "persist del"
+
 # --- Read your writes: every add/del is visible to the very next query
 # (knotd: the CLI returned once knotd served it; named: read per query).
 R="_acme-challenge.ryw.$Z"

@@ -1492,6 +1492,24 @@ static void test_answer_limit(void)
 	tap_is(add(st, "big.acme.test", v, now + 3600, now), AZ_EOK, "a 147-octet one fits exactly");
 	tap_ok(strstr(az_strerror(AZ_E2BIG), "DNS message") != NULL, "az_strerror names the limit");
 
+	/* Values of 256 octets (dns-persist-01 records) go out as two
+	 * character-strings: 12 + 2 + 256 octets a RR.  two.acme.test is 15
+	 * octets: 31 + n * 270 <= 64511 holds for n = 238, not 239 -- where
+	 * one length octet a value would have let 239 in. */
+	static char v256[257];
+	ret = AZ_EOK;
+	for (n = 0; n < 300 && ret == AZ_EOK; n++) {
+		memset(v256, 'p', 256);
+		snprintf(v256, sizeof(v256), "%03u", n);
+		v256[3] = 'p';
+		ret = add(st, "two.acme.test", v256, AZ_EXPIRE_NEVER, now);
+	}
+	tap_is(ret, AZ_E2BIG, "256-octet values at one name: refused with AZ_E2BIG");
+	tap_is(n - 1, 238, "... at the 239th: two length octets a value are counted");
+	tap_ok(az_answer_len(15, 239, 239 * 257) <= AZ_ANSWER_MAXLEN,
+	       "(with one length octet a value, the 239th would have fitted)");
+	tap_is(count_values(st, "two.acme.test", now, &live), 238, "... and it was not written");
+
 	/* 1024 ordinary tokens always fit, even at a 250-octet name. */
 	char longname[300];
 	snprintf(longname, sizeof(longname), "%060d.%060d.%060d.%055d.acme.test", 1, 2, 3, 4);
