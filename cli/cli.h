@@ -100,7 +100,7 @@ typedef struct {
 typedef struct {
 	const char *name;
 	int (*run)(cli_t *cli);
-	unsigned opts;			/* OPT_* (opts.h) besides OPT_GLOBAL */
+	uint64_t opts;			/* OPT_* (opts.h, opt_mask_t) besides OPT_GLOBAL */
 	int min_pos, max_pos;		/* positional arguments; CMD_ANY */
 	const char *pos_names[CLI_MAX_NAMES];	/* for "missing NAME" */
 	int verbatim;			/* > 0: arguments after this many

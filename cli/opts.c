@@ -14,7 +14,7 @@ typedef struct {
 	const char *name;	/* long form without "--" */
 	char short_name;	/* 0: none */
 	bool has_arg;
-	unsigned id;
+	opt_mask_t id;
 } opt_t;
 
 static const opt_t cli_opts[] = {
@@ -120,7 +120,7 @@ static const opt_t *opt_find(const char *arg, const char **inline_arg)
  * Take the option at argv[*i] (advancing *i past its argument).  Options
  * outside 'allowed' are usage errors, as are unknown ones.
  */
-int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
+int cli_opt_take(cli_t *cli, opt_mask_t allowed, char **argv, int *i)
 {
 	char q[CLI_QUOTE_MAX];
 	const char *arg = argv[*i], *val = NULL;
@@ -349,7 +349,7 @@ int opts_env(cli_t *cli, const cmd_t *cmd)
 {
 	static const struct {
 		const char *env, *opt;
-		unsigned id;
+		opt_mask_t id;
 	} vars[] = {
 		{ "ACMEZONE_PEERS", "--peers", OPT_PEERS },
 		{ "ACMEZONE_PEER_TIMEOUT", "--peer-timeout", OPT_PEER_TIMEOUT },

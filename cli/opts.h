@@ -4,43 +4,45 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cli.h"
 
-/* Options; a command lists the ones it takes as a mask. */
-enum {
-	OPT_DB      = 1 << 0,
-	OPT_WAIT    = 1 << 1,
-	OPT_NO_WAIT = 1 << 2,
-	OPT_HELP    = 1 << 3,
-	OPT_VERSION = 1 << 4,
-	OPT_GROUP   = 1 << 5,
-	OPT_EXPIRE  = 1 << 6,
-	OPT_RAW     = 1 << 7,
-	OPT_JSON    = 1 << 8,
-	OPT_VERBOSE = 1 << 9,
-	OPT_ZONE    = 1 << 10,
-	OPT_SCHEME  = 1 << 11,
-	OPT_FORCE   = 1 << 12,
-	OPT_SERVER  = 1 << 13,
-	OPT_WAIT_AT = 1 << 14,		/* --wait SERVER (not --wait-timeout) */
-	OPT_PROPAGATION = 1 << 15,
-	OPT_PEERS   = 1 << 16,		/* --peers all|reachable|none */
-	OPT_PEER_TIMEOUT = 1 << 17,
-	OPT_SSH     = 1 << 18,
-	OPT_KEY     = 1 << 19,
-	OPT_ADDRESS = 1 << 20,
-	OPT_HOST_KEY = 1 << 21,
-	OPT_SCOPE   = 1 << 22,
-	OPT_UNSCOPED = 1 << 23,
-	OPT_TIMEOUT = 1 << 24,		/* watch --timeout */
-	OPT_ACCOUNT_URI = 1 << 25,	/* dns-account-01: the account's label;
-					 * persist: the record's account */
-	OPT_ISSUER  = 1 << 26,		/* persist: --issuer DOMAIN */
-	OPT_WILDCARD = 1 << 27,		/* persist: --wildcard */
-	OPT_UNTIL   = 1 << 28,		/* persist: --until TIME */
-	OPT_PERSIST = 1 << 29,		/* cname, check: --persist */
-};
+/* Options; a command lists the ones it takes as a mask (opt_mask_t):
+ * more than 32 of them, so 64-bit. */
+typedef uint64_t opt_mask_t;
+
+#define OPT_DB           (UINT64_C(1) << 0)
+#define OPT_WAIT         (UINT64_C(1) << 1)
+#define OPT_NO_WAIT      (UINT64_C(1) << 2)
+#define OPT_HELP         (UINT64_C(1) << 3)
+#define OPT_VERSION      (UINT64_C(1) << 4)
+#define OPT_GROUP        (UINT64_C(1) << 5)
+#define OPT_EXPIRE       (UINT64_C(1) << 6)
+#define OPT_RAW          (UINT64_C(1) << 7)
+#define OPT_JSON         (UINT64_C(1) << 8)
+#define OPT_VERBOSE      (UINT64_C(1) << 9)
+#define OPT_ZONE         (UINT64_C(1) << 10)
+#define OPT_SCHEME       (UINT64_C(1) << 11)
+#define OPT_FORCE        (UINT64_C(1) << 12)
+#define OPT_SERVER       (UINT64_C(1) << 13)
+#define OPT_WAIT_AT      (UINT64_C(1) << 14)	/* --wait SERVER (not --wait-timeout) */
+#define OPT_PROPAGATION  (UINT64_C(1) << 15)
+#define OPT_PEERS        (UINT64_C(1) << 16)	/* --peers all|reachable|none */
+#define OPT_PEER_TIMEOUT (UINT64_C(1) << 17)
+#define OPT_SSH          (UINT64_C(1) << 18)
+#define OPT_KEY          (UINT64_C(1) << 19)
+#define OPT_ADDRESS      (UINT64_C(1) << 20)
+#define OPT_HOST_KEY     (UINT64_C(1) << 21)
+#define OPT_SCOPE        (UINT64_C(1) << 22)
+#define OPT_UNSCOPED     (UINT64_C(1) << 23)
+#define OPT_TIMEOUT      (UINT64_C(1) << 24)	/* watch --timeout */
+/* dns-account-01: the account's label; persist: the record's account */
+#define OPT_ACCOUNT_URI  (UINT64_C(1) << 25)
+#define OPT_ISSUER       (UINT64_C(1) << 26)	/* persist: --issuer DOMAIN */
+#define OPT_WILDCARD     (UINT64_C(1) << 27)	/* persist: --wildcard */
+#define OPT_UNTIL        (UINT64_C(1) << 28)	/* persist: --until TIME */
+#define OPT_PERSIST      (UINT64_C(1) << 29)	/* cname, check: --persist */
 
 /* The options of every command that writes: where the write goes. */
 #define OPT_FANOUT	(OPT_PEERS | OPT_PEER_TIMEOUT)
@@ -55,7 +57,7 @@ enum {
  * unexpected value; RC_INPUT for a bad --wait-timeout or
  * --propagation-timeout; RC_HELP or RC_VERSION when asked for those.
  */
-int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i);
+int cli_opt_take(cli_t *cli, opt_mask_t allowed, char **argv, int *i);
 
 /*!
  * Is this argument an option?  Not if it is a well-formed ACME value
