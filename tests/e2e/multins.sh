@@ -18,7 +18,8 @@
 #    domain stale; with both fresh, both succeed.
 # 2. Fan-out (acmezone peer/serve): from the client host, add, del and
 #    apply reach ns1 and ns2 before the command returns, MULTINS_ROUNDS
-#    (200) times; a peer whose sshd is stopped, whose knotd is stopped, or
+#    (200) times or as many as fit MULTINS_ROUNDS_S (100 s; fewer are
+#    reported as a skip, with the load); a peer whose sshd is stopped, whose knotd is stopped, or
 #    that is stopped (SIGSTOP): the documented outcome in bounded time;
 #    sync after a peer missed adds and deletes.
 # 3. certbot, lego and dehydrated get certificates from pebble with the
@@ -33,6 +34,7 @@
 UNBOUND=${UNBOUND:-/usr/sbin/unbound}
 PEBBLE=${PEBBLE:-pebble}
 MULTINS_ROUNDS=${MULTINS_ROUNDS:-200}
+MULTINS_ROUNDS_S=${MULTINS_ROUNDS_S:-100}	# the rounds' time box
 MULTINS_BUDGET_S=${MULTINS_BUDGET_S:-280}
 MULTINS_CLIENTS=${MULTINS_CLIENTS:-certbot lego dehydrated}
 START_S=15
@@ -255,9 +257,12 @@ if [ "$HAVE_PEERS" = yes ]; then
 
 	# MULTINS_ROUNDS rounds: add, both serve; del, both answer NXDOMAIN.
 	# Every tenth round writes through 'apply' (an add and a del at once).
-	bad_add=0 bad_del=0 fails=0
+	bad_add=0 bad_del=0 fails=0 rounds=0
 	t0=$(test_now_ms)
 	for i in $(seq 1 "$MULTINS_ROUNDS"); do
+		# The time box: a loaded machine gets through fewer rounds.
+		[ $(( $(test_now_ms) - t0 )) -lt $((MULTINS_ROUNDS_S * 1000)) ] || break
+		rounds=$i
 		V=$(tok "r$i")
 		if [ $((i % 10)) -eq 0 ]; then
 			printf 'add www.%s %s\ndel %s\n' "$D" "$V" "$D" | azc apply ||
@@ -273,9 +278,14 @@ if [ "$HAVE_PEERS" = yes ]; then
 		fi
 	done
 	ms=$(ms_since "$t0")
-	is "$fails" 0 "$MULTINS_ROUNDS rounds of add and del (and apply) from the client host: every command succeeds ($((ms / MULTINS_ROUNDS)) ms a round)"
-	is "$bad_add" 0 "... every value served by ns1 and ns2 when the command returns, $MULTINS_ROUNDS of $MULTINS_ROUNDS"
-	is "$bad_del" 0 "... every delete gone from both when it returns, $MULTINS_ROUNDS of $MULTINS_ROUNDS"
+	if [ "$rounds" -eq "$MULTINS_ROUNDS" ]; then
+		ok 0 "all $MULTINS_ROUNDS rounds within the time box of $MULTINS_ROUNDS_S s"
+	else
+		ok 0 "# SKIP only $rounds of $MULTINS_ROUNDS rounds within the time box of $MULTINS_ROUNDS_S s (load average $(cut -d' ' -f1 /proc/loadavg))"
+	fi
+	is "$fails" 0 "$rounds rounds of add and del (and apply) from the client host: every command succeeds ($((ms / (rounds > 0 ? rounds : 1))) ms a round)"
+	is "$bad_add" 0 "... every value served by ns1 and ns2 when the command returns, $((rounds - bad_add)) of $rounds"
+	is "$bad_del" 0 "... every delete gone from both when it returns, $((rounds - bad_del)) of $rounds"
 
 	# A scope violation: nothing written anywhere.
 	out=$(azc add other.test "$(tok scope)" 2>&1)

@@ -151,17 +151,9 @@ host_knotd() {
 	KD_ADDR=${HOST_ADDR[$name]}
 	KD_EXEC="ip netns exec ${HOST_NS[$name]}"
 	KD_EXTRA_ZONES=
-	knotd_setup "$HOSTS_DIR/$name/kd" "$zone"
+	KD_APEX=${HOSTS_APEX:-} knotd_setup "$HOSTS_DIR/$name/kd" "$zone"
 	KD_PORT=53		# the host's own addresses: nothing else is there
 	KD_IPV6=no
-	if [ -n "${HOSTS_APEX:-}" ]; then
-		# The challenge zone's own NS (and their addresses), not ns.invalid.
-		{
-			sed '/[[:space:]]NS[[:space:]]/d' "$KD_DIR/zone.db"
-			printf '%s\n' "$HOSTS_APEX"
-		} >"$KD_DIR/zone.db.new" && mv "$KD_DIR/zone.db.new" "$KD_DIR/zone.db" ||
-			bail "host_knotd $name: zone file"
-	fi
 	while [ $# -ge 2 ]; do
 		KD_EXTRA_ZONES="$KD_EXTRA_ZONES
   - domain: $1
@@ -275,11 +267,25 @@ host_sshd_stop() {
 	HOST_SSHD_PID[$1]=
 }
 
+# host_masters_exit NAME: close the ssh control masters of what NAME ran
+# (acmezone's, in NAME/run/acmezone-ssh): its next connection is new.
+host_masters_exit() {
+	local s
+	for s in "$HOSTS_DIR/$1/run/acmezone-ssh"/*; do
+		[ -S "$s" ] && host_exec "$1" ssh -F none -o ControlPath="$s" -O exit x \
+			>/dev/null 2>&1
+	done
+	return 0
+}
+
 # hosts_cleanup: for 'trap hosts_cleanup EXIT'.  Stops every knotd and sshd
 # started, deletes the namespaces, removes HOSTS_DIR unless a test failed
 # or KD_KEEP is set.
 hosts_cleanup() {
 	local rc=$? name pid
+	for name in $HOSTS_LIST; do
+		host_masters_exit "$name"
+	done
 	for name in $HOSTS_LIST; do
 		host_sshd_stop "$name"
 		if [ -n "${HOST_KD[$name:KD_CONF]:-}" ]; then
