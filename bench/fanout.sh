@@ -142,18 +142,18 @@ row "10 fan-out" "sampled warm values served by ns1 and ns2" "$seen/3" "-" "-" "
 # "INDEX EXIT MICROSECONDS".
 hooks() {
 	host_exec "$1" bash -c '
-		az=$1 db=$2 first=$3 n=$4
+		az=$1 db=$2 first=$3 n=$4 errs=$5
 		for i in $(seq "$first" $((first + n - 1))); do
 			(
 				t0=$(date +%s%N)
 				CERTBOT_DOMAIN="h$i.example.test" \
 				CERTBOT_VALIDATION=$(printf "tok%040d" "$i") \
-					"$az" --db "$db" hook certbot auth >/dev/null 2>&1
+					"$az" --db "$db" hook certbot auth >/dev/null 2>>"$errs"
 				rc=$?
 				echo "$i $rc $(( ($(date +%s%N) - t0) / 1000 ))"
 			) &
 		done
-		wait' hooks "$AZ" "$HOSTS_DIR/$1/store/acmezone.mdb" "$2" "$3"
+		wait' hooks "$AZ" "$HOSTS_DIR/$1/store/acmezone.mdb" "$2" "$3" "$d/hooks-$1.err"
 }
 
 # Warm connections on both client hosts first (a hook reuses them).
@@ -172,6 +172,13 @@ wait "$p1" "$p2"
 wall=$(( $(now_ms) - t0 ))
 cat "$d/hooks1.out" "$d/hooks2.out" >"$d/hooks.out"
 okn=$(awk '$2 == 0' "$d/hooks.out" | wc -l)
+if [ "$okn" != "$BENCH_FANOUT_HOOKS" ]; then
+	# Why they failed, most frequent first (values and names blanked).
+	cat "$d"/hooks-*.err | sed -e 's/[A-Za-z0-9_-]\{43\}/VALUE/g' -e 's/h[0-9]*[.-]example/hN.example/g' |
+		sort | uniq -c | sort -rn | head -n 5 | while IFS= read -r line; do
+			b_note "fanout: hooks failed: $line"
+		done
+fi
 served=0
 for i in $(seq 0 $((BENCH_FANOUT_HOOKS - 1))); do
 	# The readable scheme: h<i>.example.test -> h<i>-example-test.<zone>.

@@ -100,23 +100,6 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/azacme.XXXXXX") || bail "mktemp failed"
 UB_PID=
 PB_PID=
 
-# stop_pid PID NAME: TERM, wait a bounded time, KILL; only our own PIDs.
-stop_pid() {
-	local pid=$1 limit
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null
-	limit=$(( $(test_now_ms) + 5000 ))
-	while kill -0 "$pid" 2>/dev/null && [ "$(test_now_ms)" -lt "$limit" ]; do
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		diag "$2 (PID $pid) ignored TERM; sending KILL"
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
 cleanup() {
 	local rc=$?
 	stop_pid "$PB_PID" pebble
@@ -305,22 +288,7 @@ ok 0 "unbound on 127.0.0.1@$UB_PORT resolves $D through $SRV_WHAT"
 ########################################################################
 # pebble, with a throw-away CA for its HTTPS listener.
 
-# Both certificates pass strict X.509 checks (key usage on the CA, key
-# identifiers on the leaf): certbot 5 (Debian sid) verifies with Python's
-# VERIFY_X509_STRICT and refuses a CA without a key usage extension.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$dir/ca.key" -out "$dir/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
-	-addext keyUsage=critical,keyCertSign,cRLSign \
-	>"$dir/openssl.out" 2>&1 &&
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$dir/pebble.key" -out "$dir/pebble.csr" -subj /CN=127.0.0.1 \
-	>>"$dir/openssl.out" 2>&1 &&
-printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'extendedKeyUsage=serverAuth' \
-	'keyUsage=critical,digitalSignature' 'subjectKeyIdentifier=hash' \
-	'authorityKeyIdentifier=keyid' >"$dir/ext.cnf" &&
-openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-	-CAcreateserial -out "$dir/pebble.pem" -days 2 -extfile "$dir/ext.cnf" \
-	>>"$dir/openssl.out" 2>&1
+test_ca "$dir" 127.0.0.1
 ok $? "a throw-away CA and a certificate for 127.0.0.1"
 
 PB_PORT=$("$top_builddir/tests/lib/freeport") || bail "no free port"

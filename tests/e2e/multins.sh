@@ -149,7 +149,7 @@ ub_ready() {
 	kill -0 "$UB_PID" 2>/dev/null &&
 	[ "$("$KDIG" "@$RES" +short +timeout=1 +retry=0 "ns.$CZ" A 2>/dev/null | sort | tr '\n' ' ')" = "$NS1 $NS2 " ]
 }
-if ! poll_until $((START_S * 1000)) ub_ready; then
+if ! poll_until "$START_S" ub_ready; then
 	out_tail "$HOSTS_DIR/unbound.log"
 	bail "unbound did not come up on $RES"
 fi
@@ -221,6 +221,15 @@ both_gone() {
 		[ "$("$KDIG" "@$a" +norec +timeout=1 +retry=0 "$1" TXT 2>/dev/null |
 			sed -n 's/.*status: \([A-Z]*\).*/\1/p')" = NXDOMAIN ] || return 1
 	done
+}
+# timed CMD...: run CMD; its output (with stderr) in $out, status in $rc,
+# milliseconds in $ms.
+timed() {
+	local t0
+	t0=$(test_now_ms)
+	out=$("$@" 2>&1)
+	rc=$?
+	ms=$(ms_since "$t0")
 }
 # ms_since T: milliseconds since T.
 ms_since() {
@@ -296,10 +305,7 @@ if [ "$HAVE_PEERS" = yes ]; then
 	# ns2's sshd stopped: refused at once.
 	host_sshd_stop ns2
 	V=$(tok down)
-	t0=$(test_now_ms)
-	out=$(azc add "$D" "$V" --peer-timeout 5 2>&1)
-	rc=$?
-	ms=$(ms_since "$t0")
+	timed azc add "$D" "$V" --peer-timeout 5
 	is "$rc" 4 "ns2's sshd stopped, --peers all: exit 4 (${ms} ms)"
 	like "$out" "peer ns2 " "... naming ns2"
 	ok $((ms >= 7000)) "... within the bound"
@@ -316,10 +322,7 @@ if [ "$HAVE_PEERS" = yes ]; then
 	host_kd ns2
 	knotd_stop
 	V=$(tok kdown)
-	t0=$(test_now_ms)
-	out=$(azc add "$D" "$V" --peer-timeout 10 2>&1)
-	rc=$?
-	ms=$(ms_since "$t0")
+	timed azc add "$D" "$V" --peer-timeout 10
 	is "$rc" 0 "ns2's knotd stopped: exit 0 (${ms} ms)"
 	ok $((ms >= 12000)) "... within the bound"
 	knotd_start
@@ -331,10 +334,7 @@ if [ "$HAVE_PEERS" = yes ]; then
 	# ns2 hangs: its sshd and every session SIGSTOPped.
 	host_signal ns2 STOP
 	V=$(tok hang)
-	t0=$(test_now_ms)
-	out=$(azc add "$D" "$V" --peer-timeout 3 2>&1)
-	rc=$?
-	ms=$(ms_since "$t0")
+	timed azc add "$D" "$V" --peer-timeout 3
 	host_signal ns2 CONT
 	is "$rc" 4 "ns2 hangs (SIGSTOP): exit 4"
 	like "$out" "peer ns2 .*(--peer-timeout)" "... naming ns2 and the timeout"
@@ -399,18 +399,7 @@ elif ! command -v "$PEBBLE" >/dev/null 2>&1 || ! command -v openssl >/dev/null 2
 else
 	P="$HOSTS_DIR/pebble"
 	mkdir -p "$P"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$P/ca.key" -out "$P/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
-		-addext keyUsage=critical,keyCertSign,cRLSign >"$P/openssl.out" 2>&1 &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$P/pebble.key" -out "$P/pebble.csr" -subj "/CN=$CA" \
-		>>"$P/openssl.out" 2>&1 &&
-	printf '%s\n' "subjectAltName=IP:$CA" 'extendedKeyUsage=serverAuth' \
-		'keyUsage=critical,digitalSignature' 'subjectKeyIdentifier=hash' \
-		'authorityKeyIdentifier=keyid' >"$P/ext.cnf" &&
-	openssl x509 -req -in "$P/pebble.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" \
-		-CAcreateserial -out "$P/pebble.pem" -days 2 -extfile "$P/ext.cnf" \
-		>>"$P/openssl.out" 2>&1 || bail "openssl: $(tail -n 1 "$P/openssl.out")"
+	test_ca "$P" "$CA" || bail "openssl: $(tail -n 1 "$P/openssl.out")"
 	cat >"$P/pebble.json" <<-EOF
 	{
 	  "pebble": {
@@ -434,7 +423,7 @@ else
 		kill -0 "$PB_PID" 2>/dev/null &&
 			curl -sf --max-time 2 --cacert "$P/ca.pem" "$DIRURL" >/dev/null 2>&1
 	}
-	poll_until $((START_S * 1000)) pb_ready || bail "pebble did not come up at $DIRURL"
+	poll_until "$START_S" pb_ready || bail "pebble did not come up at $DIRURL"
 	ok 0 "pebble at $DIRURL, validating through unbound ($RES)"
 	unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR
 	unset CERTBOT_DOMAIN CERTBOT_VALIDATION CERTBOT_AUTH_OUTPUT PEBBLE_VA_ALWAYS_VALID
