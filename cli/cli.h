@@ -78,6 +78,9 @@ typedef struct {
 	int naddr;
 	const char *scope;		/* serve --scope */
 	bool unscoped;			/* serve --unscoped */
+	bool peered;			/* the write comes from or goes to peers:
+					 * deletes leave tombstones of values
+					 * never seen here too */
 } cli_t;
 
 #define CMD_ANY		(-1)		/* max_pos: no limit */

@@ -68,7 +68,7 @@ static int run_purge(cli_t *cli)
 {
 	az_store_t *store = NULL;
 	az_txn_t *txn = NULL;
-	size_t removed = 0;
+	size_t removed = 0, tombs = 0;
 	int rc, ret;
 
 	rc = write_begin(cli, &store, &txn, NULL);
@@ -76,14 +76,22 @@ static int run_purge(cli_t *cli)
 		goto out;
 	}
 	ret = az_txn_purge(txn, (int64_t)time(NULL), &removed);
+	if (ret == AZ_EOK) {
+		/* Tombstones whose values would have expired by now. */
+		ret = az_txn_tomb_purge(txn, (int64_t)time(NULL), &tombs);
+	}
 	if (ret != AZ_EOK) {
 		cli_store_err(cli, ret, "cannot purge '%s'", cli->qdb);
 		rc = RC_STORE;
 		goto out;
 	}
-	rc = write_commit(cli, &store, &txn, removed > 0);
+	rc = write_commit(cli, &store, &txn, removed > 0 || tombs > 0);
 	if (rc == RC_OK && cli->verbose) {
-		printf("purged %zu expired value(s)\n", removed);
+		printf("purged %zu expired value(s)", removed);
+		if (tombs > 0) {
+			printf(", %zu tombstone(s)", tombs);
+		}
+		putchar('\n');
 	}
 out:
 	az_txn_abort(txn);

@@ -17,3 +17,4 @@ extern const cmd_t cmd_check;	/* cmd_check.c */
 extern const cmd_t cmd_hook;	/* cmd_hook.c */
 extern const cmd_t cmd_peer;	/* cmd_peer.c */
 extern const cmd_t cmd_serve;	/* cmd_serve.c */
+extern const cmd_t cmd_sync;	/* cmd_sync.c */

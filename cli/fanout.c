@@ -44,6 +44,7 @@ typedef struct {
 	proto_reply_kind_t final;
 	unsigned long oks;
 	char reason[512];
+	bool line_reason;		/* reason: a refused or failed line */
 } peer_run_t;
 
 struct fanout {
@@ -347,10 +348,11 @@ static bool reply_line(char *text, void *ctx)
 		break;
 	case REPLY_REFUSED:
 	case REPLY_FAILED:
-		if (pr->reason[0] == '\0') {
+		if (!pr->line_reason) {
 			snprintf(pr->reason, sizeof(pr->reason), "operation %lu %s: %s",
 			         rep.n, rep.kind == REPLY_REFUSED ? "refused" : "failed",
 			         quote(rep.text, q));
+			pr->line_reason = true;
 		}
 		break;
 	case REPLY_PEER:
@@ -361,7 +363,7 @@ static bool reply_line(char *text, void *ctx)
 	default:
 		pr->final_seen = true;
 		pr->final = rep.kind;
-		if (rep.kind != REPLY_STATUS_OK || pr->reason[0] == '\0') {
+		if (!pr->line_reason) {
 			snprintf(pr->reason, sizeof(pr->reason), "%s", quote(rep.text, q));
 		}
 		break;
@@ -437,6 +439,8 @@ static void peer_why(const cli_t *cli, peer_run_t *pr, char *why, size_t size)
 	} else if (!pr->final_seen) {
 		snprintf(why, size, "the answer ended without a status line%s%s",
 		         err[0] ? ": " : "", err);
+	} else if (pr->final != REPLY_STATUS_OK && pr->line_reason) {
+		snprintf(why, size, "%s", pr->reason);
 	} else if (pr->final != REPLY_STATUS_OK) {
 		snprintf(why, size, "%s%s%s", pr->reason, err[0] ? ": " : "", err);
 	} else if (pr->oks != pr->nops) {

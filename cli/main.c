@@ -24,6 +24,7 @@ static const cmd_t *const commands[] = {
 	&cmd_hook,
 	&cmd_peer,
 	&cmd_serve,
+	&cmd_sync,
 };
 
 /* "acmezone 0.1.0 (...)": the version, and the Knot module it was built with. */

@@ -56,6 +56,7 @@ static int fan_init(cli_t *cli, fan_t *f)
 		return RC_STORE;
 	}
 	rc = peers_load(cli, f->ps);
+	cli->peered = cli->peered || (rc == RC_OK && f->ps->n > 0);
 	if (rc != RC_OK || f->ps->n == 0) {
 		free(f->ps);
 		f->ps = NULL;
@@ -67,6 +68,25 @@ static int fan_init(cli_t *cli, fan_t *f)
 		return RC_STORE;
 	}
 	return RC_OK;
+}
+
+/*
+ * fan_init(), then on a host with a store write_begin().  \return RC_OK,
+ * or the error printed with nothing left to free.
+ */
+static int fan_begin(cli_t *cli, fan_t *f, az_store_t **store, az_txn_t **txn,
+                     az_config_t *cfg)
+{
+	int rc = fan_init(cli, f);
+
+	if (rc == RC_OK && f->local) {
+		rc = write_begin(cli, store, txn, cfg);
+	}
+	if (rc != RC_OK) {
+		free(f->ps);
+		f->ps = NULL;
+	}
+	return rc;
 }
 
 /*
@@ -236,9 +256,32 @@ int write_commit(cli_t *cli, az_store_t **store, az_txn_t **txn, bool changed)
 	return rc;
 }
 
+/*
+ * One add or delete, as every host of a fan-out writes it: an added value
+ * is published at time_ms (the batch's time, the same on every peer), a
+ * deleted one leaves a tombstone of that time (for 'sync').
+ */
+static int write_one(const cli_t *cli, az_txn_t *txn, const uint8_t *owner, bool add,
+                     const char *value, int64_t expire, int64_t time_ms,
+                     unsigned *removed)
+{
+	size_t len = value != NULL ? strlen(value) : 0;
+
+	*removed = 0;
+	if (add) {
+		az_val_t v = { .expire = expire, .published = time_ms,
+		               .len = (uint16_t)len, .data = (const uint8_t *)value };
+		return az_txn_put(txn, owner, &v, time_ms / 1000);
+	}
+	/* A value deleted here that was never here: only with peers can a
+	 * copy be elsewhere, which a later sync must not bring back. */
+	return az_txn_del_tomb(txn, owner, (const uint8_t *)value, len, time_ms,
+	                       cli->peered, removed);
+}
+
 /* Map (by the committed cfg) and apply ops inside txn; *changed if anything was. */
 static int apply_ops(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
-                     cli_op_t *ops, size_t n, unsigned flags, int64_t now,
+                     cli_op_t *ops, size_t n, unsigned flags, int64_t now_ms,
                      bool *changed)
 {
 	int rc, ret;
@@ -256,17 +299,10 @@ static int apply_ops(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
 	}
 	for (size_t i = 0; i < n; i++) {
 		cli_op_t *op = &ops[i];
-		size_t len = op->value != NULL ? strlen(op->value) : 0;
-		if (op->add) {
-			op->expire = now + op->ttl;
-			ret = az_txn_add(txn, op->owner, (const uint8_t *)op->value,
-			                 len, op->expire, now);
-			*changed = true;
-		} else {
-			ret = az_txn_del(txn, op->owner, (const uint8_t *)op->value,
-			                 len, &op->removed);
-			*changed = *changed || op->removed > 0;
-		}
+		op->expire = now_ms / 1000 + op->ttl;
+		ret = write_one(cli, txn, op->owner, op->add, op->value, op->expire, now_ms,
+		                &op->removed);
+		*changed = *changed || op->add || op->removed > 0;
 		if (ret != AZ_EOK) {
 			return write_fail(cli, ret, op->add ? "add" : "delete", op->name);
 		}
@@ -288,17 +324,13 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	/* Every argument is valid before the write lock is taken. */
 	rc = wait_parse(cli, &w);
 	if (rc == RC_OK) {
-		rc = fan_init(cli, &f);
+		rc = fan_begin(cli, &f, &store, &txn, &cfg);
 	}
 	if (rc != RC_OK) {
 		return rc;
 	}
 	if (f.local) {
-		rc = write_begin(cli, &store, &txn, &cfg);
-		if (rc == RC_OK) {
-			rc = apply_ops(cli, txn, &cfg, ops, n, flags, now_ms / 1000,
-			               &changed);
-		}
+		rc = apply_ops(cli, txn, &cfg, ops, n, flags, now_ms, &changed);
 	} else if (w.n > 0 || w.learn) {
 		/* Without the store's settings there is no owner name to ask for. */
 		cli_warn("no store here: --wait is left to the peers' own checks");
@@ -333,7 +365,7 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 
 /* Every operation of b into txn, names mapped by the committed cfg. */
 static int apply_batch(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
-                       const batch_t *b, int64_t now, unsigned long *removed)
+                       const batch_t *b, int64_t now_ms, unsigned long *removed)
 {
 	uint8_t owner[AZ_NAME_MAXLEN];
 	batch_op_t op;
@@ -342,18 +374,13 @@ static int apply_batch(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
 
 	while (rc == RC_OK && batch_next(b, &pos, &op)) {
 		unsigned k = 0;
-		size_t vlen = op.value != NULL ? strlen(op.value) : 0;
 		cli->line = op.line;
 		rc = names_owner(cli, cfg, op.name, false, owner, NULL);
 		if (rc != RC_OK) {
 			break;
 		}
-		if (op.add) {
-			ret = az_txn_add(txn, owner, (const uint8_t *)op.value, vlen,
-			                 now + op.ttl, now);
-		} else {
-			ret = az_txn_del(txn, owner, (const uint8_t *)op.value, vlen, &k);
-		}
+		ret = write_one(cli, txn, owner, op.add, op.value, now_ms / 1000 + op.ttl,
+		                now_ms, &k);
 		if (ret != AZ_EOK) {
 			rc = write_fail(cli, ret, op.add ? "add" : "delete", op.name);
 		}
@@ -375,15 +402,12 @@ int write_batch(cli_t *cli, const batch_t *b, int64_t time_ms,
 	int rc;
 
 	*removed = 0;
-	rc = fan_init(cli, &f);
+	rc = fan_begin(cli, &f, &store, &txn, &cfg);
 	if (rc != RC_OK) {
 		return rc;
 	}
 	if (f.local) {
-		rc = write_begin(cli, &store, &txn, &cfg);
-		if (rc == RC_OK) {
-			rc = apply_batch(cli, txn, &cfg, b, time_ms / 1000, removed);
-		}
+		rc = apply_batch(cli, txn, &cfg, b, time_ms, removed);
 	}
 	if (rc == RC_OK) {
 		fan_head(&f, f.local ? &cfg : NULL, time_ms);

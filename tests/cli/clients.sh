@@ -54,7 +54,7 @@ run --db "$DB" config
 is "$out" "zone $Z.
 scheme readable" "config: shows them"
 run --db "$DB" config --json
-is "$out" "{\"zone\": \"$Z.\", \"scheme\": \"readable\"}" "config --json"
+is "$out" "{\"zone\": \"$Z.\", \"scheme\": \"readable\", \"peers\": []}" "config --json"
 
 run --db "$tmp/x.mdb" init --scheme hashed
 is "$rc" 2 "init --scheme without --zone: usage error"
@@ -76,7 +76,7 @@ run --db "$PLAIN" config
 is "$out" "zone (none: names are written as given)
 scheme readable" "config of a store without a zone"
 run --db "$PLAIN" config --json
-is "$out" '{"zone": null, "scheme": "readable"}' "config --json without a zone"
+is "$out" '{"zone": null, "scheme": "readable", "peers": []}' "config --json without a zone"
 
 run --db "$DB" config --scheme reversed
 is "$rc" 2 "config: changing the scheme of a store with a zone needs --force"

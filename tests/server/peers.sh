@@ -1,0 +1,338 @@
+#!/bin/bash
+# peers.sh -- two nameservers and a client host on loopback: fan-out over real sshd, forced commands, scopes, bad input, peers down, sync.
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Hosts without network namespaces: each is a directory with its own
+# store, its own knotd (as user knot) and its own sshd on 127.0.0.1.
+#   ns1  knotd + sshd; peer ns2; writer key 'client' (scoped), its
+#        authorized_keys runs 'acmezone serve --scope'
+#   ns2  knotd + sshd; authorized_keys: ns1's peer key, 'serve --unscoped'
+#   cl   no store, no server: peer ns1 with the writer key
+
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/knotd-lib.sh"
+. "$top_srcdir/tests/lib/sshd-lib.sh"
+
+knotd_require
+sshd_require
+AZ="$top_builddir/acmezone"
+D=$(mktemp -d "${TMPDIR:-/tmp}/azpeers.XXXXXX") || bail "mktemp failed"
+chmod 0755 "$D"
+Z=acme.example.test.
+BOUND_S=3				# --peer-timeout of the hang tests
+declare -A HV				# knotd-lib's variables of each host
+
+host_save() {
+	local v
+	for v in KD_DIR KD_CONF KD_ZONE KD_PORT KD_DB KD_PID KD_LOG KD_IPV6; do
+		HV[$1.$v]=${!v}
+	done
+}
+host_use() {
+	local v
+	for v in KD_DIR KD_CONF KD_ZONE KD_PORT KD_DB KD_PID KD_LOG KD_IPV6; do
+		printf -v "$v" '%s' "${HV[$1.$v]}"
+	done
+}
+
+cleanup() {
+	local rc=$? h
+	sshd_masters_exit "$D/ctl"
+	sshd_masters_exit "$D/ns1/ctl"
+	for h in ns1 ns2; do
+		sshd_signal "$h" CONT
+		sshd_stop "$h"
+		if [ -n "${HV[$h.KD_DIR]:-}" ]; then
+			host_use "$h"
+			knotd_stop || :
+		fi
+	done
+	if [ "${tap_failed:-0}" -ne 0 ] || [ "$rc" -ne 0 ] || [ -n "${KD_KEEP:-}" ]; then
+		diag "kept $D"
+	else
+		rm -rf -- "$D"
+	fi
+	return "$rc"
+}
+trap cleanup EXIT
+
+# Two nameservers, each its own knotd with its own store.
+for h in ns1 ns2; do
+	mkdir -p "$D/$h/ssh" "$D/$h/ctl" && chmod 0700 "$D/$h/ctl"
+	knotd_setup "$D/$h" "$Z"
+	knotd_start
+	knotd_init --zone "$Z" >/dev/null || bail "init on $h failed"
+	host_save "$h"
+done
+DB1=${HV[ns1.KD_DB]}
+DB2=${HV[ns2.KD_DB]}
+DBC="$D/cl/store/acmezone.mdb"		# the client host has no store
+mkdir -p "$D/cl/store" "$D/keys" "$D/ctl" && chmod 0700 "$D/ctl"
+export ACMEZONE_SSH_DIR="$D/ctl"
+
+sshd_key "$D/keys/client"
+sshd_key "$D/keys/peer"
+sshd_key "$D/keys/other"
+printf '# what the client host may write\ndomain example.org\ndomain *.example.org\nops add del\n' \
+	>"$D/ns1/scope"
+printf 'domain exa mple.org\n' >"$D/ns1/scope-bad"
+# The lines doc/multi-nameserver.md shows, with this run's paths (and a
+# control directory of the test's own for ns1's ssh to ns2).
+serve1="ACMEZONE_SSH_DIR=$D/ns1/ctl $AZ --db $DB1 serve"
+{
+	printf 'command="%s --scope %s",restrict %s\n' "$serve1" "$D/ns1/scope" \
+		"$(cat "$D/keys/client.pub")"
+	printf 'command="%s --scope %s",restrict %s\n' "$serve1" "$D/ns1/scope-bad" \
+		"$(cat "$D/keys/other.pub")"
+} >"$D/ns1/ssh/authorized_keys"
+printf 'command="%s --db %s serve --unscoped",restrict %s\n' "$AZ" "$DB2" \
+	"$(cat "$D/keys/peer.pub")" >"$D/ns2/ssh/authorized_keys"
+sshd_start ns1 "$D/ns1/ssh"
+sshd_start ns2 "$D/ns2/ssh"
+P1=$SSHD_PORT_ns1
+P2=$SSHD_PORT_ns2
+
+az1() { "$AZ" --db "$DB1" "$@"; }
+az2() { "$AZ" --db "$DB2" "$@"; }
+azc() { "$AZ" --db "$DBC" "$@"; }
+# served HOST NAME VALUE: that host's knotd answers VALUE at NAME now.
+served() { host_use "$1"; has_value "$2" "$3"; }
+gone() { host_use "$1"; is_nx "$2"; }
+# values DB: the names and values of a store, one pair a line, sorted.
+values() {
+	"$AZ" --db "$1" list --json | sed -n 's/.*"name": "\([^"]*\)".*"value": "\([^"]*\)".*/\1 \2/p' |
+		LC_ALL=C sort
+}
+state() { values "$DB1"; echo --; values "$DB2"; }
+# raw_ssh KEY ARGS...: ssh to ns1 with a writer's key, by hand.
+raw_ssh() {
+	local key=$1
+	shift
+	ssh -F none -T -o BatchMode=yes -o StrictHostKeyChecking=yes \
+		-o UserKnownHostsFile="$DBC-known_hosts" -o IdentitiesOnly=yes \
+		-o IdentityAgent=none -o ConnectTimeout=5 -i "$D/keys/$key" \
+		-p "$P1" root@127.0.0.1 "$@"
+}
+batch_id=0123456789abcdef
+
+diag "ns1: knotd ${HV[ns1.KD_PORT]}, sshd $P1; ns2: knotd ${HV[ns2.KD_PORT]}, sshd $P2"
+
+########################################################################
+# Peers: add, list, config, pinned host keys.
+az1 peer add ns2 --ssh "root@127.0.0.1:$P2" --key "$D/keys/peer" \
+	--address 127.0.0.1 --host-key "$D/ns2/ssh/host_ed25519.pub"
+ok $? "peer add ns2 on ns1"
+azc peer add ns1 --ssh "root@127.0.0.1:$P1" --key "$D/keys/client" \
+	--address 127.0.0.1 --host-key "$D/ns1/ssh/host_ed25519.pub"
+ok $? "peer add ns1 on the client host (no store there)"
+is "$(az1 peer list)" "peer ns2 ssh root@127.0.0.1:$P2 key $D/keys/peer addresses 127.0.0.1" \
+	"peer list"
+like "$(az1 peer list --json)" "\"name\": \"ns2\", \"ssh\": \"root@127.0.0.1:$P2\"" "peer list --json"
+like "$(az1 config)" "^peer ns2 ssh root@127.0.0.1:$P2 " "config shows the peers"
+like "$(az1 config --json)" '"peers": \[' "config --json shows them too"
+is "$(cut -d' ' -f1,2 "$DB1-known_hosts")" "[127.0.0.1]:$P2 ssh-ed25519" \
+	"the host key is pinned in STORE-known_hosts"
+out=$(az1 peer add ns2 --ssh "root@127.0.0.1:$P2" --address 127.0.0.1 2>&1)
+is "$?" 3 "a second peer of the same name is refused (exit 3)"
+like "$out" "there is a peer 'ns2' already" "... saying so"
+out=$(az1 peer add ns3 --ssh 'root@exa mple:22' --address 127.0.0.1 2>&1)
+is "$?" 3 "a bad --ssh is refused (exit 3)"
+out=$(az1 peer add ns3 --ssh root@127.0.0.1 --address 300.1.1.1 2>&1)
+is "$?" 3 "a bad --address is refused (exit 3)"
+like "$out" "'300.1.1.1' is not an IPv4 or IPv6 address" "... naming it"
+out=$(az1 peer add ns3 --ssh root@127.0.0.1 --address 127.0.0.1 --host-key "$D/ns1/scope" 2>&1)
+is "$?" 3 "a --host-key that is no public key is refused (exit 3)"
+az1 peer add ns3 --ssh root@127.0.0.1:1 --address 127.0.0.9 && az1 peer del ns3
+ok $? "peer add then del"
+is "$(az1 peer list | wc -l)" 1 "... leaves one peer"
+
+########################################################################
+# Fan-out from ns1: served by both knotds when the command returns.
+T1=$(tok fan1)
+az1 add example.org "$T1"
+ok $? "add on ns1 with a peer"
+served ns1 "example-org.$Z" "$T1"; ok $? "... ns1's knotd serves it on return"
+served ns2 "example-org.$Z" "$T1"; ok $? "... and ns2's knotd too, no polling"
+az1 del example.org "$T1"
+ok $? "del on ns1"
+gone ns1 "example-org.$Z"; ok $? "... gone from ns1 on return"
+gone ns2 "example-org.$Z"; ok $? "... and from ns2"
+T2=$(tok fan2)
+T3=$(tok fan3)
+printf 'add a.example.org %s\nadd b.example.org %s 2h\n' "$T2" "$T3" | az1 apply
+ok $? "apply on ns1"
+served ns2 "a-example-org.$Z" "$T2" && served ns2 "b-example-org.$Z" "$T3"
+ok $? "... both values served by ns2 on return"
+e1=$(az1 list --json | grep -o '"expires": [0-9]*' | sort)
+e2=$(az2 list --json | grep -o '"expires": [0-9]*' | sort)
+is "$e2" "$e1" "... with the same expiries on both"
+
+########################################################################
+# The client host: its write goes to ns1 (scoped), which passes it on.
+T4=$(tok client1)
+azc add www.example.org "$T4"
+ok $? "add on the client host (scoped key)"
+served ns1 "www-example-org.$Z" "$T4" && served ns2 "www-example-org.$Z" "$T4"
+ok $? "... served by ns1 and ns2 on return"
+T5=$(tok certbot)
+CERTBOT_DOMAIN=shop.example.org CERTBOT_VALIDATION=$T5 azc hook certbot >/dev/null
+ok $? "certbot's hook on the client host"
+served ns1 "shop-example-org.$Z" "$T5" && served ns2 "shop-example-org.$Z" "$T5"
+ok $? "... served by both on return"
+CERTBOT_DOMAIN=shop.example.org CERTBOT_VALIDATION=$T5 CERTBOT_AUTH_OUTPUT=x azc hook certbot
+ok $? "certbot's cleanup"
+gone ns1 "shop-example-org.$Z" && gone ns2 "shop-example-org.$Z"
+ok $? "... gone from both on return"
+
+########################################################################
+# Scopes: nothing written anywhere outside them.
+before=$(state)
+out=$(azc add example.com "$(tok out)" 2>&1)
+rc=$?
+ok $((rc == 0)) "a domain outside the scope fails (exit $rc)"
+like "$out" "'example.com' is outside the scope $D/ns1/scope" "... naming the domain and the scope"
+like "$out" "peer ns1 \(root@127.0.0.1:$P1\) failed" "... and the peer"
+is "$(state)" "$before" "... nothing written on ns1 or ns2"
+out=$(printf 'add x.example.org %s\nadd example.com %s\n' "$(tok a)" "$(tok b)" | azc apply 2>&1)
+ok $(($? == 0)) "a batch with one line outside the scope fails"
+is "$(state)" "$before" "... and writes none of its lines, anywhere"
+out=$(azc add "x.$Z" "$(tok inzone)" 2>&1)
+ok $(($? == 0)) "a name in the challenge zone is outside every scope"
+like "$out" "a name in the challenge zone" "... saying why"
+out=$(raw_ssh client 'sh -c id' </dev/null 2>&1)
+ok $(($? == 0)) "the writer key cannot run another command"
+like "$out" "refusing the command 'sh -c id'" "... serve says so"
+out=$(raw_ssh client "acmezone --db $D/x.mdb serve" </dev/null 2>&1)
+ok $(($? == 0)) "nor pass a store path"
+like "$out" "refusing the command 'acmezone --db" "... refused as another command"
+out=$(raw_ssh other acmezone serve </dev/null 2>&1)
+ok $(($? == 0)) "a scope file with a syntax error: serve refuses to run"
+like "$out" "refusing to run: scope file '$D/ns1/scope-bad' line 1" "... saying where, through ssh"
+is "$(state)" "$before" "nothing was written by any of these"
+
+########################################################################
+# Bad input on the protocol: nothing applied.
+head="acmezone-batch 1 id=$batch_id time=$(date +%s%3N)"
+out=$(printf 'garbage\n' | raw_ssh client acmezone serve 2>/dev/null)
+like "$out" '^status id=- refused not an acmezone batch' "garbage: refused"
+out=$(printf '%s\nadd z.example.org %s 60\n' "$head" "$(tok mid)" |
+	raw_ssh client acmezone serve 2>/dev/null)
+like "$out" "closed mid-batch" "a batch closed before 'end': refused"
+long=$(printf 'a%.0s' $(seq 1 5000))
+out=$(printf '%s\nadd %s %s 60\nend id=%s ops=1\n' "$head" "$long" "$(tok l)" "$batch_id" |
+	raw_ssh client acmezone serve 2>/dev/null)
+like "$out" "longer than 4096 octets" "a line over the limit: refused"
+out=$(printf '%s\nadd z.example.org %s 60\nend id=fedcba9876543210 ops=1\n' "$head" "$(tok w)" |
+	raw_ssh client acmezone serve 2>/dev/null)
+like "$out" "names another batch id" "an 'end' for another transaction id: refused"
+out=$(printf '%s\nadd z.example.org %s 60\nend id=%s ops=2\n' "$head" "$(tok w)" "$batch_id" |
+	raw_ssh client acmezone serve 2>/dev/null)
+like "$out" "another number of operations" "an 'end' that miscounts: refused"
+out=$(printf 'acmezone-batch 2 id=%s time=1\n' "$batch_id" | raw_ssh client acmezone serve 2>/dev/null)
+like "$out" "unsupported protocol version" "another protocol version: refused"
+out=$(printf '%s\nadd z.example.org %s 60\nend id=%s ops=1\n' "$head" "$(tok ok)" "$batch_id" |
+	raw_ssh client acmezone serve 2>/dev/null)
+like "$out" "^ok 1" "a well-formed batch by hand is taken (the checks above are not vacuous)"
+az1 del z.example.org >/dev/null
+is "$(state)" "$before" "none of the bad ones wrote anything"
+
+########################################################################
+# Peers down.  ns2's sshd stopped (and ns1's connection to it gone).
+sshd_masters_exit "$D/ctl"
+sshd_masters_exit "$D/ns1/ctl"
+sshd_stop ns2
+T6=$(tok down)
+t0=$(test_now_ms)
+out=$(az1 add down.example.org "$T6" 2>&1)
+rc=$?
+ms=$(( $(test_now_ms) - t0 ))
+is "$rc" 4 "ns2's sshd stopped: add fails (exit 4)"
+like "$out" "peer ns2 \(root@127.0.0.1:$P2\) failed: .*(refused|closed)" "... one line naming ns2 and why"
+ok $((ms > 5000)) "... at once, not after a timeout (${ms} ms)"
+served ns1 "down-example-org.$Z" "$T6"; ok $? "... ns1 has it (its own write commits)"
+out=$(az1 add down2.example.org "$T6" --peers reachable 2>&1)
+is "$?" 0 "--peers reachable: an unreachable peer is not a failure"
+like "$out" "warning: peer ns2 .* skipped, unreachable" "... but a warning"
+out=$(azc add down3.example.org "$T6" 2>&1)
+is "$?" 4 "the client host's write fails too (ns1 could not reach ns2)"
+like "$out" "ns2 failed" "... the client is told which peer of ns1 failed"
+
+# ns2 hangs: its sshd and its sessions stopped (SIGSTOP).
+sshd_start ns2 "$D/ns2/ssh"
+P2=$SSHD_PORT_ns2
+az1 peer del ns2 && az1 peer add ns2 --ssh "root@127.0.0.1:$P2" --key "$D/keys/peer" \
+	--address 127.0.0.1 --host-key "$D/ns2/ssh/host_ed25519.pub"
+ok $? "ns2 back on another port, its peer entry replaced"
+T7=$(tok warm)
+az1 add warm.example.org "$T7" && served ns2 "warm-example-org.$Z" "$T7"
+ok $? "a write reaches ns2 again (and leaves a warm connection)"
+sshd_signal ns2 STOP
+t0=$(test_now_ms)
+out=$(az1 add hang.example.org "$T7" --peer-timeout "$BOUND_S" 2>&1)
+rc=$?
+ms=$(( $(test_now_ms) - t0 ))
+is "$rc" 4 "ns2 hangs (SIGSTOP), warm connection: add fails (exit 4)"
+like "$out" "peer ns2 .* failed: no (answer|status) within $BOUND_S s \(--peer-timeout\)" \
+	"... saying it timed out"
+ok $((ms >= BOUND_S * 1000 + 2000)) "... within the bound: ${ms} ms for --peer-timeout $BOUND_S"
+sshd_masters_exit "$D/ns1/ctl"
+t0=$(test_now_ms)
+out=$(az1 add hang2.example.org "$T7" --peer-timeout "$BOUND_S" 2>&1)
+rc=$?
+ms=$(( $(test_now_ms) - t0 ))
+is "$rc" 4 "ns2 hangs, new connection: fails (exit 4)"
+ok $((ms >= BOUND_S * 1000 + 2000)) "... within the bound too: ${ms} ms"
+sshd_signal ns2 CONT
+sshd_masters_exit "$D/ns1/ctl"
+
+########################################################################
+# sync: ns2 missed adds and deletes (written on ns1 with --peers none),
+# and deleted a value itself; afterwards both hold the same live values
+# and no deleted value is back on either.
+out=$(az1 sync ns2)
+is "$?" 0 "sync ns2 after the outage"
+diag "$(printf '%s\n' "$out" | tail -n 1)"
+is "$(values "$DB2")" "$(values "$DB1")" "... both stores hold the same live values"
+SA=$(tok sync-a)
+SB=$(tok sync-b)
+SC=$(tok sync-c)
+az1 add sb.example.org "$SB" && az1 add sc.example.org "$SC" &&
+	served ns2 "sb-example-org.$Z" "$SB" && served ns2 "sc-example-org.$Z" "$SC"
+ok $? "two values on both"
+az1 add sa.example.org "$SA" --peers none && az1 del sb.example.org "$SB" --peers none
+ok $? "ns1 alone: one add and one delete that ns2 misses"
+az2 del sc.example.org "$SC"
+ok $? "ns2 alone deletes another value"
+like "$(az2 list)" "$SB" "ns2 still has the value ns1 deleted"
+out=$(az1 sync ns2)
+is "$?" 0 "sync ns2"
+like "$out" "added at ns2: sa-example-org.$Z $SA" "... reports the value it added there"
+like "$out" "removed at ns2: sb-example-org.$Z $SB" "... and the one it removed there"
+like "$out" "removed here: sc-example-org.$Z $SC" "... and the one ns2 had deleted, removed here"
+like "$out" "^sync ns2: added 1 and removed 1 there, added 0 and removed 1 here$" "... and counts them"
+is "$(values "$DB2")" "$(values "$DB1")" "... the same live values on both"
+served ns2 "sa-example-org.$Z" "$SA"; ok $? "... ns2's knotd serves the missed add"
+gone ns2 "sb-example-org.$Z"; ok $? "... and no longer the value deleted on ns1"
+gone ns1 "sc-example-org.$Z"; ok $? "... and ns1 does not serve the value deleted on ns2"
+out=$(az1 sync ns2)
+like "$out" "^sync ns2: added 0 and removed 0 there, added 0 and removed 0 here$" \
+	"a second sync finds nothing to fix"
+az2 add sb.example.org "$SB" --peers none 2>/dev/null
+out=$(az1 sync ns2)
+like "$out" "added here: sb-example-org.$Z $SB" "a value added again after its delete is newer: it wins"
+out=$(printf 'acmezone-batch 1 id=%s time=1 relay dump zone=%s scheme=readable\nend id=%s ops=0\n' \
+	"$batch_id" "$Z" "$batch_id" | raw_ssh client acmezone serve 2>/dev/null)
+like "$out" "sync needs the key of a peer nameserver" "a scoped writer key cannot dump the store"
+out=$(az1 sync nosuch 2>&1)
+is "$?" 3 "sync of a peer that is not there: exit 3"
+
+# ns2's knotd stopped: ns2 commits; nobody serves it there, nor answers.
+host_use ns2
+knotd_stop
+HV[ns2.KD_PID]=
+T8=$(tok noknot)
+out=$(az1 add noknot.example.org "$T8" 2>&1)
+is "$?" 0 "ns2's knotd stopped: the write succeeds (a server that does not answer fails no validation)"
+like "$(az2 list)" "$T8" "... ns2's store has it for when its knotd starts"
+
+done_testing
