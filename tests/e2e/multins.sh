@@ -439,6 +439,14 @@ else
 	ok 0 "pebble at $DIRURL, validating through unbound ($RES)"
 	unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR
 	unset CERTBOT_DOMAIN CERTBOT_VALIDATION CERTBOT_AUTH_OUTPUT PEBBLE_VA_ALWAYS_VALID
+	# answers HOST: mod-acmezone's answer counter on HOST's knotd.
+	answers() {
+		host_kd "$1"
+		kd_ctl zone-stats "$CZ." mod-acmezone.answers 2>/dev/null |
+			sed -n 's/.*mod-acmezone\.answers = \([0-9]*\)$/\1/p'
+	}
+	A1=$(answers ns1)
+	A2=$(answers ns2)
 	ctimeout() {
 		local left
 		left=$(budget_left)
@@ -506,6 +514,12 @@ else
 	fi
 fi
 
+if [ -n "${A1:-}" ]; then
+	B1=$(answers ns1)
+	B2=$(answers ns2)
+	[ "${B1:-0}" -gt "${A1:-0}" ] && [ "${B2:-0}" -gt "${A2:-0}" ]
+	ok $? "unbound asked both nameservers during the orders (ns1 answered $(( ${B1:-0} - ${A1:-0} )), ns2 $(( ${B2:-0} - ${A2:-0} )))"
+fi
 ok $(( $(budget_left) < 0 )) "the whole run within ${MULTINS_BUDGET_S} s ($(( ($(test_now_ms) - T0) / 1000 )) s)"
 
 done_testing
