@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--quick] [PART...]
 #
-# PART: throughput callgrind publish bulk sync memory startup (default: all, in
+# PART: throughput callgrind publish bulk sync memory startup fanout (default: all, in
 # that order).  Each part is also a script of its own (bench/PART.sh).
 # --quick: short development runs (BENCH_QUICK=1).  Settings: see
 # bench/lib.sh and bench/README.md.  Progress goes to stderr, the table
@@ -17,7 +17,7 @@ top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 export top_srcdir top_builddir
 
-all="throughput callgrind publish bulk sync memory startup"
+all="throughput callgrind publish bulk sync memory startup fanout"
 parts=
 for a in "$@"; do
 	case $a in

@@ -16,6 +16,7 @@
 #include "opts.h"
 #include "proto.h"
 #include "scope.h"
+#include "sync.h"
 #include "write.h"
 
 #define SERVE_READ_S		60	/* the whole batch must arrive by then */
@@ -88,6 +89,90 @@ static bool same_settings(const proto_head_t *h, const az_config_t *cfg, char *w
 	return true;
 }
 
+/*
+ * 'acmezone sync' from a peer: a dump (every live value and tombstone
+ * here) or a sync batch (put and drop lines, one transaction).
+ */
+static int serve_sync(cli_t *cli, const proto_head_t *h)
+{
+	char line[BATCH_LINE_MAX + 1];
+	const char *bad = NULL;
+	proto_buf_t in = { 0 }, out = { 0 };
+	sync_set_t here = { 0 };
+	az_store_t *store = NULL;
+	az_txn_t *txn = NULL;
+	az_reader_t *rd = NULL;
+	batch_op_t op;
+	size_t len, n = 0;
+	bool end = false;
+	int st, rc = RC_OK, ret;
+	int64_t now = write_now_ms() / 1000;
+
+	while (!end && (st = batch_getline(stdin, line, &len)) == LINE_OK) {
+		if (strncmp(line, "end ", 4) == 0) {
+			if (!proto_parse_op(line, h, n, &op, &end, &bad)) {
+				return refuse(cli, h->id, RC_INPUT, "%s", bad);
+			}
+			break;
+		}
+		if (h->dump) {
+			return refuse(cli, h->id, RC_INPUT, "a dump carries no operations");
+		}
+		proto_printf(&in, "%s\n", line);
+		n++;
+	}
+	if (!end) {
+		proto_buf_free(&in);
+		return refuse(cli, h->id, RC_INPUT, "%s", st == LINE_LONG ?
+		              "a line is longer than 4096 octets" :
+		              "the input ended before its 'end' line (closed mid-batch)");
+	}
+	alarm(0);
+	if (in.oom) {
+		rc = refuse(cli, h->id, RC_STORE, "out of memory");
+	} else if (h->dump) {
+		rc = db_open(cli, AZ_OPEN_RDONLY, &store);
+		ret = rc == RC_OK ? az_reader_begin(store, &rd) : AZ_EOK;
+		if (rc == RC_OK && (ret != AZ_EOK || (ret = sync_read(rd, &here, now)) != AZ_EOK)) {
+			cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
+			rc = RC_STORE;
+		}
+		if (rc == RC_OK) {
+			sync_dump(&here, &out);
+			rc = out.oom ? RC_STORE : RC_OK;
+		}
+		if (rc == RC_OK) {
+			fwrite(out.buf, 1, out.len, stdout);
+			printf("status id=%s ok\n", h->id);
+		}
+	} else {
+		rc = write_begin(cli, &store, &txn, NULL);
+		if (rc == RC_OK) {
+			rc = sync_apply(cli, txn, in.buf, in.len, now);
+		}
+		if (rc == RC_OK) {
+			rc = write_commit(cli, &store, &txn, true);
+		}
+		for (size_t k = 1; rc == RC_OK && k <= n; k++) {
+			printf("ok %zu\n", k);
+		}
+		if (rc == RC_OK) {
+			printf("status id=%s ok\n", h->id);
+		}
+	}
+	if (rc != RC_OK) {
+		printf("status id=%s failed the sync could not be %s here\n", h->id,
+		       h->dump ? "read" : "written");
+	}
+	az_reader_end(rd);
+	az_txn_abort(txn);
+	az_store_close(store);
+	sync_free(&here);
+	proto_buf_free(&in);
+	proto_buf_free(&out);
+	return rc;
+}
+
 static int run_serve(cli_t *cli)
 {
 	char line[BATCH_LINE_MAX + 1], why[1024], q[CLI_QUOTE_MAX];
@@ -139,6 +224,12 @@ static int run_serve(cli_t *cli)
 	}
 	if (h.relay && !same_settings(&h, &cfg, why, sizeof(why))) {
 		rc = refuse(cli, h.id, RC_INPUT, "%s", why);
+		goto out;
+	}
+	if (h.dump || h.sync) {
+		rc = cli->unscoped ? serve_sync(cli, &h) :
+		     refuse(cli, h.id, RC_INPUT, "sync needs the key of a peer "
+		            "nameserver (serve --unscoped), not a scoped writer's");
 		goto out;
 	}
 	while (!end && (st = batch_getline(stdin, line, &len)) == LINE_OK) {

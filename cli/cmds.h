@@ -20,3 +20,4 @@ extern const cmd_t cmd_serve;	/* cmd_serve.c */
 extern const cmd_t cmd_status;	/* cmd_status.c */
 extern const cmd_t cmd_watch;
 extern const cmd_t cmd_persist;	/* cmd_persist.c */
+extern const cmd_t cmd_sync;	/* cmd_sync.c */

@@ -27,6 +27,7 @@ static const cmd_t *const commands[] = {
 	&cmd_status,
 	&cmd_watch,
 	&cmd_persist,
+	&cmd_sync,
 };
 
 /* "acmezone 0.1.0 (...)": the version, and the Knot module it was built with. */

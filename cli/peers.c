@@ -278,17 +278,27 @@ out:
 	return rc;
 }
 
-int peers_save(const cli_t *cli, const peers_t *ps)
+/*
+ * Replace the side file cli->db + suffix: write() fills a new file beside
+ * it (mode 0644), which is flushed to disk and renamed over it, so that a
+ * reader sees the old file or the new one, never a part.
+ * \return RC_OK or RC_STORE, message printed.
+ */
+static int replace_file(const cli_t *cli, const char *suffix,
+                        void (*write)(FILE *out, const void *ctx), const void *ctx)
 {
-	char *path = peers_file(cli, PEERS_SUFFIX), *tmp = peers_file(cli, PEERS_SUFFIX ".tmp");
-	char q[CLI_QUOTE_MAX], target[AZ_DOMAIN_BUFLEN + 64];
+	char *path = peers_file(cli, suffix), *tmp = NULL, q[CLI_QUOTE_MAX];
+	size_t n = path != NULL ? strlen(path) : 0;
 	FILE *f = NULL;
 	int fd = -1, rc = RC_STORE;
 
-	if (path == NULL || tmp == NULL) {
+	tmp = path != NULL ? malloc(n + 5) : NULL;
+	if (tmp == NULL) {
 		cli_err(cli, "out of memory");
 		goto out;
 	}
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".tmp", 5);
 	(void)unlink(tmp);	/* a leftover of a killed 'peer' */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
@@ -296,29 +306,11 @@ int peers_save(const cli_t *cli, const peers_t *ps)
 		goto out;
 	}
 	fd = -1;
-	fprintf(f, "# acmezone peers of %s, written by 'acmezone peer'\n", cli->db);
-	for (int i = 0; i < ps->n; i++) {
-		const peer_t *p = &ps->p[i];
-		peer_target(p, target, sizeof(target));
-		fprintf(f, "%s ssh=%s", p->name, target);
-		if (p->key[0] != '\0') {
-			fprintf(f, " key=%s", p->key);
-		}
-		for (int a = 0; a < p->naddr; a++) {
-			fprintf(f, " address=%s", p->addr[a]);
-		}
-		fputc('\n', f);
-	}
+	write(f, ctx);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
 		cli_err(cli, "cannot write '%s' (%s)", quote(tmp, q), strerror(errno));
 		goto out;
 	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		cli_err(cli, "cannot write '%s' (%s)", quote(tmp, q), strerror(errno));
-		goto out;
-	}
-	f = NULL;
 	if (rename(tmp, path) != 0) {
 		cli_err(cli, "cannot replace '%s' (%s)", quote(path, q), strerror(errno));
 		goto out;
@@ -337,6 +329,38 @@ out:
 	free(path);
 	free(tmp);
 	return rc;
+}
+
+typedef struct {
+	const cli_t *cli;
+	const peers_t *ps;
+} save_ctx_t;
+
+static void write_peers(FILE *f, const void *ctx)
+{
+	const save_ctx_t *c = ctx;
+	char target[AZ_DOMAIN_BUFLEN + 64];
+
+	fprintf(f, "# acmezone peers of %s, written by 'acmezone peer'\n", c->cli->db);
+	for (int i = 0; i < c->ps->n; i++) {
+		const peer_t *p = &c->ps->p[i];
+		peer_target(p, target, sizeof(target));
+		fprintf(f, "%s ssh=%s", p->name, target);
+		if (p->key[0] != '\0') {
+			fprintf(f, " key=%s", p->key);
+		}
+		for (int a = 0; a < p->naddr; a++) {
+			fprintf(f, " address=%s", p->addr[a]);
+		}
+		fputc('\n', f);
+	}
+}
+
+int peers_save(const cli_t *cli, const peers_t *ps)
+{
+	save_ctx_t c = { cli, ps };
+
+	return replace_file(cli, PEERS_SUFFIX, write_peers, &c);
 }
 
 int peers_ssh_dir(const cli_t *cli, char *out, size_t size)
@@ -437,21 +461,47 @@ static bool pubkey(char *line, char *out, size_t size)
 	return (size_t)snprintf(out, size, "%s %s", type, b64) < size;
 }
 
+typedef struct {
+	const char *path;		/* the known_hosts file now */
+	const char *name;		/* the peer as known_hosts names it */
+	const char *key;		/* "TYPE BASE64", or NULL */
+} pin_ctx_t;
+
+/* The known_hosts file without the peer's lines, then its new one. */
+static void write_known(FILE *out, const void *ctx)
+{
+	const pin_ctx_t *c = ctx;
+	size_t nlen = strlen(c->name);
+	char line[8400];
+	FILE *in = fopen(c->path, "re");
+
+	while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, c->name, nlen) == 0 &&
+		    (line[nlen] == ' ' || line[nlen] == '\t')) {
+			continue;	/* this peer's: replaced */
+		}
+		fputs(line, out);
+	}
+	if (in != NULL) {
+		fclose(in);
+	}
+	if (c->key != NULL) {
+		fprintf(out, "%s %s\n", c->name, c->key);
+	}
+}
+
 int peers_pin(const cli_t *cli, const peer_t *p, const char *pub)
 {
 	char *path = peers_file(cli, KNOWN_HOSTS_SUFFIX);
-	char *tmp = peers_file(cli, KNOWN_HOSTS_SUFFIX ".tmp");
 	char name[AZ_DOMAIN_BUFLEN + 16], key[8300], line[8400], q[CLI_QUOTE_MAX];
-	FILE *in = NULL, *out = NULL;
-	int fd = -1, rc = RC_STORE;
-	size_t nlen;
+	pin_ctx_t c = { path, name, NULL };
+	int rc = RC_STORE;
 
-	if (path == NULL || tmp == NULL) {
+	if (path == NULL) {
 		cli_err(cli, "out of memory");
-		goto done;
+		return RC_STORE;
 	}
 	peer_known_name(p, name, sizeof(name));
-	nlen = strlen(name);
 	if (pub != NULL) {
 		FILE *f = fopen(pub, "re");
 		bool ok = f != NULL && fgets(line, sizeof(line), f) != NULL &&
@@ -467,49 +517,11 @@ int peers_pin(const cli_t *cli, const peer_t *p, const char *pub)
 			rc = RC_INPUT;
 			goto done;
 		}
+		c.key = key;
 	}
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) != 0 || (out = fdopen(fd, "w")) == NULL) {
-		cli_err(cli, "cannot write '%s' (%s)", quote(tmp, q), strerror(errno));
-		goto done;
-	}
-	fd = -1;
-	in = fopen(path, "re");
-	while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
-		/* Another peer's line stays; this peer's is replaced. */
-		if (strncmp(line, name, nlen) == 0 && (line[nlen] == ' ' || line[nlen] == '\t')) {
-			continue;
-		}
-		fputs(line, out);
-	}
-	if (pub != NULL) {
-		fprintf(out, "%s %s\n", name, key);
-	}
-	if (fflush(out) != 0 || fsync(fileno(out)) != 0 || ferror(out)) {
-		cli_err(cli, "cannot write '%s' (%s)", quote(tmp, q), strerror(errno));
-		goto done;
-	}
-	if (rename(tmp, path) != 0) {
-		cli_err(cli, "cannot replace '%s' (%s)", quote(path, q), strerror(errno));
-		goto done;
-	}
-	rc = RC_OK;
+	rc = replace_file(cli, KNOWN_HOSTS_SUFFIX, write_known, &c);
 done:
-	if (in != NULL) {
-		fclose(in);
-	}
-	if (out != NULL) {
-		fclose(out);
-	}
-	if (fd >= 0) {
-		close(fd);
-	}
-	if (rc != RC_OK && tmp != NULL) {
-		(void)unlink(tmp);
-	}
 	free(path);
-	free(tmp);
 	return rc;
 }
 

@@ -46,10 +46,7 @@ static bool room(proto_buf_t *b, size_t need)
 	return true;
 }
 
-static void put(proto_buf_t *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void put(proto_buf_t *b, const char *fmt, ...)
+void proto_printf(proto_buf_t *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -69,12 +66,13 @@ static void put(proto_buf_t *b, const char *fmt, ...)
 
 void proto_put_head(proto_buf_t *b, const proto_head_t *h)
 {
-	put(b, PROTO_HEAD " %d id=%s time=%" PRId64 "%s", PROTO_VERSION, h->id,
-	    h->time_ms, h->relay ? " relay" : "");
+	proto_printf(b, PROTO_HEAD " %d id=%s time=%" PRId64 "%s%s%s", PROTO_VERSION, h->id,
+	    h->time_ms, h->relay ? " relay" : "", h->dump ? " dump" : "",
+	    h->sync ? " sync" : "");
 	if (h->has_zone) {
-		put(b, " zone=%s scheme=%s", h->zone, az_scheme_name(h->scheme));
+		proto_printf(b, " zone=%s scheme=%s", h->zone, az_scheme_name(h->scheme));
 	}
-	put(b, "\n");
+	proto_printf(b, "\n");
 }
 
 /* A value octet written as is (not '%', a blank or a control). */
@@ -83,30 +81,42 @@ static bool plain(unsigned char c)
 	return c > 0x20 && c < 0x7f && c != '%';
 }
 
+/* " VALUE", escaped. */
+static void put_value(proto_buf_t *b, const char *value, size_t len)
+{
+	const unsigned char *v = (const unsigned char *)value;
+
+	if (!room(b, 1 + 3 * len + 1)) {
+		return;
+	}
+	b->buf[b->len++] = ' ';
+	for (size_t i = 0; i < len; i++) {
+		if (plain(v[i])) {
+			b->buf[b->len++] = (char)v[i];
+		} else {
+			b->len += (size_t)snprintf(b->buf + b->len, 4, "%%%02X", v[i]);
+		}
+	}
+	b->buf[b->len] = '\0';
+}
+
 void proto_put_op(proto_buf_t *b, bool add, const char *name, const char *value,
                   int64_t ttl)
 {
-	put(b, "%s %s", add ? "add" : "del", name);
+	proto_printf(b, "%s %s", add ? "add" : "del", name);
 	if (value != NULL) {
-		put(b, " ");
-		for (const unsigned char *v = (const unsigned char *)value; *v != '\0'; v++) {
-			if (plain(*v)) {
-				put(b, "%c", *v);
-			} else {
-				put(b, "%%%02X", *v);
-			}
-		}
+		put_value(b, value, strlen(value));
 	}
 	if (add) {
-		put(b, " %" PRId64, ttl);
+		proto_printf(b, " %" PRId64, ttl);
 	}
-	put(b, "\n");
+	proto_printf(b, "\n");
 	b->nops++;
 }
 
 void proto_put_end(proto_buf_t *b, const proto_head_t *h)
 {
-	put(b, "end id=%s ops=%zu\n", h->id, b->nops);
+	proto_printf(b, "end id=%s ops=%zu\n", h->id, b->nops);
 }
 
 void proto_buf_free(proto_buf_t *b)
@@ -171,10 +181,10 @@ static const char *keyed(const char *field, const char *key)
 
 bool proto_parse_head(char *line, proto_head_t *h, const char **why)
 {
-	char *f[8];
+	char *f[10];
 	const char *v, *scheme = NULL;
 	bool has_time = false;
-	int n = fields(line, f, 7);
+	int n = fields(line, f, 9);
 	uint8_t wire[AZ_NAME_MAXLEN];
 	size_t len;
 
@@ -187,7 +197,7 @@ bool proto_parse_head(char *line, proto_head_t *h, const char **why)
 		*why = "unsupported protocol version (this acmezone speaks 1)";
 		return false;
 	}
-	if (n > 7) {
+	if (n > 9) {
 		*why = "too many fields in the first line";
 		return false;
 	}
@@ -199,6 +209,10 @@ bool proto_parse_head(char *line, proto_head_t *h, const char **why)
 			has_time = true;
 		} else if (strcmp(f[i], "relay") == 0 && !h->relay) {
 			h->relay = true;
+		} else if (strcmp(f[i], "dump") == 0 && !h->dump) {
+			h->dump = true;
+		} else if (strcmp(f[i], "sync") == 0 && !h->sync) {
+			h->sync = true;
 		} else if ((v = keyed(f[i], "zone")) != NULL && !h->has_zone &&
 		           strlen(v) < sizeof(h->zone) &&
 		           az_name_parse(v, wire, &len, why) == AZ_EOK) {
@@ -214,6 +228,10 @@ bool proto_parse_head(char *line, proto_head_t *h, const char **why)
 	}
 	if (h->id[0] == '\0' || !has_time) {
 		*why = "the first line lacks id= or time=";
+		return false;
+	}
+	if ((h->dump || h->sync) && (!h->relay || (h->dump && h->sync))) {
+		*why = "dump and sync go with relay, one of them";
 		return false;
 	}
 	if (h->has_zone != (scheme != NULL)) {
@@ -376,4 +394,45 @@ bool proto_parse_reply(char *line, const char *id, proto_reply_t *r)
 	r->n = (unsigned long)k;
 	r->text = reason != NULL ? reason : "";
 	return r->kind == REPLY_OK ? reason == NULL : true;
+}
+
+void proto_put_state(proto_buf_t *b, const char *kind, const uint8_t *owner,
+                     const char *value, size_t len, int64_t a, int64_t c)
+{
+	char name[AZ_NAME_TXTLEN];
+
+	az_name_to_text(owner, name, sizeof(name));
+	proto_printf(b, "%s %s", kind, name);
+	put_value(b, value, len);
+	proto_printf(b, " %" PRId64 " %" PRId64 "\n", a, c);
+	b->nops++;
+}
+
+bool proto_parse_state(char *line, const char *k1, const char *k2,
+                       proto_state_t *st, const char **why)
+{
+	char *f[6];
+	int n = fields(line, f, 5);
+	size_t len;
+
+	memset(st, 0, sizeof(*st));
+	if (n != 5 || (strcmp(f[0], k1) != 0 && strcmp(f[0], k2) != 0)) {
+		*why = "expected 'KIND NAME VALUE NUMBER NUMBER'";
+		return false;
+	}
+	st->kind = f[0][0];
+	if (az_name_parse(f[1], st->owner, &len, why) != AZ_EOK) {
+		return false;
+	}
+	if (!unescape(f[2]) || az_text_check(f[2], strlen(f[2]), why) != AZ_EOK) {
+		*why = "the value is not 1-65279 printable octets, %HH-escaped";
+		return false;
+	}
+	st->value = f[2];
+	/* Times: a value's expiry may be AZ_EXPIRE_NEVER (INT64_MAX). */
+	if (!number(f[3], INT64_MAX, &st->a) || !number(f[4], INT64_MAX, &st->b)) {
+		*why = "a time is not a number";
+		return false;
+	}
+	return true;
 }

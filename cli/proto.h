@@ -19,6 +19,17 @@
  * seconds, 1 to 3650 days, counted from MS (relay) or from the
  * receiver's clock.  N: the number of add and del lines.
  *
+ * 'acmezone sync' (relay, unscoped keys only) sends two more kinds: a
+ * batch with 'dump' and no operations, answered (after the first line)
+ * with every live value and tombstone of the peer,
+ *
+ *   value NAME VALUE EXPIRE PUBLISHED     (UNIX s, UNIX ms)
+ *   gone NAME VALUE WHEN UNTIL            (UNIX ms, UNIX s)
+ *
+ * and a batch with 'sync' whose operations are 'put NAME VALUE EXPIRE
+ * PUBLISHED' and 'drop NAME VALUE WHEN UNTIL' (NAME: the owner name),
+ * each applied only if it is newer than what the peer holds.
+ *
  * The receiver answers:
  *
  *   acmezone-reply 1 id=ID
@@ -53,6 +64,8 @@ typedef struct {
 	char id[PROTO_ID_LEN + 1];
 	int64_t time_ms;
 	bool relay;
+	bool dump;			/* sync: answer with every value and tombstone */
+	bool sync;			/* sync: put and drop lines, not add and del */
 	bool has_zone;			/* zone= and scheme= given (both or none) */
 	char zone[AZ_NAME_TXTLEN];	/* text, as az_name_to_text() writes it */
 	az_scheme_t scheme;
@@ -70,6 +83,8 @@ typedef struct {
 bool proto_new_id(char id[PROTO_ID_LEN + 1]);
 
 /* Appending lines; on no memory b->oom is set and later appends do nothing. */
+void proto_printf(proto_buf_t *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void proto_put_head(proto_buf_t *b, const proto_head_t *h);
 void proto_put_op(proto_buf_t *b, bool add, const char *name, const char *value,
                   int64_t ttl);
@@ -90,6 +105,25 @@ bool proto_parse_head(char *line, proto_head_t *h, const char **why);
  */
 bool proto_parse_op(char *line, const proto_head_t *h, size_t nops,
                     batch_op_t *op, bool *end, const char **why);
+
+/* A line of a dump or a sync batch: KIND NAME VALUE A B. */
+typedef struct {
+	char kind;			/* 'v'alue, 'g'one, 'p'ut, 'd'rop */
+	uint8_t owner[AZ_NAME_MAXLEN];
+	const char *value;		/* unescaped in place */
+	int64_t a, b;			/* expire, published | when, until */
+} proto_state_t;
+
+/*! "KIND NAME VALUE A B" for value, gone, put or drop. */
+void proto_put_state(proto_buf_t *b, const char *kind, const uint8_t *owner,
+                     const char *value, size_t len, int64_t a, int64_t c);
+
+/*!
+ * Parse such a line (split in place); kinds: the two accepted ("value"
+ * and "gone", or "put" and "drop").  \return true, or false with *why.
+ */
+bool proto_parse_state(char *line, const char *k1, const char *k2,
+                       proto_state_t *st, const char **why);
 
 /* One line of an answer, as the sender reads it. */
 typedef enum {

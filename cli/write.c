@@ -71,6 +71,25 @@ static int fan_init(cli_t *cli, fan_t *f)
 }
 
 /*
+ * fan_init(), then on a host with a store write_begin().  \return RC_OK,
+ * or the error printed with nothing left to free.
+ */
+static int fan_begin(cli_t *cli, fan_t *f, az_store_t **store, az_txn_t **txn,
+                     az_config_t *cfg)
+{
+	int rc = fan_init(cli, f);
+
+	if (rc == RC_OK && f->local) {
+		rc = write_begin(cli, store, txn, cfg);
+	}
+	if (rc != RC_OK) {
+		free(f->ps);
+		f->ps = NULL;
+	}
+	return rc;
+}
+
+/*
  * The first line of the batch: a host with a store relays its own write
  * (with its settings, which the peer must share, and its clock); a host
  * without one asks its peer to write and pass it on.
@@ -305,16 +324,13 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	/* Every argument is valid before the write lock is taken. */
 	rc = wait_parse(cli, &w);
 	if (rc == RC_OK) {
-		rc = fan_init(cli, &f);
+		rc = fan_begin(cli, &f, &store, &txn, &cfg);
 	}
 	if (rc != RC_OK) {
 		return rc;
 	}
 	if (f.local) {
-		rc = write_begin(cli, &store, &txn, &cfg);
-		if (rc == RC_OK) {
-			rc = apply_ops(cli, txn, &cfg, ops, n, flags, now_ms, &changed);
-		}
+		rc = apply_ops(cli, txn, &cfg, ops, n, flags, now_ms, &changed);
 	} else if (w.n > 0 || w.learn) {
 		/* Without the store's settings there is no owner name to ask for. */
 		cli_warn("no store here: --wait is left to the peers' own checks");
@@ -386,15 +402,12 @@ int write_batch(cli_t *cli, const batch_t *b, int64_t time_ms,
 	int rc;
 
 	*removed = 0;
-	rc = fan_init(cli, &f);
+	rc = fan_begin(cli, &f, &store, &txn, &cfg);
 	if (rc != RC_OK) {
 		return rc;
 	}
 	if (f.local) {
-		rc = write_begin(cli, &store, &txn, &cfg);
-		if (rc == RC_OK) {
-			rc = apply_batch(cli, txn, &cfg, b, time_ms, removed);
-		}
+		rc = apply_batch(cli, txn, &cfg, b, time_ms, removed);
 	}
 	if (rc == RC_OK) {
 		fan_head(&f, f.local ? &cfg : NULL, time_ms);

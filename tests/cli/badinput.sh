@@ -295,6 +295,10 @@ check W1 3 "add: '127\\.0\\.0\\.1@0' is not a valid server for --wait \\(the por
 TARGET="$DB2" check W2 3 "hook: '127\\.0\\.0\\.1@0' is not a valid server for --wait" \
 	env CERTBOT_DOMAIN=w.example.org CERTBOT_VALIDATION="$V" ACMEZONE_WAIT=127.0.0.1@0 \
 	"$AZ" --db "$DB2" --no-wait hook certbot
+check W3 3 "add: 'ns@x' is not a valid server for --wait \\(the port is not" \
+	az add "$N" "$V" --wait ns@x
+check W4 3 "add: 'nonsense@x' is not a valid server \\(" \
+	az add "$N" "$V" --wait ns --server nonsense@x
 
 ### Hooks need a challenge zone
 check Z1 1 "hook: '.*' has no challenge zone \\(set it with 'acmezone config --zone ZONE'" \

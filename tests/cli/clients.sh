@@ -340,6 +340,17 @@ is "$?" 4 "ACMEZONE_WAIT and ACMEZONE_PROPAGATION_TIMEOUT through the lego wrapp
 like "$(cat "$tmp/err")" "after 0\\.3 s" "... with the timeout from the environment"
 run add --wait 'nonsense@x' wait.test "$V1"
 is "$rc" 3 "--wait with an invalid server: exit 3"
+t0=$(date +%s%3N)
+run add --wait ns --server "127.0.0.1@$PORT" wait.test "$V1"
+t1=$(date +%s%3N)
+is "$rc" 4 "add --wait ns with a resolver that does not answer: exit 4"
+like "$err" "^acmezone: add: --wait ns: cannot learn the nameservers of $Z\\. \\(no reply .*from 127\\.0\\.0\\.1@$PORT\\)\$" \
+	"... saying it cannot learn the NS set, from which resolver"
+ACMEZONE="$AZ" ACMEZONE_WAIT=ns ACMEZONE_SERVER="127.0.0.1@$PORT" \
+	"$LEGO" present _acme-challenge.wait.test. "$V2" 2>"$tmp/err"
+is "$?" 4 "ACMEZONE_WAIT=ns and ACMEZONE_SERVER through the lego wrapper"
+like "$(cat "$tmp/err")" "cannot learn the nameservers of .* from 127\\.0\\.0\\.1@$PORT" \
+	"... the resolver from the environment"
 "$AZ" del wait.test
 
 ### dns_acmezone.sh (acme.sh), sourced the way acme.sh does

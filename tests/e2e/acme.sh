@@ -267,39 +267,41 @@ acme_pebble_start "$dir" "$PEBBLE"
 ok 0 "pebble at $DIRURL, validating through unbound"
 
 ########################################################################
-# check: what a support desk sees.
+# check: what a support desk sees.  The challenge zone's NS here is
+# ns.invalid. (the server listens on a port of its own): its address is
+# given with --wait (tests/e2e/multins.sh learns a real NS set).
 
-out=$(az check "$D" "*.$D" "www.$D" --server "127.0.0.1@$UB_PORT")
+out=$(az check "$D" "*.$D" "www.$D" --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 is "$?" 0 "check of the customer's domains: exit 0"
 is "$(printf '%s\n' "$out" | awk '{ print $1, $2 }' | tr '\n' ' ')" \
 	"$D: ok: $D: ok: www.$D: ok: " "check: ok for each (the wildcard at its parent)"
 like "$(printf '%s\n' "$out" | head -n 1)" \
-	"^$D: ok: _acme-challenge\\.$D\\. CNAME ${DL}\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\)\$" \
+	"^$D: ok: _acme-challenge\\.$D\\. CNAME ${DL}\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\); so do all 1 address\\(es\\) of its nameservers\$" \
 	"check: the verdict says what is in place"
 
-out=$(az check "nocname.$D" --server "127.0.0.1@$UB_PORT")
+out=$(az check "nocname.$D" --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 is "$?" 4 "check of a domain without the CNAME: exit 4"
 like "$out" "^nocname\\.$D: missing: _acme-challenge\\.nocname\\.$D\\. has no CNAME \\(NXDOMAIN\\); the customer adds: _acme-challenge\\.nocname\\.$D\\. IN CNAME nocname-${D//./-}\\.$CZ\\.\$" \
 	"check: missing, with the record to add"
-out=$(az check "wrong.$D" --server "127.0.0.1@$UB_PORT")
+out=$(az check "wrong.$D" --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 like "$out" "^wrong\\.$D: wrong: _acme-challenge\\.wrong\\.$D\\. is a CNAME to wrong\\.elsewhere\\.test\\., not to wrong-${DL}\\.$CZ\\.: wrong\\.elsewhere\\.test\\. could not be followed \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
 	"check: a wrong target (one that does not resolve: said so)"
-out=$(az check "lame.$D" --zone lame.test --server "127.0.0.1@$UB_PORT")
+out=$(az check "lame.$D" --zone lame.test --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 is "$?" 4 "check with a challenge zone that does not answer: exit 4"
 like "$out" "^lame\\.$D: no-answer: _acme-challenge\\.lame\\.$D\\. CNAME lame-${DL}\\.lame\\.test\\. is in place, but the challenge zone does not answer for it \\(SERVFAIL from 127\\.0\\.0\\.1@$UB_PORT\\)\$" \
 	"check: the CNAME is right but the challenge zone is silent"
-out=$(az check "chain.$D" --server "127.0.0.1@$UB_PORT")
+out=$(az check "chain.$D" --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 is "$?" 0 "check follows a chain of CNAMEs to the expected name: exit 0"
-like "$out" "^chain\\.$D: ok: _acme-challenge\\.chain\\.$D\\. CNAME _acme-challenge\\.hop\\.$D\\. CNAME chain-${DL}\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\)\$" \
+like "$out" "^chain\\.$D: ok: _acme-challenge\\.chain\\.$D\\. CNAME _acme-challenge\\.hop\\.$D\\. CNAME chain-${DL}\\.$CZ\\. is in place and the challenge zone answers for it \\(0 value\\(s\\) published\\); so do all 1 address\\(es\\) of its nameservers\$" \
 	"check: ok through two CNAMEs, the chain spelled out"
-out=$(az check "loop.$D" --server "127.0.0.1@$UB_PORT")
+out=$(az check "loop.$D" --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 is "$?" 4 "check of a CNAME loop: exit 4"
 like "$out" "^loop\\.$D: wrong: _acme-challenge\\.loop\\.$D\\. is a CNAME to _acme-challenge\\.loop2\\.$D\\., then to _acme-challenge\\.loop\\.$D\\., not to loop-${DL}\\.$CZ\\.: a CNAME loop\$" \
 	"check: the loop is named, not followed forever"
-out=$(az check "ca.$D" --server "127.0.0.1@$UB_PORT")
+out=$(az check "ca.$D" --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 like "$out" "^ca\\.$D: wrong: _acme-challenge\\.ca\\.$D\\. is a CNAME to _acme-challenge\\.alias\\.$D\\., then to alias-${DL}\\.$CZ\\., not to ca-${DL}\\.$CZ\\.: it ends in the challenge zone, so it works only if the ACME client publishes this domain's values there" \
 	"check: a chain that ends at another name of the challenge zone (acme.sh --challenge-alias) says so"
-out=$(az check "chain.$D" "nocname.$D" --json --server "127.0.0.1@$UB_PORT")
+out=$(az check "chain.$D" "nocname.$D" --json --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 printf '%s\n' "$out" | python3 -c '
 import json, sys
 a = json.load(sys.stdin)
@@ -308,7 +310,7 @@ assert a[0]["cname"] == "_acme-challenge.hop.'"$D"'.", a
 assert a[1]["chain"] == [], a
 '
 ok $? "check --json: the chain of CNAME targets"
-out=$(az check "$D" "nocname.$D" --json --server "127.0.0.1@$UB_PORT")
+out=$(az check "$D" "nocname.$D" --json --server "127.0.0.1@$UB_PORT" --wait "127.0.0.1@$SRV_PORT")
 printf '%s\n' "$out" | python3 -c '
 import json, sys
 a = json.load(sys.stdin)

@@ -18,7 +18,8 @@
 #    domain stale; with both fresh, both succeed.
 # 2. Fan-out (acmezone peer/serve): from the client host, add, del and
 #    apply reach ns1 and ns2 before the command returns, MULTINS_ROUNDS
-#    (200) times; a peer whose sshd is stopped, whose knotd is stopped, or
+#    (200) times or as many as fit MULTINS_ROUNDS_S (60 s; fewer are
+#    reported as a skip, with the load); a peer whose sshd is stopped, whose knotd is stopped, or
 #    that is stopped (SIGSTOP): the documented outcome in bounded time;
 #    sync after a peer missed adds and deletes.
 # 3. certbot, lego and dehydrated get certificates from pebble with the
@@ -33,7 +34,8 @@
 UNBOUND=${UNBOUND:-/usr/sbin/unbound}
 PEBBLE=${PEBBLE:-pebble}
 MULTINS_ROUNDS=${MULTINS_ROUNDS:-200}
-MULTINS_BUDGET_S=${MULTINS_BUDGET_S:-280}
+MULTINS_ROUNDS_S=${MULTINS_ROUNDS_S:-60}	# the rounds' time box
+MULTINS_BUDGET_S=${MULTINS_BUDGET_S:-290}
 MULTINS_CLIENTS=${MULTINS_CLIENTS:-certbot lego dehydrated}
 START_S=15
 
@@ -147,7 +149,7 @@ ub_ready() {
 	kill -0 "$UB_PID" 2>/dev/null &&
 	[ "$("$KDIG" "@$RES" +short +timeout=1 +retry=0 "ns.$CZ" A 2>/dev/null | sort | tr '\n' ' ')" = "$NS1 $NS2 " ]
 }
-if ! poll_until $((START_S * 1000)) ub_ready; then
+if ! poll_until "$START_S" ub_ready; then
 	out_tail "$HOSTS_DIR/unbound.log"
 	bail "unbound did not come up on $RES"
 fi
@@ -220,6 +222,15 @@ both_gone() {
 			sed -n 's/.*status: \([A-Z]*\).*/\1/p')" = NXDOMAIN ] || return 1
 	done
 }
+# timed CMD...: run CMD; its output (with stderr) in $out, status in $rc,
+# milliseconds in $ms.
+timed() {
+	local t0
+	t0=$(test_now_ms)
+	out=$("$@" 2>&1)
+	rc=$?
+	ms=$(ms_since "$t0")
+}
 # ms_since T: milliseconds since T.
 ms_since() {
 	echo $(( $(test_now_ms) - $1 ))
@@ -255,9 +266,12 @@ if [ "$HAVE_PEERS" = yes ]; then
 
 	# MULTINS_ROUNDS rounds: add, both serve; del, both answer NXDOMAIN.
 	# Every tenth round writes through 'apply' (an add and a del at once).
-	bad_add=0 bad_del=0 fails=0
+	bad_add=0 bad_del=0 fails=0 rounds=0
 	t0=$(test_now_ms)
 	for i in $(seq 1 "$MULTINS_ROUNDS"); do
+		# The time box: a loaded machine gets through fewer rounds.
+		[ $(( $(test_now_ms) - t0 )) -lt $((MULTINS_ROUNDS_S * 1000)) ] || break
+		rounds=$i
 		V=$(tok "r$i")
 		if [ $((i % 10)) -eq 0 ]; then
 			printf 'add www.%s %s\ndel %s\n' "$D" "$V" "$D" | azc apply ||
@@ -273,9 +287,14 @@ if [ "$HAVE_PEERS" = yes ]; then
 		fi
 	done
 	ms=$(ms_since "$t0")
-	is "$fails" 0 "$MULTINS_ROUNDS rounds of add and del (and apply) from the client host: every command succeeds ($((ms / MULTINS_ROUNDS)) ms a round)"
-	is "$bad_add" 0 "... every value served by ns1 and ns2 when the command returns, $MULTINS_ROUNDS of $MULTINS_ROUNDS"
-	is "$bad_del" 0 "... every delete gone from both when it returns, $MULTINS_ROUNDS of $MULTINS_ROUNDS"
+	if [ "$rounds" -eq "$MULTINS_ROUNDS" ]; then
+		ok 0 "all $MULTINS_ROUNDS rounds within the time box of $MULTINS_ROUNDS_S s"
+	else
+		ok 0 "# SKIP only $rounds of $MULTINS_ROUNDS rounds within the time box of $MULTINS_ROUNDS_S s (load average $(cut -d' ' -f1 /proc/loadavg))"
+	fi
+	is "$fails" 0 "$rounds rounds of add and del (and apply) from the client host: every command succeeds ($((ms / (rounds > 0 ? rounds : 1))) ms a round)"
+	is "$bad_add" 0 "... every value served by ns1 and ns2 when the command returns, $((rounds - bad_add)) of $rounds"
+	is "$bad_del" 0 "... every delete gone from both when it returns, $((rounds - bad_del)) of $rounds"
 
 	# A scope violation: nothing written anywhere.
 	out=$(azc add other.test "$(tok scope)" 2>&1)
@@ -286,10 +305,7 @@ if [ "$HAVE_PEERS" = yes ]; then
 	# ns2's sshd stopped: refused at once.
 	host_sshd_stop ns2
 	V=$(tok down)
-	t0=$(test_now_ms)
-	out=$(azc add "$D" "$V" --peer-timeout 5 2>&1)
-	rc=$?
-	ms=$(ms_since "$t0")
+	timed azc add "$D" "$V" --peer-timeout 5
 	is "$rc" 4 "ns2's sshd stopped, --peers all: exit 4 (${ms} ms)"
 	like "$out" "peer ns2 " "... naming ns2"
 	ok $((ms >= 7000)) "... within the bound"
@@ -306,10 +322,7 @@ if [ "$HAVE_PEERS" = yes ]; then
 	host_kd ns2
 	knotd_stop
 	V=$(tok kdown)
-	t0=$(test_now_ms)
-	out=$(azc add "$D" "$V" --peer-timeout 10 2>&1)
-	rc=$?
-	ms=$(ms_since "$t0")
+	timed azc add "$D" "$V" --peer-timeout 10
 	is "$rc" 0 "ns2's knotd stopped: exit 0 (${ms} ms)"
 	ok $((ms >= 12000)) "... within the bound"
 	knotd_start
@@ -321,10 +334,7 @@ if [ "$HAVE_PEERS" = yes ]; then
 	# ns2 hangs: its sshd and every session SIGSTOPped.
 	host_signal ns2 STOP
 	V=$(tok hang)
-	t0=$(test_now_ms)
-	out=$(azc add "$D" "$V" --peer-timeout 3 2>&1)
-	rc=$?
-	ms=$(ms_since "$t0")
+	timed azc add "$D" "$V" --peer-timeout 3
 	host_signal ns2 CONT
 	is "$rc" 4 "ns2 hangs (SIGSTOP): exit 4"
 	like "$out" "peer ns2 .*(--peer-timeout)" "... naming ns2 and the timeout"
@@ -333,23 +343,35 @@ if [ "$HAVE_PEERS" = yes ]; then
 
 	# sync after ns2 missed adds and deletes.
 	if "$AZ" sync --help >/dev/null 2>&1; then
+		# ns1 reaches ns2 with a key of its own ('serve --unscoped':
+		# the key of a peer nameserver, the only kind sync may use).
+		host_authorize ns2 "command=\"$AZ --db $HOSTS_DIR/ns2/kd/store/acmezone.mdb serve --unscoped\",restrict $(cat "$HOSTS_DIR/ns1/id_ed25519.pub")"
+		on ns1 peer add ns2 --ssh "root@$NS2" --key "$HOSTS_DIR/ns1/id_ed25519" \
+			--address "$NS2" --host-key "$HOSTS_DIR/ns2/ssh_host_ed25519_key.pub"
+		ok $? "peer ns2 on ns1, for sync"
 		host_sshd_stop ns2
 		V1=$(tok s1)
 		V2=$(tok s2)
-		azc add "$D" "$V1" >/dev/null 2>&1	# ns2 misses it
+		azc add "$D" "$V1" --peers reachable >/dev/null 2>&1	# ns2 misses it
 		host_sshd ns2
 		azc add "www.$D" "$V2" >/dev/null 2>&1
+		both_serve "www-$DL.$CZ" "$V2"
+		ok $? "a value both have"
 		host_sshd_stop ns2
-		azc del "www.$D" "$V2" >/dev/null 2>&1	# ns2 misses the delete
+		azc del "www.$D" "$V2" --peers reachable >/dev/null 2>&1	# ns2 misses the delete
 		host_sshd ns2
-		on ns1 sync ns2
-		ok $? "sync ns2 from ns1"
+		served_by "$NS2" "www-$DL.$CZ" "$V2" && ! served_by "$NS2" "$DL.$CZ" "$V1"
+		ok $? "ns2 missed an add and a delete"
+		out=$(on ns1 sync ns2 2>&1)
+		ok $? "sync ns2 from ns1 ($(printf '%s' "$out" | tr '\n' ' '))"
 		both_serve "$DL.$CZ" "$V1"
 		ok $? "... the add ns2 missed is served by both"
 		both_gone "www-$DL.$CZ"
-		ok $? "... the delete ns2 missed is gone from both"
-		is "$(on ns1 list --json | grep -c '"value"')" "$(on ns2 list --json | grep -c '"value"')" \
-			"... the same number of live values on both"
+		ok $? "... the delete ns2 missed is gone from both, not brought back to ns1"
+		is "$(on ns2 list --json | grep -o '"value": "[^"]*"' | sort)" \
+			"$(on ns1 list --json | grep -o '"value": "[^"]*"' | sort)" \
+			"... the same live values on both"
+		on ns1 peer del ns2 >/dev/null
 	else
 		ok 0 "# SKIP sync: no 'acmezone sync' in this build"
 	fi
@@ -389,18 +411,7 @@ elif ! command -v "$PEBBLE" >/dev/null 2>&1 || ! command -v openssl >/dev/null 2
 else
 	P="$HOSTS_DIR/pebble"
 	mkdir -p "$P"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$P/ca.key" -out "$P/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
-		-addext keyUsage=critical,keyCertSign,cRLSign >"$P/openssl.out" 2>&1 &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$P/pebble.key" -out "$P/pebble.csr" -subj "/CN=$CA" \
-		>>"$P/openssl.out" 2>&1 &&
-	printf '%s\n' "subjectAltName=IP:$CA" 'extendedKeyUsage=serverAuth' \
-		'keyUsage=critical,digitalSignature' 'subjectKeyIdentifier=hash' \
-		'authorityKeyIdentifier=keyid' >"$P/ext.cnf" &&
-	openssl x509 -req -in "$P/pebble.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" \
-		-CAcreateserial -out "$P/pebble.pem" -days 2 -extfile "$P/ext.cnf" \
-		>>"$P/openssl.out" 2>&1 || bail "openssl: $(tail -n 1 "$P/openssl.out")"
+	test_ca "$P" "$CA" || bail "openssl: $(tail -n 1 "$P/openssl.out")"
 	cat >"$P/pebble.json" <<-EOF
 	{
 	  "pebble": {
@@ -424,14 +435,22 @@ else
 		kill -0 "$PB_PID" 2>/dev/null &&
 			curl -sf --max-time 2 --cacert "$P/ca.pem" "$DIRURL" >/dev/null 2>&1
 	}
-	poll_until $((START_S * 1000)) pb_ready || bail "pebble did not come up at $DIRURL"
+	poll_until "$START_S" pb_ready || bail "pebble did not come up at $DIRURL"
 	ok 0 "pebble at $DIRURL, validating through unbound ($RES)"
 	unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR
 	unset CERTBOT_DOMAIN CERTBOT_VALIDATION CERTBOT_AUTH_OUTPUT PEBBLE_VA_ALWAYS_VALID
+	# answers HOST: mod-acmezone's answer counter on HOST's knotd.
+	answers() {
+		host_kd "$1"
+		kd_ctl zone-stats "$CZ." mod-acmezone.answers 2>/dev/null |
+			sed -n 's/.*mod-acmezone\.answers = \([0-9]*\)$/\1/p'
+	}
+	A1=$(answers ns1)
+	A2=$(answers ns2)
 	ctimeout() {
 		local left
 		left=$(budget_left)
-		[ "$left" -gt 30 ] || left=30
+		[ "$left" -gt 90 ] || left=90	# a client's own bound, whatever is left
 		echo "$left"
 	}
 
@@ -495,6 +514,12 @@ else
 	fi
 fi
 
+if [ -n "${A1:-}" ]; then
+	B1=$(answers ns1)
+	B2=$(answers ns2)
+	[ "${B1:-0}" -gt "${A1:-0}" ] && [ "${B2:-0}" -gt "${A2:-0}" ]
+	ok $? "unbound asked both nameservers during the orders (ns1 answered $(( ${B1:-0} - ${A1:-0} )), ns2 $(( ${B2:-0} - ${A2:-0} )))"
+fi
 ok $(( $(budget_left) < 0 )) "the whole run within ${MULTINS_BUDGET_S} s ($(( ($(test_now_ms) - T0) / 1000 )) s)"
 
 done_testing

@@ -15,7 +15,7 @@
 #	acme_order NAME ARGS...                   # acme_order.py, key DIR/NAME.key,
 #	                                          # output DIR/NAME.out
 #	r NAME TYPE                               # ask unbound (short answers)
-#	stop_pid PID NAME                         # TERM, a bounded wait, KILL
+#	stop_pid PID NAME                         # (testlib.sh) TERM, a bounded wait, KILL
 #	acme_stop                                 # pebble, then unbound
 #
 # unbound knows only the zones named (stub zones to 127.0.0.1@SRV_PORT),
@@ -34,23 +34,6 @@ UB_PID=
 UB_PORT=
 PB_PID=
 DIRURL=
-
-# stop_pid PID NAME: TERM, wait a bounded time, KILL; only our own PIDs.
-stop_pid() {
-	local pid=$1 limit
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null
-	limit=$(( $(test_now_ms) + 5000 ))
-	while kill -0 "$pid" 2>/dev/null && [ "$(test_now_ms)" -lt "$limit" ]; do
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		diag "$2 (PID $pid) ignored TERM; sending KILL"
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	return 0
-}
 
 # acme_stop: pebble and unbound, if started.
 acme_stop() {
@@ -117,25 +100,9 @@ acme_ub_ready() {
 }
 
 # acme_ca_make DIR: a throw-away CA (DIR/ca.pem) and pebble's certificate
-# for 127.0.0.1 (DIR/pebble.pem, DIR/pebble.key).  Both pass strict X.509
-# checks (key usage on the CA, key identifiers on the leaf): certbot 5
-# (Debian sid) verifies with Python's VERIFY_X509_STRICT and refuses a CA
-# without a key usage extension.  \return openssl's status.
+# for 127.0.0.1 (DIR/pebble.pem, DIR/pebble.key): test_ca (testlib.sh).
 acme_ca_make() {
-	local dir=$1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$dir/ca.key" -out "$dir/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
-		-addext keyUsage=critical,keyCertSign,cRLSign \
-		>"$dir/openssl.out" 2>&1 &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$dir/pebble.key" -out "$dir/pebble.csr" -subj /CN=127.0.0.1 \
-		>>"$dir/openssl.out" 2>&1 &&
-	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'extendedKeyUsage=serverAuth' \
-		'keyUsage=critical,digitalSignature' 'subjectKeyIdentifier=hash' \
-		'authorityKeyIdentifier=keyid' >"$dir/ext.cnf" &&
-	openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-		-CAcreateserial -out "$dir/pebble.pem" -days 2 -extfile "$dir/ext.cnf" \
-		>>"$dir/openssl.out" 2>&1
+	test_ca "$1" 127.0.0.1
 }
 
 # acme_pebble_start DIR PEBBLE: pebble (the binary PEBBLE) with DIR's

@@ -42,7 +42,6 @@ HOSTS_NET=10.53.0
 HOSTS_HUB=$HOSTS_NET.254
 HOSTS_DIR=
 HOSTS_RUN=az$$
-HOSTS_STOP_S=5			# how long a server may take to exit on TERM
 declare -A HOST_ADDR HOST_ADDRS HOST_NS HOST_SSHD_PID HOST_KD
 HOSTS_LIST=
 # knotd-lib.sh's state, saved per host (host_kd switches between them).
@@ -109,7 +108,7 @@ host_add() {
 		bail "host_add $name: ssh-keygen"
 	# Reachable from the LAN: every address answers ping-free, so wait
 	# until the kernel has the routes (the veth is up at once).
-	poll_until 5000 ip -n "$ns" route get "$HOSTS_HUB" >/dev/null 2>&1 ||
+	poll_until 5 ip -n "$ns" route get "$HOSTS_HUB" >/dev/null 2>&1 ||
 		bail "host_add $name: no route to the LAN"
 }
 
@@ -151,17 +150,9 @@ host_knotd() {
 	KD_ADDR=${HOST_ADDR[$name]}
 	KD_EXEC="ip netns exec ${HOST_NS[$name]}"
 	KD_EXTRA_ZONES=
-	knotd_setup "$HOSTS_DIR/$name/kd" "$zone"
+	KD_APEX=${HOSTS_APEX:-} knotd_setup "$HOSTS_DIR/$name/kd" "$zone"
 	KD_PORT=53		# the host's own addresses: nothing else is there
 	KD_IPV6=no
-	if [ -n "${HOSTS_APEX:-}" ]; then
-		# The challenge zone's own NS (and their addresses), not ns.invalid.
-		{
-			sed '/[[:space:]]NS[[:space:]]/d' "$KD_DIR/zone.db"
-			printf '%s\n' "$HOSTS_APEX"
-		} >"$KD_DIR/zone.db.new" && mv "$KD_DIR/zone.db.new" "$KD_DIR/zone.db" ||
-			bail "host_knotd $name: zone file"
-	fi
 	while [ $# -ge 2 ]; do
 		KD_EXTRA_ZONES="$KD_EXTRA_ZONES
   - domain: $1
@@ -212,27 +203,9 @@ host_sshd() {
 	ip netns exec "${HOST_NS[$name]}" "$SSHD" -D -e -f "$d/sshd_config" \
 		>>"$d/sshd.out" 2>&1 &
 	HOST_SSHD_PID[$name]=$!
-	poll_until 5000 host_exec "$name" bash -c \
+	poll_until 5 host_exec "$name" bash -c \
 		"exec 3<>/dev/tcp/${HOST_ADDR[$name]}/22" 2>/dev/null ||
 		bail "host_sshd $name: sshd did not come up ($(tail -n 1 "$d/sshd.out"))"
-}
-
-# hosts_stop_pid PID WHAT: TERM, wait a bounded time, KILL; our PIDs only.
-hosts_stop_pid() {
-	local pid=$1 limit
-	[ -n "$pid" ] || return 0
-	kill -CONT "$pid" 2>/dev/null	# a test may have stopped it
-	kill "$pid" 2>/dev/null
-	limit=$(( $(test_now_ms) + HOSTS_STOP_S * 1000 ))
-	while kill -0 "$pid" 2>/dev/null && [ "$(test_now_ms)" -lt "$limit" ]; do
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		diag "$2 (PID $pid) ignored TERM; sending KILL"
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	return 0
 }
 
 # host_tree PID: PID and every process below it (found by parent PID).
@@ -269,10 +242,21 @@ host_sshd_stop() {
 	local pid=${HOST_SSHD_PID[$1]:-} p
 	[ -n "$pid" ] || return 0
 	for p in $(host_tree "$pid"); do
-		[ "$p" = "$pid" ] || hosts_stop_pid "$p" "an sshd session of $1"
+		[ "$p" = "$pid" ] || stop_pid "$p" "an sshd session of $1"
 	done
-	hosts_stop_pid "$pid" "sshd of $1"
+	stop_pid "$pid" "sshd of $1"
 	HOST_SSHD_PID[$1]=
+}
+
+# host_masters_exit NAME: close the ssh control masters of what NAME ran
+# (acmezone's, in NAME/run/acmezone-ssh): its next connection is new.
+host_masters_exit() {
+	local s
+	for s in "$HOSTS_DIR/$1/run/acmezone-ssh"/*; do
+		[ -S "$s" ] && host_exec "$1" ssh -F none -o ControlPath="$s" -O exit x \
+			>/dev/null 2>&1
+	done
+	return 0
 }
 
 # hosts_cleanup: for 'trap hosts_cleanup EXIT'.  Stops every knotd and sshd
@@ -280,6 +264,9 @@ host_sshd_stop() {
 # or KD_KEEP is set.
 hosts_cleanup() {
 	local rc=$? name pid
+	for name in $HOSTS_LIST; do
+		host_masters_exit "$name"
+	done
 	for name in $HOSTS_LIST; do
 		host_sshd_stop "$name"
 		if [ -n "${HOST_KD[$name:KD_CONF]:-}" ]; then
@@ -290,7 +277,7 @@ hosts_cleanup() {
 		fi
 	done
 	for pid in ${HOSTS_PIDS:-}; do
-		hosts_stop_pid "$pid" "process"
+		stop_pid "$pid" "process"
 	done
 	for name in $HOSTS_LIST; do
 		ip netns del "${HOST_NS[$name]}" 2>/dev/null

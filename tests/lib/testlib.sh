@@ -23,6 +23,46 @@ poll_until() {
 	"$@"
 }
 
+# stop_pid PID NAME: CONT (it may have been stopped), TERM, wait a
+# bounded time, KILL; only ever a PID the test started.
+stop_pid() {
+	local pid=$1 limit
+	[ -n "$pid" ] || return 0
+	kill -CONT "$pid" 2>/dev/null
+	kill "$pid" 2>/dev/null
+	limit=$(( $(test_now_ms) + 5000 ))
+	while kill -0 "$pid" 2>/dev/null && [ "$(test_now_ms)" -lt "$limit" ]; do
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		diag "$2 (PID $pid) ignored TERM; sending KILL"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# test_ca DIR ADDR: a throw-away CA (DIR/ca.pem) and a certificate for
+# ADDR (DIR/pebble.pem, DIR/pebble.key) for pebble's HTTPS listener;
+# openssl's output in DIR/openssl.out.  Both pass strict X.509 checks (key
+# usage on the CA, key identifiers on the leaf): certbot 5 (Debian sid)
+# verifies with Python's VERIFY_X509_STRICT.
+test_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$1/ca.key" -out "$1/ca.pem" -subj /CN=acmezone-test-ca -days 2 \
+		-addext keyUsage=critical,keyCertSign,cRLSign \
+		>"$1/openssl.out" 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$1/pebble.key" -out "$1/pebble.csr" -subj "/CN=$2" \
+		>>"$1/openssl.out" 2>&1 &&
+	printf '%s\n' "subjectAltName=IP:$2,DNS:localhost" 'extendedKeyUsage=serverAuth' \
+		'keyUsage=critical,digitalSignature' 'subjectKeyIdentifier=hash' \
+		'authorityKeyIdentifier=keyid' >"$1/ext.cnf" &&
+	openssl x509 -req -in "$1/pebble.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" \
+		-CAcreateserial -out "$1/pebble.pem" -days 2 -extfile "$1/ext.cnf" \
+		>>"$1/openssl.out" 2>&1
+}
+
 # tok SEED: a 43-character value of the ACME alphabet, the same for a seed.
 tok() {
 	printf '%s' "$1" | sha256sum | cut -c1-43

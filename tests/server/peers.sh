@@ -285,6 +285,47 @@ ok $((ms >= BOUND_S * 1000 + 2000)) "... within the bound too: ${ms} ms"
 sshd_signal ns2 CONT
 sshd_masters_exit "$D/ns1/ctl"
 
+########################################################################
+# sync: ns2 missed adds and deletes (written on ns1 with --peers none),
+# and deleted a value itself; afterwards both hold the same live values
+# and no deleted value is back on either.
+out=$(az1 sync ns2)
+is "$?" 0 "sync ns2 after the outage"
+diag "$(printf '%s\n' "$out" | tail -n 1)"
+is "$(values "$DB2")" "$(values "$DB1")" "... both stores hold the same live values"
+SA=$(tok sync-a)
+SB=$(tok sync-b)
+SC=$(tok sync-c)
+az1 add sb.example.org "$SB" && az1 add sc.example.org "$SC" &&
+	served ns2 "sb-example-org.$Z" "$SB" && served ns2 "sc-example-org.$Z" "$SC"
+ok $? "two values on both"
+az1 add sa.example.org "$SA" --peers none && az1 del sb.example.org "$SB" --peers none
+ok $? "ns1 alone: one add and one delete that ns2 misses"
+az2 del sc.example.org "$SC"
+ok $? "ns2 alone deletes another value"
+like "$(az2 list)" "$SB" "ns2 still has the value ns1 deleted"
+out=$(az1 sync ns2)
+is "$?" 0 "sync ns2"
+like "$out" "added at ns2: sa-example-org.$Z $SA" "... reports the value it added there"
+like "$out" "removed at ns2: sb-example-org.$Z $SB" "... and the one it removed there"
+like "$out" "removed here: sc-example-org.$Z $SC" "... and the one ns2 had deleted, removed here"
+like "$out" "^sync ns2: added 1 and removed 1 there, added 0 and removed 1 here$" "... and counts them"
+is "$(values "$DB2")" "$(values "$DB1")" "... the same live values on both"
+served ns2 "sa-example-org.$Z" "$SA"; ok $? "... ns2's knotd serves the missed add"
+gone ns2 "sb-example-org.$Z"; ok $? "... and no longer the value deleted on ns1"
+gone ns1 "sc-example-org.$Z"; ok $? "... and ns1 does not serve the value deleted on ns2"
+out=$(az1 sync ns2)
+like "$out" "^sync ns2: added 0 and removed 0 there, added 0 and removed 0 here$" \
+	"a second sync finds nothing to fix"
+az2 add sb.example.org "$SB" --peers none 2>/dev/null
+out=$(az1 sync ns2)
+like "$out" "added here: sb-example-org.$Z $SB" "a value added again after its delete is newer: it wins"
+out=$(printf 'acmezone-batch 1 id=%s time=1 relay dump zone=%s scheme=readable\nend id=%s ops=0\n' \
+	"$batch_id" "$Z" "$batch_id" | raw_ssh client acmezone serve 2>/dev/null)
+like "$out" "sync needs the key of a peer nameserver" "a scoped writer key cannot dump the store"
+out=$(az1 sync nosuch 2>&1)
+is "$?" 3 "sync of a peer that is not there: exit 3"
+
 # ns2's knotd stopped: ns2 commits; nobody serves it there, nor answers.
 host_use ns2
 knotd_stop

@@ -29,7 +29,10 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/az-resolv-XXXXXX") || bail "mktemp"
 trap knotd_cleanup EXIT
 
 CZ=acme.example.test
-knotd_setup "$dir" "$CZ"
+# The challenge zone's own NS with an address: check asks every address
+# of every NS of it (learned through resolv.conf's nameserver too).
+KD_APEX="@ NS ns.$CZ.
+ns A 127.0.0.1" knotd_setup "$dir" "$CZ"
 KD_PORT=53		# our own network namespace: nothing else is here
 knotd_write_conf
 cat >"$dir/customer.zone" <<ZONE
@@ -58,6 +61,8 @@ out=$(az check example.test 2>&1)
 is "$?" 0 "check with no --server asks resolv.conf's nameserver: exit 0"
 like "$out" "^example\\.test: ok: _acme-challenge\\.example\\.test\\. CNAME example-test\\.$CZ\\. is in place" \
 	"... and the verdict is that server's"
+like "$out" "; so do all 1 address\\(es\\) of its nameservers\$" \
+	"... the NS set learned through it: ns.$CZ, 127.0.0.1@53"
 
 # Nothing listens on 127.0.0.2@53 here: refused at once, the next is asked.
 set_resolv "# a comment" "search example.test" "nameserver 127.0.0.2" "nameserver 127.0.0.1"

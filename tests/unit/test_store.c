@@ -1698,6 +1698,112 @@ static void test_registry(void)
 	tap_ok(az_registry_detach(&reg, a, reg_destroy), "registry: and lets it go");
 }
 
+
+/* Tombstones (tomb.c): what deletes leave, sync's puts and drops, purge. */
+typedef struct {
+	int n;
+	int64_t when, until;
+	char value[64];
+} tombs_t;
+
+static int tomb_seen(const uint8_t *n, const uint8_t *value, size_t len,
+                     const az_tomb_t *t, void *ctx)
+{
+	tombs_t *c = ctx;
+	(void)n;
+	c->n++;
+	c->when = t->when_ms;
+	c->until = t->until;
+	snprintf(c->value, sizeof(c->value), "%.*s", (int)len, (const char *)value);
+	return 0;
+}
+
+static int tomb_count(const char *path, tombs_t *c)
+{
+	az_store_t *st = NULL;
+	az_reader_t *rd = NULL;
+	int ret = az_store_open(&st, path, AZ_OPEN_RDONLY);
+
+	memset(c, 0, sizeof(*c));
+	if (ret == AZ_EOK && (ret = az_reader_begin(st, &rd)) == AZ_EOK) {
+		ret = az_reader_tombs(rd, tomb_seen, c);
+		az_reader_end(rd);
+	}
+	az_store_close(st);
+	return ret;
+}
+
+static void test_tombs(void)
+{
+	char path[300];
+	uint8_t w[AZ_NAME_MAXLEN];
+	az_store_t *st = NULL;
+	az_txn_t *t = NULL;
+	tombs_t c;
+	unsigned removed = 0, live = 0;
+	bool changed = false, gone = false;
+	int64_t now = 2000000000, ms = now * 1000;
+
+	snprintf(path, sizeof(path), "%s/tomb.mdb", dir);
+	tap_ok(az_store_create(path, (gid_t)-1) == AZ_EOK, "tombs: a new store");
+	tap_ok(tomb_count(path, &c) == AZ_EOK && c.n == 0,
+	       "tombs: a store without 'gone' has none (read-only, nothing created)");
+	tap_ok(az_store_open(&st, path, 0) == AZ_EOK, "tombs: open for writing");
+	name("_acme-challenge.t.example", w);
+	az_val_t v1 = { .expire = now + 3600, .published = ms, .len = 43,
+	                .data = (const uint8_t *)V1 };
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK && az_txn_put(t, w, &v1, now) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK, "tombs: a value published at T");
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK &&
+	       az_txn_del_tomb(t, w, (const uint8_t *)V1, 43, ms + 5, false, &removed) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && removed == 1, "tombs: deleted at T+5 ms");
+	tap_ok(tomb_count(path, &c) == AZ_EOK && c.n == 1 && c.when == ms + 5 &&
+	       c.until == now + 3600 && strcmp(c.value, V1) == 0,
+	       "tombs: one tombstone: its value, deletion time and the value's expiry");
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK &&
+	       az_txn_del_tomb(t, w, (const uint8_t *)V2, 43, ms + 6, false, &removed) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && removed == 0 &&
+	       tomb_count(path, &c) == AZ_EOK && c.n == 1,
+	       "tombs: deleting an absent value without peers leaves none");
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK &&
+	       az_txn_del_tomb(t, w, (const uint8_t *)V2, 43, ms + 6, true, &removed) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && tomb_count(path, &c) == AZ_EOK && c.n == 2,
+	       "tombs: ... with peers it leaves one (a peer may hold the value)");
+	/* A sync put of the copy published at T: older than the deletion. */
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK && az_txn_sync_put(t, w, &v1, now, &changed) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && !changed &&
+	       count_values(st, "_acme-challenge.t.example", now, &live) == 0,
+	       "tombs: a sync does not bring back a value published before its deletion");
+	az_val_t v1b = v1;
+	v1b.published = ms + 10;
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK && az_txn_sync_put(t, w, &v1b, now, &changed) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && changed &&
+	       count_values(st, "_acme-challenge.t.example", now, &live) == 1,
+	       "tombs: ... but puts one published after it");
+	az_tomb_t old = { .when_ms = ms + 7, .until = now + 3600 };
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK &&
+	       az_txn_sync_drop(t, w, (const uint8_t *)V1, 43, &old, &gone) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && !gone &&
+	       count_values(st, "_acme-challenge.t.example", now, &live) == 1,
+	       "tombs: a sync drop older than the copy leaves it");
+	az_tomb_t newer = { .when_ms = ms + 20, .until = now + 3600 };
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK &&
+	       az_txn_sync_drop(t, w, (const uint8_t *)V1, 43, &newer, &gone) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && gone &&
+	       count_values(st, "_acme-challenge.t.example", now, &live) == 0,
+	       "tombs: a newer one removes it");
+	size_t purged = 0;
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK && az_txn_tomb_purge(t, now, &purged) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && purged == 0,
+	       "tombs: purge keeps tombstones until the values would have expired");
+	tap_ok(az_txn_begin(st, &t) == AZ_EOK &&
+	       az_txn_tomb_purge(t, now + AZ_TOMB_KEEP + 1, &purged) == AZ_EOK &&
+	       az_txn_commit(t, NULL) == AZ_EOK && purged == 2 &&
+	       tomb_count(path, &c) == AZ_EOK && c.n == 0,
+	       "tombs: ... and drops them after");
+	az_store_close(st);
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -1721,6 +1827,7 @@ int main(void)
 	test_registry();
 	test_rollback();
 	test_batch_sequences();
+	test_tombs();
 	test_rmtree(dir);
 	return tap_done();
 }
