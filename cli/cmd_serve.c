@@ -222,6 +222,14 @@ static int run_serve(cli_t *cli)
 		printf("status id=%s failed cannot read the store here\n", h.id);
 		goto out;
 	}
+	/* A relay keeps the sender's clock and goes no further: only a peer
+	 * nameserver may send one, or a writer could date its values ahead
+	 * of later deletes (and past their expiry bound). */
+	if (h.relay && cli->scope != NULL) {
+		rc = refuse(cli, h.id, RC_INPUT, "a relay needs the key of a peer "
+		            "nameserver (serve --unscoped), not a scoped writer's");
+		goto out;
+	}
 	if (h.relay && !same_settings(&h, &cfg, why, sizeof(why))) {
 		rc = refuse(cli, h.id, RC_INPUT, "%s", why);
 		goto out;

@@ -411,6 +411,12 @@ run --db "$PDB" serve --scope "$tmp/scope" <"$tmp/batch2"
 is "$rc" 3 "serve: a line outside the scope refuses the batch (exit 3)"
 like "$out" "refused 2 'example.com' is outside the scope" "... naming the line and the domain"
 is "$(names "$PDB")" "example-org.acme.example.net. $V" "... and the del before it is not applied"
+printf 'acmezone-batch 1 id=%s time=9999999999999 relay zone=acme.example.net. scheme=readable\nadd example.org %s 60\nend id=%s ops=1\n' \
+	"$id" "$(acme_value later)" "$id" >"$tmp/batch3"
+run --db "$PDB" serve --scope "$tmp/scope" <"$tmp/batch3"
+is "$rc" 3 "serve: a scoped key cannot send a relay (its own clock)"
+like "$out" "a relay needs the key of a peer nameserver" "... saying so"
+is "$(names "$PDB")" "example-org.acme.example.net. $V" "... nothing written"
 
 # A peer that refuses connections: the write fails at once, or warns.
 command -v ssh >/dev/null 2>&1 || bail "no ssh (apt-get install openssh-client)"

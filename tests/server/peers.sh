@@ -355,7 +355,8 @@ out=$(az1 sync ns2)
 like "$out" "added here: sb-example-org.$Z $SB" "a value added again after its delete is newer: it wins"
 out=$(printf 'acmezone-batch 1 id=%s time=1 relay dump zone=%s scheme=readable\nend id=%s ops=0\n' \
 	"$batch_id" "$Z" "$batch_id" | raw_ssh client acmezone serve 2>/dev/null)
-like "$out" "sync needs the key of a peer nameserver" "a scoped writer key cannot dump the store"
+like "$out" "status id=$batch_id refused a relay needs the key of a peer nameserver" \
+	"a scoped writer key cannot dump the store"
 out=$(az1 sync nosuch 2>&1)
 is "$?" 3 "sync of a peer that is not there: exit 3"
 
