@@ -130,8 +130,8 @@ static int run_peer(cli_t *cli)
 const cmd_t cmd_peer = {
 	"peer", run_peer, OPT_SSH | OPT_KEY | OPT_ADDRESS | OPT_HOST_KEY | OPT_JSON,
 	1, 2, { "add|del|list", "NAME" }, 0,
-	"peer add NAME --ssh [USER@]HOST[:PORT] [--key FILE] --address IP... [--host-key FILE]\n"
-	"  acmezone [OPTIONS] peer del NAME | peer list [--json]",
+	"peer add NAME --ssh [USER@]HOST[:PORT] [--key FILE] --address IP...\n"
+	"      [--host-key FILE] | peer del NAME | peer list [--json]",
 	"Manage the other nameservers that serve the challenge zone: every\n"
 	"write (add, del, apply, hook) goes to each of them too, over ssh to\n"
 	"its 'acmezone serve', at the same time as to this host's store.  They\n"

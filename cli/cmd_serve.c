@@ -21,6 +21,7 @@
 
 #define SERVE_READ_S		60	/* the whole batch must arrive by then */
 #define SERVE_REFUSED_SHOWN	20	/* refused lines answered one by one */
+#define SERVE_PEER_TIMEOUT_S	10	/* --peer-timeout default when passing on */
 
 /* An error on stderr (ssh passes it back) and in syslog. */
 static void serve_log(const cli_t *cli, int prio, const char *fmt, ...)
@@ -188,6 +189,11 @@ static int run_serve(cli_t *cli)
 	int st, rc;
 
 	openlog("acmezone", LOG_PID, LOG_AUTH);
+	/* Shorter than the sender's own default, so that a peer of ours that
+	 * hangs is reported to the sender by name rather than as our silence. */
+	if (!cli->peer_timeout_given) {
+		cli->peer_timeout_ms = SERVE_PEER_TIMEOUT_S * 1000;
+	}
 	if (cli->unscoped == (cli->scope != NULL)) {
 		serve_log(cli, LOG_ERR, "give --scope FILE (a writer's key) or "
 		          "--unscoped (a peer nameserver's key), one of them");
@@ -220,6 +226,14 @@ static int run_serve(cli_t *cli)
 	rc = db_read_config(cli, &cfg);
 	if (rc != RC_OK) {
 		printf("status id=%s failed cannot read the store here\n", h.id);
+		goto out;
+	}
+	/* A relay keeps the sender's clock and goes no further: only a peer
+	 * nameserver may send one, or a writer could date its values ahead
+	 * of later deletes (and past their expiry bound). */
+	if (h.relay && cli->scope != NULL) {
+		rc = refuse(cli, h.id, RC_INPUT, "a relay needs the key of a peer "
+		            "nameserver (serve --unscoped), not a scoped writer's");
 		goto out;
 	}
 	if (h.relay && !same_settings(&h, &cfg, why, sizeof(why))) {
@@ -317,5 +331,7 @@ const cmd_t cmd_serve = {
 	"\n"
 	"  --scope FILE    the domains and operations this key may write\n"
 	"  --unscoped      everything (the key of a peer nameserver)\n"
-	"  --peers, --peer-timeout  as for add, for passing batches on\n"
+	"  --peers POLICY  as for add, for passing batches on\n"
+	"  --peer-timeout SECONDS  for passing batches on (default 10: less\n"
+	"                  than a sender's 15, so that it hears which peer failed)\n"
 };

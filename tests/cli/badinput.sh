@@ -438,6 +438,97 @@ check T15 1 "init: cannot create '.*' \\(permission denied or untrusted file\\)"
 test -z "$(ls -A "$tmp/t15")"
 ok $? "T15: and nothing was created"
 
+### Peers and the batch protocol (P): a store with the challenge zone,
+# 'serve' fed on standard input as sshd would, no ssh server needed.
+mkdir -m 0755 "$tmp/peer"
+PDB="$tmp/peer/acmezone.mdb"
+"$AZ" --db "$PDB" init --zone acme.example.net >/dev/null || bail "init failed"
+"$AZ" --db "$PDB" peer add ns2 --ssh root@192.0.2.2 --address 192.0.2.2 ||
+	bail "peer add failed"
+azp() {
+	"$AZ" --db "$PDB" --no-wait "$@"
+}
+# serve_check ID STATUS REGEX INPUT ARGS...: serve on $PDB reads INPUT;
+# it must exit STATUS, end its answer with a 'status ... refused' line
+# matching REGEX, say why on stderr, and leave $PDB as it was.
+serve_check() {
+	local id=$1 want=$2 re=$3 in=$4 rc bad=""
+	shift 4
+	rows="$rows $id"
+	cp "$PDB" "$tmp/pdb.before"
+	"$AZ" --db "$PDB" serve "$@" <"$in" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" = "$want" ] || bad="$bad exit $rc (want $want);"
+	tail -n 1 "$tmp/out" | grep -Eq -- "^status id=[-0-9a-f]+ refused .*$re" ||
+		bad="$bad status does not match '$re';"
+	grep -q '^acmezone: serve: ' "$tmp/err" || bad="$bad nothing on stderr;"
+	cmp -s "$PDB" "$tmp/pdb.before" || bad="$bad the store changed;"
+	if [ -z "$bad" ]; then
+		ok 0 "$id: exit $want, refused, unchanged: $(tail -n 1 "$tmp/out")"
+	else
+		ok 1 "$id:$bad"
+		diag "stdout: $(cat "$tmp/out")"
+		diag "stderr: $(cat "$tmp/err")"
+	fi
+}
+ID=0123456789abcdef
+batch() {	# batch FILE HEAD-EXTRA LINES...: a batch with its end line
+	local f=$1 extra=$2 n=0
+	shift 2
+	{
+		printf 'acmezone-batch 1 id=%s time=1%s\n' "$ID" "$extra"
+		for l in "$@"; do printf '%s\n' "$l"; n=$((n + 1)); done
+		printf 'end id=%s ops=%d\n' "$ID" "$n"
+	} >"$f"
+}
+printf 'domain example.org\ndomain *.example.org\n' >"$tmp/scope"
+printf 'domain example.org\nops add del remove\n' >"$tmp/scope-bad"
+
+TARGET="$PDB-peers" check P1 3 "peer: there is a peer 'ns2' already" azp peer add ns2 --ssh root@h --address 192.0.2.9
+TARGET="$PDB-peers" check P2 3 "peer: 'root@exa mple:22' is not \\[USER@\\]HOST\\[:PORT\\] \\(" azp peer add ns3 --ssh 'root@exa mple:22' --address 192.0.2.3
+TARGET="$PDB-peers" check P3 3 "peer: '300\\.1\\.1\\.1' is not an IPv4 or IPv6 address" azp peer add ns3 --ssh root@h --address 300.1.1.1
+TARGET="$PDB-peers" check P4 3 "peer: '.*scope' is not an OpenSSH public key file" azp peer add ns3 --ssh root@h --address 192.0.2.3 --host-key "$tmp/scope"
+batch "$tmp/p5" "" "add www.example.org $V 60" "add example.com $V 60"
+serve_check P5 3 "1 operation\\(s\\) outside the scope" "$tmp/p5" --scope "$tmp/scope"
+grep -q "^refused 2 'example.com' is outside the scope $tmp/scope (domain example.com)\$" "$tmp/out"
+ok $? "P5: the refused line is named, with the domain and the scope"
+batch "$tmp/p6" "" "add x.acme.example.net $V 60"
+serve_check P6 3 "outside the scope" "$tmp/p6" --scope "$tmp/scope"
+grep -q "a name in the challenge zone; give the customer's domain" "$tmp/out"
+ok $? "P6: a name in the challenge zone, said so"
+SSH_ORIGINAL_COMMAND="acmezone --db /tmp/x.mdb serve" check P7 2 \
+	"serve: refusing the command 'acmezone --db /tmp/x\\.mdb serve': this key runs only 'acmezone serve'" \
+	azp serve --scope "$tmp/scope"
+check P8 2 "serve: refusing to run: scope file '.*scope-bad' line 2: an operation is not add or del" \
+	azp serve --scope "$tmp/scope-bad"
+printf 'garbage\n' >"$tmp/p9"
+serve_check P9 3 "not an acmezone batch" "$tmp/p9" --unscoped
+printf 'acmezone-batch 1 id=%s time=1\nadd www.example.org %s 60\n' "$ID" "$V" >"$tmp/p10"
+serve_check P10 3 "closed mid-batch" "$tmp/p10" --unscoped
+batch "$tmp/p11" "" "add $(printf 'a%.0s' $(seq 1 5000)) $V 60"
+serve_check P11 3 "a line is longer than 4096 octets" "$tmp/p11" --unscoped
+batch "$tmp/p12" "" "add www.example.org $V 60"
+sed -i "s/^end id=$ID/end id=fedcba9876543210/" "$tmp/p12"
+serve_check P12 3 "'end' names another batch id" "$tmp/p12" --unscoped
+printf 'acmezone-batch 2 id=%s time=1\nend id=%s ops=0\n' "$ID" "$ID" >"$tmp/p13"
+serve_check P13 3 "unsupported protocol version" "$tmp/p13" --unscoped
+batch "$tmp/p14" " relay zone=other.example. scheme=readable" "add www.example.org $V 60"
+serve_check P14 3 "the sender's challenge zone and scheme \\(other\\.example\\. readable\\) are not this store's" "$tmp/p14" --unscoped
+printf 'acmezone-batch 1 id=%s time=1 relay dump zone=acme.example.net. scheme=readable\nend id=%s ops=0\n' "$ID" "$ID" >"$tmp/p15"
+serve_check P15 3 "a relay needs the key of a peer nameserver" "$tmp/p15" --scope "$tmp/scope"
+batch "$tmp/p17" " relay zone=acme.example.net. scheme=readable" "add www.example.org $V 60"
+serve_check P17 3 "a relay needs the key of a peer nameserver" "$tmp/p17" --scope "$tmp/scope"
+# P16: a peer whose ssh answers garbage (an 'ssh' of our own first in
+# PATH), from a host with no store, so nothing is written anywhere.
+mkdir -m 0755 "$tmp/fake" "$tmp/client"
+printf '#!/bin/sh\ncat >/dev/null\necho garbage\n' >"$tmp/fake/ssh"
+chmod 0755 "$tmp/fake/ssh"
+"$AZ" --db "$tmp/client/acmezone.mdb" peer add ns1 --ssh root@192.0.2.1 --address 192.0.2.1 ||
+	bail "peer add failed"
+PATH="$tmp/fake:$PATH" ACMEZONE_SSH_DIR="$tmp/ctl" check P16 4 \
+	"add: peer ns1 \\(root@192\\.0\\.2\\.1:22\\) failed: answered garbage or for another batch: 'garbage'" \
+	"$AZ" --db "$tmp/client/acmezone.mdb" add www.example.org "$V"
+
 ### The table and the test name the same rows.
 doc_rows=$(sed -n 's/^| \([A-Z][0-9]*\) |.*/\1/p' "$DOC" | sort | tr '\n' ' ')
 test_rows=$(printf '%s\n' $rows | sort -u | tr '\n' ' ')

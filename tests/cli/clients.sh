@@ -443,9 +443,67 @@ is "$rc $(names "$PLAIN" | tr '\n' ' ')" "0 $LA._acme-challenge.ns.test. $V1 " \
 
 ### help
 
-for sub in config cname check hook; do
+for sub in config cname check hook peer serve sync; do
 	run "$sub" --help
 	like "$rc $out" "^0 Usage: acmezone \\[OPTIONS\\] $sub" "$sub --help"
 done
+
+### peers without ssh servers (tests/server/peers.sh has real sshd)
+
+# serve reads its batch on standard input: here without ssh.
+PDB="$tmp/p/az.mdb"
+mkdir -p "$tmp/p" && chmod 0755 "$tmp/p"
+"$AZ" --db "$PDB" init --zone acme.example.net >/dev/null
+V=$(acme_value peers)
+id=0123456789abcdef
+run --db "$PDB" serve </dev/null
+is "$rc" 2 "serve without --scope or --unscoped: usage error"
+like "$err" "give --scope FILE .* or --unscoped" "... saying which"
+printf 'acmezone-batch 1 id=%s time=%s\nadd example.org %s 60\nend id=%s ops=1\n' \
+	"$id" "$(date +%s%3N)" "$V" "$id" >"$tmp/batch"
+run --db "$PDB" serve --unscoped <"$tmp/batch"
+is "$rc $out" "0 acmezone-reply 1 id=$id
+ok 1
+status id=$id ok" "serve: one batch, answered line by line"
+is "$(names "$PDB")" "example-org.acme.example.net. $V" "... and written"
+printf 'domain example.org\n' >"$tmp/scope"
+SSH_ORIGINAL_COMMAND="cat /etc/shadow" run --db "$PDB" serve --scope "$tmp/scope" <"$tmp/batch"
+is "$rc" 2 "serve refuses another command asked of ssh"
+like "$err" "refusing the command 'cat /etc/shadow'" "... naming it"
+printf 'acmezone-batch 1 id=%s time=1\ndel example.org\nadd example.com %s 60\nend id=%s ops=2\n' \
+	"$id" "$V" "$id" >"$tmp/batch2"
+run --db "$PDB" serve --scope "$tmp/scope" <"$tmp/batch2"
+is "$rc" 3 "serve: a line outside the scope refuses the batch (exit 3)"
+like "$out" "refused 2 'example.com' is outside the scope" "... naming the line and the domain"
+is "$(names "$PDB")" "example-org.acme.example.net. $V" "... and the del before it is not applied"
+printf 'acmezone-batch 1 id=%s time=9999999999999 relay zone=acme.example.net. scheme=readable\nadd example.org %s 60\nend id=%s ops=1\n' \
+	"$id" "$(acme_value later)" "$id" >"$tmp/batch3"
+run --db "$PDB" serve --scope "$tmp/scope" <"$tmp/batch3"
+is "$rc" 3 "serve: a scoped key cannot send a relay (its own clock)"
+like "$out" "a relay needs the key of a peer nameserver" "... saying so"
+is "$(names "$PDB")" "example-org.acme.example.net. $V" "... nothing written"
+
+# A peer that refuses connections: the write fails at once, or warns.
+command -v ssh >/dev/null 2>&1 || bail "no ssh (apt-get install openssh-client)"
+run --db "$PDB" peer add down --ssh root@127.0.0.1:1 --address 127.0.0.1
+is "$rc" 0 "peer add"
+is "$(cut -d' ' -f1-2 "$PDB-peers" | tail -n 1)" "down ssh=root@127.0.0.1:1" "... written to STORE-peers"
+export ACMEZONE_SSH_DIR="$tmp/ctl"
+run --db "$PDB" add www.example.org "$V"
+is "$rc" 4 "a peer that cannot be reached fails the add (exit 4)"
+like "$err" "peer down \(root@127.0.0.1:1\) failed: .*Connection refused" "... one line naming it and why"
+like "$(names "$PDB")" "www-example-org.acme.example.net. $V" "... this store has it all the same"
+run --db "$PDB" add www2.example.org "$V" --peers reachable
+is "$rc" 0 "--peers reachable: success"
+like "$err" "warning: peer down .* skipped, unreachable" "... with a warning"
+ACMEZONE_PEERS=none run --db "$PDB" add www3.example.org "$V"
+is "$rc$err" 0 "ACMEZONE_PEERS=none: this store only, quietly"
+chmod g+w "$PDB-peers"
+run --db "$PDB" add www4.example.org "$V"
+is "$rc" 1 "a peers file others may write is refused"
+like "$err" "not trusted: others may write it" "... saying why"
+chmod g-w "$PDB-peers"
+run --db "$PDB" peer del down
+is "$rc$(names "$PDB" | grep -c www4)" "00" "peer del; nothing was written by the refused add"
 
 done_testing

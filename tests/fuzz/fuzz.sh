@@ -6,7 +6,7 @@
 # back from LMDB), name (name parsing and printing), batch (the CLI's apply
 # input through its own line reader and parser), hook (the answer hook with
 # arbitrary query packets, knotd stood in for), dns (the CLI's DNS reply
-# parser on arbitrary messages).
+# parser on arbitrary messages), proto (the peer batch protocol both ways).
 #
 # FUZZ_SECONDS (default 6) is the time per target; 'make fuzz' runs this
 # with 300.  FUZZ_CC picks the compiler (default: clang-14, else clang).
@@ -36,7 +36,7 @@ fi
 
 # One build configured --enable-fuzzer --enable-sanitizer=address,undefined
 # with this clang: the fuzz targets come from Makefile.am like everything else.
-targets="record name batch hook dns"
+targets="record name batch hook dns proto"
 if conf_build "$out" "$(for t in $targets; do printf 'tests/fuzz/fuzz_%s ' "$t"; done)" \
 	CC="$CC" CFLAGS="-g -O1 -Wno-missing-field-initializers" \
 	--enable-fuzzer --enable-sanitizer=address,undefined; then

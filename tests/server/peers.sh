@@ -237,6 +237,39 @@ az1 del z.example.org >/dev/null
 is "$(state)" "$before" "none of the bad ones wrote anything"
 
 ########################################################################
+# A peer that answers wrongly: garbage, for another batch, or stops in
+# the middle of its answer.  A peer 'liar' (ns2's sshd under another
+# name, so another control connection) whose key's forced command lies.
+sshd_key "$D/keys/liar"
+ak2=$(cat "$D/ns2/ssh/authorized_keys")
+liar() {
+	printf '%s\ncommand="%s",restrict %s\n' "$ak2" "$1" "$(cat "$D/keys/liar.pub")" \
+		>"$D/ns2/ssh/authorized_keys"
+	sshd_masters_exit "$D/ctl"
+}
+az1 peer add liar --ssh "root@localhost:$P2" --key "$D/keys/liar" --address 127.0.0.1 \
+	--host-key "$D/ns2/ssh/host_ed25519.pub"
+ok $? "peer add liar"
+liar 'echo garbage'
+out=$(az1 add liar1.example.org "$(tok liar1)" 2>&1)
+is "$?" 4 "a peer answering garbage fails the write (exit 4)"
+like "$out" "peer liar .* failed: answered garbage or for another batch: 'garbage'" "... saying so"
+liar 'cat >/dev/null; echo acmezone-reply 1 id=ffffffffffffffff'
+out=$(az1 add liar2.example.org "$(tok liar2)" 2>&1)
+is "$?" 4 "a peer answering for another batch id fails it"
+like "$out" "peer liar .* failed: answered garbage or for another batch: 'acmezone-reply 1 id=ffffffffffffffff'" \
+	"... saying so"
+liar "$AZ --db $D/liar.mdb serve --unscoped 2>/dev/null | head -c 20"
+out=$(az1 add liar3.example.org "$(tok liar3)" 2>&1)
+is "$?" 4 "a peer that stops in the middle of its answer fails it"
+like "$out" "peer liar .* failed: ended its answer in the middle of a line" "... saying so"
+served ns2 "liar3-example-org.$Z" "$(tok liar3)"
+ok $? "... while the honest peer ns2 took every one of these writes"
+az1 peer del liar
+printf '%s\n' "$ak2" >"$D/ns2/ssh/authorized_keys"
+sshd_masters_exit "$D/ctl"
+
+########################################################################
 # Peers down.  ns2's sshd stopped (and ns1's connection to it gone).
 sshd_masters_exit "$D/ctl"
 sshd_masters_exit "$D/ns1/ctl"
@@ -322,7 +355,8 @@ out=$(az1 sync ns2)
 like "$out" "added here: sb-example-org.$Z $SB" "a value added again after its delete is newer: it wins"
 out=$(printf 'acmezone-batch 1 id=%s time=1 relay dump zone=%s scheme=readable\nend id=%s ops=0\n' \
 	"$batch_id" "$Z" "$batch_id" | raw_ssh client acmezone serve 2>/dev/null)
-like "$out" "sync needs the key of a peer nameserver" "a scoped writer key cannot dump the store"
+like "$out" "status id=$batch_id refused a relay needs the key of a peer nameserver" \
+	"a scoped writer key cannot dump the store"
 out=$(az1 sync nosuch 2>&1)
 is "$?" 3 "sync of a peer that is not there: exit 3"
 
