@@ -26,12 +26,7 @@ static int check_name(const cli_t *cli, const char *text,
 	return RC_OK;
 }
 
-/*
- * dns-account-01: the octets of the account label that starts text, if
- * text is "_<label>._acme-challenge.<domain>" (the label any first label
- * starting with '_'; it is checked separately), else 0.
- */
-static size_t account_part(const char *text)
+size_t names_account_part(const char *text)
 {
 	size_t n;
 
@@ -155,7 +150,7 @@ int names_syntax(const cli_t *cli, const char *text)
 		cli_err(cli, "'%s' is not a valid name (%s)", quote(text, q), why);
 		return RC_INPUT;
 	}
-	len = account_part(t);
+	len = names_account_part(t);
 	if (len > 0 && !az_account_label_valid(t, len)) {
 		return bad_account_label(cli, text, len);
 	}
@@ -175,7 +170,7 @@ int names_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
 	}
 	/* "_<label>._acme-challenge.<domain>": the label stays a label, in
 	 * front of the domain's delegation name. */
-	n = account_part(text);
+	n = names_account_part(text);
 	if (n > 0) {
 		if (!az_account_label_valid(text, n)) {
 			return bad_account_label(cli, text, n);
@@ -230,6 +225,21 @@ int names_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
 		return long_account_name(cli, text);
 	}
 	return RC_OK;
+}
+
+const char *names_for_peer(const cli_t *cli, const char *text, char *buf, size_t size)
+{
+	const char *rest = text;
+	int n;
+
+	if (cli->account[0] == '\0' || names_account_part(text) > 0) {
+		return text;
+	}
+	if (strncasecmp(text, CHALLENGE_PREFIX, sizeof(CHALLENGE_PREFIX) - 1) == 0) {
+		rest = text + sizeof(CHALLENGE_PREFIX) - 1;
+	}
+	n = snprintf(buf, size, "%s.%s%s", cli->account, CHALLENGE_PREFIX, rest);
+	return (n > 0 && (size_t)n < size) ? buf : text;
 }
 
 char *names_challenge(const char *domain)

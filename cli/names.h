@@ -49,6 +49,22 @@ int names_owner(const cli_t *cli, const az_config_t *cfg, const char *text,
                 bool strict, uint8_t owner[AZ_NAME_MAXLEN], az_fallback_t *fallback);
 
 /*!
+ * dns-account-01: the octets of the account label that starts text, if
+ * text is "_<label>._acme-challenge.<domain>" (the label: any first label
+ * starting with '_'; checked separately), else 0.  Pure.
+ */
+size_t names_account_part(const char *text);
+
+/*!
+ * The name to send a peer for text as given here: with --account-uri
+ * (cli->account) and text a domain or "_acme-challenge.<domain>", the
+ * account's "_<label>._acme-challenge.<domain>", which the peer maps as
+ * this host did without the option; else text.  buf: room for
+ * AZ_NAME_TXTLEN octets.  \return buf or text.
+ */
+const char *names_for_peer(const cli_t *cli, const char *text, char *buf, size_t size);
+
+/*!
  * "_acme-challenge.<domain>" for a domain as a client names it (a leading
  * "*." dropped: a wildcard's challenge is at its parent).  The one place
  * that builds challenge names.  \return a string the caller frees, or

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "msg.h"
+#include "names.h"
 #include "scope.h"
 
 #define CHALLENGE	"_acme-challenge."
@@ -147,6 +148,12 @@ bool scope_allows(const scope_t *s, const uint8_t *zone, bool add,
 		snprintf(why, size, "'%s' is outside the scope %s (it does not allow %s)",
 		         quote(name, q), fq, add ? "add" : "del");
 		return false;
+	}
+	/* dns-account-01: "_<label>._acme-challenge.<domain>" is the
+	 * domain's too (the label is checked where the name is mapped). */
+	size_t label = names_account_part(d);
+	if (label > 0) {
+		d += label + 1;
 	}
 	if (strncasecmp(d, CHALLENGE, strlen(CHALLENGE)) == 0) {
 		d += strlen(CHALLENGE);

@@ -109,10 +109,14 @@ static void fan_head(fan_t *f, const az_config_t *cfg, int64_t time_ms)
 	proto_put_head(&f->buf, &f->head);
 }
 
-static void fan_op(fan_t *f, bool add, const char *name, const char *value, int64_t ttl)
+/* name as given here; the peer gets names_for_peer()'s form of it. */
+static void fan_op(fan_t *f, const cli_t *cli, bool add, const char *name,
+                   const char *value, int64_t ttl)
 {
+	char buf[AZ_NAME_TXTLEN];
 	if (f->ps != NULL) {
-		proto_put_op(&f->buf, add, name, value, ttl);
+		proto_put_op(&f->buf, add, names_for_peer(cli, name, buf, sizeof(buf)),
+		             value, ttl);
 	}
 }
 
@@ -341,7 +345,7 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	if (rc == RC_OK) {
 		fan_head(&f, f.local ? &cfg : NULL, now_ms);
 		for (size_t i = 0; i < n; i++) {
-			fan_op(&f, ops[i].add, ops[i].name, ops[i].value, ops[i].ttl);
+			fan_op(&f, cli, ops[i].add, ops[i].name, ops[i].value, ops[i].ttl);
 		}
 		rc = fan_start(cli, &f);
 	}
@@ -412,7 +416,7 @@ int write_batch(cli_t *cli, const batch_t *b, int64_t time_ms,
 	if (rc == RC_OK) {
 		fan_head(&f, f.local ? &cfg : NULL, time_ms);
 		while (f.ps != NULL && batch_next(b, &pos, &op)) {
-			fan_op(&f, op.add, op.name, op.value, op.ttl);
+			fan_op(&f, cli, op.add, op.name, op.value, op.ttl);
 		}
 		rc = fan_start(cli, &f);
 	}

@@ -185,6 +185,32 @@ gone ns1 "shop-example-org.$Z" && gone ns2 "shop-example-org.$Z"
 ok $? "... gone from both on return"
 
 ########################################################################
+# dns-account-01 with peers: the account's name, not the domain's, on
+# every host, from ns1 and from the scoped client host.
+ACCT=https://ca.test/acme/acct/peers
+AL=$(python3 -c 'import base64, hashlib, sys
+print("_" + base64.b32encode(hashlib.sha256(sys.argv[1].encode()).digest()[:10]).decode().lower())' "$ACCT")
+T6=$(tok acct1)
+az1 add example.org "$T6" --account-uri "$ACCT"
+ok $? "add --account-uri on ns1"
+served ns1 "$AL.example-org.$Z" "$T6" && served ns2 "$AL.example-org.$Z" "$T6"
+ok $? "... served at $AL.example-org.$Z by ns1 and ns2 (the peer got the account's name)"
+host_use ns2
+[[ $(dq "example-org.$Z" TXT) == "rcode=NOERROR aa=1 tc=0 ancount=0 "* ]]
+ok $? "... and the domain's own name on ns2 has no value (NODATA: the account's name is below it)"
+T7=$(tok acct2)
+azc add www.example.org "$T7" --account-uri "$ACCT"
+ok $? "add --account-uri on the client host: the account's name is inside the scope of example.org"
+served ns1 "$AL.www-example-org.$Z" "$T7" && served ns2 "$AL.www-example-org.$Z" "$T7"
+ok $? "... served at the account's name by ns1 and ns2"
+azc add example.com "$(tok acct3)" --account-uri "$ACCT" >/dev/null 2>&1
+is "$?" 4 "... while example.com's account name stays outside it"
+az1 del example.org --account-uri "$ACCT" && azc del www.example.org --account-uri "$ACCT"
+ok $? "del --account-uri on ns1 and on the client host"
+gone ns2 "$AL.example-org.$Z" && gone ns2 "$AL.www-example-org.$Z"
+ok $? "... gone from ns2"
+
+########################################################################
 # Scopes: nothing written anywhere outside them.
 before=$(state)
 out=$(azc add example.com "$(tok out)" 2>&1)
