@@ -57,6 +57,12 @@ typedef struct {
 	int nwait;
 	int propagation_ms;		/* --propagation-timeout */
 	bool propagation_given;
+	const char *client;		/* history: who writes (hook's client,
+					 * ACMEZONE_CLIENT, else "manual") */
+	const char *hist_max, *hist_days;	/* config --history-max, -days */
+	const char *html;		/* report --html FILE */
+	bool prometheus, offline;	/* report --prometheus, --offline */
+	int check_ms;			/* report --check-timeout */
 	const char **pos;		/* positional arguments */
 	int npos;
 } cli_t;

@@ -33,6 +33,12 @@ static const opt_t cli_opts[] = {
 	{ "server",       0,   true,  OPT_SERVER },
 	{ "wait",         0,   true,  OPT_WAIT_AT },
 	{ "propagation-timeout", 0, true, OPT_PROPAGATION },
+	{ "history-max",  0,   true,  OPT_HIST_MAX },
+	{ "history-days", 0,   true,  OPT_HIST_DAYS },
+	{ "html",         0,   true,  OPT_HTML },
+	{ "prometheus",   0,   false, OPT_PROMETHEUS },
+	{ "offline",      0,   false, OPT_OFFLINE },
+	{ "check-timeout", 0,  true,  OPT_CHECK_TIMEOUT },
 };
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
@@ -183,6 +189,28 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 		if (!parse_wait(val, &cli->propagation_ms)) {
 			cli_err(cli, "'%s' is not a valid propagation timeout (0 to "
 			        "3600 seconds, as in 60 or 0.5)", quote(val, q));
+			return RC_INPUT;
+		}
+		break;
+	case OPT_HIST_MAX:
+		cli->hist_max = val;
+		break;
+	case OPT_HIST_DAYS:
+		cli->hist_days = val;
+		break;
+	case OPT_HTML:
+		cli->html = val;
+		break;
+	case OPT_PROMETHEUS:
+		cli->prometheus = true;
+		break;
+	case OPT_OFFLINE:
+		cli->offline = true;
+		break;
+	case OPT_CHECK_TIMEOUT:
+		if (!parse_wait(val, &cli->check_ms) || cli->check_ms == 0) {
+			cli_err(cli, "'%s' is not a valid check timeout (0.001 to "
+			        "3600 seconds, as in 2 or 0.5)", quote(val, q));
 			return RC_INPUT;
 		}
 		break;

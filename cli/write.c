@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "hist.h"
 #include "msg.h"
 #include "names.h"
 #include "wait.h"
@@ -166,7 +167,8 @@ static int apply_ops(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
 			return write_fail(cli, ret, op->add ? "add" : "delete", op->name);
 		}
 	}
-	return RC_OK;
+	/* The history in the same transaction: no event without its write. */
+	return hist_ops(cli, txn, cfg, ops, n);
 }
 
 int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
@@ -180,7 +182,10 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	int rc;
 
 	/* Every argument is valid before the write lock is taken. */
-	rc = wait_parse(cli, &w);
+	rc = hist_client(cli);
+	if (rc == RC_OK) {
+		rc = wait_parse(cli, &w);
+	}
 	if (rc == RC_OK) {
 		rc = write_begin(cli, &store, &txn, &cfg);
 	}

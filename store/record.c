@@ -230,3 +230,8 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 	}
 	return pos;
 }
+
+uint32_t az_crc32c(uint32_t crc, const void *data, size_t len)
+{
+	return crc32c(crc, data, len);
+}

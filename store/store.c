@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "internal.h"
 #include "pages.h"
 #include "registry.h"
 #include "store.h"
@@ -743,7 +744,7 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 		goto fail;
 	}
 	if ((ret = mdb_env_create(&st->env)) != MDB_SUCCESS ||
-	    (ret = mdb_env_set_maxdbs(st->env, 4)) != MDB_SUCCESS ||
+	    (ret = mdb_env_set_maxdbs(st->env, 8)) != MDB_SUCCESS ||
 	    (!st->rdonly && (ret = mdb_env_set_mapsize(st->env, mapsize)) != MDB_SUCCESS)) {
 		ret = map_err(ret);
 		goto fail;
@@ -1512,6 +1513,27 @@ out:
 	}
 	az_txn_abort(t);
 	return ret;
+}
+
+/* For history.c (internal.h). */
+MDB_txn *az_txn_mdb(az_txn_t *t)
+{
+	return t->txn;
+}
+
+void az_txn_touch(az_txn_t *t)
+{
+	t->changed = true;	/* the change log gets an entry naming no name */
+}
+
+MDB_txn *az_reader_mdb(az_reader_t *rd)
+{
+	return rd->txn;
+}
+
+int az_map_err(int ret)
+{
+	return map_err(ret);
 }
 
 /*** Reading. ***/
