@@ -15,3 +15,4 @@ extern const cmd_t cmd_apply;
 extern const cmd_t cmd_cname;	/* cmd_cname.c */
 extern const cmd_t cmd_check;	/* cmd_check.c */
 extern const cmd_t cmd_hook;	/* cmd_hook.c */
+extern const cmd_t cmd_report;	/* cmd_report.c */

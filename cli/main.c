@@ -22,6 +22,7 @@ static const cmd_t *const commands[] = {
 	&cmd_cname,
 	&cmd_check,
 	&cmd_hook,
+	&cmd_report,
 };
 
 /* "acmezone 0.1.0 (...)": the version, and the Knot module it was built with. */
