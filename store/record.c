@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "observe.h"
 #include "store.h"
 
 #define REC_FORMAT	1	/* no checksum: written before format 2 */
@@ -96,7 +97,8 @@ static const uint32_t crc32c_nibble[16] = {
 	0xc38d26c4, 0xd3d3e1ab, 0xe330a81a, 0xf36e6f75,
 };
 
-static uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t len)
+/* Also the observation file's checksum (observe.h). */
+uint32_t az_crc32c(uint32_t crc, const uint8_t *p, size_t len)
 {
 	crc = ~crc;
 	for (size_t i = 0; i < len; i++) {
@@ -111,8 +113,8 @@ static uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t len)
  * without its last AZ_REC_SUMLEN octets. */
 static uint32_t rec_sum(const uint8_t *key, size_t klen, const uint8_t *rec, size_t len)
 {
-	uint32_t crc = crc32c(0, key, klen);
-	return crc32c(crc, rec, len - AZ_REC_SUMLEN);
+	uint32_t crc = az_crc32c(0, key, klen);
+	return az_crc32c(crc, rec, len - AZ_REC_SUMLEN);
 }
 
 size_t az_rec_seal(uint8_t *buf, size_t len, size_t size, const uint8_t *key,
@@ -229,9 +231,4 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 		pos += VAL_HDR + vals[i].len;
 	}
 	return pos;
-}
-
-uint32_t az_crc32c(uint32_t crc, const void *data, size_t len)
-{
-	return crc32c(crc, data, len);
 }

@@ -804,6 +804,3 @@ int az_reader_history(az_reader_t *rd, bool reverse, az_hist_cb cb, void *ctx);
  */
 int az_reader_hist_added(az_reader_t *rd, const uint8_t *owner,
                          const uint8_t *value, size_t len, az_hist_event_t *out);
-
-/*! CRC-32C (Castagnoli) continued from crc (0 to start). */
-uint32_t az_crc32c(uint32_t crc, const void *data, size_t len);
