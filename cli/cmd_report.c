@@ -13,6 +13,7 @@
 #include "json.h"
 #include "msg.h"
 #include "names.h"
+#include "observe.h"
 #include "opts.h"
 
 #define REPORT_DAYS		30	/* the chart: issuances and failures per day */
@@ -46,6 +47,7 @@ typedef struct {
 	unsigned live;				/* live values now */
 	az_hist_event_t add, del, issued, failed;	/* the newest of each (op 0: none) */
 	bool derived;				/* failed: certbot cleaned up, no issuance */
+	const az_obs_name_t *obs;		/* what knotd saw of it, if known */
 	int check;				/* -1 not checked, else a status_t */
 	char check_msg[CHECK_MSG_MAX];
 	sev_t sev;
@@ -64,6 +66,8 @@ typedef struct {
 	unsigned issued[REPORT_DAYS], failed[REPORT_DAYS];	/* [0]: oldest day */
 	az_hist_event_t *orphans;		/* failures naming no domain */
 	size_t norphans;
+	az_obs_t obs;				/* the observation file */
+	bool has_obs;
 } report_t;
 
 static entry_t *entry_find(report_t *r, const uint8_t *owner, size_t len)
@@ -224,6 +228,48 @@ static int on_record(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
 	return 0;
 }
 
+/*
+ * Did the CA look?  What knotd saw of each name, from the observation
+ * file (store/observe.h).  None, or one that cannot be read: "unknown",
+ * with a warning for a damaged one; nothing else depends on it.
+ */
+static void report_observe(report_t *r)
+{
+	char path[4096], q[CLI_QUOTE_MAX];
+	const char *why = "unreadable";
+	int ret;
+
+	if (az_obs_path(r->cli->db, path, sizeof(path)) != AZ_EOK) {
+		return;
+	}
+	ret = az_obs_read(path, &r->obs, &why);
+	if (ret != AZ_EOK) {
+		if (ret != AZ_ENOENT) {
+			cli_warn("cannot use the observation file '%s' (%s); whether "
+			         "the CA looked is shown as unknown", quote(path, q),
+			         ret == AZ_ECORRUPT ? why : az_strerror(ret));
+		}
+		az_obs_free(&r->obs);
+		return;
+	}
+	r->has_obs = true;
+	for (size_t i = 0; i < r->n; i++) {
+		entry_t *e = &r->e[i];
+		if (e->owner_len > 0) {
+			e->obs = az_obs_find(&r->obs, e->owner, e->owner_len);
+		}
+	}
+}
+
+/* "yes", "no" or "unknown": did a resolver ask since the last challenge? */
+static const char *ca_looked(const report_t *r, const entry_t *e)
+{
+	if (!r->has_obs || e->add.op == 0) {
+		return "unknown";
+	}
+	return e->obs != NULL && az_obs_looked(e->obs, e->add.time_ms) ? "yes" : "no";
+}
+
 /* The history and the live names, from one snapshot. */
 static int report_read(report_t *r)
 {
@@ -256,6 +302,7 @@ static int report_read(report_t *r)
 	az_store_close(store);
 	if (rc == RC_OK) {
 		place_orphans(r);
+		report_observe(r);
 	}
 	return rc;
 }
@@ -487,7 +534,13 @@ static void report_json(const report_t *r)
 		json_key(&j, "cleaned_up");
 		json_bool(&j, e->del.op != 0 && e->del.time_ms >= e->add.time_ms);
 		json_key(&j, "ca_looked");
-		json_str_or_null(&j, NULL);
+		json_str(&j, ca_looked(r, e));
+		json_key(&j, "queries");
+		if (e->obs != NULL) {
+			json_uint(&j, e->obs->queries);
+		} else {
+			json_str_or_null(&j, NULL);
+		}
 		json_event(&j, "last_issuance", &e->issued);
 		json_event(&j, "last_failure", &e->failed);
 		json_end(&j);
@@ -594,6 +647,15 @@ static void report_prometheus(const report_t *r, FILE *f)
 				prom_sample(f, m[k].name, e, e->live);
 				break;
 			}
+		}
+	}
+	fprintf(f, "# HELP acmezone_challenge_queries_total Queries knotd saw for the "
+	        "domain's delegation name since its newest value was published.\n"
+	        "# TYPE acmezone_challenge_queries_total counter\n");
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->e[i].obs != NULL) {
+			prom_sample(f, "acmezone_challenge_queries_total", &r->e[i],
+			            (long long)r->e[i].obs->queries);
 		}
 	}
 	prom_head(f, "acmezone_history_events", "Events in the store's history.");
@@ -725,7 +787,13 @@ static void report_html(const report_t *r, FILE *f, const char *db)
 		html_text(f, e->check >= 0 ? check_status_names[e->check] : "not checked");
 		fputs("</td>", f);
 		html_event(f, &e->add, false);
-		fputs("<td>unknown</td>", f);
+		fprintf(f, "<td>%s", ca_looked(r, e));
+		if (e->obs != NULL) {
+			fprintf(f, "<br><span class=\"small\">%llu quer%s from %u "
+			        "resolver(s)</span>", (unsigned long long)e->obs->queries,
+			        e->obs->queries == 1 ? "y" : "ies", (unsigned)e->obs->sources);
+		}
+		fputs("</td>", f);
 		html_event(f, &e->issued, true);
 		html_event(f, &e->failed, true);
 		fputs("</tr>\n", f);
@@ -778,6 +846,7 @@ static int run_report(cli_t *cli)
 out:
 	free(r.e);
 	free(r.orphans);
+	az_obs_free(&r.obs);
 	return rc;
 }
 
