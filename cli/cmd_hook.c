@@ -334,42 +334,45 @@ static int hook_acmesh_deploy(hook_t *h)
 }
 
 /*
- * The CA's reason in dehydrated's invalid_challenge RESPONSE, the
- * challenge as JSON: the string of its "detail" member (the error's),
- * unescaped, else the whole response.  Not a JSON parser: one string.
+ * The CA's reason in dehydrated's invalid_challenge RESPONSE: the string
+ * of the error's "detail", unescaped; else the whole response.  dehydrated
+ * passes the challenge as its JSON.sh flattens it, one
+ * '["error","detail"]<TAB>"..."' line per member (the object itself comes
+ * last); plain JSON ('"detail": "..."') is read too.  Not a JSON parser:
+ * one string after the first "detail" key that has one.
  */
 static void challenge_detail(const char *resp, char *out, size_t size)
 {
-	const char *p = strstr(resp, "\"detail\"");
-	size_t o = 0;
+	static const char ws[] = " \t\r\n";
 
 	snprintf(out, size, "%s", resp);
-	if (p == NULL) {
-		return;
-	}
-	p += strlen("\"detail\"");
-	p += strspn(p, " \t\r\n");
-	if (*p++ != ':') {
-		return;
-	}
-	p += strspn(p, " \t\r\n");
-	if (*p++ != '"') {
-		return;
-	}
-	for (; *p != '\0' && *p != '"' && o + 1 < size; p++) {
-		if (*p == '\\' && p[1] != '\0') {
-			p++;
-			if (*p == 'u') {	/* \uXXXX: not ASCII for us */
-				p += strspn(p + 1, "0123456789abcdefABCDEF") > 3 ? 4 : 0;
-				out[o++] = '?';
-				continue;
-			}
-			out[o++] = (*p == 'n' || *p == 't' || *p == 'r') ? ' ' : *p;
-		} else {
-			out[o++] = *p;
+	for (const char *p = strstr(resp, "\"detail\""); p != NULL;
+	     p = strstr(p + 1, "\"detail\"")) {
+		const char *q = p + strlen("\"detail\"");
+		size_t o = 0;
+		q += *q == ']' ? 1 : 0;
+		q += strspn(q, ws);
+		q += *q == ':' ? 1 : 0;
+		q += strspn(q, ws);
+		if (*q++ != '"') {
+			continue;
 		}
+		for (; *q != '\0' && *q != '"' && o + 1 < size; q++) {
+			if (*q == '\\' && q[1] != '\0') {
+				q++;
+				if (*q == 'u') {	/* \uXXXX: not ASCII for us */
+					q += strspn(q + 1, "0123456789abcdefABCDEF") > 3 ? 4 : 0;
+					out[o++] = '?';
+					continue;
+				}
+				out[o++] = (*q == 'n' || *q == 't' || *q == 'r') ? ' ' : *q;
+			} else {
+				out[o++] = *q;
+			}
+		}
+		out[o] = '\0';
+		return;
 	}
-	out[o] = '\0';
 }
 
 /* dehydrated's outcome handlers; 1: not one of them. */

@@ -149,6 +149,11 @@ ok $? "dehydrated deploy_challenge"
 resp='{"type":"dns-01","status":"invalid","error":{"type":"urn:ietf:params:acme:error:unauthorized","detail":"Incorrect TXT record \"<b>x</b>\" & more found at _acme-challenge.bad.example","status":403}}'
 "$AZ" hook dehydrated invalid_challenge bad.example "$resp"
 ok $? "dehydrated invalid_challenge"
+# As dehydrated passes it: JSON.sh's flattened lines, the object last.
+"$AZ" hook dehydrated deploy_challenge flat.example tok "$V2"
+flat=$(printf '["type"]\t"dns-01"\n["status"]\t"invalid"\n["error","type"]\t"urn:ietf:params:acme:error:unauthorized"\n["error","detail"]\t"Correct value not found for DNS challenge"\n["error"]\t{"detail":"other"}')
+"$AZ" hook dehydrated invalid_challenge flat.example "$flat"
+ok $? "dehydrated invalid_challenge, the response as dehydrated flattens it"
 "$AZ" hook dehydrated deploy_challenge req.example tok "$V2"
 "$AZ" hook dehydrated request_failure 503 "Service busy" GET '' 
 ok $? "dehydrated request_failure (names no domain)"
@@ -163,6 +168,8 @@ is "$(field 'd("bad.example")["state"], d("bad.example")["last_failure"]["reason
 	"invalid_challenge: failed, with the CA's reason"
 is "$(field 'r["domains"][0]["state"] == "failed" and r["domains"][0]["needs_human"]')" True \
 	"a failure comes first"
+is "$(field 'd("flat.example")["last_failure"]["reason"]')" "Correct value not found for DNS challenge" \
+	"... the detail is read from the flattened form"
 is "$(field 'd("req.example")["last_failure"]["reason"]')" "request failure: HTTP 503 on GET: Service busy" \
 	"request_failure: placed at this host's newest dehydrated challenge"
 is "$(field 'd("deh.example")["last_issuance"]["not_after_unix"]')" "$(notafter "$tmp/deh.pem")" "deploy_cert: notAfter"

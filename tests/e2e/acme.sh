@@ -668,7 +668,8 @@ if wants dehydrated; then
 	is "$(rep 'd("'"$D"'")["state"], d("'"$D"'")["last_failure"]["client"], d("'"$D"'")["needs_human"]')" \
 		"('failed', 'dehydrated', True)" "dehydrated: invalid_challenge shows in the report: failed, needs a human"
 	reason=$(rep 'd("'"$D"'")["last_failure"]["reason"]')
-	like "$reason" "WRONGWRONG|[Ii]ncorrect|not found|[Cc]orrect value" "dehydrated: ... with the CA's reason: $reason"
+	like "$reason" "^(Correct value not found|Incorrect TXT record|No TXT record)" \
+		"dehydrated: ... with the CA's reason, the error's detail: $reason"
 	"$AZ" --db "$SRV_DB" report --prometheus "$dir/acmezone.prom" --offline
 	like "$(cat "$dir/acmezone.prom")" "acmezone_last_failure_timestamp_seconds\\{domain=\"$D\"\\} [0-9]+" \
 		"dehydrated: ... and in the Prometheus metrics"
