@@ -309,28 +309,29 @@ static int hook_certbot_deploy(hook_t *h)
 	return rc;
 }
 
-/* lego --run-hook / --renew-hook: LEGO_CERT_DOMAIN, LEGO_CERT_PATH. */
-static int hook_lego_deploy(hook_t *h)
+/* A deploy hook that names one domain and its certificate in two variables. */
+static int env_deploy(hook_t *h, const char *domain_var, const char *cert_var,
+                      const char *who)
 {
 	const char *domain, *cert;
 
-	if ((domain = need_env(h, "LEGO_CERT_DOMAIN", "lego's --run-hook")) == NULL ||
-	    (cert = need_env(h, "LEGO_CERT_PATH", "lego's --run-hook")) == NULL) {
+	if ((domain = need_env(h, domain_var, who)) == NULL ||
+	    (cert = need_env(h, cert_var, who)) == NULL) {
 		return RC_USAGE;
 	}
 	return record_outcome(h, AZ_HIST_ISSUED, (char **)&domain, 1, cert, NULL);
 }
 
+/* lego --run-hook / --renew-hook: LEGO_CERT_DOMAIN, LEGO_CERT_PATH. */
+static int hook_lego_deploy(hook_t *h)
+{
+	return env_deploy(h, "LEGO_CERT_DOMAIN", "LEGO_CERT_PATH", "lego's --run-hook");
+}
+
 /* acme.sh --renew-hook or --reloadcmd: Le_Domain, CERT_PATH. */
 static int hook_acmesh_deploy(hook_t *h)
 {
-	const char *domain, *cert;
-
-	if ((domain = need_env(h, "Le_Domain", "acme.sh's --renew-hook")) == NULL ||
-	    (cert = need_env(h, "CERT_PATH", "acme.sh's --renew-hook")) == NULL) {
-		return RC_USAGE;
-	}
-	return record_outcome(h, AZ_HIST_ISSUED, (char **)&domain, 1, cert, NULL);
+	return env_deploy(h, "Le_Domain", "CERT_PATH", "acme.sh's --renew-hook");
 }
 
 /*
