@@ -25,7 +25,9 @@
 #define TTL_MAX		2147483647u	/* RFC 2181 */
 #define MAX_NS		16
 
-/* "<value>" with '"' and '\' escaped, for putrr's master-file parser. */
+/* "<value>" with '"' and '\' escaped, for putrr's master-file parser:
+ * the room one character-string can take; a longer value (several
+ * strings) is written into a buffer of txt_text_size(). */
 #define TXT_TEXT_MAX	(2 + 2 * AZ_VALUE_MAXLEN + 1)
 
 typedef struct {
@@ -361,19 +363,35 @@ az_dlz_result_t dlz_findzonedb(void *dbdata, const char *name,
 	return is_our_zone(dbdata, name) ? AZ_DLZ_SUCCESS : AZ_DLZ_NOTFOUND;
 }
 
-/* One value as a quoted TXT character-string (values are printable). */
-static void txt_text(const az_val_t *v, char out[TXT_TEXT_MAX])
+/* Octets txt_text() needs for a value of len octets. */
+static size_t txt_text_size(size_t len)
+{
+	return 2 * len + 3 * ((len + 254) / 255) + 1;
+}
+
+/*
+ * One value as quoted TXT character-strings of at most 255 octets each,
+ * separated by spaces ("first 255" "rest"): named's parser makes one
+ * string of each.  Values are printable; out has txt_text_size() octets.
+ */
+static void txt_text(const az_val_t *v, char *out)
 {
 	size_t o = 0;
-	out[o++] = '"';
-	for (unsigned i = 0; i < v->len; i++) {
-		uint8_t c = v->data[i];
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
+	for (size_t start = 0; start < v->len; start += 255) {
+		size_t end = v->len - start < 255 ? v->len : start + 255;
+		if (start > 0) {
+			out[o++] = ' ';
 		}
-		out[o++] = (char)c;
+		out[o++] = '"';
+		for (size_t i = start; i < end; i++) {
+			uint8_t c = v->data[i];
+			if (c == '"' || c == '\\') {
+				out[o++] = '\\';
+			}
+			out[o++] = (char)c;
+		}
+		out[o++] = '"';
 	}
-	out[o++] = '"';
 	out[o] = '\0';
 }
 
@@ -410,15 +428,15 @@ static az_dlz_result_t put_values(inst_t *in, shared_read_t *r, const uint8_t *w
 	 */
 	az_rec_iter_t measure = it;
 	az_val_t v;
-	size_t count = 0, text_len = 0;
+	size_t count = 0, rdata_len = 0;
 	while (az_rec_iter_next(&measure, &v)) {
 		if (v.expire > now) {
 			count++;
-			text_len += v.len;
+			rdata_len += az_txt_rdlen(v.len);
 		}
 	}
 	size_t wlen = az_name_wire_len(wire, AZ_NAME_MAXLEN);
-	if (az_answer_len(wlen, count, text_len) > AZ_ANSWER_MAXLEN) {
+	if (az_answer_len(wlen, count, rdata_len) > AZ_ANSWER_MAXLEN) {
 		if (shared_may_log(r->sh)) {
 			char name[AZ_NAME_TXTLEN];
 			az_name_to_text(wire, name, sizeof(name));
@@ -428,20 +446,34 @@ static az_dlz_result_t put_values(inst_t *in, shared_read_t *r, const uint8_t *w
 		}
 		return AZ_DLZ_FAILURE;
 	}
-	char text[TXT_TEXT_MAX];
+	char small[TXT_TEXT_MAX];
+	char *big = NULL;
+	az_dlz_result_t res = AZ_DLZ_SUCCESS;
 	while (az_rec_iter_next(&it, &v)) {
 		/* Expired values are never served, purged or not. */
 		if (v.expire <= now) {
 			continue;
 		}
+		char *text = small;
+		if (txt_text_size(v.len) > sizeof(small)) {
+			/* Only long (dns-persist-01) values: rare enough for
+			 * an allocation, freed below. */
+			free(big);
+			if ((big = malloc(txt_text_size(v.len))) == NULL) {
+				res = AZ_DLZ_FAILURE;
+				break;
+			}
+			text = big;
+		}
 		txt_text(&v, text);
-		az_dlz_result_t res = in->putrr(lookup, "TXT", in->ttl, text);
+		res = in->putrr(lookup, "TXT", in->ttl, text);
 		if (res != AZ_DLZ_SUCCESS) {
-			return res;
+			break;
 		}
 		(*live)++;
 	}
-	return AZ_DLZ_SUCCESS;
+	free(big);
+	return res;
 }
 
 az_dlz_result_t dlz_lookup(const char *zone, const char *name, void *dbdata,

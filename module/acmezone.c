@@ -87,7 +87,7 @@ static unsigned count_live(const tvals_t *v, int64_t now, unsigned max,
 		 * has or has not swept yet. */
 		if (TVAL_EXPIRE(p) > now) {
 			live++;
-			size += knot_rdata_size(1 + TVAL_RDATA(p)[0]);
+			size += knot_rdata_size(TVAL_RDLEN(p));
 		}
 	}
 	*rrs_size = size;
@@ -131,8 +131,7 @@ static int make_rrset(knot_rrset_t *rr, const knot_dname_t *qname,
 		if (TVAL_EXPIRE(p) <= now) {
 			continue;
 		}
-		const uint8_t *rd = TVAL_RDATA(p);	/* u8 len, text */
-		knot_rdata_init(r, 1 + rd[0], rd);
+		knot_rdata_init(r, TVAL_RDLEN(p), TVAL_RDATA(p));
 		r = knot_rdataset_next(r);
 		put++;
 	}

@@ -402,17 +402,34 @@ static int ancestors_prepare(table_t *t, const uint8_t *name, tnode_t **fresh,
 }
 
 /*
- * Canonical order of TXT rdata (RFC 4034 6.3, as knot_rdata_cmp() has it):
- * the rdata as octet strings, and the first octet is the length, so
- * shorter values first, then octet by octet.
+ * Canonical order of TXT rdata (RFC 4034 6.3, as knot_rdata_cmp() has
+ * it): the rdata as octet strings, a prefix before what it prefixes.  The
+ * rdata is the text cut into strings of 255 (az_txt_rdlen()); comparing
+ * it means comparing the cut texts, done here without cutting them.
  */
+static uint8_t rd_octet(const az_val_t *v, size_t i)
+{
+	size_t chunk = i / 256, off = i % 256;
+	size_t start = chunk * 255;
+	if (off == 0) {
+		size_t left = v->len - start;
+		return (uint8_t)(left < 255 ? left : 255);
+	}
+	return v->data[start + off - 1];
+}
+
 static int val_cmp(const void *a, const void *b)
 {
 	const az_val_t *x = a, *y = b;
-	if (x->len != y->len) {
-		return x->len < y->len ? -1 : 1;
+	size_t xl = az_txt_rdlen(x->len), yl = az_txt_rdlen(y->len);
+	size_t n = xl < yl ? xl : yl;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = rd_octet(x, i), d = rd_octet(y, i);
+		if (c != d) {
+			return c < d ? -1 : 1;
+		}
 	}
-	return memcmp(x->data, y->data, x->len);
+	return xl == yl ? 0 : (xl < yl ? -1 : 1);
 }
 
 /*
@@ -454,7 +471,7 @@ static int vals_collect(table_t *t, const az_rec_iter_t *rec, int64_t now,
 			continue;
 		}
 		t->scratch[out++] = t->scratch[i];
-		bytes += sizeof(int64_t) + 1 + t->scratch[i].len;
+		bytes += TVAL_HDR + az_txt_rdlen(t->scratch[i].len);
 	}
 	*count = out;
 	*size = out > 0 ? sizeof(tvals_t) + bytes : 0;
@@ -469,9 +486,16 @@ static int64_t vals_fill(table_t *t, tvals_t *tv, unsigned count)
 	uint8_t *p = tv->data;
 	for (unsigned i = 0; i < count; i++) {
 		const az_val_t *v = &t->scratch[i];
+		uint16_t rdlen = (uint16_t)az_txt_rdlen(v->len);
 		memcpy(p, &v->expire, sizeof(int64_t));
-		p[sizeof(int64_t)] = v->len;
-		memcpy(p + sizeof(int64_t) + 1, v->data, v->len);
+		memcpy(p + sizeof(int64_t), &rdlen, sizeof(rdlen));
+		uint8_t *rd = p + TVAL_HDR;
+		for (size_t off = 0; off < v->len; off += 255) {
+			size_t n = v->len - off < 255 ? v->len - off : 255;
+			*rd++ = (uint8_t)n;
+			memcpy(rd, v->data + off, n);
+			rd += n;
+		}
 		p = TVAL_NEXT(p);
 		if (v->expire < min_expire) {
 			min_expire = v->expire;

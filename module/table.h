@@ -16,20 +16,25 @@
 /*
  * The values of one name as the query path sees them.  Immutable once
  * published: the writer swaps in a new block and retires the old one.
- * data holds count entries of { i64 expiry (native, unaligned), u8 len,
- * len octets }, so "len octets" preceded by "len" is a TXT rdata as is.
- * Entries are in canonical RR order (RFC 4034 6.3: shorter first, then
- * octet by octet) and distinct: the query path copies them out in one
- * pass into an RRset that needs no sorting.
+ * data holds count entries of { i64 expiry, u16 rdata length (both
+ * native, unaligned), the TXT rdata }: the value's text already cut into
+ * character-strings of at most 255 octets, each after its length octet
+ * (one string for an ACME token; several for a long dns-persist-01
+ * record), so the query path copies it out as it is.  Entries are in
+ * canonical RR order (RFC 4034 6.3: the rdata octet by octet, a prefix
+ * first) and distinct: the query path copies them out in one pass into
+ * an RRset that needs no sorting.
  */
 typedef struct {
 	uint16_t count;		/* at most AZ_MAX_VALUES */
 	uint8_t data[];
 } tvals_t;
 
+#define TVAL_HDR	(sizeof(int64_t) + sizeof(uint16_t))
 #define TVAL_EXPIRE(p)	({ int64_t e_; memcpy(&e_, (p), sizeof(e_)); e_; })
-#define TVAL_RDATA(p)	((p) + sizeof(int64_t))		/* u8 len, text */
-#define TVAL_NEXT(p)	((p) + sizeof(int64_t) + 1 + (p)[sizeof(int64_t)])
+#define TVAL_RDLEN(p)	({ uint16_t l_; memcpy(&l_, (p) + sizeof(int64_t), sizeof(l_)); (size_t)l_; })
+#define TVAL_RDATA(p)	((p) + TVAL_HDR)	/* TXT rdata: u8 len, text, ... */
+#define TVAL_NEXT(p)	((p) + TVAL_HDR + TVAL_RDLEN(p))
 
 /*
  * One owner name.  Readers see 'vals' through table_vals() and 'ent'

@@ -11,8 +11,19 @@
 
 #define REC_FORMAT	1	/* no checksum: written before format 2 */
 #define REC_FORMAT_SUM	2	/* followed by a CRC-32C of key and record */
+/* Format 3: publication time, u16 lengths, CRC-32C.  Its format octet is
+ * 0x13, not 3: at least two bits from 1 and 2, so that no single flipped
+ * bit makes a checksummed record pass as format 1, which has none. */
+#define REC_FORMAT_PUB	0x13
 #define REC_HDR		3	/* u8 format, u16 count */
-#define VAL_HDR		9	/* i64 expiry, u8 length */
+#define VAL_HDR		9	/* formats 1, 2: i64 expiry, u8 length */
+#define VAL_HDR3	18	/* format 3: i64 expiry, i64 published, u16 length */
+
+/* Octets before each value's text in a record of this format. */
+static size_t val_hdr(uint8_t format)
+{
+	return format == REC_FORMAT_PUB ? VAL_HDR3 : VAL_HDR;
+}
 
 static bool is_b64url(int c)
 {
@@ -45,6 +56,23 @@ int az_value_check(const char *value, size_t len, bool raw, const char **why)
 	}
 	if (len > AZ_VALUE_MAXLEN) {
 		*why = "longer than 255 octets";
+		return AZ_EINVAL;
+	}
+	return az_text_check(value, len, why);
+}
+
+int az_text_check(const char *value, size_t len, const char **why)
+{
+	const char *dummy;
+	if (why == NULL) {
+		why = &dummy;
+	}
+	if (value == NULL || len == 0) {
+		*why = "empty value";
+		return AZ_EINVAL;
+	}
+	if (len > AZ_TXT_MAXLEN) {
+		*why = "longer than one TXT record can carry (65279 octets)";
 		return AZ_EINVAL;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -109,7 +137,7 @@ uint32_t az_crc32c(uint32_t crc, const uint8_t *p, size_t len)
 	return ~crc;
 }
 
-/* The checksum of a format-2 record: over the key, then the record
+/* The checksum of a format-2 or -3 record: over the key, then the record
  * without its last AZ_REC_SUMLEN octets. */
 static uint32_t rec_sum(const uint8_t *key, size_t klen, const uint8_t *rec, size_t len)
 {
@@ -117,14 +145,51 @@ static uint32_t rec_sum(const uint8_t *key, size_t klen, const uint8_t *rec, siz
 	return az_crc32c(crc, rec, len - AZ_REC_SUMLEN);
 }
 
+/*
+ * Walk the values of a record (format byte, count and values, no
+ * checksum) of at most len octets: \return the octets they take, or 0 if
+ * a length runs past len or a value is empty or not printable.  Bytes
+ * read back from the map cross a trust boundary: every octet is looked at.
+ */
+static size_t rec_body_len(const uint8_t *p, size_t len)
+{
+	if (len < REC_HDR) {
+		return 0;
+	}
+	unsigned count = az_get_be16(p + 1);
+	size_t hdr = val_hdr(p[0]);
+	if (count > AZ_MAX_VALUES) {
+		return 0;
+	}
+	const uint8_t *pos = p + REC_HDR, *end = p + len;
+	for (unsigned i = 0; i < count; i++) {
+		if ((size_t)(end - pos) < hdr) {
+			return 0;
+		}
+		size_t vlen = hdr == VAL_HDR3 ? az_get_be16(pos + 16) : pos[8];
+		pos += hdr;
+		if (vlen == 0 || vlen > AZ_TXT_MAXLEN || (size_t)(end - pos) < vlen) {
+			return 0;
+		}
+		for (size_t k = 0; k < vlen; k++) {
+			if (pos[k] < 0x20 || pos[k] > 0x7e) {
+				return 0;
+			}
+		}
+		pos += vlen;
+	}
+	return (size_t)(pos - p);
+}
+
 size_t az_rec_seal(uint8_t *buf, size_t len, size_t size, const uint8_t *key,
                    size_t klen)
 {
-	if (buf == NULL || key == NULL || len < REC_HDR || buf[0] != REC_FORMAT ||
-	    size < len || size - len < AZ_REC_SUMLEN) {
+	/* az_rec_encode() writes format 3 without the checksum: a record
+	 * whose values end exactly at len has not been sealed yet. */
+	if (buf == NULL || key == NULL || len < REC_HDR || buf[0] != REC_FORMAT_PUB ||
+	    size < len || size - len < AZ_REC_SUMLEN || rec_body_len(buf, len) != len) {
 		return 0;
 	}
-	buf[0] = REC_FORMAT_SUM;
 	len += AZ_REC_SUMLEN;
 	uint32_t crc = rec_sum(key, klen, buf, len);
 	az_put_be32(buf + len - 4, crc);
@@ -140,7 +205,8 @@ int az_rec_verify(const uint8_t *key, size_t klen, const void *buf, size_t len)
 	if (p[0] == REC_FORMAT) {
 		return AZ_EOK;		/* nothing to check it against */
 	}
-	if (p[0] != REC_FORMAT_SUM || len < REC_HDR + AZ_REC_SUMLEN) {
+	if ((p[0] != REC_FORMAT_SUM && p[0] != REC_FORMAT_PUB) ||
+	    len < REC_HDR + AZ_REC_SUMLEN) {
 		return AZ_ECORRUPT;
 	}
 	const uint8_t *s = p + len - AZ_REC_SUMLEN;
@@ -154,7 +220,7 @@ int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len)
 	if (it == NULL || p == NULL || len < REC_HDR || len > AZ_REC_MAXLEN) {
 		return AZ_ECORRUPT;
 	}
-	if (p[0] == REC_FORMAT_SUM) {
+	if (p[0] == REC_FORMAT_SUM || p[0] == REC_FORMAT_PUB) {
 		if (len < REC_HDR + AZ_REC_SUMLEN) {
 			return AZ_ECORRUPT;
 		}
@@ -162,36 +228,13 @@ int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len)
 	} else if (p[0] != REC_FORMAT) {
 		return AZ_ECORRUPT;
 	}
-	unsigned count = az_get_be16(p + 1);
-	if (count > AZ_MAX_VALUES) {
+	if (rec_body_len(p, len) != len) {
 		return AZ_ECORRUPT;
 	}
-
-	/* Bytes read back from the map cross a trust boundary: walk it all. */
-	const uint8_t *pos = p + REC_HDR, *end = p + len;
-	for (unsigned i = 0; i < count; i++) {
-		if ((size_t)(end - pos) < VAL_HDR) {
-			return AZ_ECORRUPT;
-		}
-		uint8_t vlen = pos[8];
-		pos += VAL_HDR;
-		if (vlen == 0 || (size_t)(end - pos) < vlen) {
-			return AZ_ECORRUPT;
-		}
-		for (unsigned k = 0; k < vlen; k++) {
-			if (pos[k] < 0x20 || pos[k] > 0x7e) {
-				return AZ_ECORRUPT;
-			}
-		}
-		pos += vlen;
-	}
-	if (pos != end) {
-		return AZ_ECORRUPT;
-	}
-
 	it->pos = p + REC_HDR;
-	it->end = end;
-	it->left = count;
+	it->end = p + len;
+	it->left = az_get_be16(p + 1);
+	it->format = p[0];
 	return AZ_EOK;
 }
 
@@ -206,9 +249,17 @@ bool az_rec_iter_next(az_rec_iter_t *it, az_val_t *val)
 		return false;
 	}
 	val->expire = (int64_t)az_get_be64(it->pos);
-	val->len = it->pos[8];
-	val->data = it->pos + VAL_HDR;
-	it->pos += VAL_HDR + val->len;
+	if (it->format == REC_FORMAT_PUB) {
+		val->published = (int64_t)az_get_be64(it->pos + 8);
+		val->len = az_get_be16(it->pos + 16);
+		val->data = it->pos + VAL_HDR3;
+		it->pos += VAL_HDR3 + val->len;
+	} else {
+		val->published = 0;	/* not recorded before format 3 */
+		val->len = it->pos[8];
+		val->data = it->pos + VAL_HDR;
+		it->pos += VAL_HDR + val->len;
+	}
 	it->left--;
 	return true;
 }
@@ -218,17 +269,19 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 	if (count > AZ_MAX_VALUES || size < REC_HDR) {
 		return 0;
 	}
-	buf[0] = REC_FORMAT;
+	buf[0] = REC_FORMAT_PUB;
 	az_put_be16(buf + 1, (uint16_t)count);
 	size_t pos = REC_HDR;
 	for (unsigned i = 0; i < count; i++) {
-		if (size - pos < VAL_HDR + (size_t)vals[i].len) {
+		if (vals[i].len == 0 || vals[i].len > AZ_TXT_MAXLEN ||
+		    size - pos < VAL_HDR3 + (size_t)vals[i].len) {
 			return 0;
 		}
 		az_put_be64(buf + pos, (uint64_t)vals[i].expire);
-		buf[pos + 8] = vals[i].len;
-		memcpy(buf + pos + VAL_HDR, vals[i].data, vals[i].len);
-		pos += VAL_HDR + vals[i].len;
+		az_put_be64(buf + pos + 8, (uint64_t)vals[i].published);
+		az_put_be16(buf + pos + 16, vals[i].len);
+		memcpy(buf + pos + VAL_HDR3, vals[i].data, vals[i].len);
+		pos += VAL_HDR3 + vals[i].len;
 	}
 	return pos;
 }

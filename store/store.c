@@ -1132,9 +1132,10 @@ static size_t rec_build(az_txn_t *t, const MDB_val *key, unsigned count)
  * one-token add then touches no memory it does not need, which is part of
  * what a short-lived CLI process costs.
  */
-static int scratch(az_txn_t *t, unsigned n)
+static int scratch(az_txn_t *t, unsigned n, size_t text)
 {
-	size_t rec = 3 + (size_t)n * (8 + 1 + AZ_VALUE_MAXLEN) + AZ_REC_SUMLEN;
+	/* n values of at most text octets in all, in format 3. */
+	size_t rec = 3 + (size_t)n * 18 + text + AZ_REC_SUMLEN;
 	if (n > AZ_MAX_VALUES + 1) {
 		return AZ_ETOOMANY;
 	}
@@ -1192,13 +1193,28 @@ static int name_key(const uint8_t *name, MDB_val *key)
 	return AZ_EOK;
 }
 
-int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
-               size_t len, int64_t expire, int64_t now)
+/* Wall-clock UNIX milliseconds: the publication time of a new value. */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+		return 0;
+	}
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Put val at name.  A value already there (the same text) gets val's
+ * expiry; its publication time stays if it was live at 'now' and 'keep'
+ * says so (a refresh), else becomes val's (a new publication).
+ */
+static int txn_put(az_txn_t *t, const uint8_t *name, const az_val_t *val,
+                   int64_t now, bool keep)
 {
 	MDB_val key, data;
 	/* What readers would refuse as corrupt never gets written. */
-	if (t == NULL || value == NULL || name_key(name, &key) != AZ_EOK ||
-	    az_value_check((const char *)value, len, true, NULL) != AZ_EOK) {
+	if (t == NULL || val == NULL || name_key(name, &key) != AZ_EOK ||
+	    az_text_check((const char *)val->data, val->len, NULL) != AZ_EOK) {
 		return AZ_EINVAL;
 	}
 
@@ -1210,14 +1226,19 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		if (rec_open(&it, &key, &data) != AZ_EOK) {
 			return AZ_ECORRUPT;
 		}
-		if ((ret = scratch(t, az_rec_iter_count(&it) + 1)) != AZ_EOK) {
+		if ((ret = scratch(t, az_rec_iter_count(&it) + 1,
+		                   data.mv_size + val->len)) != AZ_EOK) {
 			return ret;
 		}
 		az_val_t v;
 		while (az_rec_iter_next(&it, &v)) {
-			bool same = v.len == len && memcmp(v.data, value, len) == 0;
+			bool same = v.len == val->len &&
+			            memcmp(v.data, val->data, val->len) == 0;
 			if (same) {
-				v.expire = expire;	/* refresh, never duplicate */
+				if (!keep || v.expire <= now) {
+					v.published = val->published;
+				}
+				v.expire = val->expire;	/* refresh, never duplicate */
 				found = true;
 			} else if (v.expire <= now) {
 				continue;		/* drop expired in passing */
@@ -1226,21 +1247,21 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		}
 	} else if (ret != MDB_NOTFOUND) {
 		return map_err(ret);
-	} else if ((ret = scratch(t, 1)) != AZ_EOK) {
+	} else if ((ret = scratch(t, 1, val->len)) != AZ_EOK) {
 		return ret;
 	}
 	if (!found) {
 		if (count >= AZ_MAX_VALUES) {
 			return AZ_ETOOMANY;
 		}
-		t->vals[count++] = (az_val_t){ .expire = expire, .len = (uint8_t)len, .data = value };
+		t->vals[count++] = *val;
 		/* A new value must leave the answer within one DNS message
 		 * (a refresh never grows it). */
-		size_t text = 0;
+		size_t rdata = 0;
 		for (unsigned i = 0; i < count; i++) {
-			text += t->vals[i].len;
+			rdata += az_txt_rdlen(t->vals[i].len);
 		}
-		if (az_answer_len(key.mv_size, count, text) > AZ_ANSWER_MAXLEN) {
+		if (az_answer_len(key.mv_size, count, rdata) > AZ_ANSWER_MAXLEN) {
 			return AZ_E2BIG;
 		}
 	}
@@ -1248,6 +1269,22 @@ int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		return ret;
 	}
 	return note_change(t, name);
+}
+
+int az_txn_add(az_txn_t *t, const uint8_t *name, const uint8_t *value,
+               size_t len, int64_t expire, int64_t now)
+{
+	if (len > AZ_TXT_MAXLEN) {
+		return AZ_EINVAL;
+	}
+	az_val_t val = { .expire = expire, .published = wall_ms(),
+	                 .len = (uint16_t)len, .data = value };
+	return txn_put(t, name, &val, now, true);
+}
+
+int az_txn_put(az_txn_t *t, const uint8_t *name, const az_val_t *val, int64_t now)
+{
+	return txn_put(t, name, val, now, false);
 }
 
 int az_txn_del(az_txn_t *t, const uint8_t *name, const uint8_t *value,
@@ -1278,7 +1315,7 @@ int az_txn_del(az_txn_t *t, const uint8_t *name, const uint8_t *value,
 		}
 		*removed = corrupt ? 1 : az_rec_iter_count(&it);
 	} else {
-		if ((ret = scratch(t, az_rec_iter_count(&it))) != AZ_EOK) {
+		if ((ret = scratch(t, az_rec_iter_count(&it), data.mv_size)) != AZ_EOK) {
 			return ret;
 		}
 		az_val_t v;
@@ -1327,7 +1364,7 @@ int az_txn_purge(az_txn_t *t, int64_t now, size_t *removed)
 		}
 		unsigned count = 0, dropped = 0;
 		az_val_t v;
-		if ((ret = scratch(t, az_rec_iter_count(&it))) != AZ_EOK) {
+		if ((ret = scratch(t, az_rec_iter_count(&it), data.mv_size)) != AZ_EOK) {
 			mdb_cursor_close(cur);
 			return ret;
 		}

@@ -20,11 +20,14 @@
  *
  *   named database "tok": one record per owner name
  *     key   = owner name in lower-case DNS wire format (no compression)
- *     value = u8 format (2), u16 BE count, then count times:
- *             i64 BE expiry (UNIX seconds), u8 length, length octets;
+ *     value = u8 format (0x13: format 3), u16 BE count, then count times:
+ *             i64 BE expiry (UNIX seconds; AZ_EXPIRE_NEVER: none),
+ *             i64 BE publication time (UNIX milliseconds), u16 BE
+ *             length (1..AZ_TXT_MAXLEN), length octets of text;
  *             then u32 BE CRC-32C of the key followed by everything
- *             before the checksum.  (Format 1, read but no longer
- *             written, is the same without the checksum.)
+ *             before the checksum.  Formats 2 and 1, read but no longer
+ *             written: per value i64 expiry, u8 length, the text (no
+ *             publication time, read as 0); format 1 has no checksum.
  *
  *   named database "log": what each write transaction changed
  *     key   = u64 BE transaction id
@@ -43,7 +46,13 @@
 
 #define AZ_NAME_MAXLEN		255	/* wire form, terminal label included */
 #define AZ_NAME_TXTLEN		1024	/* enough for any name as text + NUL */
-#define AZ_VALUE_MAXLEN		255
+#define AZ_VALUE_MAXLEN		255	/* one character-string (CLI --raw) */
+/* The longest text one TXT RR carries: split into character-strings of
+ * 255 octets, each with its length octet, it fills the 65535 octets of
+ * RDATA (256 strings of 255 minus one octet).  Values longer than 255
+ * (dns-persist-01 records) are served as several strings. */
+#define AZ_TXT_MAXLEN		65279
+#define AZ_EXPIRE_NEVER		INT64_MAX	/* a value without expiry */
 #define AZ_ACME_VALUE_LEN	43	/* base64url(SHA-256) without padding */
 #define AZ_MAX_VALUES		1024	/* values per owner name */
 
@@ -232,44 +241,64 @@ void az_acme_value(const char *keyauth, size_t len, char out[AZ_ACME_VALUE_LEN +
  */
 int az_value_check(const char *value, size_t len, bool raw, const char **why);
 
+/*!
+ * Check a text the store can hold: 1..AZ_TXT_MAXLEN printable ASCII
+ * octets.  \return AZ_EOK, or AZ_EINVAL with *why (optional) set.
+ */
+int az_text_check(const char *value, size_t len, const char **why);
+
+/*!
+ * Octets of TXT RDATA carrying a text of len octets: one length octet per
+ * character-string of at most 255 octets.
+ */
+static inline size_t az_txt_rdlen(size_t len)
+{
+	return len + (len + 254) / 255;
+}
+
 /*! Parse "90s", "30m", "2h", "1d" or plain seconds; 1 s .. 3650 d.  AZ_EOK or AZ_EINVAL. */
 int az_duration_parse(const char *text, int64_t *seconds);
 
 /*** Records (the value of one "tok" entry). ***/
 
 typedef struct {
-	int64_t expire;		/* UNIX seconds after which it is not served */
-	uint8_t len;
+	int64_t expire;		/* UNIX seconds after which it is not served
+				 * (AZ_EXPIRE_NEVER: never) */
+	int64_t published;	/* UNIX ms of its publication; 0: unknown
+				 * (written before format 3) */
+	uint16_t len;		/* 1..AZ_TXT_MAXLEN */
 	const uint8_t *data;	/* points into the record buffer */
 } az_val_t;
 
 typedef struct {
 	const uint8_t *pos, *end;
 	unsigned left;
+	uint8_t format;
 } az_rec_iter_t;
 
 /*!
  * Validate a whole record and prepare to walk it.  Validation covers the
  * format byte, the count, every length and every value octet (printable).
- * The checksum of a format-2 record is not checked here (it covers the
- * key too): see az_rec_verify().
+ * The checksum (formats 2 and 3) is not checked here (it covers the key
+ * too): see az_rec_verify().  A format-3 record must have been sealed.
  * \return AZ_EOK or AZ_ECORRUPT.
  */
 int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len);
 
 /*!
  * Check a record read back against its key.  Records are written in
- * format 2: the format-1 layout below, then a CRC-32C (big endian) of
- * the key and of the record without the checksum, so that a flipped
+ * format 3 (see the layout at the top), ending in a CRC-32C (big endian)
+ * of the key and of the record without the checksum, so that a flipped
  * octet in a key, an expiry or a value is caught rather than served.
- * Format-1 records (no checksum) pass.
+ * Format-2 records have the same checksum; format-1 records (none) pass.
  * \return AZ_EOK or AZ_ECORRUPT.
  */
 int az_rec_verify(const uint8_t *key, size_t klen, const void *buf, size_t len);
 
 /*!
- * Turn a record just made by az_rec_encode() (len octets in buf of size
- * octets) into format 2 for key.  \return the new length, 0 if no room.
+ * Seal a record just made by az_rec_encode() (len octets in buf of size
+ * octets) for key: append its checksum.  \return the new length, 0 if
+ * no room or if it was sealed already.
  */
 size_t az_rec_seal(uint8_t *buf, size_t len, size_t size, const uint8_t *key,
                    size_t klen);
@@ -287,7 +316,9 @@ bool az_rec_iter_next(az_rec_iter_t *it, az_val_t *val);
 size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned count);
 
 #define AZ_REC_SUMLEN	4
-#define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * (8 + 1 + AZ_VALUE_MAXLEN) + AZ_REC_SUMLEN)
+/* The values at one name fit one DNS message (az_answer_len()), so their
+ * text is bounded by it, whatever their number. */
+#define AZ_REC_MAXLEN	(3 + AZ_MAX_VALUES * 18 + AZ_ANSWER_MAXLEN + AZ_REC_SUMLEN)
 
 /*
  * The answer to a TXT query must fit in one DNS message: 65535 octets,
@@ -305,13 +336,13 @@ size_t az_rec_encode(uint8_t *buf, size_t size, const az_val_t *vals, unsigned c
 #define AZ_ANSWER_MAXLEN	(AZ_MSG_MAXLEN - AZ_ANSWER_RESERVE)
 
 /*!
- * Octets of the answer carrying count values of text_len octets in all (the
- * sum of their lengths) at a name of name_len octets in wire form.  The
- * store allows at most AZ_ANSWER_MAXLEN.
+ * Octets of the answer carrying count values whose RDATA take rdata_len
+ * octets in all (the sum of az_txt_rdlen() of each) at a name of name_len
+ * octets in wire form.  The store allows at most AZ_ANSWER_MAXLEN.
  */
-static inline size_t az_answer_len(size_t name_len, size_t count, size_t text_len)
+static inline size_t az_answer_len(size_t name_len, size_t count, size_t rdata_len)
 {
-	return 12 + name_len + 4 + count * (2 + 10 + 1) + text_len;
+	return 12 + name_len + 4 + count * (2 + 10) + rdata_len;
 }
 
 /*** Sets of names (nameset.c). ***/
@@ -521,7 +552,10 @@ typedef struct az_txn az_txn_t;
 int az_txn_begin(az_store_t *store, az_txn_t **out);
 
 /*!
- * Add value at name, or refresh its expiry if it is already there.  Values
+ * Add value (1..AZ_TXT_MAXLEN printable octets) at name, or refresh its
+ * expiry if it is already there.  A new value is published now (wall
+ * clock, ms); a refresh of a value still live at 'now' keeps its
+ * publication time (a value that had expired is published anew).  Values
  * at that name that have expired by 'now' are dropped in passing.
  * \return AZ_EOK; AZ_ETOOMANY if name holds AZ_MAX_VALUES live values
  * already; AZ_E2BIG if the answer with the new value would exceed
@@ -532,6 +566,14 @@ int az_txn_begin(az_store_t *store, az_txn_t **out);
  */
 int az_txn_add(az_txn_t *txn, const uint8_t *name, const uint8_t *value,
                size_t len, int64_t expire, int64_t now);
+
+/*!
+ * As az_txn_add(), with the expiry and the publication time given in val
+ * (a value copied from another store keeps its own): a value already
+ * there takes both.  Same return codes.
+ */
+int az_txn_put(az_txn_t *txn, const uint8_t *name, const az_val_t *val,
+               int64_t now);
 
 /*!
  * Delete one value (value != NULL) or every value (value == NULL) at name.

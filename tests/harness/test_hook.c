@@ -195,9 +195,33 @@ static unsigned answer_rdatas(answer_t *a, uint32_t *ttl, uint16_t *type)
 	return rr->rrs.count;
 }
 
-/* Does the TXT RRset in the answer hold this string? */
-static bool answer_has(answer_t *a, const char *value)
+/*
+ * The text of one TXT rdata, its character-strings joined, into out (at
+ * least AZ_TXT_MAXLEN + 1); *strings gets their number.  false if the
+ * rdata does not parse.
+ */
+static bool rdata_text(const knot_rdata_t *rd, char *out, unsigned *strings)
 {
+	size_t o = 0, pos = 0;
+	*strings = 0;
+	while (pos < rd->len) {
+		size_t n = rd->data[pos++];
+		if (n > rd->len - pos || o + n > AZ_TXT_MAXLEN) {
+			return false;
+		}
+		memcpy(out + o, rd->data + pos, n);
+		o += n;
+		pos += n;
+		(*strings)++;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* Does the TXT RRset in the answer hold this text (in *strings strings)? */
+static bool answer_has_text(answer_t *a, const char *value, unsigned *strings)
+{
+	static char text[AZ_TXT_MAXLEN + 1];
 	const knot_pktsection_t *an = knot_pkt_section(a->resp, KNOT_ANSWER);
 	if (an->count != 1) {
 		return false;
@@ -205,12 +229,33 @@ static bool answer_has(answer_t *a, const char *value)
 	const knot_rrset_t *rr = knot_pkt_rr(an, 0);
 	knot_rdata_t *rd = rr->rrs.rdata;
 	for (uint16_t i = 0; i < rr->rrs.count; i++) {
-		if (rd->data[0] == strlen(value) && memcmp(rd->data + 1, value, rd->data[0]) == 0) {
+		if (rdata_text(rd, text, strings) && strcmp(text, value) == 0) {
 			return true;
 		}
 		rd = knot_rdataset_next(rd);
 	}
 	return false;
+}
+
+static bool answer_has(answer_t *a, const char *value)
+{
+	unsigned strings;
+	return answer_has_text(a, value, &strings) && strings == 1;
+}
+
+/* Is the RRset in the answer in canonical order (knot_rdata_cmp())? */
+static bool answer_canonical(answer_t *a)
+{
+	const knot_rrset_t *rr = knot_pkt_rr(knot_pkt_section(a->resp, KNOT_ANSWER), 0);
+	knot_rdata_t *rd = rr->rrs.rdata;
+	for (uint16_t i = 1; i < rr->rrs.count; i++) {
+		knot_rdata_t *next = knot_rdataset_next(rd);
+		if (knot_rdata_cmp(rd, next) >= 0) {
+			return false;
+		}
+		rd = next;
+	}
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -289,6 +334,27 @@ int main(int argc, char **argv)
 	tap_ok(memcmp(a.resp->wire + KNOT_WIRE_HEADER_SIZE, "\x01""A""\x09""aCmE-TeSt", 12) == 0,
 	       "the question keeps the client's case");
 	done(&a);
+
+	/* Values longer than one character-string (dns-persist-01 records):
+	 * cut into strings of 255, in canonical order among the others. */
+	static char long1[601], long2[601], exact[256];
+	memset(long1, 'p', 600);
+	memset(long2, 'p', 600);
+	long2[599] = 'q';		/* differs in its last string only */
+	memset(exact, 'e', 255);
+	store_add("long.acme-test", long2, now + 3600, false);
+	store_add("long.acme-test", long1, now + 3600, false);
+	store_add("long.acme-test", exact, now + 3600, false);
+	store_add("long.acme-test", V1, now + 3600, false);
+	ask(&a, "long.acme-test.", KNOT_RRTYPE_TXT, 65535, KNOTD_IN_STATE_MISS);
+	unsigned strings = 0, strings2 = 0;
+	tap_ok(answer_rdatas(&a, &ttl, &type) == 4 && answer_has_text(&a, long1, &strings) &&
+	       answer_has_text(&a, long2, &strings2), "600-octet values are served whole");
+	tap_ok(strings == 3 && strings2 == 3, "... each as three character-strings (255, 255, 90)");
+	tap_ok(answer_has(&a, exact) && answer_has(&a, V1), "a 255-octet value is one string");
+	tap_ok(answer_canonical(&a), "the RRset is in canonical order (knot_rdata_cmp)");
+	done(&a);
+	store_add("long.acme-test", NULL, 0, true);
 
 	ask(&a, "a.acme-test.", KNOT_RRTYPE_ANY, 512, KNOTD_IN_STATE_MISS);
 	tap_ok(a.state == KNOTD_IN_STATE_HIT && answer_rdatas(&a, &ttl, &type) == 2,

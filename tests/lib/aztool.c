@@ -110,7 +110,7 @@ static int cmd_huge(const char *db, const char *text, const char *n_text,
 		/* 7919 is prime: the values go in in no order, each once. */
 		snprintf(head, sizeof(head), "%07u", (7919 * i) % n);
 		memcpy(text_buf[i], head, 7);
-		vals[i] = (az_val_t){ .expire = expire, .len = (uint8_t)len, .data = text_buf[i] };
+		vals[i] = (az_val_t){ .expire = expire, .len = (uint16_t)len, .data = text_buf[i] };
 	}
 	size_t rl = az_rec_encode(rec, sizeof(rec) - AZ_REC_SUMLEN, vals, n);
 	rl = rl > 0 ? az_rec_seal(rec, rl, sizeof(rec), w, wl) : 0;

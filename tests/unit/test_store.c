@@ -526,59 +526,61 @@ static void test_collisions(void)
 static void test_records(void)
 {
 	az_val_t in[2] = {
-		{ .expire = 1000, .len = 3, .data = (const uint8_t *)"abc" },
-		{ .expire = -1, .len = 5, .data = (const uint8_t *)"hello" },
+		{ .expire = 1000, .published = 1764930000123, .len = 3,
+		  .data = (const uint8_t *)"abc" },
+		{ .expire = -1, .published = 0, .len = 5, .data = (const uint8_t *)"hello" },
 	};
-	uint8_t buf[128];
-	size_t len = az_rec_encode(buf, sizeof(buf), in, 2);
-	tap_is(len, 3 + 9 + 3 + 9 + 5, "record encodes to the documented size");
+	const uint8_t key[] = "\x03""foo""\x04""test";
+	size_t klen = sizeof(key);
+	uint8_t buf[128], copy[128];
+	size_t len = az_rec_encode(buf, sizeof(buf) - AZ_REC_SUMLEN, in, 2);
+	tap_is(len, 3 + 18 + 3 + 18 + 5, "record encodes to the documented size (format 3)");
 	az_rec_iter_t it;
-	tap_is(az_rec_iter_init(&it, buf, len), AZ_EOK, "record decodes");
+	tap_is(az_rec_iter_init(&it, buf, len), AZ_ECORRUPT, "an unsealed record does not decode");
+	size_t slen = az_rec_seal(buf, len, sizeof(buf), key, klen);
+	tap_is(slen, len + AZ_REC_SUMLEN, "a sealed record is four octets longer");
+	tap_is(az_rec_iter_init(&it, buf, slen), AZ_EOK, "record decodes");
 	tap_is(az_rec_iter_count(&it), 2, "two values");
 	az_val_t v;
 	tap_ok(az_rec_iter_next(&it, &v) && v.expire == 1000 && v.len == 3 &&
-	       memcmp(v.data, "abc", 3) == 0, "first value round-trips");
-	tap_ok(az_rec_iter_next(&it, &v) && v.expire == -1 && v.len == 5, "second value round-trips");
+	       v.published == 1764930000123 && memcmp(v.data, "abc", 3) == 0,
+	       "first value round-trips, publication time included");
+	tap_ok(az_rec_iter_next(&it, &v) && v.expire == -1 && v.len == 5 &&
+	       v.published == 0, "second value round-trips");
 	tap_ok(!az_rec_iter_next(&it, &v), "then the end");
 
 	/* Every truncation and a bad byte must be refused. */
 	int bad = 0;
-	for (size_t n = 0; n < len; n++) {
+	for (size_t n = 0; n < slen; n++) {
 		bad += az_rec_iter_init(&it, buf, n) == AZ_ECORRUPT;
 	}
-	tap_is(bad, len, "every truncated record is refused as corrupt");
-	uint8_t copy[128];
-	memcpy(copy, buf, len);
+	tap_is(bad, slen, "every truncated record is refused as corrupt");
+	memcpy(copy, buf, slen);
 	copy[0] = 3;
-	tap_is(az_rec_iter_init(&it, copy, len), AZ_ECORRUPT, "unknown format byte refused");
-	memcpy(copy, buf, len);
-	copy[3 + 9] = 0x01;
-	tap_is(az_rec_iter_init(&it, copy, len), AZ_ECORRUPT, "non-printable value byte refused");
-	memcpy(copy, buf, len);
-	copy[3 + 8] = 200;
-	tap_is(az_rec_iter_init(&it, copy, len), AZ_ECORRUPT, "value length past the end refused");
-	memcpy(copy, buf, len);
+	tap_is(az_rec_iter_init(&it, copy, slen), AZ_ECORRUPT, "unknown format byte refused");
+	memcpy(copy, buf, slen);
+	copy[3 + 18] = 0x01;
+	tap_is(az_rec_iter_init(&it, copy, slen), AZ_ECORRUPT, "non-printable value byte refused");
+	memcpy(copy, buf, slen);
+	copy[3 + 17] = 200;
+	tap_is(az_rec_iter_init(&it, copy, slen), AZ_ECORRUPT, "value length past the end refused");
+	memcpy(copy, buf, slen);
+	copy[3 + 16] = 0;
+	copy[3 + 17] = 0;
+	tap_is(az_rec_iter_init(&it, copy, slen), AZ_ECORRUPT, "empty value refused");
+	memcpy(copy, buf, slen);
 	copy[2] = 3;
-	tap_is(az_rec_iter_init(&it, copy, len), AZ_ECORRUPT, "count larger than the data refused");
-	tap_is(az_rec_iter_init(&it, buf, len + 1), AZ_ECORRUPT, "trailing junk refused");
-	tap_is(az_rec_encode(buf, 10, in, 2), 0, "encode refuses a short buffer");
+	tap_is(az_rec_iter_init(&it, copy, slen), AZ_ECORRUPT, "count larger than the data refused");
+	tap_is(az_rec_iter_init(&it, buf, slen + 1), AZ_ECORRUPT, "trailing junk refused");
+	tap_is(az_rec_encode(copy, 10, in, 2), 0, "encode refuses a short buffer");
 
-	/* Format 2: a checksum over key and record catches flipped octets
-	 * that would still decode (another letter, another expiry). */
-	const uint8_t key[] = "\x03""foo""\x04""test";
-	size_t klen = sizeof(key);
-	uint8_t sealed[128];
-	size_t slen = az_rec_encode(sealed, sizeof(sealed) - AZ_REC_SUMLEN, in, 2);
-	slen = az_rec_seal(sealed, slen, sizeof(sealed), key, klen);
-	tap_is(slen, len + AZ_REC_SUMLEN, "a sealed record is four octets longer");
-	tap_is(az_rec_verify(key, klen, sealed, slen), AZ_EOK, "sealed record verifies against its key");
-	tap_ok(az_rec_iter_init(&it, sealed, slen) == AZ_EOK && az_rec_iter_count(&it) == 2,
-	       "and decodes to the same two values");
-	tap_is(az_rec_verify(key, klen, buf, len), AZ_EOK, "a format-1 record has nothing to verify");
+	/* The checksum over key and record catches flipped octets that
+	 * would still decode (another letter, another expiry). */
+	tap_is(az_rec_verify(key, klen, buf, slen), AZ_EOK, "sealed record verifies against its key");
 	int missed = 0, flips = 0;
 	for (size_t i = 0; i < slen; i++) {
 		for (int bit = 0; bit < 8; bit++) {
-			memcpy(copy, sealed, slen);
+			memcpy(copy, buf, slen);
 			copy[i] ^= (uint8_t)(1u << bit);
 			flips++;
 			missed += az_rec_verify(key, klen, copy, slen) == AZ_EOK;
@@ -590,12 +592,38 @@ static void test_records(void)
 	for (size_t i = 0; i < klen; i++) {
 		memcpy(key2, key, klen);
 		key2[i] ^= 0x02;	/* 'o' <-> 'm': still a valid name */
-		missed += az_rec_verify(key2, klen, sealed, slen) == AZ_EOK;
+		missed += az_rec_verify(key2, klen, buf, slen) == AZ_EOK;
 	}
 	tap_is(missed, 0, "a flipped octet in the key is caught too");
-	tap_is(az_rec_seal(sealed, slen, sizeof(sealed), key, klen), 0, "sealing twice is refused");
-	tap_is(az_rec_verify(key, klen, sealed, AZ_REC_MAXLEN + 1), AZ_ECORRUPT,
+	tap_is(az_rec_seal(buf, slen, sizeof(buf), key, klen), 0, "sealing twice is refused");
+	tap_is(az_rec_verify(key, klen, buf, AZ_REC_MAXLEN + 1), AZ_ECORRUPT,
 	       "a record longer than any record is refused before it is read");
+
+	/* Format 1 (stores written before checksums): still read, with no
+	 * publication time; u8 lengths. */
+	const uint8_t f1[] = { 1, 0, 1, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 3, 'x', 'y', 'z' };
+	tap_is(az_rec_verify(key, klen, f1, sizeof(f1)), AZ_EOK, "a format-1 record has nothing to verify");
+	tap_ok(az_rec_iter_init(&it, f1, sizeof(f1)) == AZ_EOK && az_rec_iter_next(&it, &v) &&
+	       v.expire == 1000 && v.published == 0 && v.len == 3 && memcmp(v.data, "xyz", 3) == 0,
+	       "a format-1 record decodes, publication time unknown (0)");
+
+	/* Long values (dns-persist-01): 16-bit lengths, cut into strings
+	 * only on the wire. */
+	static uint8_t big[AZ_REC_MAXLEN], text[AZ_TXT_MAXLEN];
+	memset(text, 'p', sizeof(text));
+	az_val_t lv = { .expire = AZ_EXPIRE_NEVER, .published = 1, .len = AZ_TXT_MAXLEN,
+	                .data = text };
+	size_t blen = az_rec_encode(big, sizeof(big) - AZ_REC_SUMLEN, &lv, 1);
+	blen = blen > 0 ? az_rec_seal(big, blen, sizeof(big), key, klen) : 0;
+	tap_ok(blen > 0 && az_rec_iter_init(&it, big, blen) == AZ_EOK &&
+	       az_rec_iter_next(&it, &v) && v.len == AZ_TXT_MAXLEN &&
+	       v.expire == AZ_EXPIRE_NEVER, "a %u-octet value that never expires round-trips",
+	       (unsigned)AZ_TXT_MAXLEN);
+	tap_is(az_txt_rdlen(AZ_TXT_MAXLEN), 65535, "and its TXT rdata fills 65535 octets");
+	tap_is(az_txt_rdlen(255), 256, "255 octets: one string");
+	tap_is(az_txt_rdlen(256), 258, "256 octets: two strings");
+	tap_is(az_text_check((const char *)text, AZ_TXT_MAXLEN + 1, NULL), AZ_EINVAL,
+	       "a text longer than a TXT record can carry is refused");
 }
 
 static void name(const char *text, uint8_t *w)
@@ -1397,7 +1425,7 @@ static void test_answer_limit(void)
 	tap_is(ret, AZ_E2BIG, "255-octet values at one name: refused with AZ_E2BIG");
 	tap_is(n - 1, 240, "... at the 241st, the first whose answer exceeds 64511 octets");
 	tap_is(count_values(st, "big.acme.test", now, &live), 240, "... and the refused value was not written");
-	tap_is(az_answer_len(15, 240, 240 * 255), 64351, "az_answer_len: header, question, 240 RRs");
+	tap_is(az_answer_len(15, 240, 240 * az_txt_rdlen(255)), 64351, "az_answer_len: header, question, 240 RRs");
 	memset(v, 'a', AZ_VALUE_MAXLEN);
 	snprintf(v, sizeof(v), "%03u", 7);
 	v[3] = 'a';

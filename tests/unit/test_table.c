@@ -28,12 +28,14 @@ static int set(table_t *t, const char *name, int64_t expire, const char **values
 	unsigned n = 0;
 	wire(name, w, &len);
 	for (; values != NULL && values[n] != NULL; n++) {
-		vals[n] = (az_val_t){ expire, (uint8_t)strlen(values[n]), (const uint8_t *)values[n] };
+		vals[n] = (az_val_t){ .expire = expire, .len = (uint16_t)strlen(values[n]),
+		                      .data = (const uint8_t *)values[n] };
 	}
 	if (n == 0) {
 		return table_set(t, w, NULL, now);
 	}
-	size_t rlen = az_rec_encode(buf, sizeof(buf), vals, n);
+	size_t rlen = az_rec_encode(buf, sizeof(buf) - AZ_REC_SUMLEN, vals, n);
+	rlen = az_rec_seal(buf, rlen, sizeof(buf), w, len);
 	az_rec_iter_t it;
 	if (az_rec_iter_init(&it, buf, rlen) != AZ_EOK) {
 		abort();
