@@ -12,7 +12,13 @@
 # (90 % hits, 10 % misses, at most 2000 a second), and the counters are
 # dumped.  Reports instructions (Ir) and first-level data-cache read misses
 # (D1mr) per query, user space only (the kernel's share, the same for
-# both, is not seen).  Needs valgrind.
+# both, is not seen).  The module runs twice: as configured (observation
+# on, 'observe' from BENCH_OBSERVE or the default) and with 'observe: 0',
+# the module as it was before observation; the instructions of the answer
+# hook itself are shown apart (the rest of the difference is the module's
+# thread writing the observation file, at most once a second: a cost per
+# second, spread here over the 2000 queries a second callgrind sends).
+# Needs valgrind.
 
 . "$(dirname "$0")/lib.sh"
 b_setup callgrind
@@ -22,7 +28,16 @@ command -v valgrind >/dev/null 2>&1 && command -v callgrind_control >/dev/null 2
 SIZES=${BENCH_CG_SIZES:-100 100000}
 NQ=10000
 
-# cg_run NAME: start NAME under callgrind, count NQ queries, print "Ir D1mr" per query.
+# cg_hook FILE: instructions per query inside mod-acmezone's answer hook
+# (inclusive), from a callgrind dump; "-" for a server without the module.
+cg_hook() {
+	callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+		awk -v nq="$NQ" '/acmezone\.c:acmezone_answer \[/ { gsub(",", "", $1); printf "%.0f\n", $1 / nq; f = 1 }
+			END { if (!f) print "-" }'
+}
+
+# cg_run NAME: start NAME under callgrind, count NQ queries, print
+# "Ir D1mr HOOK_Ir" per query.
 cg_run() {
 	local s=$1 d="$B_WORK/$1" pid out
 	valgrind --tool=callgrind --cache-sim=yes --dump-instr=no \
@@ -39,10 +54,10 @@ cg_run() {
 	# The dump after zeroing holds just the queries; its summary line
 	# lists the events in the order of the 'events:' line.
 	out=$(ls "$d"/cg.out.* 2>/dev/null | tail -n 1)
-	awk -v nq="$NQ" '
+	echo "$(awk -v nq="$NQ" '
 		/^events:/ { for (i = 2; i <= NF; i++) col[$i] = i - 1 }
 		/^summary:/ { printf "%.0f %.2f\n", $(col["Ir"] + 1) / nq, $(col["D1mr"] + 1) / nq }
-	' "$out"
+	' "$out") $(cg_hook "$out")"
 }
 
 for n in $SIZES; do
@@ -57,11 +72,16 @@ for n in $SIZES; do
 	name=$(tok_name $((n - 1)))
 	value=$(tok_value $((n - 1)))
 	kd_conf "mod-$n" module "" "$d/acmezone.mdb"
+	kd_conf "off-$n" module "" "$d/acmezone.mdb" 0
 	kd_conf "static-$n" static "$d/static.zone"
 	b_note "callgrind: $n tokens: $NQ queries to each ($(load_note))"
-	read -r mi md <<<"$(cg_run "mod-$n")"
-	read -r si sd <<<"$(cg_run "static-$n")"
+	read -r mi md mh <<<"$(cg_run "mod-$n")"
+	read -r oi od oh <<<"$(cg_run "off-$n")"
+	read -r si sd _ <<<"$(cg_run "static-$n")"
 	row "1 throughput" "$n tokens: instructions/query (callgrind), static / module" "$mi" "$si" "$(ratio "$si" "$mi")" "(report)" "-"
 	row "1 throughput" "$n tokens: L1d read misses/query (callgrind), static / module" "$md" "$sd" "$(ratio "$sd" "$md")" "(report)" "-"
+	row "1 throughput" "$n tokens: instructions/query, observation on / off" "$mi" "$oi" "$(ratio "$mi" "$oi")" "(report)" "-"
+	row "1 throughput" "$n tokens: L1d read misses/query, observation on / off" "$md" "$od" "$(ratio "$md" "$od")" "(report)" "-"
+	row "1 throughput" "$n tokens: instructions/query in the answer hook, observation on / off" "$mh" "$oh" "$(ratio "$mh" "$oh")" "(report)" "-"
 	rm -rf "$d"
 done

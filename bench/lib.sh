@@ -172,8 +172,9 @@ store_new() {
 }
 
 ### knotd.  Servers are named; each has a directory $B_WORK/NAME.
-# kd_conf NAME MODE [ZONEFILE] [DB]
-#   MODE module: the zone file holds SOA and NS, mod-acmezone on DB
+# kd_conf NAME MODE [ZONEFILE] [DB] [OBSERVE]
+#   MODE module: the zone file holds SOA and NS, mod-acmezone on DB;
+#                OBSERVE (or BENCH_OBSERVE) sets its 'observe' item
 #   MODE static: the zone file as given (TXT records), no module
 #   MODE update: the zone file as given, dynamic updates with TSIG,
 #                Knot's defaults for the journal and zone file sync
@@ -183,7 +184,7 @@ kd_port() { cat "$B_WORK/$1/port"; }
 kd_pid() { cat "$B_WORK/$1/pid" 2>/dev/null; }
 
 kd_conf() {
-	local name=$1 mode=$2 zf=${3:-} db=${4:-}
+	local name=$1 mode=$2 zf=${3:-} db=${4:-} observe=${5:-${BENCH_OBSERVE:-}}
 	local d="$B_WORK/$name" port
 	mkdir -p "$d"
 	port=$("$B_FREEPORT") || b_die "no free port"
@@ -216,6 +217,7 @@ kd_conf() {
 			  - id: default
 			    database: "$db"
 			    ttl: $B_TTL
+			${observe:+    observe: $observe}
 			template:
 			  - id: default
 			    storage: "$d"

@@ -10,6 +10,11 @@
 #      knotd (RssFile) are shown apart too.
 #   b. The same knotd with a static zone of 0 and of BENCH_MEM TXT records.
 #   c. The store's file size per token.
+#   e. Observation: on the knotd of (a), BENCH_MEM_QUERIED (default 1000,
+#      at most the 'observe' slots) tokens each queried once from 5 source
+#      addresses (127.0.0.2 to .6, dnsperf -a); RSS growth per token, its
+#      slot in the pool allocated at start (768 octets), and a check with
+#      'acmezone status --json' that each was seen from 5 resolvers.
 #   d. Churn: on the knotd of (a), BENCH_CHURN (default 1 000 000) add/del
 #      cycles in batches of 5000: batch k adds 5000 new names and deletes
 #      the 5000 of batch k-1, one 'acmezone apply' each (each waits for
@@ -75,6 +80,26 @@ row "5 memory" "knotd RSS per live token, bytes ($n)" "$pm" "$ps" "$(ratio "$pm"
 row "5 memory" "  of which module heap (RssAnon) / LMDB pages (RssFile)" "$(per "$a0" "$a1" "$n") / $(per "$f0" "$f1" "$n")" "-" "-" "(report)" "-"
 sz=$(stat -c %s "$d/acmezone.mdb")
 row "5 memory" "LMDB file bytes per token" "$(awk -v s="$sz" -v n="$n" 'BEGIN { printf "%.0f", s / n }')" "-" "-" "(report)" "-"
+
+# e. tokens queried by 5 resolvers
+nq=${BENCH_MEM_QUERIED:-1000}
+if [ "$nq" -gt 0 ]; then
+	b_note "memory: $nq tokens queried from 5 source addresses each ($(load_note))"
+	for i in $(seq 0 $((nq - 1))); do echo "$(tok_name "$i") TXT"; done >"$d/queried"
+	read -r q0 _ _ <<<"$(rss_line mod)"
+	for a in 2 3 4 5 6; do
+		"$DNSPERF" -s 127.0.0.1 -p "$(kd_port mod)" -a "127.0.0.$a" -d "$d/queried" \
+			-n 1 -c 1 -T 1 -Q 5000 >"$d/dnsperf-$a.log" 2>&1 || b_die "dnsperf from 127.0.0.$a failed"
+	done
+	sleep 2		# the observation file is written within a second
+	read -r q1 _ _ <<<"$(rss_line mod)"
+	seen5=$("$B_CLI" --db "$d/acmezone.mdb" status --json 2>/dev/null | python3 -c '
+import json, sys
+print(sum(1 for n in json.load(sys.stdin) if (n["seen"] or {}).get("sources") == 5))')
+	row "5 memory" "RSS growth per token queried by 5 resolvers, bytes ($nq)" "$(per "$q0" "$q1" "$nq")" "-" "-" "(report)" "-"
+	row "5 memory" "  + its observation slot, allocated at start (bytes)" "768" "-" "-" "(report)" "-"
+	row "5 memory" "  tokens status shows seen from 5 resolvers" "$seen5" "$nq" "-" "all" "$([ "$seen5" = "$nq" ] && echo met || echo MISSED)"
+fi
 
 # d. churn
 if [ "$BENCH_CHURN" -gt 0 ]; then

@@ -63,6 +63,8 @@ typedef struct {
 	const char *html;		/* report --html FILE */
 	bool prometheus, offline;	/* report --prometheus, --offline */
 	int check_ms;			/* report --check-timeout */
+	int timeout_ms;			/* watch --timeout */
+	bool timeout_given;
 	const char **pos;		/* positional arguments */
 	int npos;
 } cli_t;

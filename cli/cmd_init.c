@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "observe.h"
 #include "msg.h"
 #include "names.h"
 #include "opts.h"
@@ -87,7 +88,7 @@ static int run_init(cli_t *cli)
 {
 	char *dir = NULL, *slash, *side = NULL, q[CLI_QUOTE_MAX];
 	az_config_t cfg = { .scheme = AZ_SCHEME_READABLE };
-	bool made_dir = false;
+	bool made_dir = false, made_obs = false;
 	size_t side_size;
 	struct stat st;
 	gid_t gid;
@@ -112,7 +113,7 @@ static int run_init(cli_t *cli)
 
 	/* The parent directory: create it if missing, readable by the group. */
 	dir = strdup(cli->db);
-	side_size = strlen(cli->db) + sizeof("-lock");
+	side_size = strlen(cli->db) + sizeof(AZ_OBS_DIR_SUFFIX);
 	side = malloc(side_size);
 	if (dir == NULL || side == NULL) {
 		cli_err(cli, "out of memory");
@@ -143,6 +144,17 @@ static int run_init(cli_t *cli)
 		}
 	}
 
+	/* Where the servers write what they saw (store/observe.h); before
+	 * the store, so that a failure leaves no store without it. */
+	snprintf(side, side_size, "%s" AZ_OBS_DIR_SUFFIX, cli->db);
+	made_obs = lstat(side, &st) != 0;
+	ret = az_obs_mkdir(cli->db, gid);
+	if (ret != AZ_EOK) {
+		made_obs = false;
+		cli_store_err(cli, ret, "cannot create '%s'", quote(side, q));
+		rc = RC_STORE;
+		goto out;
+	}
 	errno = 0;
 	ret = az_store_create_with(cli->db, gid, cfg.has_zone ? &cfg : NULL);
 	if (ret != AZ_EOK) {
@@ -164,6 +176,9 @@ static int run_init(cli_t *cli)
 	fputs(", sync file ", stdout);
 	snprintf(side, side_size, "%s-sync", cli->db);
 	init_describe(side, false);
+	fputs(", observation directory ", stdout);
+	snprintf(side, side_size, "%s" AZ_OBS_DIR_SUFFIX, cli->db);
+	init_describe(side, false);
 	putchar('\n');
 	if (cfg.has_zone) {
 		char zone[AZ_NAME_TXTLEN];
@@ -173,6 +188,10 @@ static int run_init(cli_t *cli)
 	rc = RC_OK;
 out:
 	/* Nothing is left behind on failure: the store cleans up its files. */
+	if (rc != RC_OK && made_obs) {
+		snprintf(side, side_size, "%s" AZ_OBS_DIR_SUFFIX, cli->db);
+		(void)rmdir(side);
+	}
 	if (rc != RC_OK && made_dir) {
 		(void)rmdir(dir);
 	}
@@ -185,8 +204,9 @@ const cmd_t cmd_init = {
 	"init", run_init, OPT_GROUP | OPT_ZONE | OPT_SCHEME, 0, 0, { NULL }, 0,
 	"init [--group NAME] [--zone ZONE [--scheme SCHEME]]",
 	"Create a new store: the data file (mode 0640) and its lock and sync\n"
-	"files (mode 0660), owned by group NAME, else by group 'knot' if it\n"
-	"exists, else by your own group.  The parent directory is created\n"
+	"files (mode 0660) and the directory where servers write what they\n"
+	"saw (PATH-observe, mode 2770), owned by group NAME, else by group\n"
+	"'knot' if it exists, else by your own group.  The parent directory is created\n"
 	"(mode 0750, same group) if it does not exist.  An existing file is\n"
 	"never touched.\n"
 	"\n"

@@ -16,3 +16,5 @@ extern const cmd_t cmd_cname;	/* cmd_cname.c */
 extern const cmd_t cmd_check;	/* cmd_check.c */
 extern const cmd_t cmd_hook;	/* cmd_hook.c */
 extern const cmd_t cmd_report;	/* cmd_report.c */
+extern const cmd_t cmd_status;	/* cmd_status.c */
+extern const cmd_t cmd_watch;

@@ -22,6 +22,8 @@ static const cmd_t *const commands[] = {
 	&cmd_cname,
 	&cmd_check,
 	&cmd_hook,
+	&cmd_status,
+	&cmd_watch,
 	&cmd_report,
 };
 

@@ -33,6 +33,7 @@ static const opt_t cli_opts[] = {
 	{ "server",       0,   true,  OPT_SERVER },
 	{ "wait",         0,   true,  OPT_WAIT_AT },
 	{ "propagation-timeout", 0, true, OPT_PROPAGATION },
+	{ "timeout",      0,   true,  OPT_TIMEOUT },
 	{ "history-max",  0,   true,  OPT_HIST_MAX },
 	{ "history-days", 0,   true,  OPT_HIST_DAYS },
 	{ "html",         0,   true,  OPT_HTML },
@@ -183,6 +184,14 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 			return cli_usage(cli, "at most %d servers for --wait", CLI_MAX_WAIT);
 		}
 		cli->wait[cli->nwait++] = val;
+		break;
+	case OPT_TIMEOUT:
+		cli->timeout_given = true;
+		if (!parse_wait(val, &cli->timeout_ms)) {
+			cli_err(cli, "'%s' is not a valid timeout (0 to 3600 "
+			        "seconds, as in 300 or 0.5)", quote(val, q));
+			return RC_INPUT;
+		}
 		break;
 	case OPT_PROPAGATION:
 		cli->propagation_given = true;

@@ -25,12 +25,13 @@ enum {
 	OPT_SERVER  = 1 << 13,
 	OPT_WAIT_AT = 1 << 14,		/* --wait SERVER (not --wait-timeout) */
 	OPT_PROPAGATION = 1 << 15,
-	OPT_HIST_MAX = 1 << 16,		/* config --history-max N */
-	OPT_HIST_DAYS = 1 << 17,	/* config --history-days N */
-	OPT_HTML    = 1 << 18,		/* report */
-	OPT_PROMETHEUS = 1 << 19,
-	OPT_OFFLINE = 1 << 20,
-	OPT_CHECK_TIMEOUT = 1 << 21,
+	OPT_TIMEOUT = 1 << 16,		/* watch --timeout */
+	OPT_HIST_MAX = 1 << 17,		/* config --history-max N */
+	OPT_HIST_DAYS = 1 << 18,	/* config --history-days N */
+	OPT_HTML    = 1 << 19,		/* report */
+	OPT_PROMETHEUS = 1 << 20,
+	OPT_OFFLINE = 1 << 21,
+	OPT_CHECK_TIMEOUT = 1 << 22,
 };
 
 /* Accepted before the command and after it. */

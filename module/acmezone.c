@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,12 +13,14 @@
 
 #define MOD_DATABASE	"\x08""database"
 #define MOD_TTL		"\x03""ttl"
+#define MOD_OBSERVE	"\x07""observe"
 
 #define POLL_MS		1000	/* fallback check; commits ring at once */
 
 static const yp_item_t acmezone_conf[] = {
 	{ MOD_DATABASE, YP_TSTR, YP_VSTR = { AZ_DEFAULT_DB } },
 	{ MOD_TTL,      YP_TINT, YP_VINT = { 0, INT32_MAX, 10, YP_STIME } },
+	{ MOD_OBSERVE,  YP_TINT, YP_VINT = { 0, 1000000, 1024 } },
 	{ NULL }
 };
 
@@ -154,6 +157,40 @@ static knotd_in_state_t answer_failed(knotd_qdata_t *qdata, int ret)
 	return KNOTD_IN_STATE_ERROR;
 }
 
+/*
+ * Tell the observation what this query of a module name got (obs.h):
+ * count it for a name with values, remember it as a miss for one
+ * without.  Under RCU (n comes from the table); no locks, no system call.
+ */
+static void observe(obs_t *o, knotd_qdata_t *qdata, const tnode_t *n,
+                    knotd_in_state_t next, knotd_in_state_t miss)
+{
+	const tvals_t *v = n != NULL ? table_vals(n) : NULL;
+	size_t qname_size = qdata->query->qname_size;
+	if (v == NULL || next == miss) {
+		obs_miss(o, qdata->name, qname_size);
+	}
+	if (v == NULL) {
+		return;
+	}
+	obs_query_t q = { .thread_id = qdata->params->thread_id };
+	const struct sockaddr_storage *ss = qdata->params->remote;
+	if (ss != NULL && ss->ss_family == AF_INET) {
+		q.family = 4;
+		memcpy(q.addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss != NULL && ss->ss_family == AF_INET6) {
+		q.family = 6;
+		memcpy(q.addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
+	q.tcp = qdata->params->proto != KNOTD_QUERY_PROTO_UDP;
+	q.dnssec_ok = knot_pkt_has_dnssec(qdata->query);
+	/* The question as sent, against its lower-case copy: 0x20. */
+	q.case_mixed = memcmp(qdata->query->wire + KNOT_WIRE_HEADER_SIZE,
+	                      qdata->name, qname_size) != 0;
+	obs_hit(o, n, &q, next == KNOTD_IN_STATE_HIT ? OBS_SERVED :
+	        next == KNOTD_IN_STATE_NODATA ? OBS_NODATA : OBS_NXDOMAIN);
+}
+
 static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                                         knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
@@ -197,6 +234,9 @@ static knotd_in_state_t acmezone_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 			next = KNOTD_IN_STATE_NODATA;	/* or an empty non-terminal */
 		}
 	}
+	if (sync_obs(ctx->src) != NULL) {
+		observe(sync_obs(ctx->src), qdata, n, next, state);
+	}
 	az_read_unlock();
 
 	if (ret != KNOT_EOK) {
@@ -239,6 +279,8 @@ static int acmezone_load(knotd_mod_t *mod)
 	/* The configuration is gone after load(): copy what we keep. */
 	knotd_conf_t conf = knotd_conf_mod(mod, MOD_TTL);
 	ctx->ttl = (uint32_t)conf.single.integer;
+	conf = knotd_conf_mod(mod, MOD_OBSERVE);
+	ctx->client.observe = (uint32_t)conf.single.integer;
 	conf = knotd_conf_mod(mod, MOD_DATABASE);
 	const char *path = conf.single.string;
 

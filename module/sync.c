@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "observe.h"
 #include "registry.h"
 #include "sync.h"
 
@@ -41,6 +42,10 @@ struct sync_src {
 	/* RCU pointer: written by the sync thread, read by query threads. */
 	table_t *table;
 
+	/* Made before the thread starts, freed after it ended; NULL: off. */
+	obs_t *obs;
+	char obs_path[4096];	/* the observation file */
+
 	/* Sync thread only. */
 	az_store_t *store;
 	dev_t dev;
@@ -51,7 +56,9 @@ struct sync_src {
 	uint64_t applied_local;
 	sync_stats_t st;
 	unsigned corrupt_logged;
-	az_nameset_t changed;	/* names to read in this sync, each once */
+	az_nameset_t changed;
+	int obs_err;		/* last observation write condition logged */
+	int64_t obs_next;	/* when to look at the pool again (mono ms) */	/* names to read in this sync, each once */
 
 	/* Held by the thread for each round, and by sync_hold(). */
 	pthread_mutex_t hold;
@@ -346,12 +353,16 @@ static int full_load(sync_src_t *src, az_reader_t *rd)
 		table_free(t);	/* never published */
 		return ret;
 	}
+	/* Observed from now on; the loading itself published nothing new. */
+	table_observe(t, src->obs);
 	/* Publish the new table; readers move over to it as they come. */
 	az_publish(t);
 	table_t *old = rcu_xchg_pointer(&src->table, t);
 	if (old != NULL) {
-		/* After the grace period no reader holds the old table. */
+		/* After the grace period no reader holds the old table: its
+		 * observations move to the new one's nodes, then it goes. */
 		az_synchronize();
+		obs_adopt(src->obs, old, t);
 		table_free(old);
 	}
 	src->st.full_loads++;
@@ -496,6 +507,34 @@ static void do_sync(sync_src_t *src)
 	report(src, AZ_EOK, "loaded");
 }
 
+/*
+ * Write the observation file when it is due: every poll interval, every
+ * BUSY interval while names are observed (obs_interval_ms()), and only
+ * if something changed.  A failure is logged once until it changes.
+ */
+static void observe_out(sync_src_t *src)
+{
+	int64_t now = az_mono_ms();
+	if (src->obs == NULL || now < src->obs_next) {
+		return;
+	}
+	int ret = obs_write(src->obs, src->obs_path, false);
+	int64_t every = obs_interval_ms(src->obs);
+	src->obs_next = now + (every < (int64_t)src->poll_ms ? every : src->poll_ms);
+	if (ret == src->obs_err) {
+		return;
+	}
+	src->obs_err = ret;
+	if (ret == AZ_EOK) {
+		slog(src, LOG_NOTICE, "observation file '%s' written", src->obs_path);
+	} else {
+		slog(src, LOG_WARNING, "observation file '%s' cannot be written "
+		     "(%s%s%s); queries are still counted", src->obs_path,
+		     az_strerror(ret), az_errno() != 0 ? ", " : "",
+		     az_errno() != 0 ? strerror(az_errno()) : "");
+	}
+}
+
 static void *sync_main(void *arg)
 {
 	sync_src_t *src = arg;
@@ -596,8 +635,12 @@ static void *sync_main(void *arg)
 		if (src->table != NULL) {
 			table_reclaim(src->table);
 		}
+		observe_out(src);
 
 		int64_t sleep_ms = next_check - az_mono_ms();
+		if (src->obs != NULL && src->obs_next - az_mono_ms() < sleep_ms) {
+			sleep_ms = src->obs_next - az_mono_ms();
+		}
 		if (src->table != NULL && table_next_expiry(src->table) != INT64_MAX) {
 			int64_t until = (table_next_expiry(src->table) - (int64_t)time(NULL)) * 1000;
 			if (until < sleep_ms) {
@@ -642,6 +685,8 @@ static void *sync_main(void *arg)
 
 static void src_free(sync_src_t *src)
 {
+	/* The thread has ended and no query can reach the source. */
+	obs_free(src->obs);
 	pthread_mutex_destroy(&src->lock);
 	pthread_mutex_destroy(&src->hold);
 	pthread_cond_destroy(&src->cond);
@@ -661,6 +706,12 @@ static void *src_make(const char *path, void *arg)
 	}
 	src->poll_ms = poll_ms > 0 ? poll_ms : 1000;
 	src->last_err = 1;	/* nothing reported yet */
+	src->obs_err = 1;
+	/* Out of memory or 0: not observed (the pool is all or nothing). */
+	if (c->observe > 0 &&
+	    az_obs_path(path, src->obs_path, sizeof(src->obs_path)) == AZ_EOK) {
+		src->obs = obs_new(c->observe);
+	}
 	pthread_condattr_t ca;
 	pthread_mutex_init(&src->lock, NULL);
 	pthread_mutex_init(&src->hold, NULL);
@@ -751,6 +802,11 @@ table_t *sync_table(sync_src_t *src)
 		az_consume(t);
 	}
 	return t;
+}
+
+obs_t *sync_obs(sync_src_t *src)
+{
+	return src->obs;
 }
 
 uint64_t sync_applied(sync_src_t *src)

@@ -41,6 +41,9 @@ typedef struct sync_client {
 	void (*log)(struct sync_client *c, int priority, const char *msg);
 	void (*stats)(struct sync_client *c, const sync_stats_t *st);
 	struct sync_client *next;	/* owned by sync.c */
+	uint32_t observe;		/* names to observe at once (obs.h);
+					 * 0: off.  The first client of a
+					 * source decides. */
 } sync_client_t;
 
 /*!
@@ -60,6 +63,12 @@ void sync_detach(sync_src_t *src, sync_client_t *c);
 
 /*! The table to answer from, or NULL.  Call under rcu_read_lock(). */
 table_t *sync_table(sync_src_t *src);
+
+/*!
+ * The observation pool of the source, or NULL (observation off).  Fixed
+ * from sync_attach() to the last sync_detach(): any thread.
+ */
+obs_t *sync_obs(sync_src_t *src);
 
 /*! Newest transaction id applied to the table (for tests). */
 uint64_t sync_applied(sync_src_t *src);

@@ -25,6 +25,7 @@ char az_rcu_grace;
 
 struct table {
 	struct cds_lfht *ht;
+	obs_t *obs;		/* observation pool, or NULL (writer only) */
 	arena_t arena;		/* nodes and value blocks (writer only) */
 	size_t buckets;
 	size_t nodes;		/* nodes in ht: with values or ENT */
@@ -289,6 +290,8 @@ static tnode_t *node_new(table_t *t, const uint8_t *name, size_t len,
 	n->min_expire = INT64_MAX;
 	n->ent = 0;
 	n->heap = 0;
+	n->obs = OBS_NONE;
+	n->published = 0;
 	n->flags = vals_size > 0 ? TNODE_INLINE : 0;
 	n->name_len = (uint8_t)len;
 	memcpy(n->name, name, len);
@@ -306,6 +309,8 @@ static void node_add(table_t *t, tnode_t *n)
 
 static void node_del(table_t *t, tnode_t *n)
 {
+	/* Before it leaves: no query may attach a slot to it from now on. */
+	obs_detach(t->obs, &n->obs, OBS_DEAD);
 	/* Readers that found n before this keep a valid pointer until they
 	 * leave their read section; n is freed only after a grace period. */
 	int ret = cds_lfht_del(t->ht, &n->lf);
@@ -478,6 +483,18 @@ static int vals_collect(table_t *t, const az_rec_iter_t *rec, int64_t now,
 	return AZ_EOK;
 }
 
+/* The newest publication time among t->scratch[0..count) (0: unknown). */
+static int64_t newest_published(const table_t *t, unsigned count)
+{
+	int64_t newest = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (t->scratch[i].published > newest) {
+			newest = t->scratch[i].published;
+		}
+	}
+	return newest;
+}
+
 /* Fill tv (the size vals_collect() gave) with t->scratch[0..count);
  * returns the earliest expiry among them. */
 static int64_t vals_fill(table_t *t, tvals_t *tv, unsigned count)
@@ -574,7 +591,8 @@ static void discard(table_t *t, tnode_t *fresh_node, tvals_t *newv)
  * Takes both: on failure they are freed and the table is unchanged.
  */
 static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
-                 tnode_t *fresh_node, tvals_t *newv, int64_t min_expire)
+                 tnode_t *fresh_node, tvals_t *newv, int64_t min_expire,
+                 int64_t published)
 {
 	tnode_t *fresh[MAX_ANCESTORS + 1];
 	size_t nfresh = 0;
@@ -605,6 +623,13 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 	}
 
 	tvals_t *old = node->vals;
+	/* A new publication, or no values left: its observation ends, and
+	 * before readers can see the new block (obs_detach()). */
+	bool fresh_pub = newv != NULL && (!had || published > node->published ||
+	                 (published == 0 && table_fresh(old, newv)));
+	if (fresh_pub || newv == NULL) {
+		obs_detach(t->obs, &node->obs, OBS_NONE);
+	}
 	/* Publish: readers see either the old block or the whole new one. */
 	if (newv != NULL) {
 		az_publish(newv);
@@ -620,6 +645,7 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 	if (newv != NULL) {
 		t->values += newv->count;
 		node->min_expire = min_expire;
+		node->published = published;
 		if (had) {
 			heap_fix(t, node->heap);
 		} else {
@@ -629,6 +655,9 @@ static int apply(table_t *t, const uint8_t *name, size_t len, tnode_t *node,
 				node_add(t, node);
 			}
 			ancestors_adjust(t, name, +1, fresh, nfresh);
+		}
+		if (fresh_pub) {
+			obs_published(t->obs, node);	/* "asked too early"? */
 		}
 	} else {
 		heap_remove(t, node);
@@ -675,7 +704,8 @@ int table_set(table_t *t, const uint8_t *name, az_rec_iter_t *rec, int64_t now)
 		}
 		min_expire = vals_fill(t, newv, count);
 	}
-	ret = apply(t, name, len, node, fresh_node, newv, min_expire);
+	ret = apply(t, name, len, node, fresh_node, newv, min_expire,
+	            newest_published(t, count));
 out:
 	az_read_unlock();
 	table_grow(t);
@@ -692,13 +722,51 @@ size_t table_expire(table_t *t, int64_t now)
 		int64_t min_expire;
 		size_t before = n->vals->count;
 		if (vals_live(t, n->vals, now, &newv, &min_expire) != AZ_EOK ||
-		    apply(t, n->name, n->name_len, n, NULL, newv, min_expire) != AZ_EOK) {
+		    apply(t, n->name, n->name_len, n, NULL, newv, min_expire,
+		          n->published) != AZ_EOK) {
 			break;	/* out of memory: readers still filter by time */
 		}
 		dropped += before - (newv != NULL ? newv->count : 0);
 	}
 	az_read_unlock();
 	return dropped;
+}
+
+void table_observe(table_t *t, obs_t *o)
+{
+	t->obs = o;
+}
+
+bool table_fresh(const tvals_t *old, const tvals_t *new)
+{
+	if (new == NULL) {
+		return false;
+	}
+	/* Both in canonical order (the rdata octet by octet, a prefix
+	 * first): one merge walk. */
+	const uint8_t *p = old != NULL ? old->data : NULL;
+	unsigned i = 0, nold = old != NULL ? old->count : 0;
+	const uint8_t *q = new->data;
+	for (unsigned j = 0; j < new->count; j++, q = TVAL_NEXT(q)) {
+		size_t lb = TVAL_RDLEN(q);
+		int cmp = -1;
+		while (i < nold) {
+			size_t la = TVAL_RDLEN(p);
+			cmp = memcmp(TVAL_RDATA(p), TVAL_RDATA(q), la < lb ? la : lb);
+			if (cmp == 0 && la != lb) {
+				cmp = la < lb ? -1 : 1;
+			}
+			if (cmp >= 0) {
+				break;
+			}
+			p = TVAL_NEXT(p);
+			i++;
+		}
+		if (cmp != 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 int64_t table_next_expiry(const table_t *t)
@@ -718,7 +786,7 @@ size_t table_names(const table_t *t)
 
 void table_reclaim(table_t *t)
 {
-	if (t->nretired == 0) {
+	if (t->nretired == 0 && !obs_pending(t->obs)) {
 		return;
 	}
 	/* After this grace period no reader can still hold a pointer it
@@ -733,6 +801,7 @@ void table_reclaim(table_t *t)
 		}
 	}
 	t->nretired = 0;
+	obs_reclaim(t->obs);	/* detached slots: the same grace period */
 	if (t->retired_cap > 4096) {
 		free(t->retired);	/* do not keep a burst's worth around */
 		t->retired = NULL;

@@ -11,6 +11,7 @@
 #include "rcu.h"		/* before rculfhash.h: it maps the flavour */
 #include <urcu/rculfhash.h>
 
+#include "obs.h"
 #include "store.h"
 
 /*
@@ -48,8 +49,11 @@ typedef struct tnode {
 	struct cds_lfht_node lf;
 	tvals_t *vals;		/* RCU pointer; NULL: no values (only an ENT) */
 	int64_t min_expire;	/* earliest expiry in vals (writer only) */
+	int64_t published;	/* newest publication in vals, UNIX ms, 0:
+				 * unknown (writer only) */
 	uint32_t ent;		/* names below this one with values (atomic) */
 	uint32_t heap;		/* index in the expiry heap (writer only) */
+	uint32_t obs;		/* observation slot (obs.h; atomic) */
 	uint8_t flags;		/* TNODE_INLINE */
 	uint8_t name_len;
 	uint8_t name[];
@@ -121,5 +125,19 @@ static inline uint32_t table_ent(const tnode_t *n)
 	return __atomic_load_n(&n->ent, __ATOMIC_RELAXED);
 }
 
-/*! Hash of a lower-case wire name (exposed for tests). */
+/*!
+ * Observe the names of t in o (NULL: not observed; the default).  A full
+ * load sets it once the new table is loaded, before publishing it, so
+ * that loading every name is not taken for a million new publications.
+ */
+void table_observe(table_t *t, obs_t *o);
+
+/*!
+ * Does new (a value block) hold a value whose text old does not?  Either
+ * may be NULL.  How a new publication is told for values without a
+ * publication time (records written before format 3).
+ */
+bool table_fresh(const tvals_t *old, const tvals_t *new);
+
+/*! Hash of a lower-case wire name (also the observation's key). */
 uint64_t table_hash(const uint8_t *name, size_t len);

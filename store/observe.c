@@ -54,6 +54,27 @@ int az_obs_path(const char *store_path, char *out, size_t size)
 	return suffixed(store_path, "/" AZ_OBS_FILE, out, size);
 }
 
+int az_obs_mkdir(const char *store_path, gid_t gid)
+{
+	char dir[4096];
+	int ret = az_obs_dir(store_path, dir, sizeof(dir));
+	if (ret != AZ_EOK) {
+		return ret;
+	}
+	if (mkdir(dir, 02770) != 0) {
+		return errno == EEXIST ? AZ_EOK : sys_fail();
+	}
+	/* Not left to the umask: the group (knotd) must write here, and
+	 * setgid gives its files the store's group. */
+	if ((gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) != 0) ||
+	    chmod(dir, 02770) != 0) {
+		ret = sys_fail();
+		(void)rmdir(dir);
+		return ret;
+	}
+	return AZ_EOK;
+}
+
 static size_t entry_size(const az_obs_name_t *e)
 {
 	return ENT_FIXED + e->name_len + (size_t)e->nsrc * SRC_LEN;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store.h"
 
@@ -175,6 +176,14 @@ size_t az_obs_encode(const az_obs_t *obs, uint8_t *buf, size_t size);
  * \return AZ_EOK, AZ_EPERM, AZ_EIO, AZ_EFULL, AZ_EROFS (az_errno()).
  */
 int az_obs_write(const char *path, const uint8_t *buf, size_t len);
+
+/*!
+ * Create the observation directory of the store at store_path (mode
+ * 2770, group gid; gid (gid_t)-1: the caller's), for 'acmezone init'.
+ * An existing directory is left as it is.
+ * \return AZ_EOK, AZ_EPERM, AZ_EIO (az_errno()), AZ_EINVAL.
+ */
+int az_obs_mkdir(const char *store_path, gid_t gid);
 
 /*! CRC-32C of len octets at p, continuing crc (0 to start): record.c's. */
 uint32_t az_crc32c(uint32_t crc, const uint8_t *p, size_t len);

@@ -2,9 +2,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 /*
- * dnsload query -s ADDR -p PORT [--tcp] [--no-edns] NAME TYPE
+ * dnsload query -s ADDR -p PORT [--tcp] [--no-edns] [--dnssec]
+ *                [--from SRC] NAME TYPE
  *
- *   Sends one query and prints a stable, line-oriented result:
+ *   Sends one query (NAME's case as given; --dnssec sets the DO bit;
+ *   --from sends from the loopback address SRC, e.g. 127.0.0.2) and
+ *   prints a stable, line-oriented result:
  *
  *     rcode=NOERROR aa=1 tc=0 ancount=N nscount=M
  *     OWNER TTL TYPE RDATA          (one line per answer RR)
@@ -124,6 +127,10 @@ typedef struct {
 	char shown[DL_WRONG_SHOWN][DL_WHY_MAX];
 } dl_load_t;
 
+/* query --from and --dnssec: the source address and the DO bit. */
+static dl_addr_t dl_from;
+static bool dl_from_set, dl_do;
+
 /* Set by SIGINT or SIGTERM: 'load' stops sending, drains and reports. */
 static volatile sig_atomic_t dl_interrupted;
 
@@ -222,6 +229,9 @@ static size_t build_query(uint8_t *buf, size_t size, uint16_t id,
 		if (knot_edns_init(&opt, DL_EDNS_PAYLOAD, 0, 0, &pkt->mm) != KNOT_EOK) {
 			goto out;
 		}
+		if (dl_do) {
+			knot_edns_set_do(&opt);
+		}
 		if (knot_pkt_begin(pkt, KNOT_ADDITIONAL) != KNOT_EOK ||
 		    knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE) != KNOT_EOK) {
 			knot_rrset_clear(&opt, &pkt->mm);
@@ -243,6 +253,10 @@ static int open_socket(const dl_addr_t *addr, int type, int64_t deadline)
 	int fd = socket(addr->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		return -1;
+	}
+	if (dl_from_set && bind(fd, (const struct sockaddr *)&dl_from.ss,
+	                        dl_from.len) != 0) {
+		goto fail;
 	}
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0) {
 		return fd;
@@ -486,7 +500,7 @@ static void print_section(const knot_pkt_t *pkt, knot_section_t id,
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: dnsload query -s ADDR -p PORT [--tcp] [--no-edns] NAME TYPE\n"
+	        "usage: dnsload query -s ADDR -p PORT [--tcp] [--no-edns] [--dnssec] [--from SRC] NAME TYPE\n"
 	        "       dnsload load -s ADDR -p PORT -f EXPECT_FILE [--tcp-share PCT]\n"
 	        "               [--duration-ms N] [--max-queries N] [--window W]\n"
 	        "               [--case-random] [--ttl N] [--seed N]\n");
@@ -501,10 +515,12 @@ static int cmd_query(int argc, char **argv)
 		{ "port",    required_argument, NULL, 'p' },
 		{ "tcp",     no_argument,       NULL, 't' },
 		{ "no-edns", no_argument,       NULL, 'E' },
+		{ "dnssec",  no_argument,       NULL, 'D' },
+		{ "from",    required_argument, NULL, 'F' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *host = NULL, *port = NULL;
+	const char *host = NULL, *port = NULL, *from = NULL;
 	bool tcp = false, edns = true;
 	int c;
 
@@ -514,6 +530,8 @@ static int cmd_query(int argc, char **argv)
 		case 'p': port = optarg; break;
 		case 't': tcp = true; break;
 		case 'E': edns = false; break;
+		case 'D': dl_do = true; break;
+		case 'F': from = optarg; break;
 		case 'h': usage(); return DL_EXIT_OK;
 		default: usage(); return DL_EXIT_USAGE;
 		}
@@ -524,8 +542,14 @@ static int cmd_query(int argc, char **argv)
 	}
 
 	dl_addr_t addr;
-	if (parse_addr(host, port, &addr) != 0) {
+	if (parse_addr(host, port, &addr) != 0 ||
+	    (from != NULL && parse_addr(from, "1", &dl_from) != 0)) {
 		return DL_EXIT_USAGE;
+	}
+	if (from != NULL) {
+		/* Any port: the kernel picks one at bind(). */
+		((struct sockaddr_in *)&dl_from.ss)->sin_port = 0;
+		dl_from_set = true;
 	}
 	knot_dname_storage_t qname;
 	if (knot_dname_from_str(qname, argv[optind], sizeof(qname)) == NULL) {

@@ -262,7 +262,7 @@ int main(void)
 		_exit(writer());
 	}
 
-	static sync_client_t client = { log_cb, NULL, NULL };
+	static sync_client_t client = { log_cb, NULL, NULL, 0 };
 	tap_is(sync_attach(db, 50, &client, &src), AZ_EOK, "attach the sync thread");
 	/* The writer may only wait on us once our slot is claimed. */
 	for (int i = 0; i < 400 && sync_applied(src) == 0; i++) {

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "observe.h"
 #include "table.h"
 #include "tap.h"
 
@@ -19,8 +21,10 @@ static void wire(const char *text, uint8_t *w, size_t *len)
 	}
 }
 
-/* Set name to the given values (NULL-terminated), all with one expiry. */
-static int set(table_t *t, const char *name, int64_t expire, const char **values)
+/* Set name to the given values (NULL-terminated), all with one expiry
+ * and one publication time (UNIX ms; 0: unknown). */
+static int set_pub(table_t *t, const char *name, int64_t expire,
+                   int64_t published, const char **values)
 {
 	uint8_t w[AZ_NAME_MAXLEN], buf[4096];
 	size_t len;
@@ -28,7 +32,8 @@ static int set(table_t *t, const char *name, int64_t expire, const char **values
 	unsigned n = 0;
 	wire(name, w, &len);
 	for (; values != NULL && values[n] != NULL; n++) {
-		vals[n] = (az_val_t){ .expire = expire, .len = (uint16_t)strlen(values[n]),
+		vals[n] = (az_val_t){ .expire = expire, .published = published,
+		                      .len = (uint16_t)strlen(values[n]),
 		                      .data = (const uint8_t *)values[n] };
 	}
 	if (n == 0) {
@@ -41,6 +46,11 @@ static int set(table_t *t, const char *name, int64_t expire, const char **values
 		abort();
 	}
 	return table_set(t, w, &it, now);
+}
+
+static int set(table_t *t, const char *name, int64_t expire, const char **values)
+{
+	return set_pub(t, name, expire, 0, values);
 }
 
 /* What a query would see: -1 absent, else the number of live values;
@@ -248,6 +258,136 @@ static void test_concurrent(void)
 	table_free(shared);
 }
 
+/*** Observation (obs.c) through the table, as the hook and the sync use it. ***/
+
+/* A query of name from 10.0.0.src (UDP unless tcp), as the hook counts it. */
+static void ask(obs_t *o, table_t *t, const char *name, unsigned src, bool tcp,
+                unsigned tid)
+{
+	uint8_t w[AZ_NAME_MAXLEN];
+	size_t len;
+	wire(name, w, &len);
+	obs_query_t q = { .family = 4, .addr = { 10, 0, (uint8_t)(src >> 8), (uint8_t)src },
+	                  .tcp = tcp, .dnssec_ok = tcp, .thread_id = tid };
+	az_read_lock();
+	const tnode_t *n = table_lookup(t, w, len);
+	const tvals_t *v = n != NULL ? table_vals(n) : NULL;
+	if (v == NULL) {
+		obs_miss(o, w, len);
+	} else {
+		obs_hit(o, n, &q, OBS_SERVED);
+	}
+	az_read_unlock();
+}
+
+/* The file as the sync writes it, read back; the entry of name or NULL. */
+static const az_obs_name_t *written(obs_t *o, const char *path, az_obs_t *f,
+                                    const char *name)
+{
+	uint8_t w[AZ_NAME_MAXLEN];
+	size_t len;
+	wire(name, w, &len);
+	az_obs_free(f);
+	if (obs_write(o, path, true) != AZ_EOK || az_obs_read(path, f, NULL) != AZ_EOK) {
+		return NULL;
+	}
+	return az_obs_find(f, w, len);
+}
+
+struct hammer {
+	obs_t *o;
+	table_t *t;
+	unsigned tid;
+};
+
+static void *hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	rcu_register_thread();
+	for (unsigned i = 0; i < 20000; i++) {
+		ask(h->o, h->t, "c.obs.test", i % 40, i % 2, h->tid);
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void test_observe(void)
+{
+	static const char *v1[] = { "one", NULL }, *v12[] = { "one", "two", NULL };
+	char path[] = "/tmp/azobs-table.XXXXXX";
+	int fd = mkstemp(path);
+	tap_ok(fd >= 0, "observe: a temporary file");
+	close(fd);
+	az_obs_t f = { 0 };
+	const az_obs_name_t *e;
+	obs_t *o = obs_new(2);
+	tap_ok(o != NULL, "observe: a pool of 2 slots");
+	table_t *t = table_new(0);
+	table_observe(t, o);
+
+	/* Asked too early: a miss, then the publication. */
+	ask(o, t, "a.obs.test", 9, false, 0);
+	set_pub(t, "a.obs.test", now + 60, 1000, v1);
+	set_pub(t, "b.obs.test", now + 60, 1000, v1);
+	set_pub(t, "c.obs.test", now + 60, 1000, v1);
+	ask(o, t, "a.obs.test", 1, false, 0);
+	ask(o, t, "a.obs.test", 2, true, 1);
+	ask(o, t, "a.obs.test", 1, false, 5);
+	ask(o, t, "b.obs.test", 3, false, 0);
+	ask(o, t, "c.obs.test", 4, false, 0);	/* no slot left */
+	e = written(o, path, &f, "a.obs.test");
+	tap_ok(e != NULL && e->queries == 3 && e->udp == 2 && e->tcp == 1 &&
+	       e->dnssec_ok == 1 && e->served == 3 && e->sources == 2 && e->nsrc == 2 &&
+	       e->early == 1 && e->pub_ms == 1000,
+	       "observe: 3 queries from 2 sources, stripes summed, 1 asked too early");
+	tap_ok(f.count == 2 && f.unobserved == 1 && f.used == 2 && f.slots == 2,
+	       "observe: a full pool: the third name is counted as unobserved");
+
+	/* A new publication at a: reset, and its slot freed after a grace
+	 * period, so c gets one. */
+	set_pub(t, "a.obs.test", now + 60, 2000, v12);
+	e = written(o, path, &f, "a.obs.test");
+	tap_ok(e == NULL, "observe: a new publication resets the name");
+	table_reclaim(t);
+	ask(o, t, "c.obs.test", 4, false, 0);
+	e = written(o, path, &f, "c.obs.test");
+	tap_ok(e != NULL && e->queries == 1, "observe: the freed slot serves another name");
+	/* A refresh (same publication time) is not a new publication. */
+	ask(o, t, "b.obs.test", 3, false, 0);
+	set_pub(t, "b.obs.test", now + 120, 1000, v1);
+	e = written(o, path, &f, "b.obs.test");
+	tap_ok(e != NULL && e->queries == 2, "observe: a refreshed expiry keeps the counts");
+	/* Deleted: no longer observed. */
+	set(t, "b.obs.test", 0, NULL);
+	table_reclaim(t);
+	e = written(o, path, &f, "b.obs.test");
+	tap_ok(e == NULL && f.used == 1, "observe: a deleted name's slot is freed");
+
+	/* Many sources, several threads, while the writer writes. */
+	struct hammer h[2] = { { o, t, 0 }, { o, t, 1 } };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		pthread_create(&th[i], NULL, hammer_main, &h[i]);
+	}
+	for (int i = 0; i < 20; i++) {
+		(void)obs_write(o, path, true);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+	}
+	e = written(o, path, &f, "c.obs.test");
+	tap_ok(e != NULL && e->queries == 40001, "observe: 40001 queries from 3 threads, none lost (%llu)",
+	       e != NULL ? (unsigned long long)e->queries : 0ULL);
+	tap_ok(e != NULL && e->nsrc == 16 && (e->flags & AZ_OBS_ESTIMATED) &&
+	       e->sources >= 30 && e->sources <= 55,
+	       "observe: 40 sources: 16 kept, about %u estimated", e != NULL ? e->sources : 0);
+	tap_ok(e != NULL && e->udp == 20001 && e->tcp == 20000, "observe: UDP and TCP apart");
+	az_obs_free(&f);
+	table_free(t);
+	obs_free(o);
+	unlink(path);
+}
+
 int main(void)
 {
 	now = (int64_t)time(NULL);
@@ -255,6 +395,7 @@ int main(void)
 	test_basic();
 	test_many();
 	test_concurrent();
+	test_observe();
 	rcu_unregister_thread();
 	return tap_done();
 }
