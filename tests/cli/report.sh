@@ -329,4 +329,17 @@ is "$(field 'r["history_events"]')" 10 "12 more writes: still 10 events"
 is "$(field 'd("n1.example") is None, d("n2.example")["last_challenge"]["client"], d("n11.example")["last_challenge"]["client"]')" \
 	"(True, 'manual', 'manual')" "the oldest dropped first"
 
+### status: by which hook or client a live value was published
+
+CERTBOT_DOMAIN=st.example CERTBOT_VALIDATION=$V2 "$AZ" hook certbot auth >/dev/null
+printf 'add st.example %s\n' "$V3" | "$AZ" apply
+"$AZ" status --json st.example >"$tmp/st.json" 2>/dev/null
+is "$(python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))[0]["values"]
+print(sorted((x["value"][:4], x["client"], x["host"] is not None) for x in v))' "$tmp/st.json")" \
+	"[('0123', 'certbot', True), ('ZYXW', None, False)]" \
+	"status --json: the hook's value by certbot, the batch's by nobody known (apply records no event)"
+run status st.example
+like "$out" "value $V2 .* by certbot on " "status: '... by certbot on HOST'"
+
 done_testing
