@@ -21,6 +21,7 @@
 					 * (clients renew with 30 days left) */
 #define REPORT_GRACE_MS		(300 * 1000)	/* cleanup -> deploy hook */
 #define REPORT_CHECK_MS		3000	/* --check-timeout default */
+#define REPORT_PUB_SLACK_MS	2000	/* history add -> its value's publication */
 #define DAY_S			86400
 
 /* What needs a human first: the order of the rows. */
@@ -45,6 +46,7 @@ typedef struct {
 	char owner_text[AZ_NAME_TXTLEN];
 	char domain[AZ_DOMAIN_BUFLEN];		/* "" if never named */
 	unsigned live;				/* live values now */
+	int64_t newest_pub;			/* their newest publication (ms) */
 	az_hist_event_t add, del, issued, failed;	/* the newest of each (op 0: none) */
 	bool derived;				/* failed: certbot cleaned up, no issuance */
 	const az_obs_name_t *obs;		/* what knotd saw of it, if known */
@@ -214,8 +216,12 @@ static int on_record(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
 	if (name == NULL || rec == NULL) {
 		return 0;	/* 'acmezone list' names them */
 	}
+	int64_t pub = 0;
 	while (az_rec_iter_next(rec, &v)) {
-		live += v.expire > r->now;
+		if (v.expire > r->now) {
+			live++;
+			pub = v.published > pub ? v.published : pub;
+		}
 	}
 	if (live == 0) {
 		return 0;
@@ -225,6 +231,7 @@ static int on_record(const uint8_t *name, az_rec_iter_t *rec, void *ctx)
 		return AZ_ENOMEM;
 	}
 	e->live = live;
+	e->newest_pub = pub;
 	return 0;
 }
 
@@ -261,13 +268,23 @@ static void report_observe(report_t *r)
 	}
 }
 
-/* "yes", "no" or "unknown": did a resolver ask since the last challenge? */
+/*
+ * "yes", "no" or "unknown": did a resolver ask since the last challenge?
+ * The publication is the live values' newest (the time the store gave
+ * it); once they are gone, the history's add, which comes a few
+ * milliseconds after it in the same transaction: REPORT_PUB_SLACK_MS
+ * earlier still belongs to that publication.
+ */
 static const char *ca_looked(const report_t *r, const entry_t *e)
 {
-	if (!r->has_obs || e->add.op == 0) {
+	int64_t pub;
+
+	if (!r->has_obs || (e->add.op == 0 && e->newest_pub == 0)) {
 		return "unknown";
 	}
-	return e->obs != NULL && az_obs_looked(e->obs, e->add.time_ms) ? "yes" : "no";
+	pub = e->newest_pub > 0 ? e->newest_pub :
+	      e->add.time_ms > REPORT_PUB_SLACK_MS ? e->add.time_ms - REPORT_PUB_SLACK_MS : 0;
+	return e->obs != NULL && az_obs_looked(e->obs, pub) ? "yes" : "no";
 }
 
 /* The history and the live names, from one snapshot. */

@@ -329,6 +329,24 @@ is "$(field 'r["history_events"]')" 10 "12 more writes: still 10 events"
 is "$(field 'd("n1.example") is None, d("n2.example")["last_challenge"]["client"], d("n11.example")["last_challenge"]["client"]')" \
 	"(True, 'manual', 'manual')" "the oldest dropped first"
 
+### Did the CA look?  The observation file, as mod-acmezone writes it
+
+CERTBOT_DOMAIN=seen.example CERTBOT_VALIDATION=$V1 "$AZ" hook certbot auth >/dev/null
+pub=$("$AZ" status --json seen.example 2>/dev/null | python3 -c 'import json, sys
+print(json.load(sys.stdin)[0]["values"][0]["published_ms"])')
+mkdir -p "$DB-observe"
+"$AZTOOL" obs "$DB" "seen-example.$Z" "$pub" 7 || bail "aztool obs failed"
+report_json
+is "$(field 'd("seen.example")["ca_looked"], d("seen.example")["queries"], d("n11.example")["ca_looked"]')" \
+	"('yes', 7, 'no')" "ca_looked: yes with 7 queries since the publication; no for a name nobody asked"
+"$AZ" report --prometheus --offline >"$tmp/p2.prom"
+is "$(awk '$1 == "acmezone_challenge_queries_total{domain=\"seen.example\"}" { print $2 }' "$tmp/p2.prom")" 7 \
+	"acmezone_challenge_queries_total of seen.example"
+"$AZTOOL" obs "$DB" "seen-example.$Z" "$((pub - 60000))" 3
+report_json
+is "$(field 'd("seen.example")["ca_looked"]')" no "queries of an older publication do not count"
+rm -rf "$DB-observe"
+
 ### status: by which hook or client a live value was published
 
 CERTBOT_DOMAIN=st.example CERTBOT_VALIDATION=$V2 "$AZ" hook certbot auth >/dev/null
