@@ -168,7 +168,7 @@ static void observe(obs_t *o, knotd_qdata_t *qdata, const tnode_t *n,
 	const tvals_t *v = n != NULL ? table_vals(n) : NULL;
 	size_t qname_size = qdata->query->qname_size;
 	if (v == NULL || next == miss) {
-		obs_miss(o, qdata->name, qname_size);
+		obs_miss(o, qdata->params->thread_id, qdata->name, qname_size);
 	}
 	if (v == NULL) {
 		return;

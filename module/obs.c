@@ -11,7 +11,8 @@
 #include "observe.h"		/* the file's format (store/) */
 #include "table.h"
 
-#define MISS_RING	256	/* misses the query threads leave for the sync */
+#define MISS_RINGS	4	/* rings of misses, by knotd thread */
+#define MISS_RING	64	/* misses each ring holds for the sync */
 #define MISS_KEEP	512	/* misses the sync thread keeps, newest */
 #define EARLY_WINDOW_MS	(10 * 60 * 1000)	/* "shortly before" */
 #define BUSY_MS		250	/* look this often while names are observed */
@@ -76,15 +77,17 @@ struct obs {
 	uint32_t hint;		/* where the next claim starts looking */
 	uint32_t full;		/* a claim found no free slot; the sync
 				 * thread clears it when it frees one */
-	uint64_t head;		/* misses written */
-	miss_t ring[MISS_RING];
+	struct {
+		_Alignas(64) uint64_t head;	/* misses written */
+		miss_t e[MISS_RING];
+	} rings[MISS_RINGS];	/* thread t writes ring t % MISS_RINGS */
 	struct {
 		uint64_t n;
 		uint8_t pad[56];	/* one cache line each */
 	} unobs[NTHREADS];
 
 	/* Sync thread only. */
-	uint64_t tail;		/* misses read */
+	uint64_t tail[MISS_RINGS];	/* misses read, per ring */
 	uint64_t lost;
 	struct { uint64_t hash; int64_t ms; } kept[MISS_KEEP];
 	size_t nkept, kept_pos;
@@ -326,13 +329,16 @@ void obs_hit(obs_t *o, const struct tnode *n, const obs_query_t *q,
 	count_source(s, q);
 }
 
-void obs_miss(obs_t *o, const uint8_t *name, size_t name_len)
+void obs_miss(obs_t *o, unsigned thread_id, const uint8_t *name,
+              size_t name_len)
 {
-	/* The position is ours alone unless the ring wraps within this
-	 * write (MISS_RING concurrent misses); then the seq check of the
-	 * reader drops the entry whose fields were mixed. */
-	uint64_t pos = __atomic_fetch_add(&o->head, 1, __ATOMIC_RELAXED);
-	miss_t *m = &o->ring[pos % MISS_RING];
+	/* One ring per few threads: workers do not share the head's line.
+	 * The position is ours alone unless the ring wraps within this write
+	 * (MISS_RING misses of threads of this ring at once); then the
+	 * reader's seq checks drop the entry whose fields were mixed. */
+	__typeof__(o->rings[0]) *r = &o->rings[thread_id % MISS_RINGS];
+	uint64_t pos = __atomic_fetch_add(&r->head, 1, __ATOMIC_RELAXED);
+	miss_t *m = &r->e[pos % MISS_RING];
 	/* seq = 0 first; the release stores after it keep it first, so a
 	 * reader that sees the new hash or time sees the seq change too. */
 	__atomic_store_n(&m->seq, 0, __ATOMIC_RELAXED);
@@ -389,42 +395,61 @@ void obs_reclaim(obs_t *o)
 	o->nretired = 0;
 }
 
-/* Move the ring's new misses into 'kept' (sync thread). */
+/* Keep one miss (sync thread); the filter is rebuilt at each wrap, so
+ * misses that left 'kept' leave it too. */
+static void keep(obs_t *o, uint64_t h, int64_t ms)
+{
+	o->kept[o->kept_pos].hash = h;
+	o->kept[o->kept_pos].ms = ms;
+	o->kept_pos = (o->kept_pos + 1) % MISS_KEEP;
+	if (o->nkept < MISS_KEEP) {
+		o->nkept++;
+	}
+	if (o->kept_pos == 0) {
+		memset(o->filter, 0, sizeof(o->filter));
+		for (size_t i = 0; i < o->nkept; i++) {
+			uint64_t k = o->kept[i].hash;
+			o->filter[(k >> 6) % 16] |= (uint64_t)1 << (k % 64);
+		}
+	} else {
+		o->filter[(h >> 6) % 16] |= (uint64_t)1 << (h % 64);
+	}
+}
+
+/* Move the rings' new misses into 'kept' (sync thread). */
 static void drain(obs_t *o)
 {
-	uint64_t head = __atomic_load_n(&o->head, __ATOMIC_ACQUIRE);
-	if (head - o->tail > MISS_RING) {
-		o->lost += head - o->tail - MISS_RING;
-		o->tail = head - MISS_RING;
-	}
-	for (; o->tail < head; o->tail++) {
-		miss_t *m = &o->ring[o->tail % MISS_RING];
-		uint64_t seq = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
-		if (seq > o->tail + 1) {
-			o->lost++;	/* overwritten by a later miss */
-			continue;
+	for (unsigned k = 0; k < MISS_RINGS; k++) {
+		__typeof__(o->rings[0]) *r = &o->rings[k];
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+		uint64_t *tail = &o->tail[k];
+		if (head - *tail > MISS_RING) {
+			o->lost += head - *tail - MISS_RING;
+			*tail = head - MISS_RING;
 		}
-		if (seq != o->tail + 1) {
-			/* Not written yet (its writer is between the
-			 * fetch_add and the seq): wait for the next round. */
-			break;
+		for (; *tail < head; ++*tail) {
+			miss_t *m = &r->e[*tail % MISS_RING];
+			uint64_t seq = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
+			if (seq > *tail + 1) {
+				o->lost++;	/* overwritten by a later miss */
+				continue;
+			}
+			if (seq != *tail + 1) {
+				/* Not written yet (its writer is between the
+				 * fetch_add and the seq): next round. */
+				break;
+			}
+			/* Acquire loads, then the seq again (it cannot be
+			 * read before them): unchanged means hash and time
+			 * are the ones it vouched for (a seqlock read). */
+			uint64_t h = __atomic_load_n(&m->hash, __ATOMIC_ACQUIRE);
+			int64_t ms = __atomic_load_n(&m->ms, __ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&m->seq, __ATOMIC_RELAXED) != *tail + 1) {
+				o->lost++;
+				continue;
+			}
+			keep(o, h, ms);
 		}
-		/* Acquire loads, then the seq again (it cannot be read
-		 * before them): unchanged means hash and time are the ones
-		 * it vouched for (a seqlock read). */
-		uint64_t h = __atomic_load_n(&m->hash, __ATOMIC_ACQUIRE);
-		int64_t ms = __atomic_load_n(&m->ms, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&m->seq, __ATOMIC_RELAXED) != o->tail + 1) {
-			o->lost++;
-			continue;
-		}
-		o->kept[o->kept_pos].hash = h;
-		o->kept[o->kept_pos].ms = ms;
-		o->kept_pos = (o->kept_pos + 1) % MISS_KEEP;
-		if (o->nkept < MISS_KEEP) {
-			o->nkept++;
-		}
-		o->filter[(h >> 6) % 16] |= (uint64_t)1 << (h % 64);
 	}
 }
 

@@ -74,10 +74,12 @@ void obs_hit(obs_t *o, const struct tnode *n, const obs_query_t *q,
 /*!
  * Remember a query that found no live value at name (NXDOMAIN or NODATA
  * from the module's side): if the name is published shortly after, the
- * sync thread counts it as "asked too early".  A fixed ring: under a
- * flood the oldest are overwritten (counted as lost).
+ * sync thread counts it as "asked too early".  Fixed rings (one per few
+ * knotd threads, thread_id picks it): under a flood the oldest are
+ * overwritten (counted as lost).
  */
-void obs_miss(obs_t *o, const uint8_t *name, size_t name_len);
+void obs_miss(obs_t *o, unsigned thread_id, const uint8_t *name,
+              size_t name_len);
 
 /*** Sync thread only (the table's writer). ***/
 

@@ -273,7 +273,7 @@ static void ask(obs_t *o, table_t *t, const char *name, unsigned src, bool tcp,
 	const tnode_t *n = table_lookup(t, w, len);
 	const tvals_t *v = n != NULL ? table_vals(n) : NULL;
 	if (v == NULL) {
-		obs_miss(o, w, len);
+		obs_miss(o, tid, w, len);
 	} else {
 		obs_hit(o, n, &q, OBS_SERVED);
 	}
