@@ -1,4 +1,4 @@
-/* obs.c -- what the servers saw of each published name: lock-free counters for the query path, written out by the sync thread. */
+/* obs.c -- per-name query observation: lock-free counters, written out by the sync thread. */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* obs.h -- what the servers saw of each published name: lock-free counters for the query path, written out by the sync thread. */
+/* obs.h -- per-name query observation: lock-free counters, written out by the sync thread. */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
@@ -17,8 +17,9 @@ typedef struct table table_t;
  * bit in the pool's bitmap, then a compare-and-swap of the node's 'obs'
  * word from 0 to the slot's number), later queries of the name count
  * into it with relaxed atomics.  Unqueried names cost only the node's
- * 4-octet word.  When every slot is taken, queries of names without a
- * slot are counted as 'unobserved' and nothing else happens.
+ * 4-octet word (and the 8 of its publication time, table.h).  When
+ * every slot is taken, queries of names without a slot are counted as
+ * 'unobserved' and nothing else happens.
  *
  * A node's 'obs' word: 0 = no slot yet, OBS_DEAD = the node left the
  * table (never claim again), otherwise the slot's number (index + 1).
