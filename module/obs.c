@@ -291,18 +291,18 @@ static void count_source(slot_t *s, const obs_query_t *q)
 	}
 }
 
-void obs_hit(obs_t *o, const struct tnode *n, const obs_query_t *q,
-             obs_answer_t ans)
+uint32_t obs_slot(obs_t *o, const struct tnode *n, unsigned thread_id)
 {
 	uint32_t num = slot_of(o, n);
-	if (num == OBS_DEAD) {
-		return;
-	}
 	if (num == 0) {
 		/* One counter per knotd thread: no shared cache line. */
-		add(&o->unobs[q->thread_id % NTHREADS].n);
-		return;
+		add(&o->unobs[thread_id % NTHREADS].n);
 	}
+	return num == OBS_DEAD ? 0 : num;
+}
+
+void obs_hit(obs_t *o, uint32_t num, const obs_query_t *q, obs_answer_t ans)
+{
 	/* The slot stays ours at least until this read section ends: it is
 	 * freed only a grace period after it was detached. */
 	slot_t *s = &o->slots[num - 1];

@@ -65,12 +65,18 @@ void obs_free(obs_t *o);
  *** allocation, no system calls (one vDSO clock read). ***/
 
 /*!
- * Count a query of node n, which has a value block (possibly all
- * expired), and what it got.  n must have been found in a table under
- * the current read section.
+ * The slot to count a query of node n in (n has a value block, possibly
+ * all expired, and was found in a table under the current read
+ * section), claiming one on the first query of a publication.
+ * \return its number, or 0: not observed (the pool is full: counted as
+ * unobserved; or n is leaving the table).  Cheap when 0, so that the
+ * hook gathers what obs_hit() needs only for an observed name.
  */
-void obs_hit(obs_t *o, const struct tnode *n, const obs_query_t *q,
-             obs_answer_t ans);
+uint32_t obs_slot(obs_t *o, const struct tnode *n, unsigned thread_id);
+
+/*! Count a query and what it got in slot num (from obs_slot(), same
+ * read section). */
+void obs_hit(obs_t *o, uint32_t num, const obs_query_t *q, obs_answer_t ans);
 
 /*!
  * Remember a query that found no live value at name (NXDOMAIN or NODATA
