@@ -636,17 +636,12 @@ static bool entries_reserve(obs_t *o, size_t n)
 	return true;
 }
 
-int obs_write(obs_t *o, const char *path, bool force)
+/* Call f(o, s, n, num, arg) for each claimed slot attached to its node,
+ * a bitmap word at a time: the cost follows the names observed, not the
+ * size of the pool.  Stops at a non-zero return.  Sync thread. */
+static int each_slot(obs_t *o, int (*f)(obs_t *, const slot_t *,
+                     const struct tnode *, uint32_t, void *), void *arg)
 {
-	if (o == NULL) {
-		return AZ_EOK;
-	}
-	drain(o);
-	az_obs_t file = { 0 };
-	uint64_t sig = 0;
-	uint32_t used = 0;
-	/* Claimed slots only, a bitmap word at a time: the cost follows the
-	 * names observed, not the size of the pool. */
 	for (uint32_t w = 0; w < o->nwords; w++) {
 		uint64_t bits = __atomic_load_n(&o->used[w], __ATOMIC_ACQUIRE);
 		if (w == o->nwords - 1 && o->nslots % 64 != 0) {
@@ -661,33 +656,82 @@ int obs_write(obs_t *o, const char *path, bool force)
 			if (n == NULL || __atomic_load_n(&n->obs, __ATOMIC_ACQUIRE) != num) {
 				continue;	/* being claimed, or lost a race */
 			}
-			used++;
-			if (!entries_reserve(o, file.count + 1)) {
-				return AZ_ENOMEM;
+			int ret = f(o, s, n, num, arg);
+			if (ret != 0) {
+				return ret;
 			}
-			az_obs_name_t *e = &o->ents[file.count];
-			entry(s, n, e);
-			if (e->queries == 0 && e->early == 0) {
-				continue;
-			}
-			sig = sig * 31 + e->queries * 7 + e->early + e->sources + num;
-			file.count++;
 		}
 	}
-	file.names = o->ents;
-	for (unsigned t = 0; t < NTHREADS; t++) {
-		file.unobserved += __atomic_load_n(&o->unobs[t].n, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* each_slot(): a cheap signature of what a file would show. */
+static int sig_one(obs_t *o, const slot_t *s, const struct tnode *n,
+                   uint32_t num, void *arg)
+{
+	(void)o;
+	(void)n;
+	uint64_t *sig = arg, sum = s->early;
+	for (unsigned k = 0; k < STRIPES; k++) {
+		for (unsigned i = 0; i < C_COUNT; i++) {
+			sum += __atomic_load_n(&s->st[k].c[i], __ATOMIC_RELAXED);
+		}
 	}
-	sig = sig * 31 + file.unobserved + o->lost + used;
-	o->nused = used;
+	sig[0] = sig[0] * 31 + sum * 7 + num;
+	sig[1]++;
+	return 0;
+}
+
+/* each_slot(): the entry of a slot that saw something. */
+static int entry_one(obs_t *o, const slot_t *s, const struct tnode *n,
+                     uint32_t num, void *arg)
+{
+	(void)num;
+	az_obs_t *file = arg;
+	if (!entries_reserve(o, file->count + 1)) {
+		return AZ_ENOMEM;
+	}
+	az_obs_name_t *e = &o->ents[file->count];
+	entry(s, n, e);
+	if (e->queries > 0 || e->early > 0) {
+		file->count++;
+	}
+	return 0;
+}
+
+int obs_write(obs_t *o, const char *path, bool force)
+{
+	if (o == NULL) {
+		return AZ_EOK;
+	}
+	drain(o);
 	/* Within BUSY_MS of the first change after a quiet second, then at
 	 * most once a second while queries keep coming: a name queried
 	 * without pause costs one file a second, not one per look. */
 	int64_t now = wall_ms();
-	if (!force && o->written && (sig == o->written_sig ||
-	    (now >= o->written_ms && now - o->written_ms < WRITE_GAP_MS))) {
+	if (!force && o->written && now >= o->written_ms &&
+	    now - o->written_ms < WRITE_GAP_MS) {
 		return AZ_EOK;
 	}
+	/* Has anything changed?  Sums of counters first; the entries are
+	 * built only for a file that will be written. */
+	uint64_t sig[2] = { 0, 0 };	/* signature, slots in use */
+	(void)each_slot(o, sig_one, sig);
+	az_obs_t file = { 0 };
+	for (unsigned t = 0; t < NTHREADS; t++) {
+		file.unobserved += __atomic_load_n(&o->unobs[t].n, __ATOMIC_RELAXED);
+	}
+	uint32_t used = (uint32_t)sig[1];
+	sig[0] = sig[0] * 31 + file.unobserved + o->lost + used;
+	o->nused = used;
+	if (!force && o->written && sig[0] == o->written_sig) {
+		return AZ_EOK;
+	}
+	int ret = each_slot(o, entry_one, &file);
+	if (ret != 0) {
+		return ret;
+	}
+	file.names = o->ents;
 	file.written_ms = now;
 	file.since_ms = o->since_ms;
 	file.pid = (uint32_t)getpid();
@@ -706,10 +750,10 @@ int obs_write(obs_t *o, const char *path, bool force)
 	if (az_obs_encode(&file, o->out, size) != size) {
 		return AZ_EINVAL;
 	}
-	int ret = az_obs_write(path, o->out, size);
+	ret = az_obs_write(path, o->out, size);
 	if (ret == AZ_EOK) {
 		o->written = true;
-		o->written_sig = sig;
+		o->written_sig = sig[0];
 		o->written_ms = now;
 	}
 	return ret;
