@@ -1,4 +1,4 @@
-/* cmd_status.c -- 'status' and 'watch': each name's live values and what the servers saw of them (the observation file). */
+/* cmd_status.c -- status and watch: live values and what the servers saw of them. */
 /* SPDX-License-Identifier: MIT */
 
 #include <arpa/inet.h>

@@ -108,6 +108,21 @@ static const opt_t *opt_find(const char *arg, const char **inline_arg)
 	return NULL;
 }
 
+/* A timeout option's SECONDS into *ms; 'what' names it in the message,
+ * 'eg' is a typical value. */
+static int take_seconds(const cli_t *cli, const char *val, int *ms,
+                        const char *what, const char *eg)
+{
+	char q[CLI_QUOTE_MAX];
+
+	if (!parse_wait(val, ms)) {
+		cli_err(cli, "'%s' is not a valid %s (0 to 3600 seconds, as in "
+		        "%s or 0.5)", quote(val, q), what, eg);
+		return RC_INPUT;
+	}
+	return RC_OK;
+}
+
 /*
  * Take the option at argv[*i] (advancing *i past its argument).  Options
  * outside 'allowed' are usage errors, as are unknown ones.
@@ -187,20 +202,11 @@ int cli_opt_take(cli_t *cli, unsigned allowed, char **argv, int *i)
 		break;
 	case OPT_TIMEOUT:
 		cli->timeout_given = true;
-		if (!parse_wait(val, &cli->timeout_ms)) {
-			cli_err(cli, "'%s' is not a valid timeout (0 to 3600 "
-			        "seconds, as in 300 or 0.5)", quote(val, q));
-			return RC_INPUT;
-		}
-		break;
+		return take_seconds(cli, val, &cli->timeout_ms, "timeout", "300");
 	case OPT_PROPAGATION:
 		cli->propagation_given = true;
-		if (!parse_wait(val, &cli->propagation_ms)) {
-			cli_err(cli, "'%s' is not a valid propagation timeout (0 to "
-			        "3600 seconds, as in 60 or 0.5)", quote(val, q));
-			return RC_INPUT;
-		}
-		break;
+		return take_seconds(cli, val, &cli->propagation_ms,
+		                    "propagation timeout", "60");
 	case OPT_HIST_MAX:
 		cli->hist_max = val;
 		break;
