@@ -13,6 +13,8 @@
 # time per query answered (the inverse of the
 # throughput a fully busy server would reach, and much less disturbed by
 # other load on the machine).  BENCH_BIND=0 leaves BIND out.
+# BENCH_OBSERVE_OFF=1 adds a third knotd, the module with 'observe: 0'
+# on the same store, to show what observation itself costs.
 
 . "$(dirname "$0")/lib.sh"
 b_setup throughput
@@ -34,6 +36,11 @@ for n in $BENCH_SIZES; do
 	kd_conf "static-$n" static "$d/static.zone"
 	kd_launch "mod-$n"
 	kd_launch "static-$n"
+	if [ "${BENCH_OBSERVE_OFF:-0}" = 1 ]; then
+		kd_conf "off-$n" module "" "$d/acmezone.mdb" 0
+		kd_launch "off-$n"
+		servers="$servers off-$n"
+	fi
 	if [ "$BENCH_BIND" = 1 ]; then
 		named_conf "bind-$n" "$d/static.zone"
 		named_launch "bind-$n"
@@ -70,6 +77,15 @@ for n in $BENCH_SIZES; do
 	for s in mod-$n static-$n; do
 		b_note "  $s: $(grep -h 'NOERROR' "$B_WORK/$s/dnsperf.log" | tail -n 1 | sed 's/^ *//')"
 	done
+	if [ "${BENCH_OBSERVE_OFF:-0}" = 1 ]; then
+		off=$(median <"$B_WORK/off-$n.qps")
+		row "1 throughput" "$n tokens: q/s observation on / off (per-round)" "$mod" "$off" \
+			"$(ratio "$(paired "$B_WORK/mod-$n.qps" "$B_WORK/off-$n.qps")" 1)" "(report)" "-"
+		row "1 throughput" "$n tokens: knotd CPU us/query, observation off / on (per-round)" \
+			"$mc" "$(median <"$B_WORK/off-$n.cpu")" \
+			"$(ratio "$(paired "$B_WORK/off-$n.cpu" "$B_WORK/mod-$n.cpu")" 1)" "(report)" "-"
+		kd_stop "off-$n"
+	fi
 	if [ "$BENCH_BIND" = 1 ]; then
 		bnd=$(median <"$B_WORK/bind-$n.qps")
 		row "1 throughput" "$n tokens: q/s module vs BIND static zone (record, per-round)" "$mod" "$bnd" \

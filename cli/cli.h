@@ -68,6 +68,12 @@ typedef struct {
 	int nwait;
 	int propagation_ms;		/* --propagation-timeout */
 	bool propagation_given;
+	const char *client;		/* history: who writes (hook's client,
+					 * ACMEZONE_CLIENT, else "manual") */
+	const char *hist_max, *hist_days;	/* config --history-max, -days */
+	const char *html;		/* report --html FILE */
+	bool prometheus, offline;	/* report --prometheus, --offline */
+	int check_ms;			/* report --check-timeout */
 	int timeout_ms;			/* watch --timeout */
 	bool timeout_given;
 	const char *issuer, *until;	/* persist (and account_uri above) */

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert.h"
 #include "cmds.h"
+#include "hist.h"
 #include "msg.h"
 #include "names.h"
 #include "opts.h"
@@ -15,6 +17,7 @@
 #define HOOK_MARK		"acmezone: published "	/* certbot auth output */
 #define HOOK_OPTS		(OPT_EXPIRE | OPT_VERBOSE | OPT_WAIT_AT | OPT_PROPAGATION | \
 				 OPT_SERVER | OPT_FANOUT | OPT_ACCOUNT_URI)
+#define HOOK_MAX_DOMAINS	100	/* names in one certificate (Let's Encrypt's limit) */
 
 typedef struct {
 	cli_t *cli;
@@ -187,6 +190,223 @@ static int hook_lego(hook_t *h)
 	return rc;
 }
 
+
+/*** Outcomes: what the client says came of an order (history only). ***/
+
+/*
+ * Record op (ISSUED or FAILED) for each domain in one transaction of the
+ * history alone (n == 0: one event that names no domain).  cert (ISSUED): its notAfter is read first, outside the
+ * write lock; a certificate that cannot be read is still an issuance: the
+ * event is kept with the reason and no expiry, and the hook says so and
+ * exits 3.  Domains are checked before the store is opened.
+ */
+static int record_outcome(hook_t *h, az_hist_op_t op, char **domains, size_t n,
+                          const char *cert, const char *reason)
+{
+	char canon[HOOK_MAX_DOMAINS][AZ_DOMAIN_BUFLEN], q[CLI_QUOTE_MAX];
+	char why[CERT_WHY_MAX] = "";
+	const char *bad = NULL;
+	az_store_t *store = NULL;
+	az_txn_t *txn = NULL;
+	az_hist_event_t ev;
+	az_config_t cfg;
+	int64_t not_after = 0;
+	int rc;
+
+	if (n > HOOK_MAX_DOMAINS) {
+		return cli_usage(h->cli, "more than %d domains", HOOK_MAX_DOMAINS);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (az_domain_parse(domains[i], canon[i], &bad) != AZ_EOK) {
+			cli_err(h->cli, "'%s' is not a valid domain (%s)",
+			        quote(domains[i], q), bad);
+			return RC_INPUT;
+		}
+	}
+	if (cert != NULL && cert_not_after(cert, &not_after, why) != 0) {
+		not_after = 0;
+		reason = why;
+	}
+	rc = hist_client(h->cli);
+	if (rc == RC_OK) {
+		rc = write_begin(h->cli, &store, &txn, &cfg);
+	}
+	for (size_t i = 0; rc == RC_OK && i < (n > 0 ? n : 1); i++) {
+		hist_event(h->cli, op, &ev);
+		if (n > 0) {
+			memcpy(ev.domain, canon[i], sizeof(ev.domain));
+		}
+		if (n > 0 && cfg.has_zone && az_delegation(canon[i], cfg.scheme, cfg.zone, ev.owner,
+		                                  &ev.owner_len, NULL, NULL) != AZ_EOK) {
+			ev.owner_len = 0;
+		}
+		ev.not_after = not_after;
+		snprintf(ev.reason, sizeof(ev.reason), "%s", reason != NULL ? reason : "");
+		rc = hist_append(h->cli, txn, &ev);
+	}
+	/* Nothing a server serves changed: no need to wait for them. */
+	if (rc == RC_OK) {
+		rc = write_commit(h->cli, &store, &txn, false);
+	}
+	az_txn_abort(txn);
+	az_store_close(store);
+	if (rc == RC_OK && why[0] != '\0') {
+		cli_err(h->cli, "cannot read the certificate '%s': %s; the issuance "
+		        "is recorded without its expiry", quote(cert, q), why);
+		return RC_INPUT;
+	}
+	if (rc == RC_OK && h->cli->verbose) {
+		printf("recorded %s of %zu domain(s)\n", az_hist_op_name(op), n);
+	}
+	return rc;
+}
+
+/* A copy of list split at blanks into at most HOOK_MAX_DOMAINS words. */
+static size_t split_words(char *list, char **words)
+{
+	size_t n = 0;
+	for (char *save = NULL, *w = strtok_r(list, " \t\n", &save);
+	     w != NULL && n <= HOOK_MAX_DOMAINS; w = strtok_r(NULL, " \t\n", &save)) {
+		words[n++] = w;
+	}
+	return n;
+}
+
+/* An outcome hook's environment variable, which must be set. */
+static const char *need_env(hook_t *h, const char *name, const char *who)
+{
+	const char *v = getenv(name);
+	if (v == NULL || v[0] == '\0') {
+		cli_usage(h->cli, "%s is not set: %s runs this hook", name, who);
+		return NULL;
+	}
+	return v;
+}
+
+/* certbot --deploy-hook: RENEWED_LINEAGE (a directory), RENEWED_DOMAINS. */
+static int hook_certbot_deploy(hook_t *h)
+{
+	const char *lineage, *list;
+	char *copy = NULL, *cert = NULL, *words[HOOK_MAX_DOMAINS + 1];
+	int rc = RC_USAGE;
+
+	if ((lineage = need_env(h, "RENEWED_LINEAGE", "certbot's --deploy-hook")) == NULL ||
+	    (list = need_env(h, "RENEWED_DOMAINS", "certbot's --deploy-hook")) == NULL) {
+		return RC_USAGE;
+	}
+	copy = strdup(list);
+	cert = malloc(strlen(lineage) + sizeof("/cert.pem"));
+	if (copy == NULL || cert == NULL) {
+		cli_err(h->cli, "out of memory");
+		rc = RC_STORE;
+	} else {
+		size_t n = split_words(copy, words);
+		sprintf(cert, "%s/cert.pem", lineage);
+		rc = n == 0 ? cli_usage(h->cli, "RENEWED_DOMAINS names no domain") :
+		     record_outcome(h, AZ_HIST_ISSUED, words, n, cert, NULL);
+	}
+	free(copy);
+	free(cert);
+	return rc;
+}
+
+/* A deploy hook that names one domain and its certificate in two variables. */
+static int env_deploy(hook_t *h, const char *domain_var, const char *cert_var,
+                      const char *who)
+{
+	const char *domain, *cert;
+
+	if ((domain = need_env(h, domain_var, who)) == NULL ||
+	    (cert = need_env(h, cert_var, who)) == NULL) {
+		return RC_USAGE;
+	}
+	return record_outcome(h, AZ_HIST_ISSUED, (char **)&domain, 1, cert, NULL);
+}
+
+/* lego --run-hook / --renew-hook: LEGO_CERT_DOMAIN, LEGO_CERT_PATH. */
+static int hook_lego_deploy(hook_t *h)
+{
+	return env_deploy(h, "LEGO_CERT_DOMAIN", "LEGO_CERT_PATH", "lego's --run-hook");
+}
+
+/* acme.sh --renew-hook or --reloadcmd: Le_Domain, CERT_PATH. */
+static int hook_acmesh_deploy(hook_t *h)
+{
+	return env_deploy(h, "Le_Domain", "CERT_PATH", "acme.sh's --renew-hook");
+}
+
+/*
+ * The CA's reason in dehydrated's invalid_challenge RESPONSE: the string
+ * of the error's "detail", unescaped; else the whole response.  dehydrated
+ * passes the challenge as its JSON.sh flattens it, one
+ * '["error","detail"]<TAB>"..."' line per member (the object itself comes
+ * last); plain JSON ('"detail": "..."') is read too.  Not a JSON parser:
+ * one string after the first "detail" key that has one.
+ */
+static void challenge_detail(const char *resp, char *out, size_t size)
+{
+	static const char ws[] = " \t\r\n";
+
+	snprintf(out, size, "%s", resp);
+	for (const char *p = strstr(resp, "\"detail\""); p != NULL;
+	     p = strstr(p + 1, "\"detail\"")) {
+		const char *q = p + strlen("\"detail\"");
+		size_t o = 0;
+		q += *q == ']' ? 1 : 0;
+		q += strspn(q, ws);
+		q += *q == ':' ? 1 : 0;
+		q += strspn(q, ws);
+		if (*q++ != '"') {
+			continue;
+		}
+		for (; *q != '\0' && *q != '"' && o + 1 < size; q++) {
+			if (*q == '\\' && q[1] != '\0') {
+				q++;
+				if (*q == 'u') {	/* \uXXXX: not ASCII for us */
+					q += strspn(q + 1, "0123456789abcdefABCDEF") > 3 ? 4 : 0;
+					out[o++] = '?';
+					continue;
+				}
+				out[o++] = (*q == 'n' || *q == 't' || *q == 'r') ? ' ' : *q;
+			} else {
+				out[o++] = *q;
+			}
+		}
+		out[o] = '\0';
+		return;
+	}
+}
+
+/* dehydrated's outcome handlers; 1: not one of them. */
+static int dehydrated_outcome(hook_t *h)
+{
+	const char **a = h->args;
+	char reason[AZ_HIST_REASON_MAX + 1];
+
+	if (strcmp(a[0], "deploy_cert") == 0 && h->nargs >= 4) {
+		/* DOMAIN KEYFILE CERTFILE FULLCHAINFILE CHAINFILE TIMESTAMP */
+		return record_outcome(h, AZ_HIST_ISSUED, (char **)&a[1], 1, a[3], NULL);
+	}
+	if (strcmp(a[0], "invalid_challenge") == 0 && h->nargs >= 3) {
+		/* DOMAIN RESPONSE */
+		challenge_detail(a[2], reason, sizeof(reason));
+		return record_outcome(h, AZ_HIST_FAILED, (char **)&a[1], 1, NULL, reason);
+	}
+	if (strcmp(a[0], "request_failure") == 0 && h->nargs >= 4) {
+		/* STATUSCODE REASON REQTYPE [HEADERS]: no domain.  The history
+		 * keeps it as said; the report puts it at this host's newest
+		 * challenge by dehydrated before it. */
+		snprintf(reason, sizeof(reason), "request failure: HTTP %s on %s: %s",
+		         a[1], a[3], a[2]);
+		return record_outcome(h, AZ_HIST_FAILED, NULL, 0, NULL, reason);
+	}
+	if (strcmp(a[0], "deploy_cert") == 0 || strcmp(a[0], "invalid_challenge") == 0 ||
+	    strcmp(a[0], "request_failure") == 0) {
+		return cli_usage(h->cli, "dehydrated: too few arguments for %s", a[0]);
+	}
+	return 1;
+}
+
 /*** dehydrated ***/
 
 static int hook_dehydrated(hook_t *h)
@@ -204,7 +424,8 @@ static int hook_dehydrated(hook_t *h)
 	if (!add && strcmp(a[0], "clean_challenge") != 0) {
 		/* dehydrated calls every handler, some new or unknown on
 		 * purpose, and wants them ignored with success. */
-		return RC_OK;
+		rc = dehydrated_outcome(h);
+		return rc == 1 ? RC_OK : rc;
 	}
 	if (h->nargs < 4 || (h->nargs - 1) % 3 != 0) {
 		return cli_usage(h->cli, "dehydrated: expected '%s DOMAIN TOKEN VALUE "
@@ -297,10 +518,29 @@ static int run_hook(cli_t *cli)
 	char *wait_copy = NULL, q[CLI_QUOTE_MAX];
 	int rc;
 
-	if (strcmp(client, "certbot") != 0 && strcmp(client, "lego") != 0 &&
-	    strcmp(client, "dehydrated") != 0) {
+	static const struct {
+		const char *name, *client;
+		int (*run)(hook_t *h);
+	} hooks[] = {
+		{ "certbot", "certbot", hook_certbot },
+		{ "lego", "lego", hook_lego },
+		{ "dehydrated", "dehydrated", hook_dehydrated },
+		{ "certbot-deploy", "certbot", hook_certbot_deploy },
+		{ "lego-deploy", "lego", hook_lego_deploy },
+		{ "acme.sh-deploy", "acme.sh", hook_acmesh_deploy },
+	};
+	int (*run)(hook_t *h) = NULL;
+
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		if (strcmp(client, hooks[i].name) == 0) {
+			run = hooks[i].run;
+			cli->client = hooks[i].client;	/* for the history */
+		}
+	}
+	if (run == NULL) {
 		return cli_usage(cli, "'%s' is not a client this hook knows (certbot, "
-		                 "lego or dehydrated; acme.sh has dns_acmezone.sh)",
+		                 "lego, dehydrated, certbot-deploy, lego-deploy, "
+		                 "acme.sh-deploy; acme.sh has dns_acmezone.sh)",
 		                 quote(client, q));
 	}
 	rc = strcmp(client, "certbot") == 0 ? certbot_args(&h) : RC_OK;
@@ -311,13 +551,7 @@ static int run_hook(cli_t *cli)
 		rc = names_duration(cli, cli->expire, &h.expire);
 	}
 	if (rc == RC_OK) {
-		if (strcmp(client, "certbot") == 0) {
-			rc = hook_certbot(&h);
-		} else if (strcmp(client, "lego") == 0) {
-			rc = hook_lego(&h);
-		} else {
-			rc = hook_dehydrated(&h);
-		}
+		rc = run(&h);
 	}
 	free(wait_copy);
 	return rc;
@@ -326,7 +560,7 @@ static int run_hook(cli_t *cli)
 const cmd_t cmd_hook = {
 	"hook", run_hook, HOOK_OPTS,
 	1, CMD_ANY, { "CLIENT", NULL }, 1,
-	"hook [OPTIONS] certbot|lego|dehydrated [ARGS...]",
+	"hook [OPTIONS] CLIENT [ARGS...]",
 	"Publish and remove challenges for an ACME client, speaking its hook\n"
 	"protocol; see acmezone(1) and doc/clients/ for each client:\n"
 	"\n"
@@ -337,7 +571,14 @@ const cmd_t cmd_hook = {
 	"              and with EXEC_MODE=RAW present|cleanup -- DOMAIN TOKEN KEYAUTH\n"
 	"  dehydrated  HOOK=acmezone-dehydrated: deploy_challenge and\n"
 	"              clean_challenge DOMAIN TOKEN VALUE [...] (HOOK_CHAIN too);\n"
-	"              other handlers are ignored\n"
+	"              other handlers are ignored; deploy_cert, invalid_challenge\n"
+	"              and request_failure are recorded in the history\n"
+	"\n"
+	"Outcome hooks (the history and 'acmezone report'):\n"
+	"\n"
+	"  certbot-deploy  --deploy-hook 'acmezone hook certbot-deploy'\n"
+	"  lego-deploy     --run-hook (and --renew-hook) 'acmezone hook lego-deploy'\n"
+	"  acme.sh-deploy  --renew-hook 'acmezone hook acme.sh-deploy'\n"
 	"\n"
 	"Options go before the client's name (certbot: after it too); the\n"
 	"environment may give them instead: ACMEZONE_EXPIRE, ACMEZONE_WAIT\n"

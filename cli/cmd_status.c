@@ -1,4 +1,4 @@
-/* cmd_status.c -- 'status' and 'watch': each name's live values and what the servers saw of them (the observation file). */
+/* cmd_status.c -- status and watch: live values and what the servers saw of them. */
 /* SPDX-License-Identifier: MIT */
 
 #include <arpa/inet.h>
@@ -40,6 +40,7 @@ typedef struct {
 	int obs_ret;		/* az_obs_read()'s result */
 	const char *obs_why;
 	char obs_path[4096];
+	az_reader_t *rd;	/* the snapshot the names came from (history) */
 	json_t json;
 } status_t;
 
@@ -122,8 +123,9 @@ static int load_names(status_t *st, az_store_t *store, az_reader_t **rd)
 	cli_t *cli = st->cli;
 	az_config_t cfg;
 	int ret = az_reader_begin(store, rd);
+	st->rd = *rd;
 	if (ret != AZ_EOK) {
-		*rd = NULL;
+		*rd = st->rd = NULL;
 		cli_store_err(cli, ret, "cannot read '%s'", cli->qdb);
 		return RC_STORE;
 	}
@@ -333,15 +335,19 @@ static void json_seen(json_t *j, const az_obs_name_t *e, int64_t pub)
 }
 
 /*
- * One live value.  The place for what else is known about a value (the
- * history: which hook or client wrote it) is here, beside its times.
+ * One live value of nv, with its times and, from the history, which hook
+ * or client published it from which host (the newest add of that value
+ * at that name; unknown if the history has none, e.g. 'apply').
  */
-static void show_value(status_t *st, const az_val_t *v)
+static void show_value(status_t *st, const name_vals_t *nv, const az_val_t *v)
 {
 	char pub[CLI_TIME_MAX], exp[CLI_TIME_MAX], span[CLI_TIME_MAX];
 	bool pub_ok = v->published > 0 && fmt_time(v->published / 1000, pub);
 	bool never = v->expire == AZ_EXPIRE_NEVER;
 	bool exp_ok = !never && fmt_time(v->expire, exp);
+	az_hist_event_t ev;
+	bool by = st->rd != NULL &&
+	          az_reader_hist_added(st->rd, nv->name, v->data, v->len, &ev) == AZ_EOK;
 
 	if (st->cli->json) {
 		json_begin(&st->json, '{');
@@ -363,6 +369,10 @@ static void show_value(status_t *st, const az_val_t *v)
 		}
 		json_key(&st->json, "expires_at");
 		json_str_or_null(&st->json, exp_ok ? exp : NULL);
+		json_key(&st->json, "client");
+		json_str_or_null(&st->json, by ? ev.client : NULL);
+		json_key(&st->json, "host");
+		json_str_or_null(&st->json, by ? ev.host : NULL);
 		json_end(&st->json);
 		return;
 	}
@@ -373,6 +383,9 @@ static void show_value(status_t *st, const az_val_t *v)
 	if (pub_ok) {
 		fmt_span((uint64_t)(st->now_ms - v->published) / 1000, span);
 		printf("  published %s (%s ago)", pub, span);
+	}
+	if (by) {
+		printf(" by %s%s%s", ev.client, ev.host[0] != '\0' ? " on " : "", ev.host);
 	}
 	if (never) {
 		printf(", never expires\n");
@@ -392,7 +405,7 @@ static void show_name(status_t *st, const name_vals_t *nv)
 		json_key(&st->json, "values");
 		json_begin(&st->json, '[');
 		for (unsigned i = 0; i < nv->count; i++) {
-			show_value(st, &nv->vals[i]);
+			show_value(st, nv, &nv->vals[i]);
 		}
 		json_end(&st->json);
 		if (st->obs_ret == AZ_EOK) {
@@ -410,7 +423,7 @@ static void show_name(status_t *st, const name_vals_t *nv)
 		return;
 	}
 	for (unsigned i = 0; i < nv->count; i++) {
-		show_value(st, &nv->vals[i]);
+		show_value(st, nv, &nv->vals[i]);
 	}
 	if (e != NULL) {
 		human_seen(st, e, e->pub_ms > nv->newest_pub ? e->pub_ms : nv->newest_pub);
@@ -467,8 +480,9 @@ const cmd_t cmd_status = {
 	"status", run_status, OPT_JSON, 0, CMD_ANY, { "DOMAIN", NULL }, 0,
 	"status [DOMAIN...] [--json]",
 	"For each name (a DOMAIN as add takes it, or every name with live\n"
-	"values), its live values (published when, expiring when) and what\n"
-	"the server saw since the newest was published: queries, resolvers\n"
+	"values), its live values (published when and by which client,\n"
+	"expiring when) and what the server saw since the newest was\n"
+	"published: queries, resolvers\n"
 	"(source addresses), UDP or TCP, DNSSEC OK bit, 0x20 case\n"
 	"randomisation, the answers given, and queries that came before the\n"
 	"value existed (asked too early).  The servers write what they saw to\n"
@@ -476,7 +490,8 @@ const cmd_t cmd_status = {
 	"file is reported and the values are shown all the same.\n"
 	"\n"
 	"  --json   one JSON array of {name, values: [{value, published_ms,\n"
-	"           published_at, expires, expires_at}], seen: {queries, udp,\n"
+	"           published_at, expires, expires_at, client, host}],\n"
+	"           seen: {queries, udp,\n"
 	"           tcp, dnssec_ok, case_randomised, served, nodata, nxdomain,\n"
 	"           asked_too_early, published_ms, first_ms, last_ms,\n"
 	"           too_early_first_ms, too_early_last_ms,\n"
@@ -499,6 +514,7 @@ static int watch_once(status_t *st, az_store_t *store, bool *said_obs,
 	int looked = 0;
 	if (rc != RC_OK) {
 		az_reader_end(rd);
+		st->rd = NULL;
 		return rc;
 	}
 	load_obs(st);
@@ -520,6 +536,7 @@ static int watch_once(status_t *st, az_store_t *store, bool *said_obs,
 		looked = 1;
 	}
 	az_reader_end(rd);
+	st->rd = NULL;
 	return looked;
 }
 

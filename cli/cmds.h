@@ -17,6 +17,7 @@ extern const cmd_t cmd_check;	/* cmd_check.c */
 extern const cmd_t cmd_hook;	/* cmd_hook.c */
 extern const cmd_t cmd_peer;	/* cmd_peer.c */
 extern const cmd_t cmd_serve;	/* cmd_serve.c */
+extern const cmd_t cmd_report;	/* cmd_report.c */
 extern const cmd_t cmd_status;	/* cmd_status.c */
 extern const cmd_t cmd_watch;
 extern const cmd_t cmd_persist;	/* cmd_persist.c */

@@ -38,8 +38,13 @@ int db_open(cli_t *cli, unsigned flags, az_store_t **store)
 	return RC_STORE;
 }
 
-/* Read the settings of the store (read-only). */
 int db_read_config(cli_t *cli, az_config_t *cfg)
+{
+	return db_read_settings(cli, cfg, NULL);
+}
+
+/* Read the settings of the store (read-only). */
+int db_read_settings(cli_t *cli, az_config_t *cfg, az_hist_limits_t *lim)
 {
 	az_store_t *store = NULL;
 	az_reader_t *rd = NULL;
@@ -52,6 +57,9 @@ int db_read_config(cli_t *cli, az_config_t *cfg)
 	ret = az_reader_begin(store, &rd);
 	if (ret == AZ_EOK) {
 		ret = az_reader_config(rd, cfg);
+		if (ret == AZ_EOK && lim != NULL) {
+			ret = az_reader_hist_limits(rd, lim);
+		}
 		az_reader_end(rd);
 	}
 	if (ret != AZ_EOK) {

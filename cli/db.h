@@ -27,6 +27,9 @@ int db_config(cli_t *cli, az_config_t *cfg, bool need_zone);
 /*! The store's own settings, from a read snapshot.  \return as db_open(). */
 int db_read_config(cli_t *cli, az_config_t *cfg);
 
+/*! The same, and the history's limits if lim is not NULL. */
+int db_read_settings(cli_t *cli, az_config_t *cfg, az_hist_limits_t *lim);
+
 /*! Print that the store has no challenge zone (for need_zone callers). */
 void db_no_zone(const cli_t *cli);
 

@@ -77,7 +77,9 @@ _acmezone_run() {
 	fi
 	set -- "$@" -- "$_acmezone_name" "$_acmezone_value"
 	_acmezone_say debug "running ${ACMEZONE_BIN:-acmezone} $*"
-	if ! _acmezone_out=$("${ACMEZONE_BIN:-acmezone}" "$@" 2>&1); then
+	# The history names acme.sh as the client of these writes.
+	if ! _acmezone_out=$(ACMEZONE_CLIENT=${ACMEZONE_CLIENT:-acme.sh} \
+		"${ACMEZONE_BIN:-acmezone}" "$@" 2>&1); then
 		_acmezone_say err "${_acmezone_out:-acmezone $_acmezone_op failed}"
 		return 1
 	fi

@@ -28,6 +28,7 @@ static const cmd_t *const commands[] = {
 	&cmd_watch,
 	&cmd_persist,
 	&cmd_sync,
+	&cmd_report,
 };
 
 /* "acmezone 0.1.0 (...)": the version, and the Knot module it was built with. */

@@ -242,6 +242,25 @@ const char *names_for_peer(const cli_t *cli, const char *text, char *buf, size_t
 	return (n > 0 && (size_t)n < size) ? buf : text;
 }
 
+void names_domain_of(const az_config_t *cfg, const char *text, char out[AZ_DOMAIN_BUFLEN])
+{
+	uint8_t wire[AZ_NAME_MAXLEN];
+	const char *why;
+	size_t len;
+
+	out[0] = '\0';
+	if (az_name_parse(text, wire, &len, &why) == AZ_EOK && cfg->has_zone &&
+	    az_name_under(wire, cfg->zone)) {
+		return;		/* a name in the zone: no domain to tell */
+	}
+	if (strncasecmp(text, CHALLENGE_PREFIX, sizeof(CHALLENGE_PREFIX) - 1) == 0) {
+		text += sizeof(CHALLENGE_PREFIX) - 1;
+	}
+	if (az_domain_parse(text, out, &why) != AZ_EOK) {
+		out[0] = '\0';
+	}
+}
+
 char *names_challenge(const char *domain)
 {
 	size_t n;

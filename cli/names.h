@@ -72,6 +72,14 @@ const char *names_for_peer(const cli_t *cli, const char *text, char *buf, size_t
  */
 char *names_challenge(const char *domain);
 
+/*!
+ * The customer domain a name as given stands for ("_acme-challenge.X",
+ * "*.X" or X itself), canonical (az_domain_parse); "" for a name in the
+ * challenge zone or anything that is not a host name.  For the history:
+ * prints nothing.
+ */
+void names_domain_of(const az_config_t *cfg, const char *text, char out[AZ_DOMAIN_BUFLEN]);
+
 /* A customer domain and the CNAME it needs into the challenge zone. */
 typedef struct {
 	char domain[AZ_DOMAIN_BUFLEN];	/* canonical: lower case, no "*." */

@@ -48,6 +48,12 @@ static const opt_t cli_opts[] = {
 	{ "wildcard",     0,   false, OPT_WILDCARD },
 	{ "until",        0,   true,  OPT_UNTIL },
 	{ "persist",      0,   false, OPT_PERSIST },
+	{ "history-max",  0,   true,  OPT_HIST_MAX },
+	{ "history-days", 0,   true,  OPT_HIST_DAYS },
+	{ "html",         0,   true,  OPT_HTML },
+	{ "prometheus",   0,   false, OPT_PROMETHEUS },
+	{ "offline",      0,   false, OPT_OFFLINE },
+	{ "check-timeout", 0,  true,  OPT_CHECK_TIMEOUT },
 };
 
 /* SECONDS with up to three decimals, 0 to one hour, as milliseconds. */
@@ -114,6 +120,21 @@ static const opt_t *opt_find(const char *arg, const char **inline_arg)
 		}
 	}
 	return NULL;
+}
+
+/* A timeout option's SECONDS into *ms; 'what' names it in the message,
+ * 'eg' is a typical value. */
+static int take_seconds(const cli_t *cli, const char *val, int *ms,
+                        const char *what, const char *eg)
+{
+	char q[CLI_QUOTE_MAX];
+
+	if (!parse_wait(val, ms)) {
+		cli_err(cli, "'%s' is not a valid %s (0 to 3600 seconds, as in "
+		        "%s or 0.5)", quote(val, q), what, eg);
+		return RC_INPUT;
+	}
+	return RC_OK;
 }
 
 /*
@@ -195,12 +216,7 @@ int cli_opt_take(cli_t *cli, opt_mask_t allowed, char **argv, int *i)
 		break;
 	case OPT_TIMEOUT:
 		cli->timeout_given = true;
-		if (!parse_wait(val, &cli->timeout_ms)) {
-			cli_err(cli, "'%s' is not a valid timeout (0 to 3600 "
-			        "seconds, as in 300 or 0.5)", quote(val, q));
-			return RC_INPUT;
-		}
-		break;
+		return take_seconds(cli, val, &cli->timeout_ms, "timeout", "300");
 	case OPT_ISSUER:
 		cli->issuer = val;
 		break;
@@ -215,9 +231,27 @@ int cli_opt_take(cli_t *cli, opt_mask_t allowed, char **argv, int *i)
 		break;
 	case OPT_PROPAGATION:
 		cli->propagation_given = true;
-		if (!parse_wait(val, &cli->propagation_ms)) {
-			cli_err(cli, "'%s' is not a valid propagation timeout (0 to "
-			        "3600 seconds, as in 60 or 0.5)", quote(val, q));
+		return take_seconds(cli, val, &cli->propagation_ms,
+		                    "propagation timeout", "60");
+	case OPT_HIST_MAX:
+		cli->hist_max = val;
+		break;
+	case OPT_HIST_DAYS:
+		cli->hist_days = val;
+		break;
+	case OPT_HTML:
+		cli->html = val;
+		break;
+	case OPT_PROMETHEUS:
+		cli->prometheus = true;
+		break;
+	case OPT_OFFLINE:
+		cli->offline = true;
+		break;
+	case OPT_CHECK_TIMEOUT:
+		if (!parse_wait(val, &cli->check_ms) || cli->check_ms == 0) {
+			cli_err(cli, "'%s' is not a valid check timeout (0.001 to "
+			        "3600 seconds, as in 2 or 0.5)", quote(val, q));
 			return RC_INPUT;
 		}
 		break;

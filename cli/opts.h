@@ -43,6 +43,12 @@ typedef uint64_t opt_mask_t;
 #define OPT_WILDCARD     (UINT64_C(1) << 27)	/* persist: --wildcard */
 #define OPT_UNTIL        (UINT64_C(1) << 28)	/* persist: --until TIME */
 #define OPT_PERSIST      (UINT64_C(1) << 29)	/* cname, check: --persist */
+#define OPT_HIST_MAX     (UINT64_C(1) << 30)	/* config --history-max N */
+#define OPT_HIST_DAYS    (UINT64_C(1) << 31)	/* config --history-days N */
+#define OPT_HTML         (UINT64_C(1) << 32)	/* report */
+#define OPT_PROMETHEUS   (UINT64_C(1) << 33)
+#define OPT_OFFLINE      (UINT64_C(1) << 34)
+#define OPT_CHECK_TIMEOUT (UINT64_C(1) << 35)
 
 /* The options of every command that writes: where the write goes. */
 #define OPT_FANOUT	(OPT_PEERS | OPT_PEER_TIMEOUT)

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "fanout.h"
+#include "hist.h"
 #include "msg.h"
 #include "names.h"
 #include "wait.h"
@@ -311,7 +312,8 @@ static int apply_ops(cli_t *cli, az_txn_t *txn, const az_config_t *cfg,
 			return write_fail(cli, ret, op->add ? "add" : "delete", op->name);
 		}
 	}
-	return RC_OK;
+	/* The history in the same transaction: no event without its write. */
+	return hist_ops(cli, txn, cfg, ops, n);
 }
 
 int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
@@ -326,7 +328,10 @@ int write_ops(cli_t *cli, cli_op_t *ops, size_t n, unsigned flags)
 	int rc;
 
 	/* Every argument is valid before the write lock is taken. */
-	rc = wait_parse(cli, &w);
+	rc = hist_client(cli);
+	if (rc == RC_OK) {
+		rc = wait_parse(cli, &w);
+	}
 	if (rc == RC_OK) {
 		rc = fan_begin(cli, &f, &store, &txn, &cfg);
 	}

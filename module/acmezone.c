@@ -169,9 +169,10 @@ static void observe(obs_t *o, knotd_qdata_t *qdata, const tnode_t *n,
 	const tvals_t *v = n != NULL ? table_vals(n) : NULL;
 	size_t qname_size = qdata->query->qname_size;
 	if (v == NULL || next == miss) {
-		obs_miss(o, qdata->name, qname_size);
+		obs_miss(o, qdata->params->thread_id, qdata->name, qname_size);
 	}
-	if (v == NULL) {
+	uint32_t slot = v != NULL ? obs_slot(o, n, qdata->params->thread_id) : 0;
+	if (slot == 0) {
 		return;
 	}
 	obs_query_t q = { .thread_id = qdata->params->thread_id };
@@ -188,7 +189,7 @@ static void observe(obs_t *o, knotd_qdata_t *qdata, const tnode_t *n,
 	/* The question as sent, against its lower-case copy: 0x20. */
 	q.case_mixed = memcmp(qdata->query->wire + KNOT_WIRE_HEADER_SIZE,
 	                      qdata->name, qname_size) != 0;
-	obs_hit(o, n, &q, next == KNOTD_IN_STATE_HIT ? OBS_SERVED :
+	obs_hit(o, slot, &q, next == KNOTD_IN_STATE_HIT ? OBS_SERVED :
 	        next == KNOTD_IN_STATE_NODATA ? OBS_NODATA : OBS_NXDOMAIN);
 }
 

@@ -1,4 +1,4 @@
-/* obs.c -- what the servers saw of each published name: lock-free counters for the query path, written out by the sync thread. */
+/* obs.c -- per-name query observation: lock-free counters, written out by the sync thread. */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <stdlib.h>
@@ -11,7 +11,8 @@
 #include "observe.h"		/* the file's format (store/) */
 #include "table.h"
 
-#define MISS_RING	256	/* misses the query threads leave for the sync */
+#define MISS_RINGS	4	/* rings of misses, by knotd thread */
+#define MISS_RING	64	/* misses each ring holds for the sync */
 #define MISS_KEEP	512	/* misses the sync thread keeps, newest */
 #define EARLY_WINDOW_MS	(10 * 60 * 1000)	/* "shortly before" */
 #define BUSY_MS		250	/* look this often while names are observed */
@@ -76,15 +77,17 @@ struct obs {
 	uint32_t hint;		/* where the next claim starts looking */
 	uint32_t full;		/* a claim found no free slot; the sync
 				 * thread clears it when it frees one */
-	uint64_t head;		/* misses written */
-	miss_t ring[MISS_RING];
+	struct {
+		_Alignas(64) uint64_t head;	/* misses written */
+		miss_t e[MISS_RING];
+	} rings[MISS_RINGS];	/* thread t writes ring t % MISS_RINGS */
 	struct {
 		uint64_t n;
 		uint8_t pad[56];	/* one cache line each */
 	} unobs[NTHREADS];
 
 	/* Sync thread only. */
-	uint64_t tail;		/* misses read */
+	uint64_t tail[MISS_RINGS];	/* misses read, per ring */
 	uint64_t lost;
 	struct { uint64_t hash; int64_t ms; } kept[MISS_KEEP];
 	size_t nkept, kept_pos;
@@ -288,18 +291,18 @@ static void count_source(slot_t *s, const obs_query_t *q)
 	}
 }
 
-void obs_hit(obs_t *o, const struct tnode *n, const obs_query_t *q,
-             obs_answer_t ans)
+uint32_t obs_slot(obs_t *o, const struct tnode *n, unsigned thread_id)
 {
 	uint32_t num = slot_of(o, n);
-	if (num == OBS_DEAD) {
-		return;
-	}
 	if (num == 0) {
 		/* One counter per knotd thread: no shared cache line. */
-		add(&o->unobs[q->thread_id % NTHREADS].n);
-		return;
+		add(&o->unobs[thread_id % NTHREADS].n);
 	}
+	return num == OBS_DEAD ? 0 : num;
+}
+
+void obs_hit(obs_t *o, uint32_t num, const obs_query_t *q, obs_answer_t ans)
+{
 	/* The slot stays ours at least until this read section ends: it is
 	 * freed only a grace period after it was detached. */
 	slot_t *s = &o->slots[num - 1];
@@ -326,13 +329,16 @@ void obs_hit(obs_t *o, const struct tnode *n, const obs_query_t *q,
 	count_source(s, q);
 }
 
-void obs_miss(obs_t *o, const uint8_t *name, size_t name_len)
+void obs_miss(obs_t *o, unsigned thread_id, const uint8_t *name,
+              size_t name_len)
 {
-	/* The position is ours alone unless the ring wraps within this
-	 * write (MISS_RING concurrent misses); then the seq check of the
-	 * reader drops the entry whose fields were mixed. */
-	uint64_t pos = __atomic_fetch_add(&o->head, 1, __ATOMIC_RELAXED);
-	miss_t *m = &o->ring[pos % MISS_RING];
+	/* One ring per few threads: workers do not share the head's line.
+	 * The position is ours alone unless the ring wraps within this write
+	 * (MISS_RING misses of threads of this ring at once); then the
+	 * reader's seq checks drop the entry whose fields were mixed. */
+	__typeof__(o->rings[0]) *r = &o->rings[thread_id % MISS_RINGS];
+	uint64_t pos = __atomic_fetch_add(&r->head, 1, __ATOMIC_RELAXED);
+	miss_t *m = &r->e[pos % MISS_RING];
 	/* seq = 0 first; the release stores after it keep it first, so a
 	 * reader that sees the new hash or time sees the seq change too. */
 	__atomic_store_n(&m->seq, 0, __ATOMIC_RELAXED);
@@ -389,42 +395,61 @@ void obs_reclaim(obs_t *o)
 	o->nretired = 0;
 }
 
-/* Move the ring's new misses into 'kept' (sync thread). */
+/* Keep one miss (sync thread); the filter is rebuilt at each wrap, so
+ * misses that left 'kept' leave it too. */
+static void keep(obs_t *o, uint64_t h, int64_t ms)
+{
+	o->kept[o->kept_pos].hash = h;
+	o->kept[o->kept_pos].ms = ms;
+	o->kept_pos = (o->kept_pos + 1) % MISS_KEEP;
+	if (o->nkept < MISS_KEEP) {
+		o->nkept++;
+	}
+	if (o->kept_pos == 0) {
+		memset(o->filter, 0, sizeof(o->filter));
+		for (size_t i = 0; i < o->nkept; i++) {
+			uint64_t k = o->kept[i].hash;
+			o->filter[(k >> 6) % 16] |= (uint64_t)1 << (k % 64);
+		}
+	} else {
+		o->filter[(h >> 6) % 16] |= (uint64_t)1 << (h % 64);
+	}
+}
+
+/* Move the rings' new misses into 'kept' (sync thread). */
 static void drain(obs_t *o)
 {
-	uint64_t head = __atomic_load_n(&o->head, __ATOMIC_ACQUIRE);
-	if (head - o->tail > MISS_RING) {
-		o->lost += head - o->tail - MISS_RING;
-		o->tail = head - MISS_RING;
-	}
-	for (; o->tail < head; o->tail++) {
-		miss_t *m = &o->ring[o->tail % MISS_RING];
-		uint64_t seq = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
-		if (seq > o->tail + 1) {
-			o->lost++;	/* overwritten by a later miss */
-			continue;
+	for (unsigned k = 0; k < MISS_RINGS; k++) {
+		__typeof__(o->rings[0]) *r = &o->rings[k];
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+		uint64_t *tail = &o->tail[k];
+		if (head - *tail > MISS_RING) {
+			o->lost += head - *tail - MISS_RING;
+			*tail = head - MISS_RING;
 		}
-		if (seq != o->tail + 1) {
-			/* Not written yet (its writer is between the
-			 * fetch_add and the seq): wait for the next round. */
-			break;
+		for (; *tail < head; ++*tail) {
+			miss_t *m = &r->e[*tail % MISS_RING];
+			uint64_t seq = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
+			if (seq > *tail + 1) {
+				o->lost++;	/* overwritten by a later miss */
+				continue;
+			}
+			if (seq != *tail + 1) {
+				/* Not written yet (its writer is between the
+				 * fetch_add and the seq): next round. */
+				break;
+			}
+			/* Acquire loads, then the seq again (it cannot be
+			 * read before them): unchanged means hash and time
+			 * are the ones it vouched for (a seqlock read). */
+			uint64_t h = __atomic_load_n(&m->hash, __ATOMIC_ACQUIRE);
+			int64_t ms = __atomic_load_n(&m->ms, __ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&m->seq, __ATOMIC_RELAXED) != *tail + 1) {
+				o->lost++;
+				continue;
+			}
+			keep(o, h, ms);
 		}
-		/* Acquire loads, then the seq again (it cannot be read
-		 * before them): unchanged means hash and time are the ones
-		 * it vouched for (a seqlock read). */
-		uint64_t h = __atomic_load_n(&m->hash, __ATOMIC_ACQUIRE);
-		int64_t ms = __atomic_load_n(&m->ms, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&m->seq, __ATOMIC_RELAXED) != o->tail + 1) {
-			o->lost++;
-			continue;
-		}
-		o->kept[o->kept_pos].hash = h;
-		o->kept[o->kept_pos].ms = ms;
-		o->kept_pos = (o->kept_pos + 1) % MISS_KEEP;
-		if (o->nkept < MISS_KEEP) {
-			o->nkept++;
-		}
-		o->filter[(h >> 6) % 16] |= (uint64_t)1 << (h % 64);
 	}
 }
 
@@ -611,17 +636,12 @@ static bool entries_reserve(obs_t *o, size_t n)
 	return true;
 }
 
-int obs_write(obs_t *o, const char *path, bool force)
+/* Call f(o, s, n, num, arg) for each claimed slot attached to its node,
+ * a bitmap word at a time: the cost follows the names observed, not the
+ * size of the pool.  Stops at a non-zero return.  Sync thread. */
+static int each_slot(obs_t *o, int (*f)(obs_t *, const slot_t *,
+                     const struct tnode *, uint32_t, void *), void *arg)
 {
-	if (o == NULL) {
-		return AZ_EOK;
-	}
-	drain(o);
-	az_obs_t file = { 0 };
-	uint64_t sig = 0;
-	uint32_t used = 0;
-	/* Claimed slots only, a bitmap word at a time: the cost follows the
-	 * names observed, not the size of the pool. */
 	for (uint32_t w = 0; w < o->nwords; w++) {
 		uint64_t bits = __atomic_load_n(&o->used[w], __ATOMIC_ACQUIRE);
 		if (w == o->nwords - 1 && o->nslots % 64 != 0) {
@@ -636,33 +656,82 @@ int obs_write(obs_t *o, const char *path, bool force)
 			if (n == NULL || __atomic_load_n(&n->obs, __ATOMIC_ACQUIRE) != num) {
 				continue;	/* being claimed, or lost a race */
 			}
-			used++;
-			if (!entries_reserve(o, file.count + 1)) {
-				return AZ_ENOMEM;
+			int ret = f(o, s, n, num, arg);
+			if (ret != 0) {
+				return ret;
 			}
-			az_obs_name_t *e = &o->ents[file.count];
-			entry(s, n, e);
-			if (e->queries == 0 && e->early == 0) {
-				continue;
-			}
-			sig = sig * 31 + e->queries * 7 + e->early + e->sources + num;
-			file.count++;
 		}
 	}
-	file.names = o->ents;
-	for (unsigned t = 0; t < NTHREADS; t++) {
-		file.unobserved += __atomic_load_n(&o->unobs[t].n, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* each_slot(): a cheap signature of what a file would show. */
+static int sig_one(obs_t *o, const slot_t *s, const struct tnode *n,
+                   uint32_t num, void *arg)
+{
+	(void)o;
+	(void)n;
+	uint64_t *sig = arg, sum = s->early;
+	for (unsigned k = 0; k < STRIPES; k++) {
+		for (unsigned i = 0; i < C_COUNT; i++) {
+			sum += __atomic_load_n(&s->st[k].c[i], __ATOMIC_RELAXED);
+		}
 	}
-	sig = sig * 31 + file.unobserved + o->lost + used;
-	o->nused = used;
+	sig[0] = sig[0] * 31 + sum * 7 + num;
+	sig[1]++;
+	return 0;
+}
+
+/* each_slot(): the entry of a slot that saw something. */
+static int entry_one(obs_t *o, const slot_t *s, const struct tnode *n,
+                     uint32_t num, void *arg)
+{
+	(void)num;
+	az_obs_t *file = arg;
+	if (!entries_reserve(o, file->count + 1)) {
+		return AZ_ENOMEM;
+	}
+	az_obs_name_t *e = &o->ents[file->count];
+	entry(s, n, e);
+	if (e->queries > 0 || e->early > 0) {
+		file->count++;
+	}
+	return 0;
+}
+
+int obs_write(obs_t *o, const char *path, bool force)
+{
+	if (o == NULL) {
+		return AZ_EOK;
+	}
+	drain(o);
 	/* Within BUSY_MS of the first change after a quiet second, then at
 	 * most once a second while queries keep coming: a name queried
 	 * without pause costs one file a second, not one per look. */
 	int64_t now = wall_ms();
-	if (!force && o->written && (sig == o->written_sig ||
-	    (now >= o->written_ms && now - o->written_ms < WRITE_GAP_MS))) {
+	if (!force && o->written && now >= o->written_ms &&
+	    now - o->written_ms < WRITE_GAP_MS) {
 		return AZ_EOK;
 	}
+	/* Has anything changed?  Sums of counters first; the entries are
+	 * built only for a file that will be written. */
+	uint64_t sig[2] = { 0, 0 };	/* signature, slots in use */
+	(void)each_slot(o, sig_one, sig);
+	az_obs_t file = { 0 };
+	for (unsigned t = 0; t < NTHREADS; t++) {
+		file.unobserved += __atomic_load_n(&o->unobs[t].n, __ATOMIC_RELAXED);
+	}
+	uint32_t used = (uint32_t)sig[1];
+	sig[0] = sig[0] * 31 + file.unobserved + o->lost + used;
+	o->nused = used;
+	if (!force && o->written && sig[0] == o->written_sig) {
+		return AZ_EOK;
+	}
+	int ret = each_slot(o, entry_one, &file);
+	if (ret != 0) {
+		return ret;
+	}
+	file.names = o->ents;
 	file.written_ms = now;
 	file.since_ms = o->since_ms;
 	file.pid = (uint32_t)getpid();
@@ -681,10 +750,10 @@ int obs_write(obs_t *o, const char *path, bool force)
 	if (az_obs_encode(&file, o->out, size) != size) {
 		return AZ_EINVAL;
 	}
-	int ret = az_obs_write(path, o->out, size);
+	ret = az_obs_write(path, o->out, size);
 	if (ret == AZ_EOK) {
 		o->written = true;
-		o->written_sig = sig;
+		o->written_sig = sig[0];
 		o->written_ms = now;
 	}
 	return ret;

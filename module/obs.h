@@ -1,4 +1,4 @@
-/* obs.h -- what the servers saw of each published name: lock-free counters for the query path, written out by the sync thread. */
+/* obs.h -- per-name query observation: lock-free counters, written out by the sync thread. */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #pragma once
@@ -17,8 +17,9 @@ typedef struct table table_t;
  * bit in the pool's bitmap, then a compare-and-swap of the node's 'obs'
  * word from 0 to the slot's number), later queries of the name count
  * into it with relaxed atomics.  Unqueried names cost only the node's
- * 4-octet word.  When every slot is taken, queries of names without a
- * slot are counted as 'unobserved' and nothing else happens.
+ * 4-octet word (and the 8 of its publication time, table.h).  When
+ * every slot is taken, queries of names without a slot are counted as
+ * 'unobserved' and nothing else happens.
  *
  * A node's 'obs' word: 0 = no slot yet, OBS_DEAD = the node left the
  * table (never claim again), otherwise the slot's number (index + 1).
@@ -64,20 +65,28 @@ void obs_free(obs_t *o);
  *** allocation, no system calls (one vDSO clock read). ***/
 
 /*!
- * Count a query of node n, which has a value block (possibly all
- * expired), and what it got.  n must have been found in a table under
- * the current read section.
+ * The slot to count a query of node n in (n has a value block, possibly
+ * all expired, and was found in a table under the current read
+ * section), claiming one on the first query of a publication.
+ * \return its number, or 0: not observed (the pool is full: counted as
+ * unobserved; or n is leaving the table).  Cheap when 0, so that the
+ * hook gathers what obs_hit() needs only for an observed name.
  */
-void obs_hit(obs_t *o, const struct tnode *n, const obs_query_t *q,
-             obs_answer_t ans);
+uint32_t obs_slot(obs_t *o, const struct tnode *n, unsigned thread_id);
+
+/*! Count a query and what it got in slot num (from obs_slot(), same
+ * read section). */
+void obs_hit(obs_t *o, uint32_t num, const obs_query_t *q, obs_answer_t ans);
 
 /*!
  * Remember a query that found no live value at name (NXDOMAIN or NODATA
  * from the module's side): if the name is published shortly after, the
- * sync thread counts it as "asked too early".  A fixed ring: under a
- * flood the oldest are overwritten (counted as lost).
+ * sync thread counts it as "asked too early".  Fixed rings (one per few
+ * knotd threads, thread_id picks it): under a flood the oldest are
+ * overwritten (counted as lost).
  */
-void obs_miss(obs_t *o, const uint8_t *name, size_t name_len);
+void obs_miss(obs_t *o, unsigned thread_id, const uint8_t *name,
+              size_t name_len);
 
 /*** Sync thread only (the table's writer). ***/
 

@@ -1,4 +1,4 @@
-/* observe.h -- the observation file: what the servers saw of each published name (format, reader, writer). */
+/* observe.h -- the observation file beside the store: format, reader, writer. */
 /* SPDX-License-Identifier: MIT */
 
 #pragma once

@@ -1570,17 +1570,24 @@ out:
 void az_txn_lmdb(az_txn_t *t, MDB_txn **txn, MDB_dbi *tok)
 {
 	*txn = t->txn;
-	*tok = t->st->tok;
+	if (tok != NULL) {
+		*tok = t->st->tok;
+	}
 }
 
 void az_txn_touch(az_txn_t *t)
 {
-	t->changed = true;
+	t->changed = true;	/* the change log gets an entry naming no name */
 }
 
-MDB_txn *az_reader_lmdb(az_reader_t *rd)
+MDB_txn *az_reader_mdb(az_reader_t *rd)
 {
 	return rd->txn;
+}
+
+int az_map_err(int ret)
+{
+	return map_err(ret);
 }
 
 /*** Reading. ***/

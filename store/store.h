@@ -838,3 +838,103 @@ int az_reader_tombs(az_reader_t *rd, az_tomb_cb cb, void *ctx);
 
 /*! Drop the tombstones kept until now or earlier.  \return AZ_EOK, AZ_ELMDB. */
 int az_txn_tomb_purge(az_txn_t *txn, int64_t now, size_t *removed);
+
+/*** History (history.c): what hooks wrote and what the ACME clients said. ***/
+
+/*
+ * Named database "hist" (optional: created by the first event, so a
+ * store made before it, or never written by a hook, has none, and every
+ * reader treats that as an empty history; knotd and named never read it):
+ *
+ *   key   = u64 BE event id, one more than the newest (oldest first)
+ *   value = u8 format (1), u8 op, i64 BE time (UNIX ms), i64 BE notAfter
+ *           (UNIX seconds, 0: none), then length-prefixed fields: u8 client,
+ *           u8 host, u8 domain, u8 owner (wire form), u8 value, u16 BE
+ *           reason; then u32 BE CRC-32C of key and everything before it.
+ *
+ * "meta" keys "hist-max" (u32 BE events) and "hist-days" (u32 BE) bound
+ * it: every append drops the oldest events beyond either bound, in the
+ * same transaction.  Events are written in the transaction of the write
+ * they describe, so a write that fails or is aborted leaves none.
+ * Contract: these calls open the "hist" database in the caller's
+ * transaction (LMDB's mdb_dbi_open), so they must not run on two threads
+ * of one process at once: the CLI's, never the servers'.
+ */
+
+#define AZ_HIST_CLIENT_MAX	32	/* octets of a client name */
+#define AZ_HIST_HOST_MAX	64
+#define AZ_HIST_REASON_MAX	1024
+#define AZ_HIST_DEFAULT_MAX	10000	/* events */
+#define AZ_HIST_DEFAULT_DAYS	90
+#define AZ_HIST_MIN_MAX		10
+#define AZ_HIST_MAX_MAX		1000000
+#define AZ_HIST_MAX_DAYS	3650
+
+typedef enum {
+	AZ_HIST_ADD = 1,	/* a value published (hook, add) */
+	AZ_HIST_DEL = 2,	/* a value removed (cleanup, del) */
+	AZ_HIST_ISSUED = 3,	/* the client got a certificate */
+	AZ_HIST_FAILED = 4,	/* the client says the order failed */
+} az_hist_op_t;
+
+/* One event, decoded: every text NUL-terminated, printable ASCII. */
+typedef struct {
+	uint64_t id;				/* key (set by append, read back) */
+	az_hist_op_t op;
+	int64_t time_ms;			/* UNIX ms; 0 on append: now */
+	int64_t not_after;			/* ISSUED: UNIX seconds; 0: unknown */
+	char client[AZ_HIST_CLIENT_MAX + 1];	/* certbot, lego, manual, ... */
+	char host[AZ_HIST_HOST_MAX + 1];	/* where the hook ran */
+	char domain[AZ_DOMAIN_BUFLEN];		/* the customer domain, if known */
+	uint8_t owner[AZ_NAME_MAXLEN];		/* the delegation name written */
+	size_t owner_len;			/* 0: none */
+	char value[AZ_VALUE_MAXLEN + 1];	/* ADD, DEL: the value ("": all) */
+	char reason[AZ_HIST_REASON_MAX + 1];	/* FAILED: why; ISSUED: a note */
+} az_hist_event_t;
+
+typedef struct {
+	uint32_t max_events;	/* AZ_HIST_MIN_MAX .. AZ_HIST_MAX_MAX */
+	uint32_t max_days;	/* 1 .. AZ_HIST_MAX_DAYS */
+} az_hist_limits_t;
+
+/*! "add", "del", "issued", "failed"; NULL for another value. */
+const char *az_hist_op_name(az_hist_op_t op);
+
+/*!
+ * Append ev in this write transaction (ev->id is set), then drop the
+ * oldest events beyond the limits (*dropped, optional, gets how many).
+ * Texts longer than their field are cut; octets outside 0x20..0x7e
+ * become '?'.
+ * \return AZ_EOK; AZ_EINVAL (no client, an unknown op); AZ_EFULL, AZ_ELMDB
+ * (then only abort).
+ */
+int az_hist_append(az_txn_t *txn, az_hist_event_t *ev, size_t *dropped);
+
+/*! The limits (defaults where unset), in a write transaction. */
+int az_txn_hist_limits(az_txn_t *txn, az_hist_limits_t *out);
+
+/*!
+ * Set the limits (and apply them now).  \return AZ_EOK, AZ_EINVAL (out
+ * of range), AZ_EFULL, AZ_ELMDB.
+ */
+int az_txn_set_hist_limits(az_txn_t *txn, const az_hist_limits_t *lim);
+
+/*! The limits in a snapshot (defaults where unset; AZ_ECORRUPT if junk). */
+int az_reader_hist_limits(az_reader_t *rd, az_hist_limits_t *out);
+
+/*!
+ * Call cb for every event of the snapshot, oldest first (newest first
+ * with reverse).  A record that does not decode (damaged, truncated, of
+ * another format) is passed as ev == NULL with its id, so the caller can
+ * say so and go on.  A non-zero return from cb stops the walk and is
+ * returned.  No "hist" database: AZ_EOK, no call.
+ */
+typedef int (*az_hist_cb)(const az_hist_event_t *ev, uint64_t id, void *ctx);
+int az_reader_history(az_reader_t *rd, bool reverse, az_hist_cb cb, void *ctx);
+
+/*!
+ * The newest ADD event of value (len octets) at owner (wire form), for
+ * "published by which client": AZ_EOK with *out filled, or AZ_ENOENT.
+ */
+int az_reader_hist_added(az_reader_t *rd, const uint8_t *owner,
+                         const uint8_t *value, size_t len, az_hist_event_t *out);

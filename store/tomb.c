@@ -272,7 +272,7 @@ int az_txn_sync_drop(az_txn_t *tx, const uint8_t *name, const uint8_t *value,
 
 int az_reader_tombs(az_reader_t *rd, az_tomb_cb cb, void *ctx)
 {
-	MDB_txn *txn = az_reader_lmdb(rd);
+	MDB_txn *txn = az_reader_mdb(rd);
 	MDB_cursor *cur = NULL;
 	MDB_dbi dbi;
 	MDB_val key, data;

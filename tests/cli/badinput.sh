@@ -307,6 +307,15 @@ check Z1 1 "hook: '.*' has no challenge zone" az hook lego present _acme-challen
 check Z1 1 "hook: '.*' has no challenge zone" az hook dehydrated deploy_challenge example.org t "$V"
 rows=${rows% Z1 Z1}	# one row, three checks
 
+### History and report
+check H1 3 "add: ACMEZONE_CLIENT='not a name' is not a client name \\(1 to 32" \
+	env ACMEZONE_CLIENT='not a name' "$AZ" --db "$DB" --no-wait add "$N" "$V"
+check H2 3 "config: '9' is not a valid history size \\(10 to 1000000\\)" az config --history-max 9
+check H3 3 "config: '0' is not a valid history age in days \\(1 to 3650\\)" az config --history-days 0
+check H4 3 "report: '0' is not a valid check timeout" az report --json --check-timeout 0
+check H5 3 "hook: 'x\\.example,org' is not a valid domain \\(" \
+	env RENEWED_LINEAGE="$tmp" RENEWED_DOMAINS='a.example x.example,org' "$AZ" --db "$DB" hook certbot-deploy
+
 ### Stores a writer does not trust
 # trust_store DIR: a fresh store DIR/a.mdb with one value; sets $T.
 trust_store() {

@@ -471,4 +471,26 @@ like "$out" "^created directory $tmp/esc\\\\x1b\\[31m " "init: the directory is 
 like "$out" "^created $tmp/esc\\\\x1b\\[31m/x\\.mdb .*lock file $tmp/esc\\\\x1b\\[31m/x\\.mdb-lock" \
 	"init: the files are escaped in its report"
 
+### status and watch without a server (the observation file: store/observe.h)
+is "$(mode "$DB-observe")" 2770 "init: the observation directory, mode 2770"
+"$AZ" --db "$DB" add seen.example.org "$V1" >/dev/null
+run --db "$DB" status seen.example.org
+is "$rc" 0 "status without an observation file: exit 0"
+like "$err" "no server has written an observation file yet" "status: says why nothing was seen"
+like "$out" "value $V1  published .* expires " "status: the value is shown all the same"
+run --db "$DB" status --json seen.example.org
+like "$out" '"seen": null' "status --json: seen is null without the file"
+printf 'AZOBSERV junk' >"$DB-observe/knotd"
+run --db "$DB" status seen.example.org
+is "$rc" 0 "status with a damaged observation file: exit 0"
+like "$err" "observation file is damaged \\(truncated\\)" "status: names the damage"
+like "$out" "value $V1" "status: the value is still shown"
+rm -f "$DB-observe/knotd"
+fails 3 "watch: '5x' is not a valid timeout" "watch --timeout 5x" \
+	--db "$DB" watch seen.example.org --timeout 5x
+run --db "$DB" watch seen.example.org --timeout 0.2
+is "$rc" 4 "watch: nobody asked within the timeout: exit 4"
+like "$err" "no query of its live value within 0.2 s" "watch: says so"
+"$AZ" --db "$DB" --no-wait del seen.example.org
+
 done_testing

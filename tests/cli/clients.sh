@@ -52,9 +52,10 @@ is "$rc" 0 "init --zone: exit 0"
 like "$out" "challenge zone $Z\\., scheme readable" "init --zone: reports the zone and scheme"
 run --db "$DB" config
 is "$out" "zone $Z.
-scheme readable" "config: shows them"
+scheme readable
+history 10000 events, 90 days" "config: shows them (and the history's default limits)"
 run --db "$DB" config --json
-is "$out" "{\"zone\": \"$Z.\", \"scheme\": \"readable\", \"peers\": []}" "config --json"
+is "$out" "{\"zone\": \"$Z.\", \"scheme\": \"readable\", \"history_max\": 10000, \"history_days\": 90, \"peers\": []}" "config --json"
 
 run --db "$tmp/x.mdb" init --scheme hashed
 is "$rc" 2 "init --scheme without --zone: usage error"
@@ -74,9 +75,10 @@ like "$err" "longer than 222 octets" "... it leaves no room for a label"
 "$AZ" --db "$PLAIN" init >/dev/null
 run --db "$PLAIN" config
 is "$out" "zone (none: names are written as given)
-scheme readable" "config of a store without a zone"
+scheme readable
+history 10000 events, 90 days" "config of a store without a zone"
 run --db "$PLAIN" config --json
-is "$out" '{"zone": null, "scheme": "readable", "peers": []}' "config --json without a zone"
+is "$out" '{"zone": null, "scheme": "readable", "history_max": 10000, "history_days": 90, "peers": []}' "config --json without a zone"
 
 run --db "$DB" config --scheme reversed
 is "$rc" 2 "config: changing the scheme of a store with a zone needs --force"
@@ -87,7 +89,8 @@ run --db "$DB" config --zone "$Z"
 is "$rc$err" 0 "config: setting the same zone again is fine"
 run --db "$DB" config --scheme reversed --force -v
 is "$out" "zone $Z.
-scheme reversed" "config --force -v: changed and shown"
+scheme reversed
+history 10000 events, 90 days" "config --force -v: changed and shown"
 "$AZ" --db "$DB" config --scheme readable --force
 ok $? "config: back to readable"
 cp "$PLAIN" "$tmp/p2.mdb"

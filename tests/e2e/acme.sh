@@ -168,6 +168,27 @@ store_empty() {
 	[ -z "$(az list)" ]
 }
 
+# rep PY-EXPR: evaluate PY-EXPR over 'acmezone report --json' (r: the
+# report, d(NAME): the entry of a domain).
+rep() {
+	"$AZ" --db "$SRV_DB" report --json --offline >"$dir/report.json" 2>/dev/null
+	python3 - "$dir/report.json" "$1" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+def d(name):
+    for e in r["domains"]:
+        if e["domain"] == name:
+            return e
+    return None
+print(eval(sys.argv[2]))
+PYEOF
+}
+
+# notafter CERT: the certificate's notAfter in UNIX seconds, as openssl says.
+notafter() {
+	date -u -d "$(openssl x509 -enddate -noout -in "$1" | sed 's/^notAfter=//')" +%s
+}
+
 # elapsed SINCE_MS: seconds since, with one decimal.
 elapsed() {
 	local ms=$(( $(test_now_ms) - $1 ))
@@ -442,7 +463,8 @@ if wants certbot; then
 	fi
 	t0=$(test_now_ms)
 	certbot_run cb "$dir/certbot.out" "$hook" \
-		-d "$D" -d "*.$D" -d "www.$D"
+		-d "$D" -d "*.$D" -d "www.$D" \
+		--deploy-hook "$AZ --db '$SRV_DB' hook certbot-deploy"
 	rc=$?
 	is "$rc" 0 "certbot: a certificate for $D, *.$D, www.$D ($(elapsed "$t0") s)"
 	[ "$rc" -eq 0 ] || out_tail "$dir/certbot.out" 40
@@ -458,6 +480,12 @@ if wants certbot; then
 	fi
 	store_empty
 	ok $? "certbot: no challenge value left in the store"
+	# The history: the challenge and the issuance, with the certificate's notAfter.
+	is "$(rep 'd("'"$D"'")["last_issuance"]["client"], d("'"$D"'")["last_issuance"]["not_after_unix"]')" \
+		"('certbot', $(notafter "$dir/certbot/conf/live/cb/cert.pem"))" \
+		"certbot: --deploy-hook recorded the issuance with the notAfter openssl x509 -enddate shows"
+	is "$(rep 'd("'"$D"'")["last_challenge"]["client"], d("'"$D"'")["cleaned_up"], d("'"$D"'")["state"]')" \
+		"('certbot', True, 'ok')" "certbot: the report shows the challenge, its cleanup, state ok"
 
 	# A customer without the CNAME: the CA fails, certbot says why, cleanup runs.
 	t0=$(test_now_ms)
@@ -539,6 +567,44 @@ if wants dehydrated; then
 	is "$(sans "$dir/dh/certs/$D/cert.pem")" "$WANT_SANS" "dehydrated: the certificate names exactly the three"
 	store_empty
 	ok $? "dehydrated: no challenge value left in the store"
+	is "$(rep 'd("'"$D"'")["last_issuance"]["client"], d("'"$D"'")["last_issuance"]["not_after_unix"]')" \
+		"('dehydrated', $(notafter "$dir/dh/certs/$D/cert.pem"))" \
+		"dehydrated: deploy_cert recorded the issuance with its notAfter"
+
+	# The failure path: a hook that publishes a wrong value.  pebble
+	# finds the TXT record but not the value, the order fails, dehydrated
+	# calls invalid_challenge with the CA's answer: the report says why.
+	mkdir -p "$dir/dhw"
+	sed -e "s|^BASEDIR=.*|BASEDIR=\"$dir/dhw\"|" -e "s|^HOOK=.*|HOOK=\"$dir/dhw/hook\"|" \
+		-e 's|^HOOK_CHAIN=.*|HOOK_CHAIN="no"|' "$dir/dh/config" >"$dir/dhw/config"
+	cat >"$dir/dhw/hook" <<-EOF
+	#!/bin/sh
+	# deploy_challenge and clean_challenge DOMAIN TOKEN VALUE: another value.
+	if [ "\$1" = deploy_challenge ] || [ "\$1" = clean_challenge ]; then
+		set -- "\$1" "\$2" "\$3" WRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRO
+	fi
+	exec "$top_builddir/cli/acmezone-dehydrated" "\$@"
+	EOF
+	chmod +x "$dir/dhw/hook"
+	t0=$(test_now_ms)
+	ACMEZONE="$AZ" timeout -k 5 "$CLIENT_TIMEOUT" \
+		dehydrated --config "$dir/dhw/config" --register --accept-terms >"$dir/dehydrated-wrong.out" 2>&1 &&
+	ACMEZONE="$AZ" timeout -k 5 "$CLIENT_TIMEOUT" \
+		dehydrated --config "$dir/dhw/config" --cron --force -d "$D" \
+		>>"$dir/dehydrated-wrong.out" 2>&1
+	rc=$?
+	[ "$rc" -ne 0 ]
+	ok $? "dehydrated with a wrong value: the order fails (exit $rc, $(elapsed "$t0") s)"
+	is "$(rep 'd("'"$D"'")["state"], d("'"$D"'")["last_failure"]["client"], d("'"$D"'")["needs_human"]')" \
+		"('failed', 'dehydrated', True)" "dehydrated: invalid_challenge shows in the report: failed, needs a human"
+	reason=$(rep 'd("'"$D"'")["last_failure"]["reason"]')
+	like "$reason" "^(Correct value not found|Incorrect TXT record|No TXT record)" \
+		"dehydrated: ... with the CA's reason, the error's detail: $reason"
+	"$AZ" --db "$SRV_DB" report --prometheus "$dir/acmezone.prom" --offline
+	like "$(cat "$dir/acmezone.prom")" "acmezone_last_failure_timestamp_seconds\\{domain=\"$D\"\\} [0-9]+" \
+		"dehydrated: ... and in the Prometheus metrics"
+	store_empty
+	ok $? "dehydrated: the wrong value is cleaned up"
 fi
 
 ########################################################################

@@ -14,6 +14,11 @@
  *                              ring the doorbell: a record the store now
  *                              refuses (AZ_E2BIG), as an older acmezone
  *                              could write it
+ * aztool obs DB NAME PUB_MS QUERIES
+ *                              write the observation file of DB (as
+ *                              mod-acmezone would) with one name seen
+ *                              QUERIES times since publication PUB_MS
+ *                              from one resolver
  * aztool check DB              open the store as a reader and walk it:
  *                              exit 0 if every record decodes and verifies,
  *                              1 if one does not, 2 if it cannot be read;
@@ -34,13 +39,53 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "observe.h"
 #include "store.h"
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: aztool schema DB N | flip FILE STRING AT | "
-	        "huge DB NAME N LEN | check DB\n");
+	        "huge DB NAME N LEN | obs DB NAME PUB_MS QUERIES | check DB\n");
 	return 2;
+}
+
+/* An observation file with one name, through the module's own encoder. */
+static int cmd_obs(const char *db, const char *text, const char *pub, const char *queries)
+{
+	az_obs_name_t e = { .pub_ms = atoll(pub), .queries = strtoull(queries, NULL, 10),
+	                    .sources = 1, .nsrc = 1 };
+	az_obs_t obs = { .written_ms = (int64_t)time(NULL) * 1000, .slots = 16, .used = 1,
+	                 .count = 1, .names = &e };
+	char path[4096];
+	const char *why;
+	uint8_t *buf;
+	size_t n;
+	int ret;
+
+	e.udp = e.served = e.queries;
+	e.first_ms = e.last_ms = e.pub_ms + 1000;
+	e.src[0].family = 4;
+	e.src[0].addr[0] = 127;
+	e.src[0].addr[3] = 1;
+	if (az_name_parse(text, e.name, &e.name_len, &why) != AZ_EOK ||
+	    az_obs_path(db, path, sizeof(path)) != AZ_EOK) {
+		fprintf(stderr, "aztool: obs: bad name or path\n");
+		return 1;
+	}
+	n = az_obs_size(&obs);
+	buf = malloc(n);
+	if (buf == NULL || az_obs_encode(&obs, buf, n) != n) {
+		free(buf);
+		fprintf(stderr, "aztool: obs: cannot encode\n");
+		return 1;
+	}
+	ret = az_obs_write(path, buf, n);
+	free(buf);
+	if (ret != AZ_EOK) {
+		fprintf(stderr, "aztool: obs: %s\n", az_strerror(ret));
+		return 1;
+	}
+	return 0;
 }
 
 static int cmd_schema(const char *db, const char *n)
@@ -193,6 +238,8 @@ int main(int argc, char **argv)
 		return cmd_flip(argv[2], argv[3], argv[4]);
 	} else if (argc == 6 && strcmp(argv[1], "huge") == 0) {
 		return cmd_huge(argv[2], argv[3], argv[4], argv[5]);
+	} else if (argc == 6 && strcmp(argv[1], "obs") == 0) {
+		return cmd_obs(argv[2], argv[3], argv[4], argv[5]);
 	} else if (argc == 3 && strcmp(argv[1], "check") == 0) {
 		return cmd_check(argv[2]);
 	}

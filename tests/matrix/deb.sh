@@ -250,7 +250,7 @@ else
 		sh -c "$build" sh "$work/build" || { echo "not ok - build on the host"; exit 1; }
 	else
 		broot=$("$here/mkroot.sh" "$suite" debhelper dh-autoreconf libknot-dev \
-			liburcu-dev liblmdb-dev pkgconf lintian)
+			liburcu-dev liblmdb-dev libgnutls28-dev pkgconf lintian)
 		"$here/inroot.sh" "$broot" --bind "$work/build:/build" -- sh -c "$build" sh /build ||
 			{ echo "not ok - build in a $suite root"; exit 1; }
 	fi

@@ -32,7 +32,7 @@ MATRIX_TIMEOUT=${MATRIX_TIMEOUT:-1500}
 # What building and the tests above need, by Debian package name (the
 # same names in bookworm, trixie and sid).
 PACKAGES="build-essential autoconf automake libtool pkg-config
-	libknot-dev liburcu-dev liblmdb-dev
+	libknot-dev liburcu-dev liblmdb-dev libgnutls28-dev
 	knot knot-dnsutils bind9 bind9-dnsutils
 	unbound pebble certbot openssl curl iproute2 python3 ca-certificates"
 

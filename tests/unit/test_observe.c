@@ -1,4 +1,4 @@
-/* test_observe.c -- the observation file (store/observe.c): round trip, atomic write, and every kind of damage refused with a reason. */
+/* test_observe.c -- the observation file: round trip, atomic write, every kind of damage refused. */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
 #include <fcntl.h>

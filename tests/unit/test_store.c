@@ -1804,6 +1804,235 @@ static void test_tombs(void)
 	az_store_close(st);
 }
 
+/*** History (store/history.c). ***/
+
+typedef struct {
+	size_t n, corrupt;
+	uint64_t first, last;
+	az_hist_event_t ev;	/* the newest decoded */
+} hwalk_t;
+
+static int hist_cb(const az_hist_event_t *ev, uint64_t id, void *ctx)
+{
+	hwalk_t *w = ctx;
+	if (w->n++ == 0) {
+		w->first = id;
+	}
+	w->last = id;
+	if (ev == NULL) {
+		w->corrupt++;
+	} else {
+		w->ev = *ev;
+	}
+	return 0;
+}
+
+static int hist_walk(const char *path, hwalk_t *w, az_hist_limits_t *lim)
+{
+	az_store_t *st = NULL;
+	az_reader_t *rd = NULL;
+	int ret = az_store_open(&st, path, AZ_OPEN_RDONLY);
+	memset(w, 0, sizeof(*w));
+	if (ret == AZ_EOK) {
+		ret = az_reader_begin(st, &rd);
+	}
+	if (ret == AZ_EOK) {
+		ret = az_reader_history(rd, false, hist_cb, w);
+	}
+	if (ret == AZ_EOK && lim != NULL) {
+		ret = az_reader_hist_limits(rd, lim);
+	}
+	az_reader_end(rd);
+	az_store_close(st);
+	return ret;
+}
+
+static void hist_ev(az_hist_event_t *ev, az_hist_op_t op, const char *domain, int64_t t)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->op = op;
+	ev->time_ms = t;
+	snprintf(ev->client, sizeof(ev->client), "certbot");
+	snprintf(ev->host, sizeof(ev->host), "host\x01one");	/* made printable */
+	snprintf(ev->domain, sizeof(ev->domain), "%s", domain);
+}
+
+static void test_history(void)
+{
+	char p[300];
+	az_store_t *st = NULL;
+	az_txn_t *t = NULL;
+	az_hist_event_t ev;
+	az_hist_limits_t lim;
+	hwalk_t w;
+	int ret;
+	uint8_t owner[AZ_NAME_MAXLEN];
+	size_t dropped = 0;
+	int64_t now = (int64_t)time(NULL) * 1000;
+
+	snprintf(p, sizeof(p), "%s/hist.mdb", dir);
+	tap_is(az_store_create(p, (gid_t)-1), AZ_EOK, "history: a new store");
+	tap_is(hist_walk(p, &w, &lim), AZ_EOK, "history: a store without the 'hist' "
+	       "database reads as an empty history (read-only)");
+	tap_ok(w.n == 0 && lim.max_events == AZ_HIST_DEFAULT_MAX &&
+	       lim.max_days == AZ_HIST_DEFAULT_DAYS, "history: empty, default limits %u/%u",
+	       lim.max_events, lim.max_days);
+
+	/* An event shares its write's transaction: aborted, neither is there. */
+	name("example-org.acme.example.net", owner);
+	az_store_open(&st, p, 0);
+	az_txn_begin(st, &t);
+	tap_is(az_txn_add(t, owner, (const uint8_t *)V1, 43, now / 1000 + 60, now / 1000), AZ_EOK,
+	       "history: add a value");
+	hist_ev(&ev, AZ_HIST_ADD, "example.org", 0);
+	ev.owner_len = az_name_wire_len(owner, AZ_NAME_MAXLEN);
+	memcpy(ev.owner, owner, ev.owner_len);
+	snprintf(ev.value, sizeof(ev.value), "%s", V1);
+	tap_is(az_hist_append(t, &ev, NULL), AZ_EOK, "history: ... and its event, same transaction");
+	az_txn_abort(t);
+	tap_ok(hist_walk(p, &w, NULL) == AZ_EOK && w.n == 0,
+	       "history: an aborted write leaves no event");
+	az_rec_iter_t it;
+	az_reader_t *rd = NULL;
+	az_reader_begin(st, &rd);
+	tap_is(az_reader_get(rd, owner, &it), AZ_ENOENT, "history: ... and no value");
+	az_reader_end(rd);
+
+	/* A failed write (a corrupt record refuses the add) has no event:
+	 * the CLI aborts; here: an event alone never commits half. */
+	az_txn_begin(st, &t);
+	az_txn_add(t, owner, (const uint8_t *)V1, 43, now / 1000 + 60, now / 1000);
+	az_hist_append(t, &ev, NULL);
+	tap_is(az_txn_commit(t, NULL), AZ_EOK, "history: committed with its write");
+	tap_ok(hist_walk(p, &w, NULL) == AZ_EOK && w.n == 1 && w.corrupt == 0 &&
+	       w.first == 1, "history: one event, id 1");
+	tap_ok(w.ev.op == AZ_HIST_ADD && strcmp(w.ev.client, "certbot") == 0 &&
+	       strcmp(w.ev.domain, "example.org") == 0 && strcmp(w.ev.value, V1) == 0 &&
+	       w.ev.owner_len == ev.owner_len && w.ev.time_ms >= now,
+	       "history: read back field by field (time %lld)", (long long)w.ev.time_ms);
+	tap_str(w.ev.host, "host?one", "history: an unprintable octet is stored as '?'");
+
+	az_hist_event_t got;
+	az_reader_begin(st, &rd);
+	tap_is(az_reader_hist_added(rd, owner, (const uint8_t *)V1, 43, &got), AZ_EOK,
+	       "history: who added this value");
+	tap_str(got.client, "certbot", "history: ... certbot");
+	tap_is(az_reader_hist_added(rd, owner, (const uint8_t *)V2, 43, &got), AZ_ENOENT,
+	       "history: another value was never added");
+	az_reader_end(rd);
+
+	/* Bad input: an unknown op, no client. */
+	az_txn_begin(st, &t);
+	hist_ev(&ev, (az_hist_op_t)9, "", 0);
+	tap_is(az_hist_append(t, &ev, NULL), AZ_EINVAL, "history: an unknown op is refused");
+	hist_ev(&ev, AZ_HIST_ISSUED, "", 0);
+	ev.client[0] = '\0';
+	tap_is(az_hist_append(t, &ev, NULL), AZ_EINVAL, "history: an event without a client is refused");
+	lim.max_events = 5;
+	lim.max_days = 1;
+	tap_is(az_txn_set_hist_limits(t, &lim), AZ_EINVAL, "history: a bound under %d is refused",
+	       AZ_HIST_MIN_MAX);
+	az_txn_abort(t);
+
+	/* The bound by count: the oldest go first, in the same transaction. */
+	az_txn_begin(st, &t);
+	lim.max_events = AZ_HIST_MIN_MAX;
+	lim.max_days = 30;
+	tap_is(az_txn_set_hist_limits(t, &lim), AZ_EOK, "history: limits %u events, 30 days",
+	       AZ_HIST_MIN_MAX);
+	size_t total = 0;
+	for (int i = 0; i < 25; i++) {
+		hist_ev(&ev, i % 2 ? AZ_HIST_ISSUED : AZ_HIST_FAILED, "example.org", 0);
+		ev.not_after = 1800000000 + i;
+		snprintf(ev.reason, sizeof(ev.reason), "event %d", i);
+		az_hist_append(t, &ev, &dropped);
+		total += dropped;
+	}
+	tap_is(az_txn_commit(t, NULL), AZ_EOK, "history: 25 more events");
+	ret = hist_walk(p, &w, &lim);
+	tap_ok(ret == AZ_EOK && w.n == AZ_HIST_MIN_MAX &&
+	       w.first == 17 && w.last == 26, "history: at its bound, ids %llu..%llu kept",
+	       (unsigned long long)w.first, (unsigned long long)w.last);
+	tap_is(total, 16, "history: 16 dropped, oldest first");
+	tap_ok(strcmp(w.ev.reason, "event 24") == 0 && w.ev.not_after == 1800000024,
+	       "history: the newest is intact");
+	tap_ok(lim.max_events == AZ_HIST_MIN_MAX && lim.max_days == 30,
+	       "history: the limits read back");
+
+	az_store_close(st);
+
+	/* The bound by age: events older than it go, oldest first. */
+	char p2[300];
+	snprintf(p2, sizeof(p2), "%s/hist-age.mdb", dir);
+	az_store_create(p2, (gid_t)-1);
+	az_store_open(&st, p2, 0);
+	az_txn_begin(st, &t);
+	total = 0;
+	for (int i = 0; i < 3; i++) {
+		static const int days[] = { 40, 10, 0 };
+		hist_ev(&ev, AZ_HIST_ISSUED, "example.org",
+		        now - days[i] * 86400 * (int64_t)1000 + (i == 2));
+		az_hist_append(t, &ev, &dropped);
+		total += dropped;
+	}
+	tap_is(total, 0, "history: events 40, 10 and 0 days old, within the default 90 days");
+	lim.max_events = 1000;
+	lim.max_days = 30;
+	tap_is(az_txn_set_hist_limits(t, &lim), AZ_EOK, "history: age bound 30 days");
+	az_txn_commit(t, NULL);
+	hist_walk(p2, &w, NULL);
+	tap_ok(w.n == 2 && w.first == 2, "history: the 40-day-old event went (%zu left)", w.n);
+	az_txn_begin(st, &t);
+	lim.max_days = 5;
+	az_txn_set_hist_limits(t, &lim);
+	az_txn_commit(t, NULL);
+	hist_walk(p2, &w, NULL);
+	tap_ok(w.n == 1 && w.first == 3, "history: age bound 5 days: the newest alone stays");
+	az_store_close(st);
+
+	/* A corrupt record (a bad disk, another program): reported as such,
+	 * every other event still read. */
+	MDB_env *env = NULL;
+	MDB_txn *mt = NULL;
+	MDB_dbi dbi;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	if ((ret = mdb_env_create(&env)) == 0 && (ret = mdb_env_set_maxdbs(env, 8)) == 0 &&
+	    (ret = mdb_env_open(env, p, MDB_NOSUBDIR, 0640)) == 0 &&
+	    (ret = mdb_txn_begin(env, NULL, 0, &mt)) == 0 &&
+	    (ret = mdb_dbi_open(mt, "hist", 0, &dbi)) == 0 &&
+	    (ret = mdb_cursor_open(mt, dbi, &cur)) == 0 &&
+	    (ret = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+		uint8_t junk[64];
+		memcpy(junk, v.mv_data, v.mv_size < sizeof(junk) ? v.mv_size : sizeof(junk));
+		junk[20] ^= 0x02;	/* a flipped bit: only the checksum can tell */
+		MDB_val jv = { v.mv_size < sizeof(junk) ? v.mv_size : sizeof(junk), junk };
+		ret = mdb_cursor_put(cur, &k, &jv, MDB_CURRENT);
+		mdb_cursor_close(cur);
+		ret = ret == 0 ? mdb_txn_commit(mt) : ret;
+		mt = NULL;
+	}
+	if (mt != NULL) {
+		mdb_txn_abort(mt);
+	}
+	mdb_env_close(env);
+	tap_is(ret, 0, "history: damage the oldest record with plain LMDB");
+	ret = hist_walk(p, &w, NULL);
+	tap_ok(ret == AZ_EOK && w.n == AZ_HIST_MIN_MAX && w.corrupt == 1,
+	       "history: the corrupt record is passed as such, %zu others read",
+	       w.n - w.corrupt);
+	az_store_open(&st, p, 0);
+	az_txn_begin(st, &t);
+	hist_ev(&ev, AZ_HIST_DEL, "example.org", 0);
+	tap_is(az_hist_append(t, &ev, &dropped), AZ_EOK, "history: append after it");
+	tap_is(dropped, 1, "history: the corrupt record at the head goes first");
+	az_txn_commit(t, NULL);
+	az_store_close(st);
+	ret = hist_walk(p, &w, NULL);
+	tap_ok(ret == AZ_EOK && w.corrupt == 0 && w.n == AZ_HIST_MIN_MAX &&
+	       w.first == 18, "history: nothing else lost");
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -1828,6 +2057,7 @@ int main(void)
 	test_rollback();
 	test_batch_sequences();
 	test_tombs();
+	test_history();
 	test_rmtree(dir);
 	return tap_done();
 }

@@ -273,9 +273,12 @@ static void ask(obs_t *o, table_t *t, const char *name, unsigned src, bool tcp,
 	const tnode_t *n = table_lookup(t, w, len);
 	const tvals_t *v = n != NULL ? table_vals(n) : NULL;
 	if (v == NULL) {
-		obs_miss(o, w, len);
+		obs_miss(o, tid, w, len);
 	} else {
-		obs_hit(o, n, &q, OBS_SERVED);
+		uint32_t slot = obs_slot(o, n, tid);
+		if (slot != 0) {
+			obs_hit(o, slot, &q, OBS_SERVED);
+		}
 	}
 	az_read_unlock();
 }
