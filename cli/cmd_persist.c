@@ -11,7 +11,9 @@
 #include "json.h"
 #include "msg.h"
 #include "opts.h"
+#include "peers.h"
 #include "persist.h"
+#include "sync.h"
 #include "write.h"
 
 /* What 'persist add' was asked to write, checked before the store is locked. */
@@ -59,6 +61,39 @@ static int find_issuer(const cli_t *cli, az_txn_t *txn, const uint8_t *owner,
 	return RC_OK;
 }
 
+/*
+ * With peers (and not --peers none): bring each up to this store with a
+ * sync ('acmezone sync PEER'), which carries the records (they never
+ * expire, and may be longer than a batch of tokens allows) and the
+ * tombstones of deleted ones.  A peer that fails is named; with --peers
+ * reachable it is a warning.  \return RC_OK, or RC_DNS (exit 4).
+ */
+static int persist_peers(cli_t *cli)
+{
+	peers_t *ps = calloc(1, sizeof(*ps));
+	int rc = RC_OK, failed = 0;
+
+	if (ps == NULL) {
+		cli_err(cli, "out of memory");
+		return RC_STORE;
+	}
+	if (cli->peers != PEERS_NONE && peers_load(cli, ps) == RC_OK) {
+		for (int i = 0; i < ps->n; i++) {
+			if (sync_with(cli, &ps->p[i]) != RC_OK) {
+				cli_err(cli, "peer %s: the record is written here but not "
+				        "there ('acmezone sync %s' when it is back)",
+				        ps->p[i].name, ps->p[i].name);
+				failed++;
+			}
+		}
+	}
+	if (failed > 0 && cli->peers == PEERS_ALL) {
+		rc = RC_DNS;
+	}
+	free(ps);
+	return rc;
+}
+
 static int persist_add(cli_t *cli, const persist_add_t *a, const char *domain)
 {
 	char old[PERSIST_TEXT_MAX + 1], q[CLI_QUOTE_MAX], text[AZ_NAME_TXTLEN];
@@ -88,7 +123,9 @@ static int persist_add(cli_t *cli, const persist_add_t *a, const char *domain)
 		rc = RC_INPUT;
 	}
 	if (rc == RC_OK && found && !same) {
-		ret = az_txn_del(txn, d.target, (const uint8_t *)old, old_len, NULL);
+		/* A tombstone, so that a sync does not bring it back. */
+		ret = az_txn_del_tomb(txn, d.target, (const uint8_t *)old, old_len,
+		                      write_now_ms(), false, NULL);
 		if (ret != AZ_EOK) {
 			rc = write_fail(cli, ret, "replace the record", domain);
 		}
@@ -102,6 +139,9 @@ static int persist_add(cli_t *cli, const persist_add_t *a, const char *domain)
 	}
 	if (rc == RC_OK) {
 		rc = write_commit(cli, &store, &txn, !same);
+	}
+	if (rc == RC_OK && !same) {
+		rc = persist_peers(cli);
 	}
 	if (rc == RC_OK && cli->verbose) {
 		az_name_to_text(d.target, text, sizeof(text));
@@ -131,7 +171,8 @@ static int persist_del(cli_t *cli, const char *issuer, const char *domain)
 		rc = persist_delegation(cli, &cfg, domain, &d);
 	}
 	if (rc == RC_OK && issuer == NULL) {
-		ret = az_txn_del(txn, d.target, NULL, 0, &removed);
+		ret = az_txn_del_tomb(txn, d.target, NULL, 0, write_now_ms(), false,
+		                      &removed);
 	}
 	/* One issuer's record: there is at most one live; an expired one
 	 * is purged like any value. */
@@ -139,7 +180,8 @@ static int persist_del(cli_t *cli, const char *issuer, const char *domain)
 		rc = find_issuer(cli, txn, d.target, issuer, now, old, &old_len, &found);
 		if (rc == RC_OK && found) {
 			unsigned n = 0;
-			ret = az_txn_del(txn, d.target, (const uint8_t *)old, old_len, &n);
+			ret = az_txn_del_tomb(txn, d.target, (const uint8_t *)old, old_len,
+			                      write_now_ms(), false, &n);
 			removed += n;
 		}
 	}
@@ -148,6 +190,9 @@ static int persist_del(cli_t *cli, const char *issuer, const char *domain)
 	}
 	if (rc == RC_OK) {
 		rc = write_commit(cli, &store, &txn, removed > 0);
+	}
+	if (rc == RC_OK && removed > 0) {
+		rc = persist_peers(cli);
 	}
 	if (rc == RC_OK && cli->verbose) {
 		az_name_to_text(d.target, text, sizeof(text));
@@ -291,15 +336,17 @@ static int run_persist(cli_t *cli)
 const cmd_t cmd_persist = {
 	"persist", run_persist,
 	OPT_ISSUER | OPT_ACCOUNT_URI | OPT_WILDCARD | OPT_UNTIL | OPT_FORCE |
-	OPT_JSON | OPT_VERBOSE, 1, 2, { "add|del|list", "DOMAIN" }, 0,
+	OPT_JSON | OPT_VERBOSE | OPT_FANOUT, 1, 2, { "add|del|list", "DOMAIN" }, 0,
 	"persist add|del|list DOMAIN [--issuer DOMAIN] [--account-uri URI] "
-	"[--wildcard] [--until TIME] [--force] [--json] [-v]",
+	"[--wildcard] [--until TIME] [--force] [--peers POLICY] [--json] [-v]",
 	"The standing dns-persist-01 records of DOMAIN: one TXT record per CA\n"
 	"at _validation-persist.DOMAIN (served at _validation-persist.<label>.\n"
 	"<zone>; 'acmezone cname --persist DOMAIN' prints the customer's CNAME),\n"
 	"\"ISSUER; accounturi=URI[; policy=wildcard][; persistUntil=UNIX]\".\n"
 	"While it is there, that ACME account may get certificates for DOMAIN\n"
-	"from that CA without writing anything.\n"
+	"from that CA without writing anything.  With peers ('acmezone peer'),\n"
+	"add and del then sync each peer ('acmezone sync PEER'): the record,\n"
+	"or its removal, is on every nameserver when the command returns.\n"
 	"\n"
 	"  persist add DOMAIN --issuer DOMAIN --account-uri URI [--wildcard]\n"
 	"              [--until TIME] [--force]\n"
@@ -319,5 +366,7 @@ const cmd_t cmd_persist = {
 	"  --force            replace the issuer's record if it differs\n"
 	"  --json             list: one JSON array of {name, issuer, record,\n"
 	"                     expires, expired}\n"
+	"  --peers all|reachable|none  which peers must be synced (default\n"
+	"                     all: a peer that fails makes the exit status 4)\n"
 	"  -v, --verbose      say what was written\n"
 };

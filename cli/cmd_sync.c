@@ -105,12 +105,8 @@ static int exchange(cli_t *cli, const peer_t *p, proto_head_t *h, const proto_bu
 	return rc;
 }
 
-static int run_sync(cli_t *cli)
+int sync_with(cli_t *cli, const peer_t *p)
 {
-	const char *name = cli->pos[0];
-	char q[CLI_QUOTE_MAX];
-	peers_t *ps = calloc(1, sizeof(*ps));
-	const peer_t *p = NULL;
 	proto_head_t h = { 0 };
 	proto_buf_t none = { 0 }, to_here = { 0 }, to_there = { 0 }, report = { 0 };
 	sync_set_t here = { 0 }, there = { 0 };
@@ -121,22 +117,8 @@ static int run_sync(cli_t *cli)
 	az_reader_t *rd = NULL;
 	answer_t a;
 	int64_t now_ms = write_now_ms();
-	int rc, ret;
+	int rc = RC_OK, ret;
 
-	if (ps == NULL) {
-		cli_err(cli, "out of memory");
-		return RC_STORE;
-	}
-	rc = peers_load(cli, ps);
-	for (int i = 0; rc == RC_OK && i < ps->n; i++) {
-		if (strcmp(ps->p[i].name, name) == 0) {
-			p = &ps->p[i];
-		}
-	}
-	if (rc == RC_OK && p == NULL) {
-		cli_err(cli, "there is no peer '%s' ('acmezone peer list')", quote(name, q));
-		rc = RC_INPUT;
-	}
 	/* Our snapshot first: what the peer holds is compared with it. */
 	if (rc == RC_OK) {
 		rc = db_open(cli, AZ_OPEN_RDONLY, &store);
@@ -215,6 +197,34 @@ static int run_sync(cli_t *cli)
 	proto_buf_free(&to_here);
 	proto_buf_free(&to_there);
 	proto_buf_free(&report);
+	return rc;
+}
+
+static int run_sync(cli_t *cli)
+{
+	const char *name = cli->pos[0];
+	char q[CLI_QUOTE_MAX];
+	peers_t *ps = calloc(1, sizeof(*ps));
+	const peer_t *p = NULL;
+	int rc;
+
+	if (ps == NULL) {
+		cli_err(cli, "out of memory");
+		return RC_STORE;
+	}
+	rc = peers_load(cli, ps);
+	for (int i = 0; rc == RC_OK && i < ps->n; i++) {
+		if (strcmp(ps->p[i].name, name) == 0) {
+			p = &ps->p[i];
+		}
+	}
+	if (rc == RC_OK && p == NULL) {
+		cli_err(cli, "there is no peer '%s' ('acmezone peer list')", quote(name, q));
+		rc = RC_INPUT;
+	}
+	if (rc == RC_OK) {
+		rc = sync_with(cli, p);
+	}
 	free(ps);
 	return rc;
 }

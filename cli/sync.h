@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "peers.h"
 #include "proto.h"
 
 /* What one store holds for one (owner, value): a live copy, a tombstone, both. */
@@ -62,3 +63,10 @@ void sync_plan(const sync_set_t *here, const sync_set_t *there, proto_buf_t *to_
  * \return RC_OK, or RC_INPUT (a bad line, message printed) or RC_STORE.
  */
 int sync_apply(cli_t *cli, az_txn_t *txn, char *buf, size_t len, int64_t now);
+
+/*!
+ * 'sync PEER' with one peer p (peers.h): its dump, the plan, its fixes in
+ * one transaction there, ours here; prints each value fixed and a summary
+ * line.  \return RC_OK, or the exit status with the message printed.
+ */
+int sync_with(cli_t *cli, const peer_t *p);

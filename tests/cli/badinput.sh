@@ -159,41 +159,41 @@ pz() {
 	"$AZ" --db "$DB2" --no-wait persist "$@"
 }
 pz add "$PD" $PI --account-uri "$PU" || bail "persist add failed"
-TARGET="$DB2" check P1 3 "persist: 'a_b\\.org' is not a valid issuer domain name \\(" \
+TARGET="$DB2" check R1 3 "persist: 'a_b\\.org' is not a valid issuer domain name \\(" \
 	pz add "$PD" --issuer a_b.org --account-uri "$PU"
-TARGET="$DB2" check P1 3 "persist: '\\*\\.ca\\.test' is not a valid issuer domain name \\(a wildcard\\)" \
+TARGET="$DB2" check R1 3 "persist: '\\*\\.ca\\.test' is not a valid issuer domain name \\(a wildcard\\)" \
 	pz add "$PD" --issuer '*.ca.test' --account-uri "$PU"
-TARGET="$DB2" check P2 3 "persist: 'http://ca\\.test/acct/1' is not an ACME account URI \\(not an https URL\\)" \
+TARGET="$DB2" check R2 3 "persist: 'http://ca\\.test/acct/1' is not an ACME account URI \\(not an https URL\\)" \
 	pz add "$PD" $PI --account-uri http://ca.test/acct/1
-TARGET="$DB2" check P2 3 "persist: 'https:///acct/1' is not an ACME account URI \\(no host after https://\\)" \
+TARGET="$DB2" check R2 3 "persist: 'https:///acct/1' is not an ACME account URI \\(no host after https://\\)" \
 	pz add "$PD" $PI --account-uri https:///acct/1
-TARGET="$DB2" check P2 3 "persist: 'HTTPS://ca\\.test/acct/1' is not an https account URL for a record \\(write the scheme https:// in lower case" \
+TARGET="$DB2" check R2 3 "persist: 'HTTPS://ca\\.test/acct/1' is not an https account URL for a record \\(write the scheme https:// in lower case" \
 	pz add "$PD" $PI --account-uri HTTPS://ca.test/acct/1
-TARGET="$DB2" check P3 3 "persist: 'https://ca\\.test/a;b' is not an https account URL for a record \\(a ';', which would end the accounturi parameter\\)" \
+TARGET="$DB2" check R3 3 "persist: 'https://ca\\.test/a;b' is not an https account URL for a record \\(a ';', which would end the accounturi parameter\\)" \
 	pz add "$PD" $PI --account-uri 'https://ca.test/a;b'
-TARGET="$DB2" check P3 3 "persist: 'https://ca\\.test/a\"b' is not an https account URL for a record \\(a character a URI cannot hold" \
+TARGET="$DB2" check R3 3 "persist: 'https://ca\\.test/a\"b' is not an https account URL for a record \\(a character a URI cannot hold" \
 	pz add "$PD" $PI --account-uri 'https://ca.test/a"b'
-TARGET="$DB2" check P3 3 "persist: 'https://ca\\.test/a b' is not an ACME account URI \\(a space, control or non-ASCII character" \
+TARGET="$DB2" check R3 3 "persist: 'https://ca\\.test/a b' is not an ACME account URI \\(a space, control or non-ASCII character" \
 	pz add "$PD" $PI --account-uri 'https://ca.test/a b'
-TARGET="$DB2" check P3 3 "persist: 'https://ca\\.test/\\\\x1b\\[31m' is not an ACME account URI" \
+TARGET="$DB2" check R3 3 "persist: 'https://ca\\.test/\\\\x1b\\[31m' is not an ACME account URI" \
 	pz add "$PD" $PI --account-uri $'https://ca.test/\x1b[31m'
-TARGET="$DB2" check P4 3 "persist: '1000' is in the past \\(1970-01-01T00:16:40Z\\): a CA would refuse the record" \
+TARGET="$DB2" check R4 3 "persist: '1000' is in the past \\(1970-01-01T00:16:40Z\\): a CA would refuse the record" \
 	pz add "$PD" $PI --account-uri "$PU" --until 1000
-TARGET="$DB2" check P4 3 "persist: '2001-01-01' is in the past" \
+TARGET="$DB2" check R4 3 "persist: '2001-01-01' is in the past" \
 	pz add "$PD" $PI --account-uri "$PU" --until 2001-01-01
 for t in yesterday 2027-02-30 2027-01-31T25:00Z 1234567890123 10000-01-01 +0s; do
 	re_t=$(printf '%s' "$t" | sed 's/[.+*[]/\\&/g')
-	TARGET="$DB2" check P5 3 "persist: '$re_t' is not a valid time \\(UNIX seconds, 2027-01-31, 2027-01-31T12:00:00Z or \\+DURATION" \
+	TARGET="$DB2" check R5 3 "persist: '$re_t' is not a valid time \\(UNIX seconds, 2027-01-31, 2027-01-31T12:00:00Z or \\+DURATION" \
 		pz add "$PD" $PI --account-uri "$PU" --until "$t"
 done
 LONGURI=https://ca.test/$(printf 'a%.0s' $(seq 1 70000))
-TARGET="$DB2" check P6 3 "persist: 'https://ca\\.test/a+\\.\\.\\.' is not an ACME account URI \\(longer than 1024 characters\\)" \
+TARGET="$DB2" check R6 3 "persist: 'https://ca\\.test/a+\\.\\.\\.' is not an ACME account URI \\(longer than 1024 characters\\)" \
 	pz add "$PD" $PI --account-uri "$LONGURI"
-TARGET="$DB2" check P7 3 "persist: example\\.org already has a record for issuer letsencrypt\\.org \\(\"letsencrypt\\.org; accounturi=$PU\"\\); 'persist del' it first, or give --force to replace it" \
+TARGET="$DB2" check R7 3 "persist: example\\.org already has a record for issuer letsencrypt\\.org \\(\"letsencrypt\\.org; accounturi=$PU\"\\); 'persist del' it first, or give --force to replace it" \
 	pz add "$PD" $PI --account-uri "$PU/2"
-TARGET="$DB2" check P7 3 "persist: example\\.org already has a record for issuer letsencrypt\\.org" \
+TARGET="$DB2" check R7 3 "persist: example\\.org already has a record for issuer letsencrypt\\.org" \
 	pz add "$PD" $PI --account-uri "$PU" --wildcard
-TARGET="$DB2" check P8 3 "persist: '\\*\\.example\\.org': a wildcard is authorised by the record of example\\.org with --wildcard" \
+TARGET="$DB2" check R8 3 "persist: '\\*\\.example\\.org': a wildcard is authorised by the record of example\\.org with --wildcard" \
 	pz add "*.$PD" $PI --account-uri "$PU" --wildcard
 
 ### Durations

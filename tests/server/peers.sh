@@ -386,6 +386,22 @@ like "$out" "status id=$batch_id refused a relay needs the key of a peer nameser
 out=$(az1 sync nosuch 2>&1)
 is "$?" 3 "sync of a peer that is not there: exit 3"
 
+# dns-persist-01 records with peers: add and del sync every peer, so the
+# standing record (and its removal) is on both nameservers on return.
+PURI=https://ca.test/acme/acct/persist
+out=$(az1 persist add example.org --issuer ca.test --account-uri "$PURI" 2>&1)
+ok $? "persist add on ns1 with a peer"
+like "$(az2 persist list --json)" "\"record\": \"ca.test; accounturi=$PURI\"" \
+	"... the record is in ns2's store on return"
+host_use ns2
+[[ $(dq "_validation-persist.example-org.$Z" TXT) == "rcode=NOERROR aa=1 tc=0 ancount=1 "* ]]
+ok $? "... and ns2's knotd serves it"
+out=$(az1 persist del example.org --issuer ca.test 2>&1)
+ok $? "persist del on ns1"
+is "$(az2 persist list example.org)" "" "... gone from ns2's store on return"
+out=$(az1 sync ns2)
+unlike "$out" "added (here|there)" "... and a sync after it brings nothing back (the delete left a tombstone)"
+
 # ns2's knotd stopped: ns2 commits; nobody serves it there, nor answers.
 host_use ns2
 knotd_stop
