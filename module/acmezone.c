@@ -21,7 +21,7 @@
 static const yp_item_t acmezone_conf[] = {
 	{ MOD_DATABASE, YP_TSTR, YP_VSTR = { AZ_DEFAULT_DB } },
 	{ MOD_TTL,      YP_TINT, YP_VINT = { 0, INT32_MAX, 10, YP_STIME } },
-	{ MOD_OBSERVE,  YP_TINT, YP_VINT = { 0, 1000000, 1024 } },
+	{ MOD_OBSERVE,  YP_TINT, YP_VINT = { 0, 100000, 1024 } },
 	{ NULL }
 };
 

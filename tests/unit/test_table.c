@@ -366,6 +366,25 @@ static void test_observe(void)
 	e = written(o, path, &f, "b.obs.test");
 	tap_ok(e == NULL && f.used == 1, "observe: a deleted name's slot is freed");
 
+	/* A full load: a new table with the same publication takes over
+	 * the slot; another publication does not. */
+	set_pub(t, "d.obs.test", now + 60, 3000, v1);
+	ask(o, t, "d.obs.test", 7, false, 0);
+	table_t *t2 = table_new(0);
+	set_pub(t2, "c.obs.test", now + 60, 1000, v1);
+	set_pub(t2, "d.obs.test", now + 60, 4000, v1);	/* republished */
+	table_observe(t2, o);
+	obs_adopt(o, t, t2);
+	table_free(t);
+	t = t2;
+	e = written(o, path, &f, "c.obs.test");
+	tap_ok(e != NULL && e->queries == 1, "observe: a full load keeps the counts of the same publication");
+	tap_ok(written(o, path, &f, "d.obs.test") == NULL && f.used == 1,
+	       "observe: and drops those of a name published anew");
+	ask(o, t, "c.obs.test", 4, false, 0);
+	e = written(o, path, &f, "c.obs.test");
+	tap_ok(e != NULL && e->queries == 2, "observe: the new table's node counts on");
+
 	/* Many sources, several threads, while the writer writes. */
 	struct hammer h[2] = { { o, t, 0 }, { o, t, 1 } };
 	pthread_t th[2];
@@ -379,12 +398,12 @@ static void test_observe(void)
 		pthread_join(th[i], NULL);
 	}
 	e = written(o, path, &f, "c.obs.test");
-	tap_ok(e != NULL && e->queries == 40001, "observe: 40001 queries from 3 threads, none lost (%llu)",
+	tap_ok(e != NULL && e->queries == 40002, "observe: 40002 queries from 3 threads, none lost (%llu)",
 	       e != NULL ? (unsigned long long)e->queries : 0ULL);
 	tap_ok(e != NULL && e->nsrc == 16 && (e->flags & AZ_OBS_ESTIMATED) &&
 	       e->sources >= 30 && e->sources <= 55,
 	       "observe: 40 sources: 16 kept, about %u estimated", e != NULL ? e->sources : 0);
-	tap_ok(e != NULL && e->udp == 20001 && e->tcp == 20000, "observe: UDP and TCP apart");
+	tap_ok(e != NULL && e->udp == 20002 && e->tcp == 20000, "observe: UDP and TCP apart");
 	az_obs_free(&f);
 	table_free(t);
 	obs_free(o);
