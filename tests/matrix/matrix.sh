@@ -23,7 +23,7 @@
 set -eu
 
 # The tests run in each root (paths as in Makefile.am's TESTS).
-MATRIX_TESTS=${MATRIX_TESTS:-"tests/harness/test_hook tests/harness/test_dlz tests/server/knotd.sh tests/server/named.sh tests/e2e/acme.sh"}
+MATRIX_TESTS=${MATRIX_TESTS:-"tests/harness/test_hook tests/harness/test_dlz tests/server/knotd.sh tests/server/named.sh tests/server/dnssec.sh tests/e2e/acme.sh"}
 # tests/e2e/acme.sh with one client: the smallest run that is a real issuance.
 MATRIX_ACME_CLIENTS=${MATRIX_ACME_CLIENTS:-certbot}
 # Seconds one suite's build and tests may take inside its root.
