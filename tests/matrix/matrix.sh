@@ -35,6 +35,14 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	libknot-dev liburcu-dev liblmdb-dev libgnutls28-dev
 	knot knot-dnsutils bind9 bind9-dnsutils
 	unbound pebble certbot openssl curl iproute2 python3 ca-certificates"
+# Per suite: Knot 3.5's packages moved keymgr (server/dnssec.sh needs it
+# for the DS) from knot into knot-keymgr, which the older suites lack.
+suite_packages() {
+	case $1 in
+	bookworm|trixie) echo "$PACKAGES" ;;
+	*) echo "$PACKAGES knot-keymgr" ;;
+	esac
+}
 
 [ $# -ge 1 ] || { echo "usage: matrix.sh SUITE... (bookworm, trixie, sid)" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
@@ -92,7 +100,7 @@ run_suite() {
 	suite=$1
 	t0=$(now)
 	# shellcheck disable=SC2086
-	root=$("$here/mkroot.sh" "$suite" $PACKAGES) || {
+	root=$("$here/mkroot.sh" "$suite" $(suite_packages "$suite")) || {
 		echo "matrix $suite: no root (mkroot.sh failed)"
 		return 1
 	}
