@@ -151,15 +151,18 @@ cname_seen() {
 poll_until 10 cname_seen
 ok $? "the CA's resolver sees B's CNAME"
 
-out=$(az check "$D" --account-uri "$UA" --server "127.0.0.1@$UB_PORT")
+out=$(az check "$D" --account-uri "$UA" --server "127.0.0.1@$UB_PORT" \
+	--wait "127.0.0.1@$KD_PORT")
 is "$?" 0 "check --account-uri A: exit 0"
 like "$out" "^$D: ok: $LA\\._acme-challenge\\.$D\\. CNAME $LA\\.$DL\\.$CZ\\. is in place and the challenge zone answers for it" \
 	"check --account-uri: the account's CNAME and its target"
-out=$(az check "dn.$D" --account-uri "$UB" --server "127.0.0.1@$UB_PORT")
+out=$(az check "dn.$D" --account-uri "$UB" --server "127.0.0.1@$UB_PORT" \
+	--wait "127.0.0.1@$KD_PORT")
 is "$?" 0 "check --account-uri through a DNAME at _acme-challenge.dn.$D: exit 0"
 like "$out" "^dn\\.$D: ok: $LB\\._acme-challenge\\.dn\\.$D\\. CNAME $LB\\.dn-$DL\\.$CZ\\. is in place" \
 	"... the CNAME the resolver synthesised from the DNAME"
-out=$(az check "$D" --account-uri "https://127.0.0.1/no/such/account" --server "127.0.0.1@$UB_PORT")
+out=$(az check "$D" --account-uri "https://127.0.0.1/no/such/account" --server "127.0.0.1@$UB_PORT" \
+	--wait "127.0.0.1@$KD_PORT")
 is "$?" 4 "check for an account without a record: exit 4"
 L0=$(label "https://127.0.0.1/no/such/account")
 like "$out" "^$D: missing: $L0\\._acme-challenge\\.$D\\. has no CNAME .*; the customer adds: $L0\\._acme-challenge\\.$D\\. IN CNAME $L0\\.$DL\\.$CZ\\.\$" \

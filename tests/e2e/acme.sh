@@ -276,6 +276,10 @@ if [ "$ACME_DNSSEC" = yes ]; then
 		"then TXT at _acme-challenge.$D: the CNAME and the TXT, each with its RRSIG, validated (AD)"
 	is "$(ub_txt "$out")" "$V" "... the value, not a denial from the NSEC of the A query"
 	az del "$D" "$V"
+	# unbound keeps the answer for its TTL: the checks below count values.
+	txt_gone() { [ -z "$(r "${DL}.$CZ" TXT)" ]; }
+	poll_until 10 txt_gone
+	ok $? "... and once deleted, gone from the resolver's cache within its TTL"
 fi
 
 ########################################################################

@@ -136,15 +136,18 @@ REC="$ISSUER; accounturi=$UA"
 is "$(printf '%s\n' "$out" | tail -n 1)" "\"${REC:0:255}\" \"${REC:255}\"" \
 	"unbound: the ${#REC}-octet record, as two character-strings, through the CNAME"
 
-out=$(az check --persist "ok.$D" --issuer "$ISSUER" --account-uri "$UA" --server "127.0.0.1@$UB_PORT")
+out=$(az check --persist "ok.$D" --issuer "$ISSUER" --account-uri "$UA" --server "127.0.0.1@$UB_PORT" \
+	--wait "127.0.0.1@$KD_PORT")
 is "$?" 0 "check --persist --issuer --account-uri: exit 0"
-like "$out" "^ok\\.$D: ok: _validation-persist\\.ok\\.$D\\. CNAME _validation-persist\\.ok-example-test\\.$CZ\\. is in place and the challenge zone answers for it \\(1 value\\(s\\) published\\); records: $ISSUER \\($UA\\)\$" \
+like "$out" "^ok\\.$D: ok: _validation-persist\\.ok\\.$D\\. CNAME _validation-persist\\.ok-example-test\\.$CZ\\. is in place and the challenge zone answers for it \\(1 value\\(s\\) published\\); so do all 1 address\\(es\\) of its nameservers; records: $ISSUER \\($UA\\)\$" \
 	"check --persist: the CNAME, the zone and the record"
-out=$(az check --persist "acct.$D" --issuer "$ISSUER" --account-uri "$UA" --server "127.0.0.1@$UB_PORT")
+out=$(az check --persist "acct.$D" --issuer "$ISSUER" --account-uri "$UA" --server "127.0.0.1@$UB_PORT" \
+	--wait "127.0.0.1@$KD_PORT")
 is "$?" 4 "check --persist for another account's record: exit 4"
 like "$out" "^acct\\.$D: no-record: .*; but no dns-persist-01 record for issuer $ISSUER with accounturi $UA is served \\(served: $ISSUER \\($UB\\)\\)\$" \
 	"... no-record, and what is served"
-out=$(az check --persist "none.$D" --server "127.0.0.1@$UB_PORT")
+out=$(az check --persist "none.$D" --server "127.0.0.1@$UB_PORT" \
+	--wait "127.0.0.1@$KD_PORT")
 is "$?" 4 "check --persist without a record: exit 4"
 like "$out" "^none\\.$D: no-record: .*; but no dns-persist-01 record is served \\(none at all\\)\$" \
 	"... no-record: the CNAME and the zone are right, the record is missing"

@@ -34,6 +34,13 @@ def record(vals, fmt=1, key=b'\x03foo\x04test\x00'):
         r += struct.pack('>I', crc32c(r, crc32c(key)))
     return r
 
+# Format 3 (octet 0x13): i64 expiry, i64 publication time (ms), u16 length.
+def record3(vals, key=b'\x03foo\x04test\x00'):
+    r = bytes([0x13]) + struct.pack('>H', len(vals))
+    for exp, pub, v in vals:
+        r += struct.pack('>qqH', exp, pub, len(v)) + v
+    return r + struct.pack('>I', crc32c(r, crc32c(key)))
+
 TOK = b'abcdefghijklmnopqrstuvwxyzABCDEFGHIJK-_0123'
 
 # record: what LMDB hands back for a "tok" entry
@@ -42,6 +49,9 @@ out('record', 'two', record([(1700000000, TOK), (-1, b'hello')]))
 out('record', 'sealed', record([(1700000000, TOK)], fmt=2))
 out('record', 'sealed-two', record([(5, b'x'), (1 << 40, b'y' * 255)], fmt=2))
 out('record', 'empty', record([]))
+out('record', 'v3-one', record3([(1700000000, 1700000000123, TOK)]))
+out('record', 'v3-long', record3([(2 ** 63 - 1, 1, b'ca.test; accounturi=https://ca.test/a/' + b'p' * 300),
+                                  (5, 0, b'x')]))
 out('record', 'bad-len', bytes([1, 0, 1]) + struct.pack('>qB', 0, 200) + b'abc')
 
 # name: text as given to the CLI (and the same octets as a wire name)

@@ -255,7 +255,9 @@ kd_soa_answered() {
 	printf '%s\n' "$out" | grep -qE "^${KD_ZONE}[[:space:]].*SOA"
 }
 
-# knotd_start: run knotd in the background and wait until it serves.
+# knotd_start: run knotd in the background and wait until it serves
+# (KD_READY=control: until it answers on its control socket only, for a
+# setup whose zone may not load at all).
 knotd_start() {
 	[ -n "$KD_CONF" ] || bail "knotd_start before knotd_setup"
 	# shellcheck disable=SC2086  # KD_EXEC: a command prefix, in words
@@ -279,7 +281,10 @@ knotd_start() {
 		fi
 		case $stage in
 		control)
-			kd_ctl status >/dev/null 2>&1 && stage=soa
+			if kd_ctl status >/dev/null 2>&1; then
+				[ "${KD_READY:-soa}" = control ] && return 0
+				stage=soa
+			fi
 			;;
 		soa)
 			kd_soa_answered && return 0

@@ -228,14 +228,17 @@ static void writer_main(int w, uint64_t seed)
 			name_exp(nm, sizeof(nm), w, e);
 			snprintf(dur, sizeof(dur), "%ds", secs);
 			atomic_store(&sh->exp_started[w][e], exp_n);
+			/* The CLI may read its clock 2 s or more after ours (a
+			 * loaded machine): its expiry may then be later than the
+			 * one spelled.  Unsure from before the CLI runs, since
+			 * the value is served from its commit on, before the
+			 * CLI returns; sure again only if it was quick. */
+			atomic_store(&sh->unsure[w][exp_n % UNSURE], exp_n);
 			char *argv[] = { (char *)cli, "--db", (char *)db, "add", nm, v,
 			                 "--expire", dur, NULL };
 			cli_ok(run_cli(argv, NULL));
-			if ((int64_t)time(NULL) > expire - secs) {
-				/* The CLI may have read its clock 2 s or more
-				 * after ours (a loaded machine): its expiry may
-				 * be later than the one spelled. */
-				atomic_store(&sh->unsure[w][exp_n % UNSURE], exp_n);
+			if ((int64_t)time(NULL) <= expire - secs) {
+				atomic_store(&sh->unsure[w][exp_n % UNSURE], 0);
 			}
 			if (test_rng(&rng) % 8 == 0) {
 				char *pargv[] = { (char *)cli, "--db", (char *)db, "purge", NULL };
