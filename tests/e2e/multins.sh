@@ -18,7 +18,7 @@
 #    domain stale; with both fresh, both succeed.
 # 2. Fan-out (acmezone peer/serve): from the client host, add, del and
 #    apply reach ns1 and ns2 before the command returns, MULTINS_ROUNDS
-#    (200) times or as many as fit MULTINS_ROUNDS_S (60 s; fewer are
+#    (200) times or as many as fit MULTINS_ROUNDS_S (200 s; fewer are
 #    reported as a skip, with the load); a peer whose sshd is stopped, whose knotd is stopped, or
 #    that is stopped (SIGSTOP): the documented outcome in bounded time;
 #    sync after a peer missed adds and deletes.
@@ -34,7 +34,7 @@
 UNBOUND=${UNBOUND:-/usr/sbin/unbound}
 PEBBLE=${PEBBLE:-pebble}
 MULTINS_ROUNDS=${MULTINS_ROUNDS:-200}
-MULTINS_ROUNDS_S=${MULTINS_ROUNDS_S:-60}	# the rounds' time box
+MULTINS_ROUNDS_S=${MULTINS_ROUNDS_S:-200}	# the rounds' time box
 MULTINS_BUDGET_S=${MULTINS_BUDGET_S:-290}
 MULTINS_CLIENTS=${MULTINS_CLIENTS:-certbot lego dehydrated}
 START_S=15
