@@ -61,8 +61,9 @@ sshd_stop() {
 	local pid_var="SSHD_PID_$1" pid
 	pid=${!pid_var}
 	[ -n "$pid" ] || return 0
-	kill -CONT "$pid" 2>/dev/null
-	kill "$pid" 2>/dev/null
+	# The sessions too: they outlive the listener otherwise.
+	sshd_signal "$1" CONT
+	sshd_signal "$1" TERM
 	wait "$pid" 2>/dev/null
 	printf -v "$pid_var" '%s' ''
 }
