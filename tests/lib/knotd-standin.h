@@ -136,10 +136,12 @@ EXPORT knotd_conf_t knotd_conf_zone(knotd_mod_t *mod, const yp_name_t *item,
 	(void)zone;
 	knotd_conf_t out;
 	memset(&out, 0, sizeof(out));
-	if (memcmp(item, "\x0e""dnssec-signing", 15) == 0) {
+	/* yp_name_t: a length octet, then the name: compare the length
+	 * first, never past the shorter name. */
+	if (item[0] == 14 && memcmp(item + 1, "dnssec-signing", 14) == 0) {
 		out.single.boolean = mod->signing;
 		out.count = 1;
-	} else if (memcmp(item, "\x06""module", 7) == 0) {
+	} else if (item[0] == 6 && memcmp(item + 1, "module", 6) == 0) {
 		out.multi = standin_vals;
 		for (size_t i = 0; i < 4 && mod->modules[i] != NULL; i++) {
 			const char *m = mod->modules[i], *slash = strchr(m, '/');
