@@ -6,7 +6,6 @@
 
 #include "bytes.h"
 #include "internal.h"
-#include "observe.h"	/* az_crc32c */
 #include "store.h"
 
 #define HIST_DB		"hist"

@@ -184,6 +184,3 @@ int az_obs_write(const char *path, const uint8_t *buf, size_t len);
  * \return AZ_EOK, AZ_EPERM, AZ_EIO (az_errno()), AZ_EINVAL.
  */
 int az_obs_mkdir(const char *store_path, gid_t gid);
-
-/*! CRC-32C of len octets at p, continuing crc (0 to start): record.c's. */
-uint32_t az_crc32c(uint32_t crc, const uint8_t *p, size_t len);

@@ -322,6 +322,13 @@ int az_rec_iter_init(az_rec_iter_t *it, const void *buf, size_t len);
 int az_rec_verify(const uint8_t *key, size_t klen, const void *buf, size_t len);
 
 /*!
+ * CRC-32C (Castagnoli) of len octets at p, continuing crc (0 to start):
+ * the store's one checksum, of records, history events and the
+ * observation file.
+ */
+uint32_t az_crc32c(uint32_t crc, const uint8_t *p, size_t len);
+
+/*!
  * Seal a record just made by az_rec_encode() (len octets in buf of size
  * octets) for key: append its checksum.  \return the new length, 0 if
  * no room or if it was sealed already.
