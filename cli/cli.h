@@ -43,6 +43,7 @@ enum {
 #define CLI_MAX_NAMES		2		/* named positional arguments */
 #define CLI_MAX_ADDRS		8		/* peer add --address */
 #define CLI_DEFAULT_PEER_TIMEOUT 15		/* seconds, --peer-timeout */
+#define CLI_DEFAULT_PEER_KEEP	60		/* seconds, --peer-keep */
 
 /* --peers: which peers a write must reach (fanout.c). */
 typedef enum {
@@ -85,6 +86,8 @@ typedef struct {
 	bool peers_given;
 	int peer_timeout_ms;		/* --peer-timeout */
 	bool peer_timeout_given;
+	int peer_keep_ms;		/* --peer-keep: kept sessions' idle time */
+	bool peer_keep_given;
 	const char *ssh, *key, *host_key;	/* peer add --ssh, --key, --host-key */
 	const char *addr[CLI_MAX_ADDRS];	/* peer add --address */
 	int naddr;

@@ -1,12 +1,15 @@
 /* cmd_peer.c -- 'peer add|del|list': the other nameservers every write goes to. */
 /* SPDX-License-Identifier: MIT */
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmds.h"
 #include "json.h"
+#include "keeper.h"
 #include "msg.h"
 #include "opts.h"
 #include "peers.h"
@@ -84,20 +87,53 @@ static int peer_del(cli_t *cli, peers_t *ps, const char *name)
 	return RC_INPUT;
 }
 
+/*
+ * Close every kept session and ssh control connection of this user (not
+ * only of this store's peers): the next write connects anew, e.g. with a
+ * new key or to a peer that moved.
+ */
+static int peer_close(cli_t *cli)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	struct dirent *e;
+	DIR *d;
+	int kept, masters = 0;
+
+	if (peers_ssh_dir(cli, dir, sizeof(dir)) != RC_OK) {
+		return RC_STORE;
+	}
+	kept = keeper_close_all(dir);
+	d = opendir(dir);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		/* ssh's control sockets: %C, 40 hex digits. */
+		if (strlen(e->d_name) != 40 || strspn(e->d_name, "0123456789abcdef") != 40) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		masters += peer_master_exit(path) == RC_OK;
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	printf("closed %d kept session(s) and %d ssh connection(s)\n", kept, masters);
+	return RC_OK;
+}
+
 static int run_peer(cli_t *cli)
 {
 	const char *sub = cli->pos[0], *name = cli->npos > 1 ? cli->pos[1] : NULL;
 	char q[CLI_QUOTE_MAX];
 	peers_t *ps;
 	json_t j = { 0 };
-	bool list = strcmp(sub, "list") == 0;
+	bool list = strcmp(sub, "list") == 0, close = strcmp(sub, "close") == 0;
 	int rc;
 
-	if (!list && strcmp(sub, "add") != 0 && strcmp(sub, "del") != 0) {
-		return cli_usage(cli, "'%s' is not add, del or list", quote(sub, q));
+	if (!list && !close && strcmp(sub, "add") != 0 && strcmp(sub, "del") != 0) {
+		return cli_usage(cli, "'%s' is not add, del, list or close", quote(sub, q));
 	}
-	if (list ? name != NULL : name == NULL) {
-		return cli_usage(cli, list ? "peer list takes no NAME" : "missing NAME");
+	if (list || close ? name != NULL : name == NULL) {
+		return cli_usage(cli, list || close ? "peer %s takes no NAME" : "missing NAME",
+		                 sub);
 	}
 	if (name != NULL && !peer_name_ok(name)) {
 		cli_err(cli, "'%s' is not a peer name (1-32 of a-z, 0-9, '_', '-')",
@@ -107,6 +143,10 @@ static int run_peer(cli_t *cli)
 	if ((cli->ssh != NULL || cli->key != NULL || cli->naddr > 0 ||
 	     cli->host_key != NULL) && strcmp(sub, "add") != 0) {
 		return cli_usage(cli, "--ssh, --key, --address and --host-key go with peer add");
+	}
+	if (close) {
+		return cli->json ? cli_usage(cli, "--json goes with peer list") :
+		       peer_close(cli);
 	}
 	ps = calloc(1, sizeof(*ps));
 	if (ps == NULL) {
@@ -129,14 +169,18 @@ static int run_peer(cli_t *cli)
 
 const cmd_t cmd_peer = {
 	"peer", run_peer, OPT_SSH | OPT_KEY | OPT_ADDRESS | OPT_HOST_KEY | OPT_JSON,
-	1, 2, { "add|del|list", "NAME" }, 0,
+	1, 2, { "add|del|list|close", "NAME" }, 0,
 	"peer add NAME --ssh [USER@]HOST[:PORT] [--key FILE] --address IP...\n"
-	"      [--host-key FILE] | peer del NAME | peer list [--json]",
+	"      [--host-key FILE] | peer del NAME | peer list [--json] | peer close",
 	"Manage the other nameservers that serve the challenge zone: every\n"
 	"write (add, del, apply, hook) goes to each of them too, over ssh to\n"
 	"its 'acmezone serve', at the same time as to this host's store.  They\n"
 	"are kept in STORE-peers beside the store; their host keys in\n"
 	"STORE-known_hosts (never learnt on first use).\n"
+	"\n"
+	"A write keeps each peer's session open for the next one (--peer-keep,\n"
+	"default 60 s); 'peer close' closes every kept session and ssh\n"
+	"connection of this user now.\n"
 	"\n"
 	"  --ssh [USER@]HOST[:PORT]  where its sshd listens (IPv6 in brackets)\n"
 	"  --key FILE         the private key to log in with (default: ssh's)\n"

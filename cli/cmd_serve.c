@@ -22,6 +22,8 @@
 #define SERVE_READ_S		60	/* the whole batch must arrive by then */
 #define SERVE_REFUSED_SHOWN	20	/* refused lines answered one by one */
 #define SERVE_PEER_TIMEOUT_S	10	/* --peer-timeout default when passing on */
+#define SERVE_IDLE_S		3700	/* a session's wait for its next batch (a
+					 * keeper keeps it open 3600 s at most) */
 
 /* An error on stderr (ssh passes it back) and in syslog. */
 static void serve_log(const cli_t *cli, int prio, const char *fmt, ...)
@@ -174,21 +176,162 @@ static int serve_sync(cli_t *cli, const proto_head_t *h)
 	return rc;
 }
 
-static int run_serve(cli_t *cli)
+/*
+ * One batch, whose first line the caller read into line (st: what
+ * batch_getline() said), answered on stdout.  *whole: it was read to its
+ * 'end' line, so that a session may read the next one.
+ */
+static int serve_batch(cli_t *cli, const scope_t *scope, char *line, int st,
+                       bool *whole)
 {
-	char line[BATCH_LINE_MAX + 1], why[1024], q[CLI_QUOTE_MAX];
-	const char *bad = NULL, *cmd = getenv("SSH_ORIGINAL_COMMAND");
+	char why[1024], q[CLI_QUOTE_MAX];
+	const char *bad = NULL;
 	proto_head_t h;
-	scope_t scope = { 0 };
 	az_config_t cfg;
 	batch_t b = { 0 };
 	batch_op_t op;
 	unsigned long refused = 0, removed = 0, lines = 0;
 	size_t len;
 	bool end = false;
+	int rc;
+
+	*whole = false;
+	if (st != LINE_OK || !proto_parse_head(line, &h, &bad)) {
+		rc = refuse(cli, "-", RC_INPUT, "%s", st == LINE_OK ? bad :
+		            st == LINE_EOF ? "no batch on standard input" :
+		            "the first line is not text of at most 4096 octets");
+		goto out;
+	}
+	printf(PROTO_REPLY " %d id=%s\n", PROTO_VERSION, h.id);
+	rc = db_read_config(cli, &cfg);
+	if (rc != RC_OK) {
+		printf("status id=%s failed cannot read the store here\n", h.id);
+		goto out;
+	}
+	/* A relay keeps the sender's clock and goes no further: only a peer
+	 * nameserver may send one, or a writer could date its values ahead
+	 * of later deletes (and past their expiry bound). */
+	if (h.relay && cli->scope != NULL) {
+		rc = refuse(cli, h.id, RC_INPUT, "a relay needs the key of a peer "
+		            "nameserver (serve --unscoped), not a scoped writer's");
+		goto out;
+	}
+	if (h.relay && !same_settings(&h, &cfg, why, sizeof(why))) {
+		rc = refuse(cli, h.id, RC_INPUT, "%s", why);
+		goto out;
+	}
+	if (h.dump || h.sync) {
+		/* Never in a session (a keeper carries writes): it ends here. */
+		rc = cli->unscoped ? serve_sync(cli, &h) :
+		     refuse(cli, h.id, RC_INPUT, "sync needs the key of a peer "
+		            "nameserver (serve --unscoped), not a scoped writer's");
+		goto out;
+	}
+	while (!end && (st = batch_getline(stdin, line, &len)) == LINE_OK) {
+		lines++;
+		if (!proto_parse_op(line, &h, b.nops + refused, &op, &end, &bad)) {
+			rc = refuse(cli, h.id, RC_INPUT, "line %lu: %s", lines + 1, bad);
+			goto out;
+		}
+		if (end) {
+			break;
+		}
+		op.line = b.nops + refused + 1;
+		if (cli->scope != NULL && !scope_allows(scope, cfg.has_zone ? cfg.zone : NULL,
+		                                        op.add, op.name, why, sizeof(why))) {
+			if (++refused <= SERVE_REFUSED_SHOWN) {
+				printf("refused %lu %s\n", op.line, why);
+				serve_log(cli, LOG_WARNING, "batch %s: %s", h.id, why);
+			}
+			continue;
+		}
+		if (b.nops + refused >= BATCH_MAX_OPS) {
+			rc = refuse(cli, h.id, RC_INPUT, "more than %d operations", BATCH_MAX_OPS);
+			goto out;
+		}
+		if (!batch_push(&b, &op)) {
+			rc = refuse(cli, h.id, RC_STORE, "out of memory");
+			goto out;
+		}
+	}
+	if (!end) {
+		rc = refuse(cli, h.id, RC_INPUT, "%s", st == LINE_LONG ?
+		            "a line is longer than 4096 octets" : st == LINE_NUL ?
+		            "a line holds a NUL octet" : st == LINE_ERR ?
+		            "standard input could not be read" :
+		            "the input ended before its 'end' line (closed mid-batch)");
+		goto out;
+	}
+	alarm(0);
+	*whole = true;
+	if (refused > 0) {
+		rc = refuse(cli, h.id, RC_INPUT, "%lu operation(s) outside the scope %s",
+		            refused, quote(cli->scope, q));
+		goto out;
+	}
+	/* A relay is the sender's own write, already on its way to every
+	 * peer: it goes no further (no loops between nameservers). */
+	if (h.relay) {
+		cli->peers = PEERS_NONE;
+	}
+	cli->peered = true;
+	rc = write_batch(cli, &b, h.relay ? h.time_ms : write_now_ms(), peer_line, &removed);
+	if (rc == RC_OK) {
+		for (size_t k = 1; k <= b.nops; k++) {
+			printf("ok %zu\n", k);
+		}
+		printf("status id=%s ok\n", h.id);
+	} else {
+		printf("status id=%s failed %s\n", h.id, rc == RC_DNS ?
+		       "written here, but not served here or not taken by its peers" :
+		       rc == RC_INPUT ? "the store refused an operation; nothing written" :
+		       "the store failed; nothing written");
+		syslog(LOG_WARNING, "batch %s failed (exit status %d)", h.id, rc);
+	}
+out:
+	alarm(0);
+	batch_free(&b);
+	return rc;
+}
+
+/*
+ * A keeper's session: batches one after another until the input ends,
+ * each answered (and flushed) before the next is read.  Each starts from
+ * the command line's --peers (a relay sets none for itself alone).
+ */
+static int serve_session(cli_t *cli, const scope_t *scope)
+{
+	char line[BATCH_LINE_MAX + 1];
+	cli_peers_t peers = cli->peers;
+	size_t len;
+	bool whole = true;
+	int st, rc = RC_OK;
+
+	printf(PROTO_SESSION " %d ok\n", PROTO_VERSION);
+	while (whole && fflush(stdout) == 0) {
+		alarm(SERVE_IDLE_S);
+		st = batch_getline(stdin, line, &len);
+		if (st == LINE_EOF) {
+			return RC_OK;
+		}
+		alarm(SERVE_READ_S);
+		cli->peers = peers;
+		rc = serve_batch(cli, scope, line, st, &whole);
+	}
+	return rc;
+}
+
+static int run_serve(cli_t *cli)
+{
+	char line[BATCH_LINE_MAX + 1], why[1024], q[CLI_QUOTE_MAX];
+	const char *cmd = getenv("SSH_ORIGINAL_COMMAND");
+	scope_t scope = { 0 };
+	size_t len;
+	bool whole;
 	int st, rc;
 
 	openlog("acmezone", LOG_PID, LOG_AUTH);
+
 	/* Shorter than the sender's own default, so that a peer of ours that
 	 * hangs is reported to the sender by name rather than as our silence. */
 	if (!cli->peer_timeout_given) {
@@ -216,100 +359,14 @@ static int run_serve(cli_t *cli)
 	/* A sender that never finishes its batch holds nothing for long. */
 	alarm(SERVE_READ_S);
 	st = batch_getline(stdin, line, &len);
-	if (st != LINE_OK || !proto_parse_head(line, &h, &bad)) {
-		rc = refuse(cli, "-", RC_INPUT, "%s", st == LINE_OK ? bad :
-		            st == LINE_EOF ? "no batch on standard input" :
-		            "the first line is not text of at most 4096 octets");
-		goto out;
-	}
-	printf(PROTO_REPLY " %d id=%s\n", PROTO_VERSION, h.id);
-	rc = db_read_config(cli, &cfg);
-	if (rc != RC_OK) {
-		printf("status id=%s failed cannot read the store here\n", h.id);
-		goto out;
-	}
-	/* A relay keeps the sender's clock and goes no further: only a peer
-	 * nameserver may send one, or a writer could date its values ahead
-	 * of later deletes (and past their expiry bound). */
-	if (h.relay && cli->scope != NULL) {
-		rc = refuse(cli, h.id, RC_INPUT, "a relay needs the key of a peer "
-		            "nameserver (serve --unscoped), not a scoped writer's");
-		goto out;
-	}
-	if (h.relay && !same_settings(&h, &cfg, why, sizeof(why))) {
-		rc = refuse(cli, h.id, RC_INPUT, "%s", why);
-		goto out;
-	}
-	if (h.dump || h.sync) {
-		rc = cli->unscoped ? serve_sync(cli, &h) :
-		     refuse(cli, h.id, RC_INPUT, "sync needs the key of a peer "
-		            "nameserver (serve --unscoped), not a scoped writer's");
-		goto out;
-	}
-	while (!end && (st = batch_getline(stdin, line, &len)) == LINE_OK) {
-		lines++;
-		if (!proto_parse_op(line, &h, b.nops + refused, &op, &end, &bad)) {
-			rc = refuse(cli, h.id, RC_INPUT, "line %lu: %s", lines + 1, bad);
-			goto out;
-		}
-		if (end) {
-			break;
-		}
-		op.line = b.nops + refused + 1;
-		if (cli->scope != NULL && !scope_allows(&scope, cfg.has_zone ? cfg.zone : NULL,
-		                                        op.add, op.name, why, sizeof(why))) {
-			if (++refused <= SERVE_REFUSED_SHOWN) {
-				printf("refused %lu %s\n", op.line, why);
-				serve_log(cli, LOG_WARNING, "batch %s: %s", h.id, why);
-			}
-			continue;
-		}
-		if (b.nops + refused >= BATCH_MAX_OPS) {
-			rc = refuse(cli, h.id, RC_INPUT, "more than %d operations", BATCH_MAX_OPS);
-			goto out;
-		}
-		if (!batch_push(&b, &op)) {
-			rc = refuse(cli, h.id, RC_STORE, "out of memory");
-			goto out;
-		}
-	}
-	if (!end) {
-		rc = refuse(cli, h.id, RC_INPUT, "%s", st == LINE_LONG ?
-		            "a line is longer than 4096 octets" : st == LINE_NUL ?
-		            "a line holds a NUL octet" : st == LINE_ERR ?
-		            "standard input could not be read" :
-		            "the input ended before its 'end' line (closed mid-batch)");
-		goto out;
-	}
-	alarm(0);
-	if (refused > 0) {
-		rc = refuse(cli, h.id, RC_INPUT, "%lu operation(s) outside the scope %s",
-		            refused, quote(cli->scope, q));
-		goto out;
-	}
-	/* A relay is the sender's own write, already on its way to every
-	 * peer: it goes no further (no loops between nameservers). */
-	if (h.relay) {
-		cli->peers = PEERS_NONE;
-	}
-	cli->peered = true;
-	rc = write_batch(cli, &b, h.relay ? h.time_ms : write_now_ms(), peer_line, &removed);
-	if (rc == RC_OK) {
-		for (size_t k = 1; k <= b.nops; k++) {
-			printf("ok %zu\n", k);
-		}
-		printf("status id=%s ok\n", h.id);
+	if (st == LINE_OK && strcmp(line, PROTO_SESSION " 1") == 0) {
+		rc = serve_session(cli, &scope);
 	} else {
-		printf("status id=%s failed %s\n", h.id, rc == RC_DNS ?
-		       "written here, but not served here or not taken by its peers" :
-		       rc == RC_INPUT ? "the store refused an operation; nothing written" :
-		       "the store failed; nothing written");
-		syslog(LOG_WARNING, "batch %s failed (exit status %d)", h.id, rc);
+		rc = serve_batch(cli, &scope, line, st, &whole);
 	}
 out:
 	alarm(0);
 	scope_free(&scope);
-	batch_free(&b);
 	closelog();
 	return rc;
 }

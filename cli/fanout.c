@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fanout.h"
+#include "keeper.h"
 #include "msg.h"
 
 #define ERR_KEEP	1024		/* octets of ssh's stderr kept */
@@ -29,7 +30,11 @@ typedef struct {
 	char errbuf[ERR_KEEP + 1];
 	size_t elen;
 	bool exited, timed_out, stopped;
+	bool kept;			/* talking to a keeper (keeper.h), not ssh */
+	unsigned long lines;		/* answer lines taken */
 	int wstatus;
+	int64_t deadline;		/* az_mono_ms() */
+	int go;				/* keeper_open()'s *go, or -1 */
 	bool (*on_line)(char *text, void *ctx);	/* false: stop, kill */
 	void *ctx;
 	char bad[160];			/* why the answer was refused */
@@ -64,26 +69,25 @@ static void close_fd(int *fd)
 }
 
 /*
- * Start argv with pipes on its standard input, output and error.  Every
- * descriptor we make is close-on-exec, so a child (and the ssh control
- * master it may leave running) holds no other child's pipe open: each
- * answer ends when its own ssh does.
+ * Every descriptor we make is close-on-exec, so a child (and the ssh
+ * control master it may leave running) holds no other child's pipe open:
+ * each answer ends when its own ssh does.
  */
-static bool spawn(run_t *r, char **argv)
+bool fanout_spawn(char *const *argv, fanout_proc_t *p)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, e;
 
-	r->in = r->out = r->err = -1;
-	r->pid = -1;
+	p->in = p->out = p->err = -1;
+	p->pid = -1;
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
 	    pipe2(err, O_CLOEXEC) != 0) {
 		goto fail;
 	}
-	r->pid = fork();
-	if (r->pid < 0) {
+	p->pid = fork();
+	if (p->pid < 0) {
 		goto fail;
 	}
-	if (r->pid == 0) {
+	if (p->pid == 0) {
 		/* dup2() clears close-on-exec on the copies only. */
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) {
 			_exit(127);
@@ -96,24 +100,68 @@ static bool spawn(run_t *r, char **argv)
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
-	r->in = in[1];
-	r->out = out[0];
-	r->err = err[0];
-	(void)fcntl(r->in, F_SETFL, O_NONBLOCK);
-	(void)fcntl(r->out, F_SETFL, O_NONBLOCK);
-	(void)fcntl(r->err, F_SETFL, O_NONBLOCK);
-	if (r->len == 0) {
-		close_fd(&r->in);
-	}
+	p->in = in[1];
+	p->out = out[0];
+	p->err = err[0];
+	(void)fcntl(p->in, F_SETFL, O_NONBLOCK);
+	(void)fcntl(p->out, F_SETFL, O_NONBLOCK);
+	(void)fcntl(p->err, F_SETFL, O_NONBLOCK);
 	return true;
 fail:
+	e = errno;
 	for (int i = 0; i < 2; i++) {
 		close_fd(&in[i]);
 		close_fd(&out[i]);
 		close_fd(&err[i]);
 	}
-	r->pid = -1;
+	p->pid = -1;
+	errno = e;
 	return false;
+}
+
+static bool spawn(run_t *r, char **argv)
+{
+	fanout_proc_t p;
+
+	if (!fanout_spawn(argv, &p)) {
+		r->in = r->out = r->err = -1;
+		r->pid = -1;
+		return false;
+	}
+	r->pid = p.pid;
+	r->in = p.in;
+	r->out = p.out;
+	r->err = p.err;
+	if (r->len == 0) {
+		close_fd(&r->in);
+	}
+	return true;
+}
+
+/*
+ * Hand the batch to the peer's keeper instead (one socket both ways: in
+ * a copy of it, closed when the batch is written).  \return false: none.
+ */
+static bool keep(cli_t *cli, run_t *r, const char *dir, char **argv)
+{
+	int64_t left = r->deadline - az_mono_ms();
+	int fd = left > 0 ? keeper_open(cli, dir, argv, r->len, left, &r->go) : -1;
+
+	if (fd < 0) {
+		return false;
+	}
+	r->pid = -1;
+	r->out = fd;
+	r->err = -1;
+	r->in = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (r->in < 0) {
+		close_fd(&r->out);
+		return false;
+	}
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	r->kept = true;
+	r->exited = true;		/* no process of ours to reap */
+	return true;
 }
 
 /* Stop reading r: close its pipes, kill it (ours, by pid), reap it. */
@@ -131,6 +179,23 @@ static void stop(run_t *r)
 	r->stopped = true;
 }
 
+static void take_error(run_t *r, const char *buf, size_t n);
+
+/* A line of the keeper's own ("keeper " and this).  \return false: stop r. */
+static bool keeper_line(run_t *r, const char *text)
+{
+	if (strcmp(text, "oneshot") == 0 && r->lines == 0) {
+		return false;		/* fanout_finish() runs ssh itself */
+	}
+	if (strncmp(text, "failed ", 7) == 0) {
+		take_error(r, text + 7, strlen(text + 7));
+		take_error(r, "\n", 1);
+		return true;
+	}
+	snprintf(r->bad, sizeof(r->bad), "its keeper said something unknown");
+	return false;
+}
+
 /* New output of r: whole lines to on_line(); false once it refused one. */
 static bool take_output(run_t *r, const char *buf, size_t n)
 {
@@ -138,6 +203,13 @@ static bool take_output(run_t *r, const char *buf, size_t n)
 		if (buf[i] == '\n') {
 			r->line[r->llen] = '\0';
 			r->llen = 0;
+			if (r->kept && strncmp(r->line, "keeper ", 7) == 0) {
+				if (!keeper_line(r, r->line + 7)) {
+					return false;
+				}
+				continue;
+			}
+			r->lines++;
 			if (!r->on_line(r->line, r->ctx)) {
 				if (r->bad[0] == '\0') {
 					snprintf(r->bad, sizeof(r->bad),
@@ -290,19 +362,24 @@ static int connect_seconds(const cli_t *cli)
 	return s > CONNECT_MAX_S ? CONNECT_MAX_S : s;
 }
 
-/* Set up r to run command on p with input in. */
+/*
+ * Set up r to run command on p with input in: through p's keeper if kept
+ * (a write batch, --peer-keep not 0), else with an ssh of its own.
+ */
 static bool run_setup(cli_t *cli, run_t *r, const peer_t *p, const char *command,
-                      const char *in, size_t len, char *why, size_t why_size)
+                      const char *in, size_t len, int64_t deadline, bool kept,
+                      char *why, size_t why_size)
 {
 	char dir[PATH_MAX], *known = peers_file(cli, KNOWN_HOSTS_SUFFIX);
 	char *argv[PEER_SSH_ARGS], *buf = malloc(PEER_SSH_BUF);
 	bool ok = false;
 
 	memset(r, 0, sizeof(*r));
-	r->in = r->out = r->err = -1;
+	r->in = r->out = r->err = r->go = -1;
 	r->p = p;
 	r->data = in;
 	r->len = len;
+	r->deadline = deadline;
 	if (known == NULL || buf == NULL) {
 		snprintf(why, why_size, "out of memory");
 	} else if (peers_ssh_dir(cli, dir, sizeof(dir)) != RC_OK) {
@@ -310,7 +387,7 @@ static bool run_setup(cli_t *cli, run_t *r, const peer_t *p, const char *command
 	} else {
 		peer_ssh_argv(cli, p, dir, known, connect_seconds(cli), command, argv,
 		              buf, PEER_SSH_BUF);
-		ok = spawn(r, argv);
+		ok = (kept && keep(cli, r, dir, argv)) || spawn(r, argv);
 		if (!ok) {
 			snprintf(why, why_size, "cannot start ssh (%s)", strerror(errno));
 		}
@@ -397,7 +474,7 @@ int fanout_start(cli_t *cli, const peers_t *ps, const proto_buf_t *batch,
 	for (int i = 0; i < fo->ps.n; i++) {
 		peer_run_t *pr = &fo->r[i];
 		if (!run_setup(cli, &pr->run, &fo->ps.p[i], PROTO_COMMAND, batch->buf,
-		               batch->len, why, sizeof(why))) {
+		               batch->len, fo->deadline, true, why, sizeof(why))) {
 			cli_err(cli, "peer %s: %s", fo->ps.p[i].name, why);
 			fo->n = i;
 			(void)fanout_finish(cli, fo, NULL);
@@ -465,6 +542,30 @@ int fanout_finish(cli_t *cli, fanout_t *fo, void (*lines)(const char *text))
 	}
 	drive(runs, fo->n, fo->deadline);
 	for (int i = 0; i < fo->n; i++) {
+		close_fd(&fo->r[i].run.go);	/* a keeper we started: go on */
+	}
+	/* Peers whose keeper did not carry the batch (it has no session yet,
+	 * or its peer has none, or the session ended before any answer):
+	 * an ssh of their own, in the time left.  A batch is a set of adds
+	 * and deletes: applying it twice changes nothing. */
+	int again = 0;
+	for (int i = 0; i < fo->n; i++) {
+		run_t *r = &fo->r[i].run;
+		if (r->kept && !r->timed_out && r->bad[0] == '\0' && r->lines == 0) {
+			if (!run_setup(cli, r, &fo->ps.p[i], PROTO_COMMAND, r->data, r->len,
+			               fo->deadline, false, why, sizeof(why))) {
+				snprintf(r->bad, sizeof(r->bad), "%.150s", why);
+				continue;
+			}
+			r->on_line = reply_line;
+			r->ctx = &fo->r[i];
+			runs[again++] = r;
+		}
+	}
+	if (again > 0) {
+		drive(runs, again, fo->deadline);
+	}
+	for (int i = 0; i < fo->n; i++) {
 		peer_run_t *pr = &fo->r[i];
 		stop(&pr->run);
 		peer_why(cli, pr, why, sizeof(why));
@@ -498,7 +599,7 @@ int fanout_run_one(cli_t *cli, const peer_t *p, const char *command,
 	char q[CLI_QUOTE_MAX], secs[CLI_TIME_MAX];
 	run_t r, *runs[1] = { &r };
 
-	if (!run_setup(cli, &r, p, command, in, len, why, why_size)) {
+	if (!run_setup(cli, &r, p, command, in, len, deadline_ms, false, why, why_size)) {
 		return RC_STORE;
 	}
 	r.on_line = line;

@@ -22,6 +22,18 @@
 
 typedef struct fanout fanout_t;
 
+/* A process started with pipes on its standard input, output and error. */
+typedef struct {
+	pid_t pid;
+	int in, out, err;		/* ours, non-blocking, close-on-exec */
+} fanout_proc_t;
+
+/*!
+ * Start argv (execvp) with pipes on its standard input, output and error;
+ * every descriptor we make is close-on-exec.  \return false (errno set).
+ */
+bool fanout_spawn(char *const *argv, fanout_proc_t *p);
+
 /*!
  * Start the batch (a whole proto_buf_t: head, operations, end; id its id)
  * on every peer of ps (peers_load()).  *out NULL when there are none or

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "keeper.h"
 #include "msg.h"
 #include "opts.h"
 
@@ -80,7 +81,8 @@ int main(int argc, char **argv)
 {
 	cli_t cli = { .wait_ms = CLI_DEFAULT_WAIT_MS,
 	              .propagation_ms = CLI_DEFAULT_PROPAGATION * 1000,
-	              .peer_timeout_ms = CLI_DEFAULT_PEER_TIMEOUT * 1000 };
+	              .peer_timeout_ms = CLI_DEFAULT_PEER_TIMEOUT * 1000,
+	              .peer_keep_ms = CLI_DEFAULT_PEER_KEEP * 1000 };
 	const cmd_t *cmd = NULL;
 	char q[CLI_QUOTE_MAX];
 	const char *env;
@@ -88,6 +90,10 @@ int main(int argc, char **argv)
 
 	if (argc < 1) {
 		return RC_USAGE;
+	}
+	/* Not a command: the background half of a fan-out (keeper.h). */
+	if (argc > 1 && strcmp(argv[1], KEEPER_ARGV1) == 0) {
+		return keeper_main(argc, argv);
 	}
 	/* Never more positional arguments than arguments. */
 	cli.pos = calloc((size_t)argc, sizeof(*cli.pos));

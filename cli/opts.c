@@ -36,6 +36,7 @@ static const opt_t cli_opts[] = {
 	{ "propagation-timeout", 0, true, OPT_PROPAGATION },
 	{ "peers",        0,   true,  OPT_PEERS },
 	{ "peer-timeout", 0,   true,  OPT_PEER_TIMEOUT },
+	{ "peer-keep",    0,   true,  OPT_PEER_KEEP },
 	{ "ssh",          0,   true,  OPT_SSH },
 	{ "key",          0,   true,  OPT_KEY },
 	{ "address",      0,   true,  OPT_ADDRESS },
@@ -277,6 +278,14 @@ int cli_opt_take(cli_t *cli, opt_mask_t allowed, char **argv, int *i)
 			return RC_INPUT;
 		}
 		break;
+	case OPT_PEER_KEEP:
+		cli->peer_keep_given = true;
+		if (!parse_wait(val, &cli->peer_keep_ms) || cli->peer_keep_ms % 1000 != 0) {
+			cli_err(cli, "'%s' is not a valid time to keep peer sessions "
+			        "open (0 to 3600 whole seconds, 0: none)", quote(val, q));
+			return RC_INPUT;
+		}
+		break;
 	case OPT_SSH:
 		cli->ssh = val;
 		break;
@@ -387,12 +396,14 @@ int opts_env(cli_t *cli, const cmd_t *cmd)
 	} vars[] = {
 		{ "ACMEZONE_PEERS", "--peers", OPT_PEERS },
 		{ "ACMEZONE_PEER_TIMEOUT", "--peer-timeout", OPT_PEER_TIMEOUT },
+		{ "ACMEZONE_PEER_KEEP", "--peer-keep", OPT_PEER_KEEP },
 	};
 
 	for (size_t v = 0; v < sizeof(vars) / sizeof(vars[0]); v++) {
 		const char *val = getenv(vars[v].env);
 		bool given = vars[v].id == OPT_PEERS ? cli->peers_given :
-		                                       cli->peer_timeout_given;
+		             vars[v].id == OPT_PEER_KEEP ? cli->peer_keep_given :
+		                                          cli->peer_timeout_given;
 		char *argv[] = { (char *)vars[v].opt, (char *)val, NULL };
 		int i = 0, rc;
 		if (!(cmd->opts & vars[v].id) || given || val == NULL || val[0] == '\0') {

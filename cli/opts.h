@@ -49,9 +49,10 @@ typedef uint64_t opt_mask_t;
 #define OPT_PROMETHEUS   (UINT64_C(1) << 33)
 #define OPT_OFFLINE      (UINT64_C(1) << 34)
 #define OPT_CHECK_TIMEOUT (UINT64_C(1) << 35)
+#define OPT_PEER_KEEP    (UINT64_C(1) << 36)	/* --peer-keep SECONDS */
 
 /* The options of every command that writes: where the write goes. */
-#define OPT_FANOUT	(OPT_PEERS | OPT_PEER_TIMEOUT)
+#define OPT_FANOUT	(OPT_PEERS | OPT_PEER_TIMEOUT | OPT_PEER_KEEP)
 
 /* Accepted before the command and after it. */
 #define OPT_GLOBAL	(OPT_DB | OPT_WAIT | OPT_NO_WAIT | OPT_HELP)
@@ -87,7 +88,8 @@ int opts_cmd(cli_t *cli, const cmd_t *cmd, char **argv);
 /*!
  * The options a command takes that the environment may give too, for
  * clients that run the hook without arguments of our choosing:
- * ACMEZONE_PEERS (--peers), ACMEZONE_PEER_TIMEOUT (--peer-timeout).  The
+ * ACMEZONE_PEERS (--peers), ACMEZONE_PEER_TIMEOUT (--peer-timeout),
+ * ACMEZONE_PEER_KEEP (--peer-keep).  The
  * command line wins.  \return as cli_opt_take().
  */
 int opts_env(cli_t *cli, const cmd_t *cmd);

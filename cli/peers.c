@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -563,4 +564,26 @@ void peer_show(const cli_t *cli, const peers_t *ps, json_t *j)
 		json_end(j);
 	}
 	(void)cli;
+}
+
+int peer_master_exit(const char *path)
+{
+	char opt[PATH_MAX + 32];
+	char *argv[] = { "ssh", "-F", "none", "-oLogLevel=QUIET", opt, "-O", "exit", "x", NULL };
+	int st = -1, null;
+	pid_t pid;
+
+	snprintf(opt, sizeof(opt), "-oControlPath=%s", path);
+	pid = fork();
+	if (pid == 0) {
+		null = open("/dev/null", O_RDWR);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
+			_exit(127);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+	}
+	return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? RC_OK : RC_STORE;
 }

@@ -101,5 +101,8 @@ void peer_ssh_argv(const cli_t *cli, const peer_t *p, const char *ssh_dir,
  */
 int peers_pin(const cli_t *cli, const peer_t *p, const char *pub);
 
+/*! 'ssh -O exit' on the control socket path.  \return RC_OK if it closed one. */
+int peer_master_exit(const char *path);
+
 /*! Print the peers, one a line, or into j as a JSON array (j not NULL). */
 void peer_show(const cli_t *cli, const peers_t *ps, json_t *j);

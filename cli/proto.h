@@ -40,7 +40,14 @@
  *
  * 'status ... ok' only when the whole batch is committed in one
  * transaction there and served (read-your-writes), and its own peers took
- * it as its policy requires.  doc/multi-nameserver.md is the reference.
+ * it as its policy requires.
+ *
+ * A session (a keeper's, keeper.h) starts with the line
+ * 'acmezone-session 1', answered 'acmezone-session 1 ok'; then batches
+ * follow one another on the same input, each answered as above, until
+ * the input ends.  A batch that cannot be read to its 'end' line (a
+ * malformed line, too many operations) ends the session after its
+ * status line.  doc/multi-nameserver.md is the reference.
  */
 
 #pragma once
@@ -58,6 +65,7 @@
 #define PROTO_COMMAND		"acmezone serve"	/* what the sender asks ssh to run */
 #define PROTO_HEAD		"acmezone-batch"
 #define PROTO_REPLY		"acmezone-reply"
+#define PROTO_SESSION		"acmezone-session"	/* keeper.h: batches, one after another */
 
 /* The first line of a batch. */
 typedef struct {

@@ -248,11 +248,15 @@ host_sshd_stop() {
 	HOST_SSHD_PID[$1]=
 }
 
-# host_masters_exit NAME: close the ssh control masters of what NAME ran
-# (acmezone's, in NAME/run/acmezone-ssh): its next connection is new.
+# host_masters_exit NAME: close the kept sessions and ssh control masters
+# of what NAME ran (acmezone's, in NAME/run/acmezone-ssh): its next
+# connection is new.
 host_masters_exit() {
 	local s
+	[ -d "$HOSTS_DIR/$1/run/acmezone-ssh" ] &&
+		host_exec "$1" "$top_builddir/acmezone" peer close >/dev/null 2>&1
 	for s in "$HOSTS_DIR/$1/run/acmezone-ssh"/*; do
+		case $s in */keep-*) continue ;; esac
 		[ -S "$s" ] && host_exec "$1" ssh -F none -o ControlPath="$s" -O exit x \
 			>/dev/null 2>&1
 	done

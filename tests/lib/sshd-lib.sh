@@ -7,7 +7,7 @@
 #	                              DIR/authorized_keys (the caller writes it),
 #	                              $SSHD_PORT_<NAME>, $SSHD_PID_<NAME>
 #	sshd_stop NAME                stop it (by the PID this file started)
-#	sshd_masters_exit DIR         end the ssh control masters whose sockets are in DIR
+#	sshd_masters_exit DIR         end the kept sessions and ssh control masters in DIR
 #
 # sshd runs as root (it must, to log in as root), with
 # 'PermitRootLogin forced-commands-only': every key in authorized_keys
@@ -70,7 +70,10 @@ sshd_stop() {
 
 sshd_masters_exit() {
 	local sock
+	# The kept sessions (cli/keeper.h) and the masters, waiting for them.
+	[ -d "$1" ] && ACMEZONE_SSH_DIR=$1 "$top_builddir/acmezone" peer close >/dev/null 2>&1
 	for sock in "$1"/*; do
+		case $sock in */keep-*) continue ;; esac
 		[ -S "$sock" ] || continue
 		ssh -F none -o ControlPath="$sock" -O exit placeholder >/dev/null 2>&1
 	done

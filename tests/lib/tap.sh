@@ -37,6 +37,17 @@ like() {
 	fi
 }
 
+# unlike GOT REGEX DESCRIPTION: GOT has no line matching REGEX (grep -E).
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"
+		diag "  got:  '$1'"
+		diag "  want no match of: '$2'"
+	else
+		ok 0 "$3"
+	fi
+}
+
 diag() {
 	printf '%s\n' "$*" | sed 's/^/# /'
 }
