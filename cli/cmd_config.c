@@ -35,7 +35,7 @@ static void config_show(const cli_t *cli, const az_config_t *cfg, const peers_t 
 		json_key(&j, "history_days");
 		json_uint(&j, lim->max_days);
 		json_key(&j, "peers");
-		peer_show(cli, ps, &j);
+		peer_show(cli, ps, &j, NULL, NULL);
 		json_end(&j);
 		return;
 	} else if (cfg->has_zone) {
@@ -46,7 +46,7 @@ static void config_show(const cli_t *cli, const az_config_t *cfg, const peers_t 
 	}
 	printf("history %u events, %u days\n", (unsigned)lim->max_events,
 	       (unsigned)lim->max_days);
-	peer_show(cli, ps, NULL);
+	peer_show(cli, ps, NULL, NULL, NULL);
 }
 
 /* An integer option from lo to hi. */

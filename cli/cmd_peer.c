@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "fanout.h"
 #include "json.h"
 #include "keeper.h"
 #include "msg.h"
@@ -156,7 +157,12 @@ static int run_peer(cli_t *cli)
 	rc = peers_load(cli, ps);
 	if (rc == RC_OK) {
 		if (list) {
-			peer_show(cli, ps, cli->json ? &j : NULL);
+			const char *state[PEERS_MAX];
+			long pid[PEERS_MAX];
+			for (int i = 0; i < ps->n; i++) {
+				state[i] = fanout_kept(cli, &ps->p[i], &pid[i]);
+			}
+			peer_show(cli, ps, cli->json ? &j : NULL, state, pid);
 		} else if (strcmp(sub, "add") == 0) {
 			rc = peer_add(cli, ps, name);
 		} else {

@@ -366,13 +366,34 @@ static int connect_seconds(const cli_t *cli)
  * Set up r to run command on p with input in: through p's keeper if kept
  * (a write batch, --peer-keep not 0), else with an ssh of its own.
  */
+/* p's ssh command line for command, into argv (strings in *buf, to free)
+ * and the control directory into dir.  \return false (*why set). */
+static bool ssh_line(const cli_t *cli, const peer_t *p, const char *command, char **argv,
+                     char **buf, char dir[PATH_MAX], char *why, size_t why_size)
+{
+	char *known = peers_file(cli, KNOWN_HOSTS_SUFFIX);
+	bool ok = false;
+
+	*buf = malloc(PEER_SSH_BUF);
+	if (known == NULL || *buf == NULL) {
+		snprintf(why, why_size, "out of memory");
+	} else if (peers_ssh_dir(cli, dir, PATH_MAX) != RC_OK) {
+		snprintf(why, why_size, "no ssh control directory");
+	} else {
+		peer_ssh_argv(cli, p, dir, known, connect_seconds(cli), command, argv,
+		              *buf, PEER_SSH_BUF);
+		ok = true;
+	}
+	free(known);
+	return ok;
+}
+
 static bool run_setup(cli_t *cli, run_t *r, const peer_t *p, const char *command,
                       const char *in, size_t len, int64_t deadline, bool kept,
                       char *why, size_t why_size)
 {
-	char dir[PATH_MAX], *known = peers_file(cli, KNOWN_HOSTS_SUFFIX);
-	char *argv[PEER_SSH_ARGS], *buf = malloc(PEER_SSH_BUF);
-	bool ok = false;
+	char dir[PATH_MAX], *argv[PEER_SSH_ARGS], *buf = NULL;
+	bool ok;
 
 	memset(r, 0, sizeof(*r));
 	r->in = r->out = r->err = r->go = -1;
@@ -380,21 +401,28 @@ static bool run_setup(cli_t *cli, run_t *r, const peer_t *p, const char *command
 	r->data = in;
 	r->len = len;
 	r->deadline = deadline;
-	if (known == NULL || buf == NULL) {
-		snprintf(why, why_size, "out of memory");
-	} else if (peers_ssh_dir(cli, dir, sizeof(dir)) != RC_OK) {
-		snprintf(why, why_size, "no ssh control directory");
-	} else {
-		peer_ssh_argv(cli, p, dir, known, connect_seconds(cli), command, argv,
-		              buf, PEER_SSH_BUF);
+	ok = ssh_line(cli, p, command, argv, &buf, dir, why, why_size);
+	if (ok) {
 		ok = (kept && keep(cli, r, dir, argv)) || spawn(r, argv);
 		if (!ok) {
 			snprintf(why, why_size, "cannot start ssh (%s)", strerror(errno));
 		}
 	}
-	free(known);
 	free(buf);
 	return ok;
+}
+
+const char *fanout_kept(const cli_t *cli, const peer_t *p, long *pid)
+{
+	char dir[PATH_MAX], *argv[PEER_SSH_ARGS], *buf = NULL, why[128];
+	const char *state = "unknown";
+
+	*pid = 0;
+	if (ssh_line(cli, p, PROTO_COMMAND, argv, &buf, dir, why, sizeof(why))) {
+		state = keeper_state(dir, argv, pid);
+	}
+	free(buf);
+	return state;
 }
 
 /*** The batch fan-out. ***/

@@ -53,6 +53,12 @@ int fanout_start(cli_t *cli, const peers_t *ps, const proto_buf_t *batch,
 int fanout_finish(cli_t *cli, fanout_t *fo, void (*lines)(const char *text));
 
 /*!
+ * The state of p's keeper (keeper_state(): "none", "starting", "open",
+ * "one-shot", "unknown"), *pid its process or 0.
+ */
+const char *fanout_kept(const cli_t *cli, const peer_t *p, long *pid);
+
+/*!
  * Run ssh with command on p, feed it in (len octets), and hand each line
  * it answers (without the newline, NUL-terminated, at most PROTO_LINE_MAX
  * octets) to line(); by deadline_ms (az_mono_ms) or killed.  For 'sync',

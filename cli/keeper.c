@@ -29,16 +29,24 @@
 #define KEEP_ERR_MAX		512	/* octets of ssh's last stderr line */
 #define KEEP_EXIT_MS		20000	/* 'peer close': a keeper's time to finish */
 #define KEEP_HANDSHAKE_MS	30000	/* the session's start, at most */
+#define KEEP_STATUS_MS		2000	/* 'peer list': a keeper's time to answer */
 #define KEEP_RETRY_MS		300000	/* without a session: try again after */
 
 /*** The writer's side. ***/
 
-/* 64-bit FNV-1a of the ssh command line: the keeper's identity. */
+/*
+ * 64-bit FNV-1a of the ssh command line: the keeper's identity.  Not its
+ * ConnectTimeout, which follows each writer's --peer-timeout: a session
+ * open is open for all of them.
+ */
 static uint64_t argv_hash(char *const *argv)
 {
 	uint64_t h = UINT64_C(14695981039346656037);
 
 	for (int i = 0; argv[i] != NULL; i++) {
+		if (strncmp(argv[i], "-oConnectTimeout=", 17) == 0) {
+			continue;
+		}
 		for (const char *c = argv[i]; ; c++) {
 			h = (h ^ (uint8_t)*c) * UINT64_C(1099511628211);
 			if (*c == '\0') {
@@ -123,20 +131,27 @@ static int start(int ls, int keep_ms, const char *path, char *const *ssh_argv)
 	return go[1];
 }
 
+/* The socket (and lock file) of the keeper of ssh_argv.  \return false: too long. */
+static bool keeper_paths(const char *dir, char *const *ssh_argv, struct sockaddr_un *sa,
+                         struct sockaddr_un *lk)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), KEEP_PREFIX "%016" PRIx64, argv_hash(ssh_argv));
+	return sock_path(sa, dir, name) && sock_path(lk, dir, name) &&
+	       strlen(lk->sun_path) + 6 <= sizeof(lk->sun_path);
+}
+
 int keeper_open(const cli_t *cli, const char *dir, char *const *ssh_argv,
                 size_t len, int64_t timeout_ms, int *go)
 {
 	struct sockaddr_un sa, lk;
-	char name[64], req[KEEP_HEAD_MAX];
+	char req[KEEP_HEAD_MAX];
 	int fd, lock = -1, ls = -1, n;
 
 	*go = -1;
-	if (cli->peer_keep_ms == 0 || len > KEEP_BATCH_MAX) {
-		return -1;
-	}
-	snprintf(name, sizeof(name), KEEP_PREFIX "%016" PRIx64, argv_hash(ssh_argv));
-	if (!sock_path(&sa, dir, name) || !sock_path(&lk, dir, name) ||
-	    strlen(lk.sun_path) + 6 > sizeof(lk.sun_path)) {
+	if (cli->peer_keep_ms == 0 || len > KEEP_BATCH_MAX ||
+	    !keeper_paths(dir, ssh_argv, &sa, &lk)) {
 		return -1;
 	}
 	strcat(lk.sun_path, ".lock");
@@ -178,6 +193,39 @@ out:
 		return -1;
 	}
 	return fd;
+}
+
+const char *keeper_state(const char *dir, char *const *ssh_argv, long *pid)
+{
+	static char state[16];
+	struct sockaddr_un sa, lk;
+	struct pollfd p;
+	char line[KEEP_HEAD_MAX];
+	size_t len = 0;
+	int fd;
+
+	*pid = 0;
+	if (!keeper_paths(dir, ssh_argv, &sa, &lk) || (fd = try_connect(&sa)) < 0) {
+		return "none";
+	}
+	snprintf(state, sizeof(state), "unknown");
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (send(fd, "keeper-status\n", 14, MSG_NOSIGNAL) == 14) {
+		int64_t until = az_mono_ms() + KEEP_STATUS_MS;
+		ssize_t got = 1;
+		while (len + 1 < sizeof(line) && got > 0 && az_mono_ms() < until &&
+		       poll(&p, 1, (int)(until - az_mono_ms())) > 0 &&
+		       (got = read(fd, line + len, sizeof(line) - 1 - len)) > 0) {
+			len += (size_t)got;
+		}
+		line[len] = '\0';
+		if (sscanf(line, "keeper status %15s %ld", state, pid) != 2) {
+			snprintf(state, sizeof(state), "unknown");
+			*pid = 0;
+		}
+	}
+	close(fd);
+	return state;
 }
 
 int keeper_close_all(const char *dir)
@@ -442,6 +490,17 @@ static bool request_head(keeper_t *k, kclient_t *c)
 	unsigned long long len, ms;
 	char extra;
 
+	if (strcmp(c->head, "keeper-status") == 0) {
+		static const char *const names[] = {
+			[S_START] = "starting", [S_HANDSHAKE] = "starting",
+			[S_SESSION] = "open", [S_ONESHOT] = "one-shot",
+		};
+		char text[KEEP_HEAD_MAX];
+		snprintf(text, sizeof(text), "keeper status %s %ld\n", names[k->state],
+		         (long)getpid());
+		client_say(c, text);
+		return false;
+	}
 	if (strcmp(c->head, "keeper-exit") == 0) {
 		c->state = C_EXIT;	/* before unpublish() takes the queued ones */
 		unpublish(k);

@@ -23,7 +23,8 @@
  * adds lines of its own: "keeper oneshot" (the peer's serve has no
  * sessions, or the keeper is full: run ssh yourself) and "keeper failed
  * REASON" (the session failed: ssh's last words).  "keeper-exit\n" asks
- * it to finish what it carries and exit.  It exits too after --peer-keep
+ * it to finish what it carries and exit; "keeper-status\n" is answered
+ * "keeper status STATE PID".  It exits too after --peer-keep
  * seconds without a batch, when its ssh ends, and when a batch gets no
  * status line within the writer's timeout (a peer that hangs): the next
  * writer starts a new one.
@@ -57,6 +58,13 @@
  */
 int keeper_open(const cli_t *cli, const char *dir, char *const *ssh_argv,
                 size_t len, int64_t timeout_ms, int *go);
+
+/*!
+ * The state of the keeper of ssh_argv (as keeper_open() takes it): "none"
+ * (no keeper), "starting", "open" (a session), "one-shot" (its peer has
+ * no session for it), "unknown" (no answer); *pid its process (0: none).
+ */
+const char *keeper_state(const char *dir, char *const *ssh_argv, long *pid);
 
 /*!
  * Ask every keeper in dir to finish and exit ('peer close').  \return the

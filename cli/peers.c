@@ -526,7 +526,8 @@ done:
 	return rc;
 }
 
-void peer_show(const cli_t *cli, const peers_t *ps, json_t *j)
+void peer_show(const cli_t *cli, const peers_t *ps, json_t *j,
+               const char *const *state, const long *pid)
 {
 	char target[AZ_DOMAIN_BUFLEN + 64];
 
@@ -550,6 +551,16 @@ void peer_show(const cli_t *cli, const peers_t *ps, json_t *j)
 				json_str(j, p->addr[a]);
 			}
 			json_end(j);
+			if (state != NULL) {
+				json_key(j, "session");
+				json_str(j, state[i]);
+				json_key(j, "keeper_pid");
+				if (pid[i] > 0) {
+					json_int(j, pid[i]);
+				} else {
+					json_str_or_null(j, NULL);
+				}
+			}
 			json_end(j);
 			continue;
 		}
@@ -557,6 +568,12 @@ void peer_show(const cli_t *cli, const peers_t *ps, json_t *j)
 		       p->key[0] != '\0' ? p->key : "(ssh's default)");
 		for (int a = 0; a < p->naddr; a++) {
 			printf(" %s", p->addr[a]);
+		}
+		if (state != NULL) {
+			printf(" session %s", state[i]);
+			if (pid[i] > 0) {
+				printf(" keeper %ld", pid[i]);
+			}
 		}
 		putchar('\n');
 	}

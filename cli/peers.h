@@ -104,5 +104,10 @@ int peers_pin(const cli_t *cli, const peer_t *p, const char *pub);
 /*! 'ssh -O exit' on the control socket path.  \return RC_OK if it closed one. */
 int peer_master_exit(const char *path);
 
-/*! Print the peers, one a line, or into j as a JSON array (j not NULL). */
-void peer_show(const cli_t *cli, const peers_t *ps, json_t *j);
+/*!
+ * Print the peers, one a line, or into j as a JSON array (j not NULL);
+ * with state (not NULL), each one's kept session state[i] and its
+ * keeper's pid[i] (0: none) too.
+ */
+void peer_show(const cli_t *cli, const peers_t *ps, json_t *j,
+               const char *const *state, const long *pid);

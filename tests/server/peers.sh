@@ -125,9 +125,9 @@ ok $? "peer add ns2 on ns1"
 azc peer add ns1 --ssh "root@127.0.0.1:$P1" --key "$D/keys/client" \
 	--address 127.0.0.1 --host-key "$D/ns1/ssh/host_ed25519.pub"
 ok $? "peer add ns1 on the client host (no store there)"
-is "$(az1 peer list)" "peer ns2 ssh root@127.0.0.1:$P2 key $D/keys/peer addresses 127.0.0.1" \
-	"peer list"
-like "$(az1 peer list --json)" "\"name\": \"ns2\", \"ssh\": \"root@127.0.0.1:$P2\"" "peer list --json"
+is "$(az1 peer list)" "peer ns2 ssh root@127.0.0.1:$P2 key $D/keys/peer addresses 127.0.0.1 session none" \
+	"peer list (no write yet: no kept session)"
+like "$(az1 peer list --json)" "\"name\": \"ns2\", \"ssh\": \"root@127.0.0.1:$P2\".*\"session\": \"none\", \"keeper_pid\": null" "peer list --json"
 like "$(az1 config)" "^peer ns2 ssh root@127.0.0.1:$P2 " "config shows the peers"
 like "$(az1 config --json)" '"peers": \[' "config --json shows them too"
 is "$(cut -d' ' -f1,2 "$DB1-known_hosts")" "[127.0.0.1]:$P2 ssh-ed25519" \
@@ -262,6 +262,125 @@ like "$out" "^ok 1" "a well-formed batch by hand is taken (the checks above are 
 az1 del z.example.org >/dev/null
 is "$(state)" "$before" "none of the bad ones wrote anything"
 
+# A session by hand (what a keeper speaks): batches one after another; a
+# scope refusal leaves the session open, a malformed batch ends it.
+b() {	# b ID NAME: a one-add batch
+	printf 'acmezone-batch 1 id=%s time=%s\nadd %s %s 60\nend id=%s ops=1\n' \
+		"$1" "$(date +%s%3N)" "$2" "$(tok "$2")" "$1"
+}
+out=$( { echo 'acmezone-session 1'; b 00000000000000a1 s1.example.org
+	b 00000000000000a2 s2.example.com; b 00000000000000a3 s3.example.org; } |
+	raw_ssh client acmezone serve 2>/dev/null)
+like "$(head -n 1 <<<"$out")" '^acmezone-session 1 ok$' "a session: 'acmezone-session 1' is answered 'ok'"
+is "$(grep '^status' <<<"$out" | cut -d' ' -f1-3)" "status id=00000000000000a1 ok
+status id=00000000000000a2 refused
+status id=00000000000000a3 ok" "... each batch answered in turn; an out-of-scope one refused, the next taken"
+served ns1 "s1-example-org.$Z" "$(tok s1.example.org)" && served ns2 "s3-example-org.$Z" "$(tok s3.example.org)"
+ok $? "... the taken ones served by ns1 and (passed on) ns2"
+out=$( { echo 'acmezone-session 1'; printf 'acmezone-batch 1 id=00000000000000a4 time=1\nbogus\n'
+	b 00000000000000a5 s5.example.org; } | raw_ssh client acmezone serve 2>/dev/null)
+is "$(grep -c '^status' <<<"$out")" 1 "a malformed batch in a session: answered, and the session ends"
+is "$(az1 list s5.example.org 2>/dev/null)" "" "... the batch after it is not read, nor written"
+az1 del s1.example.org >/dev/null && az1 del s3.example.org >/dev/null
+
+########################################################################
+# Kept sessions (cli/keeper.h): the first write to a peer starts a keeper
+# that holds one serve session open; later writes of every writer of the
+# user go through it.  ns2's sshd logs each session it starts.
+sessions2() { grep -c 'Starting session: forced-command' "$D/ns2/ssh/sshd.log"; }
+kept() { az1 peer list | grep -q " session $1\b"; }	# kept STATE (ns1's only peer ns2)
+keeper_pid() { az1 peer list | sed -n 's/.* keeper \([0-9]*\)$/\1/p'; }
+az1 peer close >/dev/null		# the client host's too: they share $D/ctl
+t0=$(test_now_ms)
+out=$(az1 add k0.example.org "$(tok k0)")
+rc=$?
+ms=$(( $(test_now_ms) - t0 ))
+ok "$rc" "a write with no keeper yet: runs its own ssh, starts one"
+ok $((ms > 5000)) "... and returns at once: the keeper holds nothing of it (${ms} ms)"
+poll_until 10 kept open
+ok $? "... whose session to ns2 opens ($(az1 peer list | sed 's/.* session //'))"
+s1=$(sessions2)
+for i in 1 2 3 4 5; do
+	az1 add "k$i.example.org" "$(tok "k$i")" && served ns2 "k$i-example-org.$Z" "$(tok "k$i")" ||
+		break
+done
+is "$i" 5 "five more writes, each served by ns2 on return"
+is "$(sessions2)" "$s1" "... and not one new ssh session on ns2: the keeper carried them"
+az1 add k6.example.org "$(tok k6)" --peer-keep 0 && served ns2 "k6-example-org.$Z" "$(tok k6)"
+ok $? "--peer-keep 0: served too"
+is "$(sessions2)" "$((s1 + 1))" "... with an ssh session of its own"
+pids=
+for i in $(seq 10 29); do
+	az1 add "k$i.example.org" "$(tok "k$i")" >/dev/null 2>&1 &
+	pids="$pids $!"
+done
+bad=0
+for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+is "$bad" 0 "20 writers at once through the keeper: all succeed"
+n=0
+for i in $(seq 10 29); do served ns2 "k$i-example-org.$Z" "$(tok "k$i")" && n=$((n + 1)); done
+is "$n" 20 "... every value served by ns2"
+is "$(sessions2)" "$((s1 + 1))" "... still on the one kept session"
+kp=$(keeper_pid)
+kill -KILL "$kp"
+poll_until 5 eval '! kill -0 "$kp" 2>/dev/null'
+az1 add k30.example.org "$(tok k30)" && served ns2 "k30-example-org.$Z" "$(tok k30)"
+ok $? "the keeper killed (SIGKILL): the next write still reaches ns2 (its own ssh)"
+poll_until 10 kept open && [ "$(keeper_pid)" != "$kp" ]
+ok $? "... and a new keeper opens a session"
+out=$(az1 peer close)
+like "$out" "^closed [1-9] kept session\(s\) and [1-9][0-9]* ssh connection\(s\)$" "peer close: ends the keeper and ssh's master"
+kept none
+ok $? "... no kept session left"
+for i in 0 1 2 3 4 5 6 $(seq 10 30); do echo "del k$i.example.org"; done | az1 apply >/dev/null
+ok $? "deletes of all of them in one batch"
+n=0
+for i in 0 1 2 3 4 5 6 $(seq 10 30); do gone ns2 "k$i-example-org.$Z" && n=$((n + 1)); done
+is "$n" 28 "... gone from ns2 on return"
+
+# The client host, through a keeper to ns1 (scoped key): a refusal does
+# not end the kept session.
+azc add kc1.example.org "$(tok kc1)" >/dev/null
+poll_until 10 eval 'azc peer list | grep -q " session open"'
+ok $? "the client host's keeper to ns1 has its session"
+s1=$(grep -c 'Starting session: forced-command' "$D/ns1/ssh/sshd.log")
+out=$(azc add kc2.example.com "$(tok kc2)" 2>&1)
+is "$?" 4 "through it, a write outside the scope is refused (exit 4)"
+like "$out" "outside the scope" "... saying why"
+azc add kc3.example.org "$(tok kc3)" && served ns2 "kc3-example-org.$Z" "$(tok kc3)"
+ok $? "... and the next write in scope goes through on the same session"
+is "$(grep -c 'Starting session: forced-command' "$D/ns1/ssh/sshd.log")" "$s1" "... no new session on ns1"
+azc del kc1.example.org >/dev/null && azc del kc3.example.org >/dev/null
+azc peer close >/dev/null
+
+# A peer whose serve has no sessions (an older acmezone): it refuses the
+# session line, and each write runs its own ssh, as before.
+sshd_key "$D/keys/old"
+cat >"$D/old-serve" <<-OLDSERVE
+#!/bin/sh
+# serve of protocol 1 without sessions, as it answers a session line
+IFS= read -r first
+case \$first in
+acmezone-session*) echo 'status id=- refused not an acmezone batch'; exit 3 ;;
+esac
+{ printf '%s\n' "\$first"; cat; } | exec $AZ --db $DB2 serve --unscoped
+OLDSERVE
+chmod 0755 "$D/old-serve"
+printf 'command="%s",restrict %s\n' "$D/old-serve" "$(cat "$D/keys/old.pub")" >>"$D/ns2/ssh/authorized_keys"
+az1 peer add old --ssh "root@localhost:$P2" --key "$D/keys/old" --address 127.0.0.1 \
+	--host-key "$D/ns2/ssh/host_ed25519.pub"
+az1 add o1.example.org "$(tok o1)"
+ok $? "a peer without sessions: the first write goes through"
+poll_until 10 eval 'az1 peer list | grep -q "^peer old .* session one-shot"'
+ok $? "... its keeper found no session ($(az1 peer list | sed -n 's/^peer old .* session //p'))"
+az1 add o2.example.org "$(tok o2)" && served ns2 "o2-example-org.$Z" "$(tok o2)"
+ok $? "... the next write too, with its own ssh"
+az1 del o1.example.org && az1 del o2.example.org
+ok $? "... and the deletes"
+az1 peer del old
+sed -i '$d' "$D/ns2/ssh/authorized_keys"
+az1 peer close >/dev/null
+
 ########################################################################
 # A peer that answers wrongly: garbage, for another batch, or stops in
 # the middle of its answer.  A peer 'liar' (ns2's sshd under another
@@ -325,6 +444,8 @@ ok $? "ns2 back on another port, its peer entry replaced"
 T7=$(tok warm)
 az1 add warm.example.org "$T7" && served ns2 "warm-example-org.$Z" "$T7"
 ok $? "a write reaches ns2 again (and leaves a warm connection)"
+poll_until 10 kept open
+ok $? "... and a kept session, which the next write uses"
 sshd_signal ns2 STOP
 t0=$(test_now_ms)
 out=$(az1 add hang.example.org "$T7" --peer-timeout "$BOUND_S" 2>&1)
@@ -334,7 +455,9 @@ is "$rc" 4 "ns2 hangs (SIGSTOP), warm connection: add fails (exit 4)"
 like "$out" "peer ns2 .* failed: no (answer|status) within $BOUND_S s \(--peer-timeout\)" \
 	"... saying it timed out"
 ok $((ms >= BOUND_S * 1000 + 2000)) "... within the bound: ${ms} ms for --peer-timeout $BOUND_S"
-sshd_masters_exit "$D/ns1/ctl"
+poll_until 10 kept none
+ok $? "... and the keeper of the hung session has ended ($(az1 peer list | sed 's/.* session //'))"
+sshd_masters_exit "$D/ctl"
 t0=$(test_now_ms)
 out=$(az1 add hang2.example.org "$T7" --peer-timeout "$BOUND_S" 2>&1)
 rc=$?
