@@ -98,7 +98,7 @@ static int run_config(cli_t *cli)
 	az_store_t *store = NULL;
 	az_txn_t *txn = NULL;
 	az_config_t cur, want;
-	az_hist_limits_t lim, set;
+	az_hist_limits_t lim, set = { 0 };
 	int rc, ret;
 
 	if (cli->zone == NULL && cli->scheme == NULL && cli->hist_max == NULL &&

@@ -110,8 +110,10 @@ static int peer_close(cli_t *cli)
 		if (strlen(e->d_name) != 40 || strspn(e->d_name, "0123456789abcdef") != 40) {
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		masters += peer_master_exit(path) == RC_OK;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+		    sizeof(path)) {
+			masters += peer_master_exit(path) == RC_OK;
+		}
 	}
 	if (d != NULL) {
 		closedir(d);

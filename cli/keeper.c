@@ -617,7 +617,9 @@ static bool session_line(keeper_t *k, const char *line, char *why, size_t size)
 		return false;
 	}
 	kclient_t *c = &k->c[k->queue[0]];
-	snprintf(text, sizeof(text), "%s\n", line);
+	size_t n = strlen(line);	/* at most PROTO_LINE_MAX */
+	memcpy(text, line, n);
+	memcpy(text + n, "\n", 2);
 	client_say(c, text);
 	if (strncmp(line, "status ", 7) == 0) {
 		client_free(c);
