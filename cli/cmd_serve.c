@@ -297,11 +297,13 @@ out:
 /*
  * A keeper's session: batches one after another until the input ends,
  * each answered (and flushed) before the next is read.  Each starts from
- * the command line's --peers (a relay sets none for itself alone).
+ * the command line's --peers (a relay sets none for itself alone), and
+ * with the scope file as it is then: the operator's change to it counts
+ * from the next batch (one that cannot be read ends the session).
  */
-static int serve_session(cli_t *cli, const scope_t *scope)
+static int serve_session(cli_t *cli, scope_t *scope)
 {
-	char line[BATCH_LINE_MAX + 1];
+	char line[BATCH_LINE_MAX + 1], why[1024];
 	cli_peers_t peers = cli->peers;
 	size_t len;
 	bool whole = true;
@@ -315,6 +317,13 @@ static int serve_session(cli_t *cli, const scope_t *scope)
 			return RC_OK;
 		}
 		alarm(SERVE_READ_S);
+		if (cli->scope != NULL && scope_changed(scope)) {
+			scope_free(scope);
+			if (!scope_load(scope, cli->scope, why, sizeof(why))) {
+				return refuse(cli, "-", RC_USAGE, "the scope changed and "
+				              "cannot be read: %s", why);
+			}
+		}
 		cli->peers = peers;
 		rc = serve_batch(cli, scope, line, st, &whole);
 	}

@@ -57,6 +57,16 @@ static const char *scope_line(scope_t *s, char *line)
 	return "not a scope line (domain or ops)";
 }
 
+bool scope_changed(const scope_t *s)
+{
+	struct stat now;
+
+	return stat(s->file, &now) != 0 || now.st_ino != s->sb.st_ino ||
+	       now.st_dev != s->sb.st_dev || now.st_size != s->sb.st_size ||
+	       now.st_mtim.tv_sec != s->sb.st_mtim.tv_sec ||
+	       now.st_mtim.tv_nsec != s->sb.st_mtim.tv_nsec;
+}
+
 bool scope_load(scope_t *s, const char *file, char *why, size_t size)
 {
 	char line[SCOPE_LINE_MAX + 2], q[CLI_QUOTE_MAX];
@@ -76,8 +86,11 @@ bool scope_load(scope_t *s, const char *file, char *why, size_t size)
 		return false;
 	}
 	f = fopen(file, "re");
-	if (f == NULL) {
+	if (f == NULL || fstat(fileno(f), &s->sb) != 0) {
 		snprintf(why, size, "cannot read the scope file '%s' (%s)", q, strerror(errno));
+		if (f != NULL) {
+			fclose(f);
+		}
 		return false;
 	}
 	while (bad == NULL && fgets(line, sizeof(line), f) != NULL) {

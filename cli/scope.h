@@ -15,6 +15,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -27,6 +28,7 @@ typedef struct {
 	int n;
 	bool add, del;
 	const char *file;			/* for messages */
+	struct stat sb;				/* the file as read */
 } scope_t;
 
 /*!
@@ -35,6 +37,9 @@ typedef struct {
  */
 bool scope_load(scope_t *s, const char *file, char *why, size_t size);
 void scope_free(scope_t *s);
+
+/*! Is the scope file no longer the one loaded (replaced, or written to)? */
+bool scope_changed(const scope_t *s);
 
 /*!
  * May the writer do this operation on a name as given (a customer domain,

@@ -350,7 +350,20 @@ like "$out" "outside the scope" "... saying why"
 azc add kc3.example.org "$(tok kc3)" && served ns2 "kc3-example-org.$Z" "$(tok kc3)"
 ok $? "... and the next write in scope goes through on the same session"
 is "$(grep -c 'Starting session: forced-command' "$D/ns1/ssh/sshd.log")" "$s1" "... no new session on ns1"
-azc del kc1.example.org >/dev/null && azc del kc3.example.org >/dev/null
+cp "$D/ns1/scope" "$D/scope.orig"
+printf 'domain example.net\nops add del\n' >"$D/ns1/scope"
+out=$(azc add kc4.example.org "$(tok kc4)" 2>&1)
+is "$?" 4 "the operator takes example.org out of the scope: the kept session refuses the next write"
+like "$out" "outside the scope" "... saying why"
+printf 'domain exa mple.org\n' >"$D/ns1/scope"
+out=$(azc add kc4.example.org "$(tok kc4)" 2>&1)
+is "$?" 4 "a scope file made unreadable: refused too"
+like "$out" "the scope changed and cannot be read" "... saying why"
+cp "$D/scope.orig" "$D/ns1/scope"
+azc add kc4.example.org "$(tok kc4)" && served ns2 "kc4-example-org.$Z" "$(tok kc4)"
+ok $? "the scope given back: the next write goes through"
+azc del kc1.example.org >/dev/null && azc del kc3.example.org >/dev/null &&
+	azc del kc4.example.org >/dev/null
 azc peer close >/dev/null
 
 # A peer whose serve has no sessions (an older acmezone): it refuses the
