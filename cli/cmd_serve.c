@@ -383,11 +383,14 @@ out:
 const cmd_t cmd_serve = {
 	"serve", run_serve, OPT_SCOPE | OPT_UNSCOPED | OPT_FANOUT,
 	0, 0, { NULL }, 0,
-	"serve --scope FILE|--unscoped [--peers POLICY] [--peer-timeout SECONDS]",
+	"serve --scope FILE|--unscoped [--peers POLICY] [--peer-timeout SECONDS]\n"
+	"      [--peer-keep SECONDS]",
 	"Read one batch in the peer protocol on standard input, write it in one\n"
 	"transaction, pass it on to this host's peers (unless it is a relay\n"
-	"from one), and answer on standard output.  Meant as the forced command\n"
-	"of a key in ~/.ssh/authorized_keys:\n"
+	"from one), and answer on standard output.  A sender's kept session\n"
+	"(first line 'acmezone-session 1') brings batches one after another\n"
+	"instead, each one transaction answered the same way, until its input\n"
+	"ends.  Meant as the forced command of a key in ~/.ssh/authorized_keys:\n"
 	"\n"
 	"  command=\"acmezone serve --scope /etc/acmezone/scope/client1\",restrict ssh-ed25519 ...\n"
 	"\n"
@@ -400,4 +403,6 @@ const cmd_t cmd_serve = {
 	"  --peers POLICY  as for add, for passing batches on\n"
 	"  --peer-timeout SECONDS  for passing batches on (default 10: less\n"
 	"                  than a sender's 15, so that it hears which peer failed)\n"
+	"  --peer-keep SECONDS  keep each peer's session open this long for the\n"
+	"                  next batch passed on (default 60; 0: none)\n"
 };

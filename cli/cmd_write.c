@@ -171,6 +171,8 @@ const cmd_t cmd_add = {
 	"  --peers all|reachable|none  which peers must take the write\n"
 	"                     (default all; see 'acmezone peer --help')\n"
 	"  --peer-timeout SECONDS  how long each peer may take (default 15)\n"
+	"  --peer-keep SECONDS  keep each peer's session open this long for the\n"
+	"                     next write (default 60; 0: none)\n"
 	"  --account-uri URI  dns-account-01: the ACME account URL whose label\n"
 	"                     goes in front of the name\n"
 	"  -v, --verbose      say what was added\n"
@@ -186,6 +188,8 @@ const cmd_t cmd_del = {
 	"  --peers all|reachable|none  which peers must take the write\n"
 	"                     (default all; see 'acmezone peer --help')\n"
 	"  --peer-timeout SECONDS  how long each peer may take (default 15)\n"
+	"  --peer-keep SECONDS  keep each peer's session open this long for the\n"
+	"                     next write (default 60; 0: none)\n"
 	"  --account-uri URI  dns-account-01: as for add\n"
 	"  -v, --verbose   say how many values were removed\n"
 };
@@ -218,5 +222,7 @@ const cmd_t cmd_apply = {
 	"  --peers all|reachable|none  which peers must take the write\n"
 	"                     (default all; see 'acmezone peer --help')\n"
 	"  --peer-timeout SECONDS  how long each peer may take (default 15)\n"
+	"  --peer-keep SECONDS  keep each peer's session open this long for the\n"
+	"                     next write (default 60; 0: none)\n"
 	"  -v, --verbose      report progress and counts\n"
 };
