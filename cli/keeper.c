@@ -339,6 +339,29 @@ static bool busy(const keeper_t *k)
 	return false;
 }
 
+/* Take one writer from the listening socket.  \return false: none waits. */
+static bool accept_one(keeper_t *k)
+{
+	int fd = accept4(k->ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
+
+	if (fd < 0) {
+		return false;
+	}
+	for (i = 0; i < KEEP_CLIENTS && k->c[i].state != C_FREE; i++) {
+	}
+	if (i == KEEP_CLIENTS) {
+		/* Full: this writer runs its own ssh. */
+		(void)send(fd, "keeper oneshot\n", 15, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		return true;
+	}
+	k->c[i].state = C_READ;
+	k->c[i].fd = fd;
+	k->c[i].deadline = az_mono_ms() + KEEP_READ_MS;
+	k->last = az_mono_ms();
+	return true;
+}
+
 /* Remove our socket (if it is still ours, not a newer keeper's): no new writers. */
 static void unpublish(keeper_t *k)
 {
@@ -360,20 +383,7 @@ static void unpublish(keeper_t *k)
 	}
 	/* Writers that connected before the unlink are still queued: take
 	 * them (they are carried like the others) before closing. */
-	for (;;) {
-		int fd = accept4(k->ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
-		if (fd < 0) {
-			break;
-		}
-		for (i = 0; i < KEEP_CLIENTS && k->c[i].state != C_FREE; i++) {
-		}
-		if (i == KEEP_CLIENTS) {
-			close(fd);
-			continue;
-		}
-		k->c[i].state = C_READ;
-		k->c[i].fd = fd;
-		k->c[i].deadline = az_mono_ms() + KEEP_READ_MS;
+	while (accept_one(k)) {
 	}
 	close(k->ls);
 	k->ls = -1;
@@ -690,27 +700,6 @@ static void ssh_error(keeper_t *k)
 	}
 }
 
-static void accept_one(keeper_t *k)
-{
-	int fd = accept4(k->ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
-
-	if (fd < 0) {
-		return;
-	}
-	for (i = 0; i < KEEP_CLIENTS && k->c[i].state != C_FREE; i++) {
-	}
-	if (i == KEEP_CLIENTS) {
-		/* Full: this writer runs its own ssh. */
-		(void)send(fd, "keeper oneshot\n", 15, MSG_NOSIGNAL | MSG_DONTWAIT);
-		close(fd);
-		return;
-	}
-	k->c[i].state = C_READ;
-	k->c[i].fd = fd;
-	k->c[i].deadline = az_mono_ms() + KEEP_READ_MS;
-	k->last = az_mono_ms();
-}
-
 /* The soonest deadline of a client, or of our idleness; INT64_MAX if none. */
 static int64_t next_deadline(const keeper_t *k, bool *idle)
 {
@@ -826,7 +815,7 @@ static int keeper_loop(keeper_t *k)
 			switch (who[j]) {
 			case -1:
 				if (k->ls >= 0) {
-					accept_one(k);
+					(void)accept_one(k);
 				}
 				break;
 			case -2:
