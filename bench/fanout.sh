@@ -10,10 +10,10 @@
 #   local    'acmezone add' on ns1 into its own store (no peers): the
 #            reference
 #   cold     the first fan-out add from cl1, ssh connections to open
-#            (BENCH_FANOUT_COLD samples, each after closing cl1's
-#            control masters)
-#   warm     fan-out adds from cl1 with the connections open
-#            (ControlPersist): goal at most 3x the local add
+#            (BENCH_FANOUT_COLD samples, each after closing cl1's kept
+#            sessions and control masters: 'acmezone peer close')
+#   warm     fan-out adds from cl1 through the keepers' open sessions
+#            (cli/keeper.h): goal at most 3x the local add
 #   hooks    BENCH_FANOUT_HOOKS (100) 'acmezone hook certbot' at once, half
 #            on cl1 and half on cl2: all must succeed and every value be
 #            served by both knotds afterwards; p99 and median latency
@@ -100,6 +100,13 @@ for i in $(seq 1 "$BENCH_FANOUT_COLD"); do
 		b_die "azbench run failed"
 done
 
+# The cold adds started a keeper per peer: warm means both sessions open.
+all_open() { ! host_exec cl1 "$AZ" --db "$DBC1" peer list | grep -qv ' session open'; }
+for i in $(seq 1 50); do
+	all_open && break
+	sleep 0.1
+done
+all_open || b_note "fanout: not every keeper of cl1 has its session: some warm adds run their own ssh"
 b_note "fanout: $BENCH_FANOUT local and warm fan-out adds, alternating in batches of $BATCH ($(load_note))"
 first=0
 tools="local warm"

@@ -310,10 +310,18 @@ typedef struct {
 					 * time to exit, to try again */
 } keeper_t;
 
+/*
+ * A line to a writer.  Never a part of one: a writer that does not read
+ * (its socket buffer full) or went away is let go, and its answer ends
+ * there -- an answer without its status line, which it counts as failed.
+ */
 static void client_say(kclient_t *c, const char *text)
 {
-	if (c->fd >= 0 && send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		close(c->fd);		/* it went away, or reads no more */
+	size_t len = strlen(text);
+
+	if (c->fd >= 0 &&
+	    send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len) {
+		close(c->fd);
 		c->fd = -1;
 	}
 }
