@@ -20,36 +20,9 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/knotd-lib.sh"
 
-UNBOUND=${UNBOUND:-/usr/sbin/unbound}
-PYTHON=${PYTHON:-/usr/bin/python3}
-ORDER_TIMEOUT=180		# seconds one acme_order.py run may take
-
-knotd_require
-[ -x "$UNBOUND" ] || skip_all "unbound not found at '$UNBOUND' (Debian: unbound)"
-for prog in openssl curl timeout; do
-	command -v "$prog" >/dev/null 2>&1 || skip_all "'$prog' not found (Debian: openssl curl)"
-done
-"$PYTHON" -c 'import acme.client, josepy' 2>/dev/null ||
-	skip_all "python3-acme not importable by $PYTHON (Debian: python3-acme)"
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/azaccount.XXXXXX") || bail "mktemp failed"
-chmod 755 "$dir"
-PEBBLE=$("$top_srcdir/tests/lib/pebble-sid.sh" 2>"$dir/pebble-sid.err") ||
-	skip_all "$(sed -n 's/^SKIP: //p' "$dir/pebble-sid.err" | tail -n 1)"
-diag "pebble $(cat "$(dirname "$PEBBLE")/../../../VERSION" 2>/dev/null) at $PEBBLE"
-
 . "$top_srcdir/tests/lib/acme-lib.sh"
-cleanup() {
-	local rc=$?
-	acme_stop
-	(exit "$rc")
-	knotd_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR
-unset ACMEZONE_WAIT ACMEZONE_EXPIRE ACMEZONE_PROPAGATION_TIMEOUT ACMEZONE_ACCOUNT_URI
+acme_order_setup account
+diag "pebble $(cat "$(dirname "$PEBBLE")/../../../VERSION" 2>/dev/null) at $PEBBLE"
 
 CZ=challenges.test
 D=example.test
@@ -89,16 +62,6 @@ ok $? "a throw-away CA and a certificate for 127.0.0.1"
 acme_pebble_start "$dir" "$PEBBLE"
 ok 0 "pebble 2.10 at $DIRURL, validating through unbound"
 
-# order NAME ARGS...: acme_order.py with the account key DIR/NAME.key,
-# output in DIR/NAME.out.  \return its exit status.
-order() {
-	local name=$1
-	shift
-	timeout -k 5 "$ORDER_TIMEOUT" "$PYTHON" "$top_srcdir/tests/e2e/acme_order.py" \
-		--directory "$DIRURL" --ca "$dir/ca.pem" --account-key "$dir/$name.key" \
-		"$@" >"$dir/$name.out" 2>&1
-}
-
 # order_add NAME DOMAIN [OWNER [ARGS...]]: NAME's dns-account-01 order for
 # DOMAIN, the value written by 'acmezone add' at OWNER (default: the name
 # the CA asks, $ACME_NAME at publish time) and deleted afterwards.
@@ -106,7 +69,7 @@ order_add() {
 	local name=$1 domain=$2 owner=${3:-'$ACME_NAME'}
 	shift 2
 	[ $# -gt 0 ] && shift
-	order "$name" --challenge dns-account-01 -d "$domain" \
+	acme_order "$name" --challenge dns-account-01 -d "$domain" \
 		--publish "'$AZ' --db '$KD_DB' add \"$owner\" \"\$ACME_VALUE\"" \
 		--cleanup "'$AZ' --db '$KD_DB' del \"$owner\" \"\$ACME_VALUE\"" "$@"
 }
@@ -120,14 +83,14 @@ label() {
 ########################################################################
 # Two accounts; the customer adds the record 'acmezone cname' prints for each.
 
-order a --register-only
+acme_order a --register-only
 ok $? "account A registered"
-order b --register-only
+acme_order b --register-only
 ok $? "account B registered"
 # N, for the negative controls, is new: no valid authorisation of its own
 # that the CA could reuse (pebble 2.10 still does, now and then, with
 # PEBBLE_AUTHZREUSE=0).
-order n --register-only
+acme_order n --register-only
 ok $? "account N registered"
 UA=$(sed -n 's/^account: //p' "$dir/a.out")
 UB=$(sed -n 's/^account: //p' "$dir/b.out")
@@ -173,7 +136,7 @@ like "$out" "^$D: missing: $L0\\._acme-challenge\\.$D\\. has no CNAME .*; the cu
 
 HOOK_A="'$AZ' --db '$KD_DB' hook lego"
 rm -f "$dir/go"
-order a --challenge dns-account-01 -d "$D" -d "*.$D" --cert "$dir/a.pem" \
+acme_order a --challenge dns-account-01 -d "$D" -d "*.$D" --cert "$dir/a.pem" \
 	--publish "$HOOK_A present \"\$ACME_NAME.\" \"\$ACME_VALUE\"" \
 	--cleanup "$HOOK_A cleanup \"\$ACME_NAME.\" \"\$ACME_VALUE\"" \
 	--ready-file "$dir/a.ready" --go-file "$dir/go" &
@@ -227,7 +190,7 @@ order_add n "$D" "$LB._acme-challenge.$D"
 is "$?" 1 "N's value at B's label: the CA refuses the order"
 like "$(cat "$dir/n.out")" "refused: .*$LN\\._acme-challenge\\.$D" \
 	"... having looked at N's own name"
-order n --challenge dns-account-01 -d "$D" --publish true
+acme_order n --challenge dns-account-01 -d "$D" --publish true
 is "$?" 1 "no value published: the CA refuses the order"
 order_add c "$D"
 is "$?" 1 "an account without a CNAME from the customer: the CA refuses the order"
