@@ -483,13 +483,33 @@ static void send_batch(keeper_t *k, int i)
 	k->queue[k->nq++] = i;
 }
 
+/*
+ * Does the body look like one write batch: its first line a batch head,
+ * its last an 'end' line, and no NUL?  (The peer checks every line; this
+ * keeps what is not a batch at all off a session other writers share.)
+ */
+static bool batch_shape(const char *b, size_t len)
+{
+	const char *last;
+
+	if (len < sizeof(PROTO_HEAD) || memcmp(b, PROTO_HEAD " ", sizeof(PROTO_HEAD)) != 0 ||
+	    b[len - 1] != '\n' || memchr(b, '\0', len) != NULL) {
+		return false;
+	}
+	for (last = b + len - 1; last > b && last[-1] != '\n'; last--) {
+	}
+	return (size_t)(b + len - last) > 7 && memcmp(last, "end id=", 7) == 0;
+}
+
 /* Client i's request is whole. */
 static void request_done(keeper_t *k, int i)
 {
 	kclient_t *c = &k->c[i];
 
 	k->last = az_mono_ms();
-	if (k->state == S_ONESHOT) {
+	if (!batch_shape(c->body, c->want)) {
+		client_free(c);
+	} else if (k->state == S_ONESHOT) {
 		client_say(c, "keeper oneshot\n");
 		client_free(c);
 	} else if (k->state == S_HANDSHAKE || k->state == S_START) {
