@@ -7,6 +7,8 @@
 #	                              DIR/authorized_keys (the caller writes it),
 #	                              $SSHD_PORT_<NAME>, $SSHD_PID_<NAME>
 #	sshd_stop NAME                stop it (by the PID this file started)
+#	sshd_authorize DIR KEY CMD    a line in DIR/authorized_keys: key KEY.pub
+#	                              may run only CMD (command="CMD",restrict)
 #	sshd_masters_exit DIR         end the kept sessions and ssh control masters in DIR
 #
 # sshd runs as root (it must, to log in as root), with
@@ -66,6 +68,10 @@ sshd_stop() {
 	sshd_signal "$1" TERM
 	wait "$pid" 2>/dev/null
 	printf -v "$pid_var" '%s' ''
+}
+
+sshd_authorize() {
+	printf 'command="%s",restrict %s\n' "$3" "$(cat "$2.pub")" >>"$1/authorized_keys"
 }
 
 sshd_masters_exit() {
