@@ -171,14 +171,8 @@ is "$(count "$DB2" "${vals[@]:0:100}")" 0 "... the deleted ones gone from ns2"
 vals2=()
 for n in "${names[@]:100:100}"; do vals2+=("$(tok "$n-2")"); done
 is "$(count "$DB2" "${vals2[@]}")" 100 "... the new ones there"
-pids=
-for i in $(seq 10 29); do
-	az1 add "k$i.example.org" "$(tok "k$i")" >/dev/null 2>&1 &
-	pids="$pids $!"
-done
-bad=0
-for p in $pids; do wait "$p" || bad=$((bad + 1)); done
-is "$bad" 0 "20 writers at once through the keeper: all succeed"
+add_k() { az1 add "k$1.example.org" "$(tok "k$1")"; }
+is "$(at_once 10 29 add_k)" 0 "20 writers at once through the keeper: all succeed"
 vals=()
 for i in $(seq 10 29); do vals+=("$(tok "k$i")"); done
 is "$(count "$DB2" "${vals[@]}")" 20 "... every value on ns2"
@@ -246,16 +240,7 @@ ok $? "... which carries the next write"
 # no-session path.  Both are ns2's sshd under another name (another
 # control connection), one after the other.
 sshd_key "$D/keys/old"
-cat >"$D/old-serve" <<-OLDSERVE
-#!/bin/sh
-# serve without sessions, as it answers a session line
-IFS= read -r first
-case \$first in
-acmezone-session*) echo 'status id=- refused not an acmezone batch'; exit 3 ;;
-esac
-{ printf '%s\n' "\$first"; cat; } | exec $AZ --db $DB2 serve --unscoped
-OLDSERVE
-chmod 0755 "$D/old-serve"
+sshd_sessionless "$D/old-serve" "$AZ --db $DB2 serve --unscoped"
 cp "$D/ns2/ssh/authorized_keys" "$D/ak2"
 sshd_authorize "$D/ns2/ssh" "$D/keys/old" "$SAN_ENV $D/old-serve"
 az1 peer add old --ssh "root@localhost:$P2" --key "$D/keys/old" --address 127.0.0.1 \
