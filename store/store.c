@@ -330,9 +330,9 @@ int az_store_trust(const char *path, const char **why)
 /*
  * Writers, right after LMDB's open: judge the files LMDB opened by their
  * descriptors, not by the names az_store_trust() looked at.  The data file
- * must be the one checked, with the same rules; the lock file, opened
- * without following a link, a regular file not every user may write, the
- * one check_prepare() recorded.  (The directory rules make a swap between
+ * must be the one checked, with the same rules; the lock file, not
+ * following a link, a regular file not every user may write, the one
+ * check_prepare() recorded.  (The directory rules make a swap between
  * the check and the open impossible; this catches what they cannot see.)
  */
 static int opened_trusted(const az_store_t *st)
@@ -347,14 +347,15 @@ static int opened_trusted(const az_store_t *st)
 		errno = EPERM;
 		return AZ_EPERM;
 	}
-	int fd = open(st->lock_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	/* lstat(), never open() and close(): closing any descriptor of the
+	 * lock file drops this process's fcntl() locks on it, LMDB's shared
+	 * lock among them, and the next opener, alone by those locks, would
+	 * rebuild the reader table and the mutexes under us (a writer waiting
+	 * on the old mutex then sleeps for ever).  A link is no regular file. */
+	if (lstat(st->lock_path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    (sb.st_mode & S_IWOTH) || sb.st_dev != st->lock_dev ||
 	    sb.st_ino != st->lock_ino) {
 		ret = AZ_EPERM;
-	}
-	if (fd >= 0) {
-		close(fd);
 	}
 	if (ret != AZ_EOK) {
 		errno = EPERM;

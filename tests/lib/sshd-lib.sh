@@ -7,6 +7,12 @@
 #	                              DIR/authorized_keys (the caller writes it),
 #	                              $SSHD_PORT_<NAME>, $SSHD_PID_<NAME>
 #	sshd_stop NAME                stop it (by the PID this file started)
+#	sshd_authorize DIR KEY CMD    a line in DIR/authorized_keys: key KEY.pub
+#	                              may run only CMD (command="CMD",restrict)
+#	sshd_sessionless FILE CMD     FILE: a forced command that answers as a
+#	                              serve without kept sessions (an older
+#	                              acmezone): a session line is refused, a
+#	                              batch goes to CMD (a serve command line)
 #	sshd_masters_exit DIR         end the kept sessions and ssh control masters in DIR
 #
 # sshd runs as root (it must, to log in as root), with
@@ -66,6 +72,23 @@ sshd_stop() {
 	sshd_signal "$1" TERM
 	wait "$pid" 2>/dev/null
 	printf -v "$pid_var" '%s' ''
+}
+
+sshd_authorize() {
+	printf 'command="%s",restrict %s\n' "$3" "$(cat "$2.pub")" >>"$1/authorized_keys"
+}
+
+sshd_sessionless() {
+	{
+		echo '#!/bin/sh'
+		echo '# serve without sessions (sshd-lib.sh), as it answers a session line'
+		echo 'IFS= read -r first'
+		echo 'if [ "${first#acmezone-session}" != "$first" ]; then'
+		echo "	echo 'status id=- refused not an acmezone batch'"
+		echo '	exit 3'
+		echo 'fi'
+		printf '{ printf "%%s\\n" "$first"; cat; } | exec %s\n' "$2"
+	} >"$1" && chmod 0755 "$1"
 }
 
 sshd_masters_exit() {

@@ -23,6 +23,19 @@ poll_until() {
 	"$@"
 }
 
+# at_once FIRST LAST CMD...: 'CMD I' for every I from FIRST to LAST, all
+# started at once (output discarded); prints how many of them failed.
+at_once() {
+	local first=$1 last=$2 i p pids= bad=0
+	shift 2
+	for i in $(seq "$first" "$last"); do
+		"$@" "$i" >/dev/null 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+	echo "$bad"
+}
+
 # stop_pid PID NAME: CONT (it may have been stopped), TERM, wait a
 # bounded time, KILL; only ever a PID the test started.
 stop_pid() {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# sanitizers.sh -- configure and build the project with --enable-sanitizer=address,undefined and =thread, and run the unit, harness, DLZ and CLI tests in those builds.
+# sanitizers.sh -- configure and build the project with --enable-sanitizer=address,undefined and =thread, and run the unit, harness, DLZ and CLI tests (fan-out through kept sessions included) in those builds.
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 . "$top_srcdir/tests/lib/tap.sh"
@@ -87,6 +87,28 @@ if [ -x "$b/acmezone" ]; then
 	fi
 else
 	ok 1 "CLI under ASan+UBSan (not built)"
+fi
+# Fan-out through kept sessions over sshd, the ASan+UBSan acmezone on both
+# sides (tests/long/fanout-san.sh): its points, renumbered, in this stream.
+if [ -x "$b/acmezone" ]; then
+	mkdir -p "$out/fanout-san"
+	SAN_LOG="$out/fanout-san" top_builddir="$b" timeout -k 10 "${SAN_TIMEOUT:-600}" \
+		bash "$top_srcdir/tests/long/fanout-san.sh" >"$out/fanout.out" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		'ok '*) ok 0 "fan-out: ${line#ok * - }" ;;
+		'not ok '*) ok 1 "fan-out: ${line#not ok * - }" ;;
+		'1..0 '*) echo "ok $((tap_n += 1)) - fan-out # SKIP ${line#*SKIP }" ;;
+		'#'*) echo "$line" ;;
+		esac
+	done <"$out/fanout.out"
+	grep -q '^1\.\.[1-9]' "$out/fanout.out" || grep -q '^1\.\.0 ' "$out/fanout.out"
+	ok $((rc != 0 || $? != 0)) "fan-out under ASan+UBSan ran to its end (exit $rc)"
+	[ $rc -eq 0 ] || diag "$(grep -v -E '^(ok|not ok|#|1\.\.)' "$out/fanout.out" | tail -20)"
+	[ -z "$(ls "$out/fanout-san")" ] || diag "$(cat "$out"/fanout-san/* | head -60)"
+else
+	ok 1 "fan-out under ASan+UBSan (not built)"
 fi
 rm -rf "$asan"	# room for the next build
 

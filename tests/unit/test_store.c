@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -752,6 +753,28 @@ static int changes(az_store_t *st, uint64_t since, char *out)
 	return ret;
 }
 
+/*
+ * Does this process hold a lock on byte 0 of STORE-lock, LMDB's sign that
+ * the environment is in use?  Another process (a child) asks for it
+ * exclusively: the first opener of LMDB that gets it rebuilds the lock file.
+ */
+static bool lock_held(const char *store)
+{
+	char path[300];
+	int st = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s-lock", store);
+	pid = fork();
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		_exit(fd >= 0 && fcntl(fd, F_SETLK, &fl) != 0 &&
+		      (errno == EAGAIN || errno == EACCES) ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static void test_store(void)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -771,6 +794,7 @@ static void test_store(void)
 
 	az_store_t *st = NULL, *ro = NULL;
 	tap_is(az_store_open(&st, db, 0), AZ_EOK, "store opens for writing");
+	tap_ok(lock_held(db), "... and holds LMDB's lock on the lock file (the next opener is not alone)");
 	tap_is(az_store_open(&ro, "/nonexistent/x.mdb", AZ_OPEN_RDONLY), AZ_ENOENT, "missing store: ENOENT");
 	tap_is(az_store_open(&ro, dir, 0), AZ_EIO, "a directory is refused");
 
