@@ -52,6 +52,8 @@ struct az_store {
 	ino_t lock_ino;
 	off_t lock_size;
 	bool lock_broken;	/* shrunk and could not be grown back */
+	int lock_fd;		/* ours, once lock_txnid_repair() needed one;
+				 * closed only after LMDB's: see there */
 	/* Readers: the span of LMDB's map that read transactions have
 	 * returned data from, and how many have ended (see release_map). */
 	uintptr_t seen_lo, seen_hi;
@@ -703,6 +705,7 @@ static int store_open(az_store_t **out, const char *path, unsigned flags,
 	if (st == NULL) {
 		return AZ_ENOMEM;
 	}
+	st->lock_fd = -1;
 	st->rdonly = flags & AZ_OPEN_RDONLY;
 	st->threads = flags & AZ_OPEN_THREADS;
 	/* LMDB opens the canonical spelling: the directories az_store_trust()
@@ -914,6 +917,9 @@ void az_store_close(az_store_t *st)
 	/* else: closing would write our reader slot in a lock file cut off
 	 * under its map and fault; leaking one environment is the lesser
 	 * harm (only after that fault, see az_store_check()). */
+	if (st->lock_fd >= 0 && (st->env == NULL || !st->lock_broken)) {
+		close(st->lock_fd);	/* LMDB's locks are gone already */
+	}
 	free(st->lock_path);
 	free(st->path);
 	free(st);
@@ -972,7 +978,13 @@ static int lock_txnid_repair(az_store_t *st, uint64_t seen, uint64_t last)
 	struct stat sb;
 	size_t fix = (size_t)last;
 	int ret = AZ_EROLLBACK;
-	int fd = open(st->lock_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	/* Kept open until az_store_close(), after mdb_env_close(): closing
+	 * any descriptor of the lock file drops this process's fcntl() locks
+	 * on it, LMDB's shared lock among them (see opened_trusted()). */
+	if (st->lock_fd < 0) {
+		st->lock_fd = open(st->lock_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	}
+	int fd = st->lock_fd;
 	if (fd < 0) {
 		return AZ_EROLLBACK;
 	}
@@ -984,7 +996,6 @@ static int lock_txnid_repair(az_store_t *st, uint64_t seen, uint64_t last)
 	    (ssize_t)sizeof(fix)) {
 		ret = AZ_EOK;
 	}
-	close(fd);
 	return ret;
 }
 

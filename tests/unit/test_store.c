@@ -775,6 +775,35 @@ static bool lock_held(const char *store)
 	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+static int del_all(az_store_t *st, const char *text);
+
+/*
+ * Lower LMDB's transaction id in the lock file by one, as a reader's
+ * account could (mti_txnid, after the magic, the format and the reader
+ * table's mutex), from a child: closing a descriptor of the lock file here
+ * would drop this process's own locks.  \return true if it was done.
+ */
+static bool lower_lock_txnid(const char *store)
+{
+	char path[300];
+	int st = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s-lock", store);
+	pid = fork();
+	if (pid == 0) {
+		off_t at = 8 + (off_t)sizeof(pthread_mutex_t);
+		size_t id = 0;
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || pread(fd, &id, sizeof(id), at) != (ssize_t)sizeof(id) || id == 0) {
+			_exit(1);
+		}
+		id--;
+		_exit(pwrite(fd, &id, sizeof(id), at) == (ssize_t)sizeof(id) ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static void test_store(void)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -801,6 +830,13 @@ static void test_store(void)
 	uint64_t before = az_store_last_txnid(st);
 	tap_is(add(st, "a.acme.test", V1, now + 3600, now), AZ_EOK, "add a value");
 	tap_is(az_store_last_txnid(st), before + 1, "one add is one transaction");
+	tap_ok(lower_lock_txnid(db), "the lock file's transaction id lowered by one (a reader's account)");
+	tap_is(add(st, "a2.acme.test", V1, now + 3600, now), AZ_EOK,
+	       "... the next write puts it right and commits");
+	tap_is(az_store_last_txnid(st), before + 2, "... on top of the last commit");
+	tap_ok(lock_held(db), "... and LMDB's lock on the lock file is still held (the repair "
+	       "closed no descriptor of it)");
+	tap_is(del_all(st, "a2.acme.test"), AZ_EOK, "... (that value deleted again)");
 	tap_is(count_values(st, "A.ACME.TEST.", now, &live), 1, "read back under another case");
 	tap_is(add(st, "a.acme.test", V1, now + 7200, now), AZ_EOK, "add the same value again");
 	tap_is(count_values(st, "a.acme.test", now, &live), 1, "same value is not duplicated");
