@@ -1,5 +1,5 @@
 #!/bin/sh
-# matrix.sh -- build and test acmezone in a Debian root of each suite named, against that suite's own knotd and named.
+# matrix.sh -- build and test acmezone in a Debian root of each suite named, against that suite's own knotd, named and OpenSSH.
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   tests/matrix/matrix.sh SUITE...        (bookworm, trixie, sid)
