@@ -105,6 +105,10 @@ sshd_masters_exit() {
 # sshd_signal NAME SIG: signal sshd NAME and every process below it (the
 # session of each connection), by the PIDs this file started and their
 # children: SIGSTOP makes a host that hangs, SIGCONT lets it go on.
+# The same on every OpenSSH: before 9.8 each connection is a forked sshd,
+# since then an sshd-session (with sshd-auth below it in 10.0), in both
+# cases a child of the listener (checked with 9.2, 10.0 and 10.6 by the
+# version matrix, tests/matrix/matrix.sh).
 sshd_signal() {
 	local pid_var="SSHD_PID_$1" sig=$2 pids todo p kids
 	todo=${!pid_var}

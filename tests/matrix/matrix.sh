@@ -1,5 +1,5 @@
 #!/bin/sh
-# matrix.sh -- build and test acmezone in a Debian root of each suite named, against that suite's own knotd and named.
+# matrix.sh -- build and test acmezone in a Debian root of each suite named, against that suite's own knotd, named and OpenSSH.
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   tests/matrix/matrix.sh SUITE...        (bookworm, trixie, sid)
@@ -10,8 +10,11 @@
 # MATRIX_TARBALL, a 'make dist' tarball), built in the root with
 # --enable-werror, then the tests in MATRIX_TESTS run there: the module
 # under the knotd stand-in, knotd with the module, named with the DLZ
-# driver, and one real certificate issuance (certbot through unbound and
-# pebble, knotd serving the challenge).  Each suite ends with one line
+# driver, a signed zone, two nameservers fanning out to each other over
+# the suite's own sshd and ssh (server/peers.sh: the peer protocol and
+# kept sessions against that OpenSSH), and one real certificate issuance
+# (certbot through unbound and pebble, knotd serving the challenge).
+# Each suite ends with one line
 #
 #   matrix SUITE: Knot X.Y.Z (ABI N), BIND X.Y.Z, N passed, N failed
 #
@@ -23,18 +26,20 @@
 set -eu
 
 # The tests run in each root (paths as in Makefile.am's TESTS).
-MATRIX_TESTS=${MATRIX_TESTS:-"tests/harness/test_hook tests/harness/test_dlz tests/server/knotd.sh tests/server/named.sh tests/server/dnssec.sh tests/e2e/acme.sh"}
+MATRIX_TESTS=${MATRIX_TESTS:-"tests/harness/test_hook tests/harness/test_dlz tests/server/knotd.sh tests/server/named.sh tests/server/dnssec.sh tests/server/peers.sh tests/e2e/acme.sh"}
 # tests/e2e/acme.sh with one client: the smallest run that is a real issuance.
 MATRIX_ACME_CLIENTS=${MATRIX_ACME_CLIENTS:-certbot}
 # Seconds one suite's build and tests may take inside its root.
 MATRIX_TIMEOUT=${MATRIX_TIMEOUT:-1500}
 
 # What building and the tests above need, by Debian package name (the
-# same names in bookworm, trixie and sid).
+# same names in bookworm, trixie and sid); openssh-server, openssh-client
+# and procps (pgrep, for tests/lib/sshd-lib.sh) for server/peers.sh.
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libknot-dev liburcu-dev liblmdb-dev libgnutls28-dev
 	knot knot-dnsutils bind9 bind9-dnsutils
-	unbound pebble certbot openssl curl iproute2 python3 ca-certificates"
+	unbound pebble certbot openssl curl iproute2 python3 ca-certificates
+	openssh-server openssh-client procps"
 # Per suite: Knot 3.5's packages moved keymgr (server/dnssec.sh needs it
 # for the DS) from knot into knot-keymgr, which the older suites lack.
 suite_packages() {

@@ -382,6 +382,7 @@ azc add kc1.example.org "$(tok kc1)" >/dev/null
 poll_until 10 eval 'azc peer list | grep -q " session open"'
 ok $? "the client host's keeper to ns1 has its session"
 s1=$(grep -c 'Starting session: forced-command' "$D/ns1/ssh/sshd.log")
+ok $((s1 == 0)) "... ns1's sshd logs the sessions it starts ($s1 so far: the count below is not vacuous)"
 out=$(azc add kc2.example.com "$(tok kc2)" 2>&1)
 is "$?" 4 "through it, a write outside the scope is refused (exit 4)"
 like "$out" "outside the scope" "... saying why"
