@@ -754,11 +754,11 @@ static int changes(az_store_t *st, uint64_t since, char *out)
 }
 
 /*
- * Does this process hold a lock on byte 0 of STORE-lock, LMDB's sign that
- * the environment is in use?  Another process (a child) asks for it
- * exclusively: the first opener of LMDB that gets it rebuilds the lock file.
+ * fn on STORE-lock, opened read-write in a child: a descriptor of the lock
+ * file closed in this process would drop this process's own fcntl locks.
+ * \return fn's verdict.
  */
-static bool lock_held(const char *store)
+static bool on_lock_file(const char *store, bool (*fn)(int fd))
 {
 	char path[300];
 	int st = 0;
@@ -767,42 +767,43 @@ static bool lock_held(const char *store)
 	snprintf(path, sizeof(path), "%s-lock", store);
 	pid = fork();
 	if (pid == 0) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
 		int fd = open(path, O_RDWR | O_CLOEXEC);
-		_exit(fd >= 0 && fcntl(fd, F_SETLK, &fl) != 0 &&
-		      (errno == EAGAIN || errno == EACCES) ? 0 : 1);
+		_exit(fd >= 0 && fn(fd) ? 0 : 1);
 	}
 	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* Is byte 0 locked by another process (LMDB's sign that the environment
+ * is in use; the first opener that gets it exclusively rebuilds the lock
+ * file)? */
+static bool byte0_taken(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+
+	return fcntl(fd, F_SETLK, &fl) != 0 && (errno == EAGAIN || errno == EACCES);
+}
+
+/* LMDB's transaction id (mti_txnid: after the magic, the format and the
+ * reader table's mutex) one lower, as a reader's account could write it. */
+static bool txnid_lowered(int fd)
+{
+	off_t at = 8 + (off_t)sizeof(pthread_mutex_t);
+	size_t id = 0;
+
+	if (pread(fd, &id, sizeof(id), at) != (ssize_t)sizeof(id) || id == 0) {
+		return false;
+	}
+	id--;
+	return pwrite(fd, &id, sizeof(id), at) == (ssize_t)sizeof(id);
+}
+
+/* Does this process hold LMDB's lock on STORE-lock? */
+static bool lock_held(const char *store)
+{
+	return on_lock_file(store, byte0_taken);
 }
 
 static int del_all(az_store_t *st, const char *text);
-
-/*
- * Lower LMDB's transaction id in the lock file by one, as a reader's
- * account could (mti_txnid, after the magic, the format and the reader
- * table's mutex), from a child: closing a descriptor of the lock file here
- * would drop this process's own locks.  \return true if it was done.
- */
-static bool lower_lock_txnid(const char *store)
-{
-	char path[300];
-	int st = 0;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s-lock", store);
-	pid = fork();
-	if (pid == 0) {
-		off_t at = 8 + (off_t)sizeof(pthread_mutex_t);
-		size_t id = 0;
-		int fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 || pread(fd, &id, sizeof(id), at) != (ssize_t)sizeof(id) || id == 0) {
-			_exit(1);
-		}
-		id--;
-		_exit(pwrite(fd, &id, sizeof(id), at) == (ssize_t)sizeof(id) ? 0 : 1);
-	}
-	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
 
 static void test_store(void)
 {
@@ -830,7 +831,7 @@ static void test_store(void)
 	uint64_t before = az_store_last_txnid(st);
 	tap_is(add(st, "a.acme.test", V1, now + 3600, now), AZ_EOK, "add a value");
 	tap_is(az_store_last_txnid(st), before + 1, "one add is one transaction");
-	tap_ok(lower_lock_txnid(db), "the lock file's transaction id lowered by one (a reader's account)");
+	tap_ok(on_lock_file(db, txnid_lowered), "the lock file's transaction id lowered by one (a reader's account)");
 	tap_is(add(st, "a2.acme.test", V1, now + 3600, now), AZ_EOK,
 	       "... the next write puts it right and commits");
 	tap_is(az_store_last_txnid(st), before + 2, "... on top of the last commit");
