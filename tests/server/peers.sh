@@ -309,14 +309,8 @@ is "$(sessions2)" "$s1" "... and not one new ssh session on ns2: the keeper carr
 az1 add k6.example.org "$(tok k6)" --peer-keep 0 && served ns2 "k6-example-org.$Z" "$(tok k6)"
 ok $? "--peer-keep 0: served too"
 is "$(sessions2)" "$((s1 + 1))" "... with an ssh session of its own"
-pids=
-for i in $(seq 10 29); do
-	az1 add "k$i.example.org" "$(tok "k$i")" >/dev/null 2>&1 &
-	pids="$pids $!"
-done
-bad=0
-for p in $pids; do wait "$p" || bad=$((bad + 1)); done
-is "$bad" 0 "20 writers at once through the keeper: all succeed"
+add_k() { az1 add "k$1.example.org" "$(tok "k$1")"; }
+is "$(at_once 10 29 add_k)" 0 "20 writers at once through the keeper: all succeed"
 n=0
 for i in $(seq 10 29); do served ns2 "k$i-example-org.$Z" "$(tok "k$i")" && n=$((n + 1)); done
 is "$n" 20 "... every value served by ns2"
@@ -408,17 +402,8 @@ azc peer close >/dev/null
 # A peer whose serve has no sessions (an older acmezone): it refuses the
 # session line, and each write runs its own ssh, as before.
 sshd_key "$D/keys/old"
-cat >"$D/old-serve" <<-OLDSERVE
-#!/bin/sh
-# serve of protocol 1 without sessions, as it answers a session line
-IFS= read -r first
-case \$first in
-acmezone-session*) echo 'status id=- refused not an acmezone batch'; exit 3 ;;
-esac
-{ printf '%s\n' "\$first"; cat; } | exec $AZ --db $DB2 serve --unscoped
-OLDSERVE
-chmod 0755 "$D/old-serve"
-printf 'command="%s",restrict %s\n' "$D/old-serve" "$(cat "$D/keys/old.pub")" >>"$D/ns2/ssh/authorized_keys"
+sshd_sessionless "$D/old-serve" "$AZ --db $DB2 serve --unscoped"
+sshd_authorize "$D/ns2/ssh" "$D/keys/old" "$D/old-serve"
 az1 peer add old --ssh "root@localhost:$P2" --key "$D/keys/old" --address 127.0.0.1 \
 	--host-key "$D/ns2/ssh/host_ed25519.pub"
 az1 add o1.example.org "$(tok o1)"
