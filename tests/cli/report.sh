@@ -215,6 +215,31 @@ run report --prometheus "$tmp/nodir/acmezone.prom" --offline
 is "$rc" 1 "--prometheus into a missing directory: exit 1"
 like "$err" "cannot write '$tmp/nodir/acmezone.prom'" "... says which file"
 
+### certbot has no failure hook: a challenge it cleaned up more than 5
+### minutes ago with no certificate after it is a failure (its deploy
+### hook is in use here: the certbot-deploy events above).  The events
+### are dated back with aztool, as the hooks would have written them.
+
+hist() { "$AZTOOL" hist "$DB" "$@" || bail "aztool hist $*"; }
+hist add certbot late.example 600
+hist del certbot late.example 590
+hist add certbot fresh.example 120
+hist del certbot fresh.example 100
+hist add certbot done.example 600
+hist del certbot done.example 590
+hist issued certbot done.example 580
+hist add lego other.example 600
+hist del lego other.example 590
+report_json
+is "$(field 'd("late.example")["state"], d("late.example")["last_failure"]["reason"]')" \
+	"('failed', 'certbot cleaned up the challenge but no certificate followed (certbot has no failure hook: see its log)')" \
+	"certbot: cleaned up 10 minutes ago, no certificate since: failed, and why"
+is "$(field 'd("fresh.example")["state"] != "failed"')" True \
+	"... not while the certificate may still follow (cleaned up 100 s ago)"
+is "$(field 'd("done.example")["state"] != "failed"')" True "... not when a certificate followed"
+is "$(field 'd("other.example")["state"] != "failed"')" True \
+	"... not for another client (lego says so itself)"
+
 ### Usage
 
 run report --offline
