@@ -81,6 +81,9 @@ static int peer_del(cli_t *cli, peers_t *ps, const char *name)
 			memmove(&ps->p[i], &ps->p[i + 1], (size_t)(ps->n - i - 1) * sizeof(ps->p[0]));
 			ps->n--;
 			rc = peers_save(cli, ps);
+			/* Its keeper, before the pin goes (its command line names
+			 * the known_hosts file, not the key in it). */
+			fanout_unkeep(cli, &gone);
 			return rc == RC_OK ? peers_pin(cli, &gone, NULL) : rc;
 		}
 	}
@@ -187,8 +190,8 @@ const cmd_t cmd_peer = {
 	"STORE-known_hosts (never learnt on first use).\n"
 	"\n"
 	"A write keeps each peer's session open for the next one (--peer-keep,\n"
-	"default 60 s); 'peer close' closes every kept session and ssh\n"
-	"connection of this user now.\n"
+	"default 60 s); 'peer del' ends that peer's, 'peer close' closes every\n"
+	"kept session and ssh connection of this user now.\n"
 	"\n"
 	"  --ssh [USER@]HOST[:PORT]  where its sshd listens (IPv6 in brackets)\n"
 	"  --key FILE         the private key to log in with (default: ssh's)\n"

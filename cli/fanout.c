@@ -412,6 +412,16 @@ static bool run_setup(cli_t *cli, run_t *r, const peer_t *p, const char *command
 	return ok;
 }
 
+void fanout_unkeep(const cli_t *cli, const peer_t *p)
+{
+	char dir[PATH_MAX], *argv[PEER_SSH_ARGS], *buf = NULL, why[128];
+
+	if (ssh_line(cli, p, PROTO_COMMAND, argv, &buf, dir, why, sizeof(why))) {
+		(void)keeper_close(dir, argv);
+	}
+	free(buf);
+}
+
 const char *fanout_kept(const cli_t *cli, const peer_t *p, long *pid)
 {
 	char dir[PATH_MAX], *argv[PEER_SSH_ARGS], *buf = NULL, why[128];

@@ -52,6 +52,9 @@ int fanout_start(cli_t *cli, const peers_t *ps, const proto_buf_t *batch,
  */
 int fanout_finish(cli_t *cli, fanout_t *fo, void (*lines)(const char *text));
 
+/*! End p's keeper, if one runs (the peer is gone from the list). */
+void fanout_unkeep(const cli_t *cli, const peer_t *p);
+
 /*!
  * The state of p's keeper (keeper_state(): "none", "starting", "open",
  * "one-shot", "unknown"), *pid its process or 0.

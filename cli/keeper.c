@@ -228,32 +228,51 @@ const char *keeper_state(const char *dir, char *const *ssh_argv, long *pid)
 	return state;
 }
 
+/* Ask the keeper at sa to exit, and wait for it.  \return false: none there. */
+static bool ask_exit(const struct sockaddr_un *sa)
+{
+	int fd = try_connect(sa);
+	bool asked = false;
+
+	if (fd < 0) {
+		return false;
+	}
+	if (send(fd, "keeper-exit\n", 12, MSG_NOSIGNAL) == 12) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t until = az_mono_ms() + KEEP_EXIT_MS;
+		char c;
+		asked = true;
+		/* The socket closes when the keeper has exited (it first
+		 * finishes the batches it carries). */
+		while (az_mono_ms() < until &&
+		       poll(&p, 1, (int)(until - az_mono_ms())) > 0 &&
+		       read(fd, &c, 1) > 0) {
+		}
+	}
+	close(fd);
+	return asked;
+}
+
+bool keeper_close(const char *dir, char *const *ssh_argv)
+{
+	struct sockaddr_un sa, lk;
+
+	return keeper_paths(dir, ssh_argv, &sa, &lk) && ask_exit(&sa);
+}
+
 int keeper_close_all(const char *dir)
 {
 	struct sockaddr_un sa;
 	struct dirent *e;
 	DIR *d = opendir(dir);
-	int n = 0, fd;
+	int n = 0;
 
 	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, KEEP_PREFIX, strlen(KEEP_PREFIX)) != 0 ||
-		    strchr(e->d_name, '.') != NULL || !sock_path(&sa, dir, e->d_name) ||
-		    (fd = try_connect(&sa)) < 0) {
-			continue;
-		}
-		if (send(fd, "keeper-exit\n", 12, MSG_NOSIGNAL) == 12) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-			int64_t until = az_mono_ms() + KEEP_EXIT_MS;
-			char c;
+		if (strncmp(e->d_name, KEEP_PREFIX, strlen(KEEP_PREFIX)) == 0 &&
+		    strchr(e->d_name, '.') == NULL && sock_path(&sa, dir, e->d_name) &&
+		    ask_exit(&sa)) {
 			n++;
-			/* The socket closes when the keeper has exited (it first
-			 * finishes the batches it carries). */
-			while (az_mono_ms() < until &&
-			       poll(&p, 1, (int)(until - az_mono_ms())) > 0 &&
-			       read(fd, &c, 1) > 0) {
-			}
 		}
-		close(fd);
 	}
 	if (d != NULL) {
 		closedir(d);

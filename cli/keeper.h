@@ -66,6 +66,9 @@ int keeper_open(const cli_t *cli, const char *dir, char *const *ssh_argv,
  */
 const char *keeper_state(const char *dir, char *const *ssh_argv, long *pid);
 
+/*! Ask the keeper of ssh_argv to finish and exit ('peer del').  \return false: none ran. */
+bool keeper_close(const char *dir, char *const *ssh_argv);
+
 /*!
  * Ask every keeper in dir to finish and exit ('peer close').  \return the
  * number asked.

@@ -414,7 +414,11 @@ az1 add o2.example.org "$(tok o2)" && served ns2 "o2-example-org.$Z" "$(tok o2)"
 ok $? "... the next write too, with its own ssh"
 az1 del o1.example.org && az1 del o2.example.org
 ok $? "... and the deletes"
+op=$(az1 peer list | sed -n 's/^peer old .* keeper \([0-9]*\)$/\1/p')
 az1 peer del old
+# (Gone once its parent, init, has reaped it: polled.)
+[ -n "$op" ] && poll_until 5 eval '! kill -0 "$op" 2>/dev/null'
+ok $? "peer del ends that peer's keeper (${op:-none})"
 sed -i '$d' "$D/ns2/ssh/authorized_keys"
 az1 peer close >/dev/null
 
