@@ -362,10 +362,6 @@ static int connect_seconds(const cli_t *cli)
 	return s > CONNECT_MAX_S ? CONNECT_MAX_S : s;
 }
 
-/*
- * Set up r to run command on p with input in: through p's keeper if kept
- * (a write batch, --peer-keep not 0), else with an ssh of its own.
- */
 /* p's ssh command line for command, into argv (strings in *buf, to free)
  * and the control directory into dir.  \return false (*why set). */
 static bool ssh_line(const cli_t *cli, const peer_t *p, const char *command, char **argv,
@@ -388,6 +384,10 @@ static bool ssh_line(const cli_t *cli, const peer_t *p, const char *command, cha
 	return ok;
 }
 
+/*
+ * Set up r to run command on p with input in: through p's keeper if kept
+ * (a write batch, --peer-keep not 0), else with an ssh of its own.
+ */
 static bool run_setup(cli_t *cli, run_t *r, const peer_t *p, const char *command,
                       const char *in, size_t len, int64_t deadline, bool kept,
                       char *why, size_t why_size)

@@ -528,12 +528,9 @@ static void request_done(keeper_t *k, int i)
 	k->last = az_mono_ms();
 	if (!batch_shape(c->body, c->want)) {
 		client_free(c);
-	} else if (k->state == S_ONESHOT) {
-		client_say(c, "keeper oneshot\n");
-		client_free(c);
-	} else if (k->state == S_HANDSHAKE || k->state == S_START) {
-		/* Not behind a session that is not there yet: a peer may never
-		 * answer the session line (a serve that reads to EOF). */
+	} else if (k->state != S_SESSION) {
+		/* No session, or not yet: never behind one that is not there
+		 * (a peer may not answer the session line at all). */
 		client_say(c, "keeper oneshot\n");
 		client_free(c);
 	} else {
